@@ -1,0 +1,69 @@
+"""The function's configuration: a typed model of its environment, validated once at start.
+
+The names are the environment variables ``template.yaml`` sets on the function; the local stack
+reads the same names from the template, so they are written down once here and once there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cutout.engine.port import TARGET_SIDE_MAX, TARGET_SIDE_MIN, Background
+
+GLOBAL_API_HOST = "api.aidc-ai.com"
+MAX_OBJECT_BYTES_DEFAULT = 20 * 1024 * 1024
+
+
+class SourceMode(StrEnum):
+    """How the engine gets the image: a presigned GET URL (bytes never pass through) or base64."""
+
+    URL = "url"
+    BASE64 = "base64"
+
+
+TargetSide = Annotated[int, Field(ge=0, le=TARGET_SIDE_MAX)]
+
+
+class Settings(BaseModel):
+    """Environment of the processing function. ``0`` target sizes mean "keep the input's size"."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    output_bucket: str = Field(alias="OUTPUT_BUCKET", min_length=3)
+    dead_letter_queue_url: str = Field(alias="DEAD_LETTER_QUEUE_URL", min_length=1)
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", min_length=1)
+    aidge_secret_name: str = Field(alias="AIDGE_SECRET_NAME", min_length=1)
+    aidge_api_host: str = Field(alias="AIDGE_API_HOST", default=GLOBAL_API_HOST)
+    aidge_trial: bool = Field(alias="AIDGE_TRIAL", default=False)
+    # Extra hosts/schemes the result download may use besides public https (the emulator, tests).
+    # Comma-separated ``scheme://host[:port]`` entries. Empty in production.
+    result_url_allowlist: str = Field(alias="RESULT_URL_ALLOWLIST", default="")
+    # Scheme of the API endpoint: https in production, http for the local emulator.
+    aidge_api_scheme: str = Field(alias="AIDGE_API_SCHEME", default="https", pattern="^https?$")
+    background: Background = Field(alias="BACKGROUND_TYPE", default=Background.TRANSPARENT)
+    target_width: TargetSide = Field(alias="TARGET_WIDTH", default=0)
+    target_height: TargetSide = Field(alias="TARGET_HEIGHT", default=0)
+    source_mode: SourceMode = Field(alias="SOURCE_MODE", default=SourceMode.URL)
+    max_object_bytes: int = Field(alias="MAX_OBJECT_BYTES", default=MAX_OBJECT_BYTES_DEFAULT, gt=0)
+    # The work queue's redrive maxReceiveCount: on that receive a transient failure goes to the DLQ.
+    max_receive_count: int = Field(alias="MAX_RECEIVE_COUNT", default=3, ge=1)
+    record_concurrency: int = Field(alias="RECORD_CONCURRENCY", default=10, ge=1, le=50)
+    presigned_url_ttl_seconds: int = Field(alias="PRESIGNED_URL_TTL_SECONDS", default=300, ge=30, le=3600)
+    skip_unchanged: bool = Field(alias="SKIP_UNCHANGED_REUPLOADS", default=True)
+
+    @field_validator("target_width", "target_height")
+    @classmethod
+    def _target_in_range(cls, value: int) -> int:
+        if value != 0 and not TARGET_SIDE_MIN <= value <= TARGET_SIDE_MAX:
+            raise ValueError(f"must be 0 (keep the input's size) or {TARGET_SIDE_MIN}..{TARGET_SIDE_MAX}")
+        return value
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Validate the environment (``os.environ`` by default); raises ``ValidationError`` if wrong."""
+        return cls.model_validate(dict(os.environ if environ is None else environ))
