@@ -1,9 +1,4 @@
-"""One error tree for every engine.
-
-Every error has a stable, machine-readable ``code`` (it becomes ``error.code`` in DLQ records and
-metric dimensions), a human ``message``, says whether it is ``retryable``, and carries the API's
-own ``api_code``, ``api_message`` and ``request_id`` when there was one. No error ever holds a
-secret: messages are built from API answers and our own words, never from request parameters.
+"""One error tree for every engine (see ``cutout.failures.FailureReason`` for the shape).
 
 ``RetryableEngineError``: the same request may succeed later (5xx, rate limits, timeouts).
 ``PermanentEngineError``: this input will never succeed as it is; never retried, never re-paid.
@@ -11,46 +6,13 @@ secret: messages are built from API answers and our own words, never from reques
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from cutout.failures import FailureReason
 
 
-class EngineError(Exception):
-    """Base of the tree. Subclasses set ``code`` and ``retryable``."""
+class EngineError(FailureReason):
+    """Base of the engine tree."""
 
-    code: ClassVar[str] = "engine_error"
-    retryable: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        api_code: int | None = None,
-        api_message: str | None = None,
-        request_id: str | None = None,
-        code: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.api_code = api_code
-        self.api_message = api_message
-        self.request_id = request_id
-        if code is not None:
-            self.code = code  # type: ignore[misc]  # a per-instance refinement, e.g. aidge_700
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record shape used in DLQ records and logs."""
-        return {
-            "code": self.code,
-            "message": self.message,
-            "retryable": self.retryable,
-            "api_code": self.api_code,
-            "api_message": self.api_message,
-            "request_id": self.request_id,
-        }
-
-    def __str__(self) -> str:
-        suffix = f" (request id {self.request_id})" if self.request_id else ""
-        return f"[{self.code}] {self.message}{suffix}"
+    code = "engine_error"
 
 
 class RetryableEngineError(EngineError):

@@ -128,6 +128,12 @@ class BackgroundRemover(Protocol):
 class ResumableBackgroundRemover(BackgroundRemover, Protocol):
     """An engine whose paid step and download are separate (see the module docstring)."""
 
-    def submit(self, source: ImageSource, options: CutoutOptions) -> CutoutReceipt: ...
+    def submit(
+        self, source: ImageSource, options: CutoutOptions, *, deadline: float | None = None
+    ) -> CutoutReceipt:
+        """The billed call. ``deadline`` is an absolute ``time.monotonic()`` value for all retries."""
+        ...
 
-    def fetch(self, receipt: CutoutReceipt) -> Cutout: ...
+    def fetch(self, receipt: CutoutReceipt, *, deadline: float | None = None) -> Cutout:
+        """Download the result of a paid call; free, and repeatable while the result lives."""
+        ...

@@ -1,0 +1,42 @@
+"""What happened to one uploaded object version."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    DONE = "done"  # the cut-out is in the output bucket
+    UNCHANGED = "unchanged"  # a byte-identical re-upload: its output already exists, nothing paid
+    FAILED = "failed"  # a DLQ record says why
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Status
+    identity: str
+    output_key: str | None = None
+    request_id: str | None = None
+    error_code: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
+        return cls(**{**data, "status": Status(data["status"])})
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How this attempt reached us: the SQS receive count decides when a transient failure is final."""
+
+    receive_count: int = 1
+    max_receive_count: int = 1
+    first_received_at: str | None = None
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.receive_count >= self.max_receive_count

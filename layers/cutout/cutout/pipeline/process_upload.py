@@ -1,0 +1,265 @@
+"""One uploaded object version → exactly one outcome, paying at most once.
+
+The flow follows the data: look the object up → skip a byte-identical re-upload → validate the
+image (reading as little as possible) → the paid call → download the result → one PUT of the
+cut-out with its metadata. Any permanent failure, or a transient one on the last allowed
+receive, becomes a DLQ record and the message is acknowledged; other transient failures are
+raised, so the message returns to the queue.
+
+Two idempotency records make "never pay twice" hold across duplicates, crashes and replays:
+
+- **outcome** (keyed on the object version, plus the replayed record for DLQ replays): the final
+  outcome, success or recorded failure. A duplicate event gets the stored outcome: no second
+  output, no second DLQ record.
+- **paid call** (keyed on the object version only): the receipt of the successful API call.
+  Saved the moment the API answers, before the download and the PUT: a crash in between, a
+  redelivery or a DLQ replay reuses the receipt instead of calling the API again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+from cutout.dead_letter import DeadLetterQueue
+from cutout.dead_letter.record import failure_record
+from cutout.engine.port import (
+    Background,
+    CutoutOptions,
+    CutoutReceipt,
+    ImageBytes,
+    ImageSource,
+    ImageUrl,
+    ResumableBackgroundRemover,
+)
+from cutout.events import UploadedObject
+from cutout.failures import FailureReason
+from cutout.observability import PipelineMetrics, logger
+from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.settings import Settings, SourceMode
+from cutout.storage import ObjectHead, ObjectStore, output_key_for, output_metadata
+from cutout.validation import ImageLimits, ImageRejected, inspect_image, validate_bytes
+
+# Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
+IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
+# The extension each background is expected to come back as (checked again on the real bytes).
+_EXPECTED_EXTENSIONS = {Background.TRANSPARENT: (".png",), Background.WHITE: (".jpg", ".png")}
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyStores:
+    """One persistence layer per idempotent step (Powertools binds a layer to one function)."""
+
+    outcomes: BasePersistenceLayer
+    paid_calls: BasePersistenceLayer
+
+
+class UnexpectedFailure(FailureReason):
+    """Anything we did not foresee (an AWS outage, a bug): retried, then recorded with its type."""
+
+    code = "internal_error"
+    retryable = True
+
+    @classmethod
+    def from_error(cls, error: BaseException) -> UnexpectedFailure:
+        # The exception's type and first line only: enough to triage, nothing from request parameters.
+        first_line = (str(error).splitlines() or [""])[0][:300]
+        return cls(f"{type(error).__name__}: {first_line}")
+
+
+class UploadProcessor:
+    """Processes one object version at a time; safe to call from several threads at once."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: ObjectStore,
+        engine: Callable[[], ResumableBackgroundRemover],
+        dead_letter_queue: DeadLetterQueue,
+        idempotency: IdempotencyStores,
+        metrics: PipelineMetrics,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._engine = engine
+        self._dlq = dead_letter_queue
+        self._metrics = metrics
+        self._clock = clock
+        self._limits = ImageLimits(max_object_bytes=settings.max_object_bytes)
+        self.options = CutoutOptions(
+            background=settings.background,
+            target_width=settings.target_width or None,
+            target_height=settings.target_height or None,
+        )
+        self.idempotency_config = IdempotencyConfig(
+            event_key_jmespath="[identity, replay]",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+        )
+        self._decide_outcome = idempotent_function(
+            data_keyword_argument="request",
+            persistence_store=idempotency.outcomes,
+            config=self.idempotency_config,
+        )(self._decide_outcome_once)
+        self._paid_call = idempotent_function(
+            data_keyword_argument="request",
+            persistence_store=idempotency.paid_calls,
+            config=self.idempotency_config,
+        )(self._paid_call_once)
+
+    def process(self, upload: UploadedObject, delivery: Delivery, deadline: float) -> Outcome:
+        """The outcome of ``upload`` (stored or new). Raises only to ask for a later redelivery."""
+        request = {"identity": upload.identity, "replay": _replay_marker(upload)}
+        result: dict[str, Any] = self._decide_outcome(
+            request=request, upload=upload, delivery=delivery, deadline=deadline
+        )
+        return Outcome.from_dict(result)
+
+    # -- the outcome, decided once per object version (and per replay) -----------------------
+
+    def _decide_outcome_once(
+        self, *, request: dict[str, Any], upload: UploadedObject, delivery: Delivery, deadline: float
+    ) -> dict[str, Any]:
+        logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
+        try:
+            outcome = self._produce_output(upload, deadline)
+        except IdempotencyAlreadyInProgressError:
+            raise  # the same paid call is under way elsewhere: come back later, record nothing
+        except Exception as error:
+            failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
+            if failure.retryable and not delivery.is_last_attempt:
+                logger.warning(
+                    "transient failure, the message goes back to the queue",
+                    reason=failure.code,
+                    receive_count=delivery.receive_count,
+                    request_id=failure.request_id,
+                )
+                raise
+            outcome = self._record_failure(upload, failure, delivery)
+        finally:
+            logger.thread_safe_clear_keys()
+        self._metrics.processed(outcome.status.value)
+        return outcome.to_dict()
+
+    def _produce_output(self, upload: UploadedObject, deadline: float) -> Outcome:
+        head = self._store.head(upload.bucket, upload.key, upload.version_id)
+        unchanged = self._existing_output_for(upload, head)
+        if unchanged is not None:
+            logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
+            return Outcome(status=Status.UNCHANGED, identity=upload.identity, output_key=unchanged)
+
+        source = self._validated_source(upload, head)
+        receipt = CutoutReceipt.from_dict(
+            self._paid_call(
+                request={"identity": upload.identity, "replay": None},
+                upload=upload,
+                source=source,
+                deadline=deadline,
+            )
+        )
+        cutout = self._engine().fetch(receipt, deadline=deadline)
+        output_key = output_key_for(upload.key, cutout.extension)
+        self._store.put(
+            self._settings.output_bucket,
+            output_key,
+            cutout.body,
+            cutout.content_type,
+            output_metadata(upload, head.etag, cutout, self.options),
+        )
+        logger.info(
+            "cut-out stored",
+            output_key=output_key,
+            request_id=cutout.request_id,
+            score=cutout.score,
+            width=cutout.width,
+            height=cutout.height,
+        )
+        return Outcome(
+            status=Status.DONE, identity=upload.identity, output_key=output_key, request_id=cutout.request_id
+        )
+
+    def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
+        """The output key when this exact content was already cut out from this key, else None."""
+        if not self._settings.skip_unchanged or not head.etag:
+            return None
+        for extension in _EXPECTED_EXTENSIONS[self.options.background]:
+            try:
+                key = output_key_for(upload.key, extension)
+                existing = self._store.head(self._settings.output_bucket, key)
+            except FailureReason:
+                continue
+            same_source = existing.metadata.get("source-bucket") == upload.bucket
+            if same_source and existing.metadata.get("source-etag") == head.etag:
+                return key
+        return None
+
+    def _validated_source(self, upload: UploadedObject, head: ObjectHead) -> ImageSource:
+        """Check the image before paying, and hand the engine a URL or the bytes."""
+        bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
+        if self._settings.source_mode is SourceMode.BASE64:
+            if head.size > self._limits.max_object_bytes:
+                inspect_image(lambda start, end: b"", head.size, self._limits)  # raises object_too_large
+            data = self._store.read_range(bucket, key, version, 0, None)
+            validate_bytes(data, self._limits)
+            return ImageBytes(data)
+
+        def read_range(start: int, end: int | None) -> bytes:
+            return self._store.read_range(bucket, key, version, start, end)
+
+        inspect_image(read_range, head.size, self._limits)
+        return ImageUrl(
+            self._store.presigned_get_url(bucket, key, version, self._settings.presigned_url_ttl_seconds)
+        )
+
+    # -- the paid call, made once per object version -----------------------------------------
+
+    def _paid_call_once(
+        self, *, request: dict[str, Any], upload: UploadedObject, source: ImageSource, deadline: float
+    ) -> dict[str, Any]:
+        started = self._clock()
+        receipt = self._engine().submit(source, self.options, deadline=deadline)
+        self._metrics.api_call((self._clock() - started) * 1000.0, receipt.usage)
+        logger.info("paid call succeeded", request_id=receipt.request_id, usage=receipt.usage)
+        return receipt.to_dict()
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def _record_failure(self, upload: UploadedObject, failure: FailureReason, delivery: Delivery) -> Outcome:
+        record = failure_record(upload, failure, delivery, engine=self._engine_name())
+        self._dlq.send(record)
+        rejected_before_call = isinstance(failure, ImageRejected)
+        self._metrics.failed(failure.code, rejected_before_call=rejected_before_call)
+        logger.warning(
+            "recorded on the dead-letter queue",
+            reason=failure.code,
+            retryable=failure.retryable,
+            request_id=failure.request_id,
+            error_message=failure.message,
+        )
+        return Outcome(
+            status=Status.FAILED,
+            identity=upload.identity,
+            request_id=failure.request_id,
+            error_code=failure.code,
+        )
+
+    def _engine_name(self) -> str:
+        try:
+            return self._engine().engine_name
+        except Exception:  # noqa: BLE001  (the engine could not even be built: say so, don't fail twice)
+            return "unknown"
+
+
+def _replay_marker(upload: UploadedObject) -> str | None:
+    """A DLQ replay gets its own outcome (the failure is re-attempted); the paid call stays shared."""
+    if not upload.replay_of:
+        return None
+    return str(upload.replay_of.get("failed_at") or upload.replay_of.get("code") or "replay")

@@ -1,0 +1,13 @@
+"""Where objects come from and where cut-outs go: the object-store port and its S3 adapter."""
+
+from cutout.storage.objects import ObjectHead, ObjectNotFound, ObjectStore, S3ObjectStore
+from cutout.storage.output import output_key_for, output_metadata
+
+__all__ = [
+    "ObjectHead",
+    "ObjectNotFound",
+    "ObjectStore",
+    "S3ObjectStore",
+    "output_key_for",
+    "output_metadata",
+]

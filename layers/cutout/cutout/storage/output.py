@@ -1,0 +1,77 @@
+"""Naming and describing the output object.
+
+The output keeps the input's key with the extension of the result's real format
+(``shoes/red.jpg`` → ``shoes/red.png`` for a transparent cut-out). Its user metadata travels in
+the same PUT. S3 sends user metadata as HTTP headers, so every value must be printable ASCII:
+the source key (the only value that can hold any Unicode or control character) is always
+percent-encoded (RFC 3986, ``/`` kept), and the total stays under S3's 2 KiB limit.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from cutout.engine.port import Cutout, CutoutOptions
+from cutout.events import UploadedObject
+from cutout.failures import FailureReason
+
+METADATA_LIMIT_BYTES = 2048
+MAX_KEY_BYTES = 1024
+_SOURCE_KEY_ROOM = 900  # leaves room for the other fields within S3's 2 KiB
+
+
+class OutputKeyTooLong(FailureReason):
+    """The output key would exceed S3's 1024-byte key limit (a 1020-byte key without extension)."""
+
+    code = "output_key_too_long"
+
+
+def output_key_for(source_key: str, extension: str) -> str:
+    """The output key: the source key with its extension replaced by ``extension`` (``.png``)."""
+    directory, name = posixpath.split(source_key)
+    stem, _ = posixpath.splitext(name)
+    # A dot-file such as ".jpg" has no stem: keep its name rather than producing ".png".
+    key = posixpath.join(directory, (stem or name) + extension)
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise OutputKeyTooLong(f"the output key would be longer than {MAX_KEY_BYTES} bytes")
+    return key
+
+
+_PRINTABLE_ASCII = "".join(chr(code) for code in range(0x20, 0x7F))
+
+
+def _header_safe(value: str) -> str:
+    """Percent-encode only what is not printable ASCII (controls, non-ASCII)."""
+    return quote(value, safe=_PRINTABLE_ASCII)
+
+
+def output_metadata(
+    upload: UploadedObject,
+    source_etag: str | None,
+    cutout: Cutout,
+    options: CutoutOptions,
+    processed_at: datetime | None = None,
+) -> dict[str, str]:
+    """The output's user metadata (``x-amz-meta-*``): where it came from and what made it."""
+    encoded_key = quote(upload.key, safe="/")
+    metadata = {
+        "source-bucket": upload.bucket,
+        "source-key": encoded_key[:_SOURCE_KEY_ROOM],
+        "source-key-encoding": "rfc3986",
+        "source-etag": source_etag or "",
+        "engine": cutout.engine,
+        "background": options.background.value,
+        "score": "" if cutout.score is None else f"{cutout.score:.4f}",
+        "width": str(cutout.width),
+        "height": str(cutout.height),
+        "request-id": cutout.request_id or "",
+        "usage": str(cutout.usage),
+        "processed-at": (processed_at or datetime.now(UTC)).isoformat(timespec="seconds"),
+    }
+    if upload.version_id:
+        metadata["source-version-id"] = upload.version_id
+    if len(encoded_key) > _SOURCE_KEY_ROOM:
+        metadata["source-key-truncated"] = "true"
+    return {name: _header_safe(value) for name, value in metadata.items() if value != ""}

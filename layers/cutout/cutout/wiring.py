@@ -1,0 +1,95 @@
+"""The production adapters: boto3 clients, the DynamoDB idempotency store, the Aidge client.
+
+Built once per Lambda execution environment. Aidge credentials come from Secrets Manager through
+Powertools Parameters (cached for five minutes, so a rotated secret is picked up without a deploy);
+the Aidge client, with its one ``httpx.Client``, is rebuilt only when the credentials change.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from botocore.config import Config
+
+from cutout.dead_letter import SqsDeadLetterQueue
+from cutout.engine.aidge.client import AidgeClient
+from cutout.engine.aidge.config import AidgeConfig
+from cutout.engine.errors import PermanentEngineError
+from cutout.entrypoint import Pipeline
+from cutout.observability import PowertoolsPipelineMetrics
+from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.settings import Settings
+from cutout.storage import S3ObjectStore
+
+SECRET_MAX_AGE_SECONDS = 300
+_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
+
+
+class AidgeClientFromSecret:
+    """A callable returning the Aidge client for the current credentials (the engine port's factory)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._client: AidgeClient | None = None
+        self._credentials: tuple[str, str] | None = None
+
+    def __call__(self) -> AidgeClient:
+        credentials = self._read_credentials()
+        with self._lock:
+            if self._client is None or credentials != self._credentials:
+                if self._client is not None:
+                    self._client.close()
+                self._client = AidgeClient(aidge_config(self._settings, *credentials))
+                self._credentials = credentials
+            return self._client
+
+    def _read_credentials(self) -> tuple[str, str]:
+        secret: Any = parameters.get_secret(
+            self._settings.aidge_secret_name, transform="json", max_age=SECRET_MAX_AGE_SECONDS
+        )
+        app_key = str(secret.get("app_key", "")) if isinstance(secret, dict) else ""
+        app_secret = str(secret.get("app_secret", "")) if isinstance(secret, dict) else ""
+        if not app_key or not app_secret or "REPLACE_ME" in (app_key, app_secret):
+            raise PermanentEngineError(
+                'The Aidge credentials are not set: put {"app_key": ..., "app_secret": ...} in the '
+                "secret named by AIDGE_SECRET_NAME (see the README, 'Deploying').",
+                code="aidge_credentials_missing",
+            )
+        return app_key, app_secret
+
+
+def aidge_config(settings: Settings, app_key: str, app_secret: str) -> AidgeConfig:
+    allowlist = tuple(entry.strip() for entry in settings.result_url_allowlist.split(",") if entry.strip())
+    return AidgeConfig(
+        app_key=app_key,
+        app_secret=app_secret,
+        host=settings.aidge_api_host,
+        scheme=settings.aidge_api_scheme,
+        trial=settings.aidge_trial,
+        result_url_allowlist=allowlist,
+    )
+
+
+def aws_pipeline(settings: Settings) -> Pipeline:
+    session = boto3.session.Session()
+    s3 = session.client("s3", config=_BOTO_CONFIG.merge(Config(signature_version="s3v4")))
+    sqs = session.client("sqs", config=_BOTO_CONFIG)
+    dead_letter_queue = SqsDeadLetterQueue(sqs, settings.dead_letter_queue_url)
+    stores = IdempotencyStores(
+        outcomes=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_session=session),
+        paid_calls=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_session=session),
+    )
+    processor = UploadProcessor(
+        settings=settings,
+        store=S3ObjectStore(s3),
+        engine=AidgeClientFromSecret(settings),
+        dead_letter_queue=dead_letter_queue,
+        idempotency=stores,
+        metrics=PowertoolsPipelineMetrics(),
+    )
+    return Pipeline(settings=settings, processor=processor, dead_letter_queue=dead_letter_queue)

@@ -1,0 +1,218 @@
+"""In-memory fakes of our own ports (fakes over mocks). Real boundaries use moto and the emulator."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from PIL import Image
+
+from cutout.engine.errors import EngineError
+from cutout.engine.port import Background, Cutout, CutoutOptions, CutoutReceipt, ImageSource
+from cutout.storage.objects import ObjectHead, ObjectNotFound
+
+
+def image_bytes(width: int = 400, height: int = 300, fmt: str = "JPEG", mode: str = "RGB") -> bytes:
+    """A small real image."""
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height), (200, 30, 30) if mode == "RGB" else None).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@dataclass
+class StoredObject:
+    data: bytes
+    version_id: str | None
+    content_type: str = "binary/octet-stream"
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def etag(self) -> str:
+        return hashlib.md5(self.data, usedforsecurity=False).hexdigest()
+
+
+class InMemoryObjectStore:
+    """``ObjectStore`` over dicts; counts reads so tests can check how little was read."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], StoredObject] = {}
+        self.puts: list[tuple[str, str, str, dict[str, str]]] = []
+        self.bytes_read = 0
+        self._versions = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(
+        self, bucket: str, key: str, data: bytes, versioned: bool = True, version_id: str | None = None
+    ) -> StoredObject:
+        stored = StoredObject(data, version_id or (f"v{next(self._versions)}" if versioned else None))
+        self.objects[(bucket, key)] = stored
+        return stored
+
+    def _get(self, bucket: str, key: str, version_id: str | None) -> StoredObject:
+        stored = self.objects.get((bucket, key))
+        if stored is None or (version_id and stored.version_id != version_id):
+            raise ObjectNotFound(f"s3://{bucket}/{key} does not exist")
+        return stored
+
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectHead:
+        stored = self._get(bucket, key, version_id)
+        return ObjectHead(
+            len(stored.data), stored.etag, stored.version_id, stored.content_type, stored.metadata
+        )
+
+    def read_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int | None) -> bytes:
+        data = self._get(bucket, key, version_id).data
+        chunk = data[start:] if start < 0 or end is None else data[start : end + 1]
+        with self._lock:
+            self.bytes_read += len(chunk)
+        return chunk
+
+    def presigned_get_url(self, bucket: str, key: str, version_id: str | None, expires_in: int) -> str:
+        self._get(bucket, key, version_id)
+        return f"https://{bucket}.s3.example.test/{key}?versionId={version_id}&X-Amz-Expires={expires_in}"
+
+    def put(self, bucket: str, key: str, body: BinaryIO, content_type: str, metadata: dict[str, str]) -> None:
+        data = body.read()
+        with self._lock:
+            stored = StoredObject(data, None, content_type, dict(metadata))
+            self.objects[(bucket, key)] = stored
+            self.puts.append((bucket, key, content_type, dict(metadata)))
+
+
+class RecordingDeadLetterQueue:
+    def __init__(self) -> None:
+        self.records: list[str] = []
+
+    def send(self, record_json: str) -> None:
+        self.records.append(record_json)
+
+
+class FakeEngine:
+    """A resumable engine that returns a PNG of the requested size and counts paid calls.
+
+    ``fail_with`` raises on submit (``fail_times`` times, then succeeds); ``crash_after_submit``
+    makes ``fetch`` raise once, as a process crash between the paid call and the output would.
+    """
+
+    engine_name = "fake"
+
+    def __init__(self, fail_with: EngineError | None = None, fail_times: int = 10**9) -> None:
+        self.submits: list[ImageSource] = []
+        self.fetches = 0
+        self.fail_with = fail_with
+        self.fail_times = fail_times
+        self.crash_on_next_fetch = False
+        self._lock = threading.Lock()
+
+    def submit(
+        self, source: ImageSource, options: CutoutOptions, *, deadline: float | None = None
+    ) -> CutoutReceipt:
+        with self._lock:
+            self.submits.append(source)
+            if self.fail_with is not None and self.fail_times > 0:
+                self.fail_times -= 1
+                raise copy.copy(self.fail_with)
+            number = len(self.submits)
+        return CutoutReceipt(
+            engine="fake",
+            result_url=f"https://results.example.test/{number}.png",
+            width=options.target_width or 400,
+            height=options.target_height or 300,
+            score=0.9,
+            usage=1,
+            request_id=f"req-{number}",
+            background=options.background,
+        )
+
+    def fetch(self, receipt: CutoutReceipt, *, deadline: float | None = None) -> Cutout:
+        with self._lock:
+            self.fetches += 1
+            if self.crash_on_next_fetch:
+                self.crash_on_next_fetch = False
+                raise RuntimeError("simulated crash between the paid call and the output")
+        mode, fmt, mime = (
+            ("RGBA", "PNG", "image/png")
+            if receipt.background is Background.TRANSPARENT
+            else ("RGB", "JPEG", "image/jpeg")
+        )
+        data = image_bytes(receipt.width, receipt.height, fmt, mode)
+        return Cutout.from_bytes(
+            data,
+            content_type=mime,
+            width=receipt.width,
+            height=receipt.height,
+            score=receipt.score,
+            usage=receipt.usage,
+            request_id=receipt.request_id,
+            engine="fake",
+        )
+
+    def remove_background(self, source: ImageSource, options: CutoutOptions) -> Cutout:
+        return self.fetch(self.submit(source, options))
+
+
+class InMemoryPersistenceLayer(BasePersistenceLayer):
+    """Powertools' idempotency persistence on a dict shared by every layer built on it."""
+
+    def __init__(self, table: dict[str, DataRecord] | None = None) -> None:
+        super().__init__()
+        self.table: dict[str, DataRecord] = {} if table is None else table
+        self._lock = threading.Lock()
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        record = self.table.get(idempotency_key)
+        if record is None:
+            raise IdempotencyItemNotFoundError
+        return record
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        with self._lock:
+            existing = self.table.get(data_record.idempotency_key)
+            if existing is not None and not existing.is_expired:
+                in_progress_expired = (
+                    existing.status == "INPROGRESS"
+                    and existing.in_progress_expiry_timestamp is not None
+                    and existing.in_progress_expiry_timestamp < _now_ms()
+                )
+                if not in_progress_expired:
+                    raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
+            self.table[data_record.idempotency_key] = data_record
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        with self._lock:
+            self.table[data_record.idempotency_key] = data_record
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        with self._lock:
+            self.table.pop(data_record.idempotency_key, None)
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)
+
+
+class RecordingMetrics:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    def processed(self, status: str) -> None:
+        self.events.append(("processed", status))
+
+    def failed(self, reason: str, *, rejected_before_call: bool) -> None:
+        self.events.append(("rejected" if rejected_before_call else "failed", reason))
+
+    def api_call(self, latency_ms: float, usage: int) -> None:
+        self.events.append(("api_call", usage))

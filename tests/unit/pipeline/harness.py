@@ -1,0 +1,86 @@
+"""A pipeline wired to in-memory fakes of every port (imported by the pipeline unit tests)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from cutout.events import UploadedObject
+from cutout.pipeline.outcome import Delivery, Outcome
+from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.settings import Settings
+from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
+from tests.fakes import (
+    FakeEngine,
+    InMemoryObjectStore,
+    InMemoryPersistenceLayer,
+    RecordingDeadLetterQueue,
+    RecordingMetrics,
+    image_bytes,
+)
+
+INPUT = "cutout-input-test"
+OUTPUT = "cutout-output-test"
+FAR_DEADLINE = 10**9
+
+
+def settings(**overrides: str) -> Settings:
+    environment = {
+        "OUTPUT_BUCKET": OUTPUT,
+        "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "AIDGE_SECRET_NAME": "cutout/aidge",
+        "MAX_RECEIVE_COUNT": "3",
+        **overrides,
+    }
+    return Settings.from_env(environment)
+
+
+@dataclass
+class Harness:
+    store: InMemoryObjectStore
+    engine: FakeEngine
+    dlq: RecordingDeadLetterQueue
+    metrics: RecordingMetrics
+    processor: UploadProcessor
+    idempotency_table: dict[str, Any] = field(default_factory=dict)
+
+    def upload(self, key: str, data: bytes | None = None, versioned: bool = True) -> UploadedObject:
+        stored = self.store.add(INPUT, key, image_bytes() if data is None else data, versioned)
+        return UploadedObject(
+            bucket=INPUT, key=key, version_id=stored.version_id, etag=stored.etag, size=len(stored.data)
+        )
+
+    def process(self, upload: UploadedObject, receive_count: int = 1) -> Outcome:
+        delivery = Delivery(receive_count=receive_count, max_receive_count=3)
+        return self.processor.process(upload, delivery, deadline=FAR_DEADLINE)
+
+    def dlq_records(self) -> list[dict[str, Any]]:
+        return [json.loads(record) for record in self.dlq.records]
+
+    def outputs(self) -> list[tuple[str, str, str, dict[str, str]]]:
+        return [put for put in self.store.puts if put[0] == OUTPUT]
+
+
+def build_harness(engine: FakeEngine | None = None, **setting_overrides: str) -> Harness:
+    store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
+    engine = engine or FakeEngine()
+    table: dict[str, Any] = {}
+    processor = UploadProcessor(
+        settings=settings(**setting_overrides),
+        store=store,
+        engine=lambda: engine,
+        dead_letter_queue=dlq,
+        idempotency=IdempotencyStores(InMemoryPersistenceLayer(table), InMemoryPersistenceLayer(table)),
+        metrics=metrics,
+    )
+    processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
+    return Harness(store, engine, dlq, metrics, processor, table)
+
+
+@pytest.fixture
+def harness() -> Harness:
+    return build_harness()
