@@ -12,7 +12,8 @@ APP_PATH = Path(__file__).resolve().parent.parent / "functions" / "process_uploa
 
 def load_lambda_handler() -> Callable[..., dict[str, Any]]:
     spec = importlib.util.spec_from_file_location("process_upload_app", APP_PATH)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     handler: Callable[..., dict[str, Any]] = module.lambda_handler
