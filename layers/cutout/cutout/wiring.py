@@ -17,7 +17,7 @@ from botocore.config import Config
 
 from cutout.dead_letter import SqsDeadLetterQueue
 from cutout.engine.aidge.client import AidgeClient
-from cutout.engine.aidge.config import AidgeConfig
+from cutout.engine.aidge.config import AidgeConfig, parse_allowlist
 from cutout.engine.errors import PermanentEngineError
 from cutout.entrypoint import Pipeline
 from cutout.observability import PowertoolsPipelineMetrics
@@ -64,14 +64,13 @@ class AidgeClientFromSecret:
 
 
 def aidge_config(settings: Settings, app_key: str, app_secret: str) -> AidgeConfig:
-    allowlist = tuple(entry.strip() for entry in settings.result_url_allowlist.split(",") if entry.strip())
     return AidgeConfig(
         app_key=app_key,
         app_secret=app_secret,
         host=settings.aidge_api_host,
         scheme=settings.aidge_api_scheme,
         trial=settings.aidge_trial,
-        result_url_allowlist=allowlist,
+        result_url_allowlist=parse_allowlist(settings.result_url_allowlist),
     )
 
 

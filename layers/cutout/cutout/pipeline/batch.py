@@ -32,7 +32,9 @@ class ConcurrentBatchProcessor(BatchProcessor):
     """Powertools' ``BatchProcessor``, with the records of one batch processed concurrently."""
 
     def __init__(self, max_workers: int) -> None:
-        super().__init__(event_type=EventType.SQS)
+        # A batch whose records all failed is reported like any other partial failure (every item
+        # listed) instead of raising: the queue redelivers the same either way, without an error.
+        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self.max_workers = max_workers
 
     def process(self) -> list[tuple[Any, ...]]:

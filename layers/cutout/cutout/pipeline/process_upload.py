@@ -166,14 +166,17 @@ class UploadProcessor:
             )
         )
         cutout = self._engine().fetch(receipt, deadline=deadline)
-        output_key = output_key_for(upload.key, cutout.extension)
-        self._store.put(
-            self._settings.output_bucket,
-            output_key,
-            cutout.body,
-            cutout.content_type,
-            output_metadata(upload, head.etag, cutout, self.options),
-        )
+        try:
+            output_key = output_key_for(upload.key, cutout.extension)
+            self._store.put(
+                self._settings.output_bucket,
+                output_key,
+                cutout.body,
+                cutout.content_type,
+                output_metadata(upload, head, cutout, self.options),
+            )
+        finally:
+            cutout.body.close()  # may be a spooled temporary file on disk
         logger.info(
             "cut-out stored",
             output_key=output_key,

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from cutout.engine.port import Cutout, CutoutOptions
 from cutout.events import UploadedObject
 from cutout.failures import FailureReason
+from cutout.storage.objects import ObjectHead
 
 METADATA_LIMIT_BYTES = 2048
 MAX_KEY_BYTES = 1024
@@ -49,7 +50,7 @@ def _header_safe(value: str) -> str:
 
 def output_metadata(
     upload: UploadedObject,
-    source_etag: str | None,
+    source: ObjectHead,
     cutout: Cutout,
     options: CutoutOptions,
     processed_at: datetime | None = None,
@@ -60,7 +61,7 @@ def output_metadata(
         "source-bucket": upload.bucket,
         "source-key": encoded_key[:_SOURCE_KEY_ROOM],
         "source-key-encoding": "rfc3986",
-        "source-etag": source_etag or "",
+        "source-etag": source.etag or upload.etag or "",
         "engine": cutout.engine,
         "background": options.background.value,
         "score": "" if cutout.score is None else f"{cutout.score:.4f}",
@@ -70,8 +71,9 @@ def output_metadata(
         "usage": str(cutout.usage),
         "processed-at": (processed_at or datetime.now(UTC)).isoformat(timespec="seconds"),
     }
-    if upload.version_id:
-        metadata["source-version-id"] = upload.version_id
+    version_id = upload.version_id or source.version_id
+    if version_id and version_id != "null":
+        metadata["source-version-id"] = version_id
     if len(encoded_key) > _SOURCE_KEY_ROOM:
         metadata["source-key-truncated"] = "true"
     return {name: _header_safe(value) for name, value in metadata.items() if value != ""}

@@ -1,0 +1,266 @@
+"""``AidgeClient``: the Aidge Image Background Removal API behind the engine port.
+
+One ``httpx.Client`` per ``AidgeClient`` (connection reuse across a warm Lambda's invocations),
+explicit timeouts, and seams for everything a test must control: ``transport`` (an
+``httpx.MockTransport``), ``sleep``, ``clock``, ``random`` and the DNS ``resolver``.
+
+``submit`` is the billed call and returns a ``CutoutReceipt``; ``fetch`` downloads the result
+and may be repeated for free while the result URL lives. Both retry what the policies in
+``retry.py`` call retryable, and both stop at a deadline: the earlier of the caller's (an
+absolute ``clock()`` value, e.g. from the Lambda's remaining time) and the config's. When the
+next wait would pass the deadline the last error is raised as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import random as _random
+import socket
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from cutout.engine.aidge.config import AidgeConfig
+from cutout.engine.aidge.envelope import cut_out_data, parse_envelope
+from cutout.engine.aidge.errors import EngineTimeoutError, error_from, redacted
+from cutout.engine.aidge.result_download import ResultDownloader
+from cutout.engine.aidge.retry import RetryPolicy, next_delay
+from cutout.engine.aidge.signing import signed_query
+from cutout.engine.aidge.url_safety import Resolver, UrlGuard
+from cutout.engine.errors import EngineError
+from cutout.engine.port import (
+    Background,
+    Cutout,
+    CutoutOptions,
+    CutoutReceipt,
+    ImageBytes,
+    ImageSource,
+    ImageUrl,
+)
+
+if TYPE_CHECKING:
+    from cutout.engine.port import ResumableBackgroundRemover
+
+ENGINE_NAME = "aidge"
+# Aidge answers are a few hundred bytes; a body past this cap is cut and reads as malformed.
+MAX_ENVELOPE_BYTES = 1024 * 1024
+USER_AGENT = "cutout-aidge-client"
+
+T = TypeVar("T")
+
+
+def request_body(source: ImageSource, options: CutoutOptions) -> dict[str, Any]:
+    """The JSON body of ``/ai/image/cut/out`` for this source and these options."""
+    body: dict[str, Any] = {"backGroundType": options.background.value}
+    if isinstance(source, ImageBytes):
+        body["imageBase64"] = base64.b64encode(source.data).decode("ascii")
+    elif isinstance(source, ImageUrl):
+        body["imageUrl"] = source.url
+    else:  # pragma: no cover - the type union is closed
+        raise TypeError(f"unsupported image source: {type(source).__name__}")
+    if options.target_width is not None:
+        body["targetWidth"] = options.target_width
+    if options.target_height is not None:
+        body["targetHeight"] = options.target_height
+    return body
+
+
+class AidgeClient:
+    """The Aidge adapter; implements ``ResumableBackgroundRemover``. Close it, or use ``with``."""
+
+    def __init__(
+        self,
+        config: AidgeConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        random: Callable[[], float] = _random.random,
+        resolver: Resolver = socket.getaddrinfo,
+    ) -> None:
+        self._config = config
+        self._sleep = sleep
+        self._clock = clock
+        self._random = random
+        # trust_env=False: no proxy variables or .netrc credentials leak into these requests.
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=config.timeouts.bounded(config.call_deadline_seconds),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._downloader = ResultDownloader(
+            self._http,
+            UrlGuard(config.allowlisted_origins, resolver),
+            timeouts=config.timeouts,
+            max_bytes=config.result_max_bytes,
+            spool_bytes=config.result_spool_bytes,
+            max_redirects=config.result_max_redirects,
+            clock=clock,
+        )
+
+    @property
+    def engine_name(self) -> str:
+        return ENGINE_NAME
+
+    def __repr__(self) -> str:
+        return f"AidgeClient(host={self._config.host!r}, trial={self._config.trial})"
+
+    # --- the port ---------------------------------------------------------------------------
+
+    def submit(
+        self, source: ImageSource, options: CutoutOptions, *, deadline: float | None = None
+    ) -> CutoutReceipt:
+        """The billed call: a receipt saying where the result is (store it before anything else).
+
+        ``deadline`` is an absolute ``clock()`` value; the earlier of it and
+        ``config.call_deadline_seconds`` from now bounds all attempts. No attempt starts with less
+        than ``config.min_call_seconds`` left. Raises an ``EngineError`` (see ``errors.py``):
+        the last one when retries run out or the next wait would pass the deadline.
+        """
+        body = request_body(source, options)
+        end = self._deadline(deadline)
+
+        def attempt(attempt_deadline: float) -> CutoutReceipt:
+            return self._call_once(body, options.background, attempt_deadline)
+
+        return self._with_retries(attempt, self._config.call_retry, end, self._config.min_call_seconds)
+
+    def fetch(self, receipt: CutoutReceipt, *, deadline: float | None = None) -> Cutout:
+        """Download and verify the result of ``submit``; free, so it may be repeated.
+
+        Retries ``result_unavailable`` a few times within the deadline; every other error is
+        permanent. The ``Cutout.body`` is a spooled temporary file: close it when done.
+        """
+        if receipt.engine != ENGINE_NAME:
+            raise ValueError(f"a receipt of engine {receipt.engine!r} cannot be fetched by {ENGINE_NAME!r}")
+        end = self._deadline(deadline)
+
+        def attempt(attempt_deadline: float) -> Cutout:
+            image = self._downloader.download(
+                receipt.result_url,
+                expected_width=receipt.width,
+                expected_height=receipt.height,
+                require_alpha=receipt.background is Background.TRANSPARENT,
+                deadline=min(attempt_deadline, self._clock() + self._config.result_max_seconds),
+            )
+            return Cutout(
+                body=image.body,
+                size=image.size,
+                content_type=image.content_type,
+                width=image.width,
+                height=image.height,
+                score=receipt.score,
+                usage=receipt.usage,
+                request_id=receipt.request_id,
+                engine=ENGINE_NAME,
+            )
+
+        return self._with_retries(attempt, self._config.fetch_retry, end, 0.0)
+
+    def remove_background(
+        self, source: ImageSource, options: CutoutOptions, *, deadline: float | None = None
+    ) -> Cutout:
+        """``fetch(submit(...))`` under one deadline.
+
+        Convenient, but a failed fetch loses the receipt of a paid call: pipelines that must
+        never pay twice call ``submit``, store the receipt, then ``fetch``.
+        """
+        return self.fetch(self.submit(source, options, deadline=deadline), deadline=deadline)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> AidgeClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _deadline(self, caller_deadline: float | None) -> float:
+        own = self._clock() + self._config.call_deadline_seconds
+        return own if caller_deadline is None else min(own, caller_deadline)
+
+    def _with_retries(
+        self,
+        attempt: Callable[[float], T],
+        policy: RetryPolicy,
+        deadline: float,
+        min_attempt_seconds: float,
+    ) -> T:
+        attempt_number = 0
+        while True:
+            attempt_number += 1
+            remaining = deadline - self._clock()
+            if remaining <= 0 or remaining < min_attempt_seconds:
+                raise EngineTimeoutError(
+                    f"Only {max(remaining, 0.0):.1f} s were left before the deadline; "
+                    "the attempt was not started."
+                )
+            try:
+                return attempt(deadline)
+            except EngineError as error:
+                delay = next_delay(policy, error, attempt_number, self._random())
+                if delay is None or self._clock() + delay + min_attempt_seconds >= deadline:
+                    raise
+                self._sleep(delay)
+
+    def _call_once(self, body: dict[str, Any], background: Background, deadline: float) -> CutoutReceipt:
+        query = signed_query(self._config.app_key, self._config.app_secret)  # fresh timestamp
+        secrets = (self._config.app_secret, query["sign"])
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._config.trial:
+            headers["x-iop-trial"] = "true"
+        try:
+            with self._http.stream(
+                "POST",
+                self._config.endpoint,
+                params=query,
+                json=body,
+                headers=headers,
+                timeout=self._config.timeouts.bounded(deadline - self._clock()),
+            ) as streamed:
+                content = bytearray()
+                for chunk in streamed.iter_bytes():
+                    content += chunk
+                    if len(content) > MAX_ENVELOPE_BYTES:
+                        break  # the cut body is not JSON: the factory reports it as malformed
+                response = httpx.Response(streamed.status_code, content=bytes(content))
+        except httpx.RequestError as exc:
+            # ``from None``: the httpx exception holds the request, whose URL carries the signature.
+            raise redacted(error_from(exc), secrets) from None
+        error = error_from(response)
+        if error is not None:
+            raise redacted(error, secrets)
+        envelope = parse_envelope(response.content)
+        data = cut_out_data(envelope) if envelope is not None else None
+        assert data is not None  # noqa: S101 - error_from returned None, so the data is there
+        return CutoutReceipt(
+            engine=ENGINE_NAME,
+            result_url=data.image_url,
+            width=data.width,
+            height=data.height,
+            score=data.score,
+            usage=data.usage,
+            request_id=data.request_id,
+            background=background,
+        )
+
+
+if TYPE_CHECKING:
+
+    def _conforms_to_the_port(client: AidgeClient) -> ResumableBackgroundRemover:
+        return client

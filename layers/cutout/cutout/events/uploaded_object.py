@@ -1,0 +1,99 @@
+"""A reference to one uploaded object version: what every incoming event is turned into.
+
+The pipeline never trusts an event's shape past the parser: S3 notifications, EventBridge events
+and our own DLQ failure records all become an ``UploadedObject``, whose ``identity`` is the key
+of the idempotency store. Two events about the same object version must give the same identity
+(so a redelivery or a replay never pays twice), and two different uploads of one key must not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# With versioning suspended, S3 gives every new object the version id "null", the same for each
+# overwrite of a key: it names no version, so it must not count as one for the identity.
+SUSPENDED_VERSION_ID = "null"
+
+
+def normalise_version_id(version_id: str | None) -> str | None:
+    """``None`` for a missing, empty or suspended-versioning ("null") version id."""
+    if not version_id or version_id == SUSPENDED_VERSION_ID:
+        return None
+    return version_id
+
+
+def normalise_etag(etag: str | None) -> str | None:
+    """The ETag without the quotes S3 sometimes keeps around it; ``None`` if empty."""
+    if etag is None:
+        return None
+    return etag.strip().strip('"') or None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedObject:
+    """One object version in the input bucket, with the facts its event gave.
+
+    ``key`` is always decoded (the real key, as ``GetObject`` wants it). ``replay_of`` is set
+    when the object comes from a DLQ failure record being replayed: the error it failed with.
+    It takes no part in equality or hashing, so a replay equals the original upload.
+    """
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    sequencer: str | None = None
+    size: int | None = None
+    event_time: str | None = None
+    replay_of: dict[str, Any] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "version_id", normalise_version_id(self.version_id))
+        object.__setattr__(self, "etag", normalise_etag(self.etag))
+        object.__setattr__(self, "sequencer", self.sequencer or None)
+
+    @property
+    def identity(self) -> str:
+        """The idempotency identity of this object version.
+
+        ``bucket/key`` plus, by preference:
+
+        - ``#v:<versionId>``: exact on a versioned bucket; every upload gets a new version id and
+          every event about that version carries it.
+        - ``#s:<sequencer>``: on an unversioned bucket, S3's sequencer orders the events of one
+          key; a new PUT of the key gets a new (greater) sequencer, a redelivered event the same.
+        - ``#e:<etag>``: the content fallback when neither is known (some emulators, hand-made
+          events): the same bytes uploaded again are the same work.
+
+        With none of them the identity is ``bucket/key`` alone.
+        """
+        base = f"{self.bucket}/{self.key}"
+        if self.version_id:
+            return f"{base}#v:{self.version_id}"
+        if self.sequencer:
+            return f"{base}#s:{self.sequencer}"
+        if self.etag:
+            return f"{base}#e:{self.etag}"
+        return base
+
+    @property
+    def is_folder_placeholder(self) -> bool:
+        """The console's "Create folder" writes an empty object whose key ends with ``/``."""
+        return self.key.endswith("/") and not self.size
+
+    @property
+    def is_replay(self) -> bool:
+        return self.replay_of is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The source facts, as DLQ records and logs carry them (``replay_of`` left out)."""
+        return {
+            "bucket": self.bucket,
+            "key": self.key,
+            "version_id": self.version_id,
+            "etag": self.etag,
+            "sequencer": self.sequencer,
+            "size": self.size,
+            "event_time": self.event_time,
+        }

@@ -1,0 +1,262 @@
+"""Check an image before paying for it, reading as little of it as possible.
+
+In order, cheapest first: the object's size (no read), the type by magic bytes and the header
+(a 64 KiB prefix, grown to at most 4 MiB only when the header is longer), then the end marker (one
+small suffix read). Nothing here decodes pixels: Pillow only parses headers (its plugins' lazy
+``open``; ``load()`` is never called), and WebP headers are read directly (see ``webp.py``), so a
+tiny file declaring 50000 x 50000 pixels costs a few bytes of reading and no memory.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from PIL import BmpImagePlugin, Image, ImageFile, JpegImagePlugin, PngImagePlugin
+
+from cutout.validation.formats import MIME_BY_FORMAT, SUPPORTED_FORMATS, sniff_format
+from cutout.validation.limits import MIB, ImageLimits
+from cutout.validation.reading import BoundedReader, EndTrackingStream, RangeReader, bytes_reader
+from cutout.validation.rejection import ImageRejected, RejectionCode
+from cutout.validation.webp import RIFF_HEADER_BYTES, WebPHeaderError, read_webp_header
+
+SUPPORTED_NAMES = "JPEG, PNG, WebP or BMP"
+UNSUPPORTED_COLOR_MODES = frozenset({"CMYK"})  # 4-channel JPEGs (CMYK and YCCK): the API wants RGB
+ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+PNG_IEND_CHUNK = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+JPEG_END_OF_IMAGE = b"\xff\xd9"
+TIMES = "\N{MULTIPLICATION SIGN}"  # as in "99 TIMES 240 pixels"
+
+DEFAULT_LIMITS = ImageLimits()
+
+# Header parsers for the supported formats Pillow reads lazily. Calling the plugin class (not
+# ``Image.open``) restricts parsing to the sniffed format and leaves the size limits to us.
+_PILLOW_OPENERS: dict[str, Callable[[EndTrackingStream], ImageFile.ImageFile]] = {
+    "JPEG": JpegImagePlugin.JpegImageFile,
+    "PNG": PngImagePlugin.PngImageFile,
+    "BMP": BmpImagePlugin.BmpImageFile,
+}
+# What Pillow raises on a header it cannot parse (its own wrappers and plain struct reads).
+_HEADER_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, TypeError, KeyError)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFacts:
+    """What validation learnt about an accepted image."""
+
+    format: str  # JPEG | PNG | WEBP | BMP
+    mime: str
+    width: int
+    height: int
+    mode: str  # Pillow's mode: RGB, RGBA, L, LA, P, I;16, ...
+    has_alpha: bool
+    is_animated: bool
+    bytes_read: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    width: int
+    height: int
+    mode: str
+    has_alpha: bool
+    frames: int
+    raw_pixel_end: int | None = None  # uncompressed BMP: where its pixel array ends
+
+
+def inspect_image(
+    read_range: RangeReader, object_size: int, limits: ImageLimits = DEFAULT_LIMITS
+) -> ImageFacts:
+    """The facts of an acceptable image, or ``ImageRejected`` with the reason.
+
+    ``read_range(start, end_inclusive)`` returns those bytes of the object; ``read_range(-n, None)``
+    its last n bytes. At most ``limits.max_header_bytes + limits.tail_bytes`` bytes are asked for.
+    """
+    if object_size < 0:
+        raise ValueError("object_size cannot be negative")
+    _check_object_size(object_size, limits)
+    reader = BoundedReader(read_range, object_size)
+    head = reader.prefix(limits.head_bytes)
+    image_format = _supported_format(head)
+    header = _webp_header(head) if image_format == "WEBP" else _pillow_header(image_format, reader, limits)
+    _check_header(image_format, header, limits)
+    _check_complete(image_format, header, reader, limits)
+    return ImageFacts(
+        format=image_format,
+        mime=MIME_BY_FORMAT[image_format],
+        width=header.width,
+        height=header.height,
+        mode=header.mode,
+        has_alpha=header.has_alpha,
+        is_animated=header.frames > 1,
+        bytes_read=reader.bytes_read,
+    )
+
+
+def validate_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> ImageFacts:
+    """The same checks on an image already in memory (base64 mode)."""
+    return inspect_image(bytes_reader(data), len(data), limits)
+
+
+def _check_object_size(object_size: int, limits: ImageLimits) -> None:
+    if object_size == 0:
+        raise ImageRejected(RejectionCode.EMPTY_OBJECT, "The file is empty (0 bytes).")
+    if object_size > limits.max_object_bytes:
+        raise ImageRejected(
+            RejectionCode.OBJECT_TOO_LARGE,
+            f"The file is {_describe_size(object_size)}; the largest accepted is "
+            f"{_describe_size(limits.max_object_bytes)}.",
+        )
+
+
+def _supported_format(head: bytes) -> str:
+    detected = sniff_format(head)
+    if detected is None:
+        raise ImageRejected(
+            RejectionCode.NOT_AN_IMAGE,
+            f"The file is not an image: its first bytes match no image format ({SUPPORTED_NAMES} expected).",
+        )
+    if detected not in SUPPORTED_FORMATS:
+        raise ImageRejected(
+            RejectionCode.UNSUPPORTED_FORMAT,
+            f"The file is {_a(detected)}, which is not supported; upload a {SUPPORTED_NAMES} image.",
+        )
+    return detected
+
+
+def _webp_header(head: bytes) -> _Header:
+    try:
+        webp = read_webp_header(head)
+    except WebPHeaderError as error:
+        raise _corrupt("WEBP") from error
+    frames = 2 if webp.is_animated else 1  # the VP8X animation flag; the frame count is not needed
+    return _Header(webp.width, webp.height, webp.mode, webp.has_alpha, frames)
+
+
+def _pillow_header(image_format: str, reader: BoundedReader, limits: ImageLimits) -> _Header:
+    """Parse the header from a prefix, growing it only if the parser ran off its end."""
+    opener = _PILLOW_OPENERS[image_format]
+    for length in limits.header_read_sizes():
+        stream = EndTrackingStream(reader.prefix(length))
+        try:
+            with opener(stream) as image:
+                return _header_of(image)
+        except Image.DecompressionBombError as error:
+            raise ImageRejected(
+                RejectionCode.IMAGE_TOO_LARGE,
+                f"The image declares far more pixels than can be handled safely; each side must be "
+                f"between {limits.min_side} and {limits.max_side} pixels.",
+            ) from error
+        except _HEADER_ERRORS as error:
+            if not stream.ran_out or reader.has_whole_object:
+                raise _corrupt(image_format) from error
+    raise _corrupt(
+        image_format, f"its header was not found in the first {_describe_size(limits.max_header_bytes)}"
+    )
+
+
+def _header_of(image: ImageFile.ImageFile) -> _Header:
+    mode = image.mode
+    has_alpha = mode in ALPHA_MODES or "transparency" in image.info
+    frames = int(getattr(image, "n_frames", 1))
+    return _Header(image.width, image.height, mode, has_alpha, frames, _raw_bmp_pixel_end(image))
+
+
+def _raw_bmp_pixel_end(image: ImageFile.ImageFile) -> int | None:
+    """Where an uncompressed BMP's pixel rows end: its offset plus stride x height (from Pillow's tile)."""
+    if image.format != "BMP" or not image.tile or image.tile[0].codec_name != "raw":
+        return None
+    tile = image.tile[0]
+    stride = tile.args[1] if tile.args and len(tile.args) > 1 else None
+    if not isinstance(stride, int):
+        return None
+    return int(tile.offset) + stride * image.height
+
+
+def _check_header(image_format: str, header: _Header, limits: ImageLimits) -> None:
+    width, height = header.width, header.height
+    if width <= 0 or height <= 0:
+        raise _corrupt(image_format, f"it declares a size of {width}{TIMES}{height} pixels")
+    sides = f"each side must be between {limits.min_side} and {limits.max_side} pixels"
+    if max(width, height) > limits.max_side or width * height > limits.max_pixels:
+        raise ImageRejected(
+            RejectionCode.IMAGE_TOO_LARGE, f"The image is {width}{TIMES}{height} pixels; {sides}."
+        )
+    if min(width, height) < limits.min_side:
+        raise ImageRejected(
+            RejectionCode.IMAGE_TOO_SMALL, f"The image is {width}{TIMES}{height} pixels; {sides}."
+        )
+    if header.frames > 1:
+        frames = "" if image_format == "WEBP" else f" with {header.frames} frames"
+        raise ImageRejected(
+            RejectionCode.ANIMATED_IMAGE,
+            f"The image is an animated {_display(image_format)}{frames}; only still images are supported.",
+        )
+    if header.mode in UNSUPPORTED_COLOR_MODES:
+        raise ImageRejected(
+            RejectionCode.UNSUPPORTED_COLOR_MODE,
+            f"The {_display(image_format)} uses the {header.mode} colour model (made for print); "
+            "save it as RGB (sRGB) and upload it again.",
+        )
+
+
+def _check_complete(image_format: str, header: _Header, reader: BoundedReader, limits: ImageLimits) -> None:
+    """The end marker or declared length: a cut-off upload is refused before it is paid for.
+
+    JPEG must end with EOI (``FFD9``; trailing zero padding allowed) and PNG with its IEND
+    chunk, both read from the tail. WebP and BMP declare their length in the header: a file
+    shorter than declared is cut off (a longer one only carries trailing bytes, which decoders
+    ignore).
+    """
+    size = reader.object_size
+    if image_format == "JPEG":
+        if not reader.suffix(limits.tail_bytes).rstrip(b"\x00").endswith(JPEG_END_OF_IMAGE):
+            raise _truncated("JPEG", "it does not end with the JPEG end-of-image marker")
+    elif image_format == "PNG":
+        if not reader.suffix(limits.tail_bytes).endswith(PNG_IEND_CHUNK):
+            raise _truncated("PNG", "it does not end with the PNG IEND chunk")
+    elif image_format == "WEBP":
+        riff_size = int.from_bytes(reader.prefix_bytes[4:8], "little")
+        declared = riff_size + RIFF_HEADER_BYTES
+        if declared > size:
+            raise _truncated("WEBP", f"it declares {declared:,} bytes but is {size:,} bytes long")
+    elif image_format == "BMP":
+        declared = int.from_bytes(reader.prefix_bytes[2:6], "little")
+        if declared > size:
+            raise _truncated("BMP", f"it declares {declared:,} bytes but is {size:,} bytes long")
+        if header.raw_pixel_end is not None and header.raw_pixel_end > size:
+            raise _truncated(
+                "BMP", f"its pixel rows need {header.raw_pixel_end:,} bytes but it is {size:,} long"
+            )
+
+
+def _corrupt(image_format: str, why: str = "its header could not be read") -> ImageRejected:
+    return ImageRejected(RejectionCode.CORRUPT_HEADER, f"The file starts like {_a(image_format)} but {why}.")
+
+
+def _truncated(image_format: str, why: str) -> ImageRejected:
+    return ImageRejected(
+        RejectionCode.TRUNCATED_IMAGE,
+        f"The {_display(image_format)} file is incomplete: {why}; the upload was probably cut off.",
+    )
+
+
+def _describe_size(size: int) -> str:
+    if size < MIB:
+        return f"{size:,} bytes"
+    return f"{size / MIB:.1f} MiB ({size:,} bytes)"
+
+
+def _display(image_format: str) -> str:
+    return "WebP" if image_format == "WEBP" else image_format
+
+
+def _a(name: str) -> str:
+    """The name with its indefinite article, as it is said aloud ("an SVG", "a PNG")."""
+    article = "an" if name[:1] in "AEIOU" or name.startswith(("HTML", "SVG", "XML")) else "a"
+    return f"{article} {_display(name)}"

@@ -1,0 +1,48 @@
+"""Fixtures of the functional tests: the Aidge emulator (with a fast fake engine) and a file server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from cutout_tools.emulator import AidgeEmulator
+from tests.functional.aidge_testkit import KEY_NAME, KEY_SECRET, FakeCutoutEngine, StaticFiles, signed_params
+
+
+@pytest.fixture
+def fake_cutout_engine() -> FakeCutoutEngine:
+    return FakeCutoutEngine()
+
+
+@pytest.fixture
+def aidge_emulator(fake_cutout_engine: FakeCutoutEngine) -> Iterator[AidgeEmulator]:
+    """A running emulator on an ephemeral loopback port, backed by the fake engine, no faults."""
+    with AidgeEmulator(
+        key_name=KEY_NAME, key_secret=KEY_SECRET, engine=fake_cutout_engine, seed=1
+    ) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture
+def call_cutout(aidge_emulator: AidgeEmulator, http: httpx.Client) -> Callable[..., httpx.Response]:
+    """POST a JSON body to the emulator's API, signed by the independent signer unless ``params``."""
+
+    def _call(body: dict[str, Any], params: dict[str, str] | None = None) -> httpx.Response:
+        return http.post(aidge_emulator.api_url, params=params or signed_params(), json=body)
+
+    return _call
+
+
+@pytest.fixture
+def static_files() -> Iterator[StaticFiles]:
+    with StaticFiles().running() as files:
+        yield files

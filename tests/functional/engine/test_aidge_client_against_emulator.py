@@ -1,0 +1,242 @@
+"""The Aidge adapter against the emulator over real HTTP on loopback: every answer maps to the
+right typed error, retries follow the policy, and nothing is ever paid twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from cutout.engine.aidge import (
+    AIDGE_CALL_RETRY,
+    AidgeClient,
+    AidgeConfig,
+    AidgeContentCheckFailedError,
+    AidgeContentRiskFilterError,
+    AidgeInvalidInputError,
+    AidgeMalformedResponseError,
+    AidgeModelFailedError,
+    AidgeRateLimitedError,
+    AidgeSensitiveContentError,
+    AidgeSystemError,
+    AidgeTimeouts,
+    AidgeUnauthorizedError,
+    EngineTimeoutError,
+    EngineUnreachableError,
+)
+from cutout.engine.errors import EngineError
+from cutout.engine.port import Background, CutoutOptions, ImageBytes, ImageSource, ImageUrl
+from cutout_tools.emulator import AidgeEmulator, FaultPlan
+from tests.functional.aidge_testkit import (
+    KEY_NAME,
+    KEY_SECRET,
+    FakeCutoutEngine,
+    StaticFiles,
+    open_image,
+    product_photo,
+)
+
+ClientFor = Callable[..., AidgeClient]
+
+
+@pytest.fixture
+def client_for() -> Iterator[ClientFor]:
+    """Build an ``AidgeClient`` aimed at an emulator; it never really sleeps between retries."""
+    clients: list[AidgeClient] = []
+
+    def _client(emulator: AidgeEmulator, secret: str = KEY_SECRET, **overrides: object) -> AidgeClient:
+        config = AidgeConfig(
+            app_key=KEY_NAME,
+            app_secret=secret,
+            host=emulator.url.removeprefix("http://"),
+            scheme="http",
+            result_url_allowlist=(emulator.url,),
+            **overrides,  # type: ignore[arg-type]
+        )
+        client = AidgeClient(config, sleep=lambda _seconds: None)
+        clients.append(client)
+        return client
+
+    yield _client
+    for client in clients:
+        client.close()
+
+
+def emulator_playing(*faults: str, **options: float) -> AidgeEmulator:
+    return AidgeEmulator(
+        key_name=KEY_NAME,
+        key_secret=KEY_SECRET,
+        engine=FakeCutoutEngine(),
+        faults=FaultPlan.parse(faults),
+        seed=11,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+TRANSPARENT = CutoutOptions(background=Background.TRANSPARENT)
+
+
+@pytest.mark.parametrize(
+    ("background", "expected"),
+    [(Background.TRANSPARENT, ("image/png", "RGBA")), (Background.WHITE, ("image/jpeg", "RGB"))],
+)
+@pytest.mark.parametrize("mode", ["base64", "url"])
+def test_the_client_gets_a_cutout_in_both_modes(
+    client_for: ClientFor,
+    static_files: StaticFiles,
+    mode: str,
+    background: Background,
+    expected: tuple[str, str],
+) -> None:
+    content_type, image_mode = expected
+    # Given a 500x400 photo, as bytes or behind a presigned-looking URL, and a healthy emulator
+    photo = product_photo(500, 400)
+    source: ImageSource = (
+        ImageBytes(photo) if mode == "base64" else ImageUrl(static_files.add("/uploads/bag.jpg", photo))
+    )
+    with emulator_playing() as emulator:
+        client = client_for(emulator)
+        # When the client removes the background
+        cutout = client.remove_background(source, CutoutOptions(background=background))
+        # Then it gets the verified result, with the API's request id, after one billed call
+        assert (cutout.engine, cutout.content_type, cutout.width, cutout.height) == (
+            "aidge",
+            content_type,
+            500,
+            400,
+        )
+        assert cutout.request_id
+        assert open_image(cutout.read()).mode == image_mode
+        stats = emulator.stats()
+        assert (stats["calls"], stats["billed"], stats["result_fetches"]) == (1, 1, 1)
+
+
+def test_a_receipt_can_be_fetched_again_without_paying(client_for: ClientFor) -> None:
+    # Given a paid call's receipt
+    with emulator_playing() as emulator:
+        client = client_for(emulator)
+        receipt = client.submit(ImageBytes(product_photo(300, 300)), TRANSPARENT)
+        # When the result is fetched twice (as after a crash between the call and the output)
+        first, second = client.fetch(receipt), client.fetch(receipt)
+        # Then both fetches give the same image and only the one call was billed
+        assert first.read() == second.read()
+        assert (emulator.stats()["calls"], emulator.stats()["billed"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_class"),
+    [
+        ("500", AidgeSystemError),
+        ("501", AidgeRateLimitedError),
+        ("801", AidgeModelFailedError),
+        ("1001", AidgeContentCheckFailedError),
+        ("malformed", AidgeMalformedResponseError),
+    ],
+)
+def test_a_retryable_answer_is_retried_up_to_its_budget(
+    client_for: ClientFor, fault: str, error_class: type[EngineError]
+) -> None:
+    # Given an emulator that always answers this retryable failure
+    with emulator_playing(f"{fault}:1") as emulator:
+        client = client_for(emulator)
+        # When the client calls it
+        with pytest.raises(error_class) as raised:
+            client.submit(ImageBytes(product_photo()), TRANSPARENT)
+        # Then the typed error is retryable, was tried exactly its budget, and nothing was billed
+        error = raised.value
+        assert error.retryable is True
+        budget = AIDGE_CALL_RETRY.max_attempts(error)
+        assert budget > 1
+        assert (emulator.stats()["calls"], emulator.stats()["billed"]) == (budget, 0)
+        if fault.isdigit():
+            assert error.api_code == int(fault)
+            assert error.request_id
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_class"),
+    [
+        ("700", AidgeInvalidInputError),
+        ("1000", AidgeSensitiveContentError),
+        ("1002", AidgeContentRiskFilterError),
+    ],
+)
+def test_a_permanent_answer_is_called_once(
+    client_for: ClientFor, fault: str, error_class: type[EngineError]
+) -> None:
+    # Given an emulator that always answers this permanent failure
+    with emulator_playing(f"{fault}:1") as emulator:
+        client = client_for(emulator)
+        # When the client calls it
+        with pytest.raises(error_class) as raised:
+            client.submit(ImageBytes(product_photo()), TRANSPARENT)
+        # Then the typed error is permanent, carries the API's code and request id, after exactly one call
+        assert raised.value.retryable is False
+        assert raised.value.api_code == int(fault)
+        assert raised.value.request_id
+        assert (emulator.stats()["calls"], emulator.stats()["billed"]) == (1, 0)
+
+
+def test_a_real_invalid_input_names_the_field_and_is_called_once(client_for: ClientFor) -> None:
+    # Given a healthy emulator and an image smaller than the API accepts
+    with emulator_playing() as emulator:
+        client = client_for(emulator)
+        # When the client sends it
+        with pytest.raises(AidgeInvalidInputError) as raised:
+            client.submit(ImageBytes(product_photo(80, 300)), TRANSPARENT)
+        # Then the permanent 700 names the field, after one unbilled call
+        assert raised.value.code == "aidge_700"
+        assert raised.value.api_message is not None
+        assert "imageBase64" in raised.value.api_message
+        assert (emulator.stats()["calls"], emulator.stats()["billed"]) == (1, 0)
+
+
+def test_a_wrong_secret_is_unauthorized_and_called_once(client_for: ClientFor) -> None:
+    # Given a client holding the wrong secret
+    with emulator_playing() as emulator:
+        client = client_for(emulator, secret="not-the-real-secret")
+        # When it calls the emulator
+        with pytest.raises(AidgeUnauthorizedError) as raised:
+            client.submit(ImageBytes(product_photo()), TRANSPARENT)
+        # Then it is a permanent unauthorized error, never retried, and no secret is in its text
+        assert raised.value.retryable is False
+        assert emulator.stats()["calls"] == 1
+        assert "not-the-real-secret" not in str(raised.value.to_dict())
+
+
+def test_a_held_call_is_a_retryable_timeout(client_for: ClientFor) -> None:
+    # Given an emulator that holds every call for a minute, and a client that waits 0.3 s per answer
+    with emulator_playing("timeout:1", timeout_seconds=60) as emulator:
+        client = client_for(emulator, timeouts=AidgeTimeouts(read=0.3), min_call_seconds=0.0)
+        # When the client calls it
+        with pytest.raises(EngineTimeoutError) as raised:
+            client.submit(ImageBytes(product_photo()), TRANSPARENT)
+        # Then the timeout is retryable, tried its budget, and nothing was billed
+        assert raised.value.retryable is True
+        assert emulator.stats()["calls"] == AIDGE_CALL_RETRY.max_attempts(raised.value)
+        assert emulator.stats()["billed"] == 0
+
+
+def test_a_dropped_connection_is_retryable(client_for: ClientFor) -> None:
+    # Given an emulator that drops every call without an answer after 0.1 s
+    with emulator_playing("timeout:1", timeout_seconds=0.1) as emulator:
+        client = client_for(emulator)
+        # When the client calls it
+        with pytest.raises(EngineUnreachableError) as raised:
+            client.submit(ImageBytes(product_photo()), TRANSPARENT)
+        # Then the failure is retryable and nothing was billed
+        assert raised.value.retryable is True
+        assert emulator.stats()["billed"] == 0
+
+
+def test_a_result_not_yet_visible_is_fetched_again_without_paying_again(client_for: ClientFor) -> None:
+    # Given an emulator whose results answer 404 to their first GET
+    with emulator_playing("result404:1") as emulator:
+        client = client_for(emulator)
+        # When the client removes a background
+        cutout = client.remove_background(ImageBytes(product_photo(320, 240)), TRANSPARENT)
+        # Then it recovered by fetching again, and the call was billed exactly once
+        assert (cutout.width, cutout.height) == (320, 240)
+        stats = emulator.stats()
+        assert (stats["calls"], stats["billed"]) == (1, 1)
+        assert (stats["result_fetches"], stats["result_not_found"]) == (2, 1)

@@ -1,0 +1,108 @@
+"""UploadedObject: the idempotency identity of an object version, and what counts as a folder."""
+
+from __future__ import annotations
+
+import pytest
+
+from cutout.events import UploadedObject
+
+BUCKET = "cutout-input-123456789012-us-east-1"
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        pytest.param(
+            {"version_id": "3HL4kq.v1", "sequencer": "0065F8", "etag": "abc"},
+            f"{BUCKET}/a.jpg#v:3HL4kq.v1",
+            id="version-wins",
+        ),
+        pytest.param({"sequencer": "0065F8", "etag": "abc"}, f"{BUCKET}/a.jpg#s:0065F8", id="then-sequencer"),
+        pytest.param({"etag": "abc"}, f"{BUCKET}/a.jpg#e:abc", id="then-etag"),
+        pytest.param({}, f"{BUCKET}/a.jpg", id="nothing-known"),
+        pytest.param(
+            {"version_id": "null", "sequencer": "0065F8"}, f"{BUCKET}/a.jpg#s:0065F8", id="suspended"
+        ),
+        pytest.param({"version_id": "", "etag": '"abc"'}, f"{BUCKET}/a.jpg#e:abc", id="empty-and-quoted"),
+    ],
+)
+def test_identity_prefers_version_then_sequencer_then_etag(facts: dict[str, str], expected: str) -> None:
+    # Given an upload with some of the version facts known
+    upload = UploadedObject(bucket=BUCKET, key="a.jpg", **facts)
+
+    # When its identity is taken
+    identity = upload.identity
+
+    # Then the most exact known fact names the version
+    assert identity == expected
+
+
+def test_two_uploads_of_one_key_on_an_unversioned_bucket_have_different_identities() -> None:
+    # Given two PUTs of the same key and the same bytes, told apart only by S3's sequencer
+    first = UploadedObject(bucket=BUCKET, key="a.jpg", etag="abc", sequencer="0065F8A2D4B1C3E5F7")
+    second = UploadedObject(bucket=BUCKET, key="a.jpg", etag="abc", sequencer="0065F8A2D4B1C3E5F8")
+
+    # When / Then their identities differ, so the second upload is processed too
+    assert first.identity != second.identity
+
+
+def test_etag_quotes_are_removed() -> None:
+    # Given an ETag as HeadObject returns it, with quotes
+    upload = UploadedObject(bucket=BUCKET, key="a.jpg", etag='"4e68adba0abe2dc8653dc3354e14c01d"')
+
+    # When / Then the quotes are gone
+    assert upload.etag == "4e68adba0abe2dc8653dc3354e14c01d"
+
+
+@pytest.mark.parametrize(
+    ("key", "size", "expected"),
+    [
+        ("summer sale/", 0, True),
+        ("summer sale/", None, True),
+        ("summer sale/", 12, False),
+        ("summer sale/mug.jpg", 0, False),
+    ],
+)
+def test_folder_placeholder_is_an_empty_key_ending_with_a_slash(
+    key: str, size: int | None, expected: bool
+) -> None:
+    # Given an object
+    upload = UploadedObject(bucket=BUCKET, key=key, size=size)
+
+    # When / Then only an empty (or unknown-size) object named like a folder is a placeholder
+    assert upload.is_folder_placeholder is expected
+
+
+def test_a_replay_equals_and_hashes_like_the_original_upload() -> None:
+    # Given an upload and the same upload replayed from a DLQ record
+    original = UploadedObject(bucket=BUCKET, key="a.jpg", version_id="v1", size=10)
+    replay = UploadedObject(
+        bucket=BUCKET, key="a.jpg", version_id="v1", size=10, replay_of={"code": "engine_unavailable"}
+    )
+
+    # When they are compared and hashed
+    same = original == replay and hash(original) == hash(replay)
+
+    # Then they are the same object version, and only the replay says it is one
+    assert same
+    assert replay.is_replay
+    assert not original.is_replay
+
+
+def test_to_dict_holds_the_source_facts_without_the_replay() -> None:
+    # Given a replayed upload
+    upload = UploadedObject(bucket=BUCKET, key="a b.jpg", etag="e", size=3, replay_of={"code": "x"})
+
+    # When it is turned into a dict
+    facts = upload.to_dict()
+
+    # Then it has the source facts of a DLQ record, and no replay_of
+    assert facts == {
+        "bucket": BUCKET,
+        "key": "a b.jpg",
+        "version_id": None,
+        "etag": "e",
+        "sequencer": None,
+        "size": 3,
+        "event_time": None,
+    }

@@ -1,0 +1,41 @@
+"""The ``cutout`` console script: one subcommand per tool.
+
+To add a command, write a module with ``add_parser(commands)`` that calls ``commands.add_parser``
+and ``set_defaults(handler=run)`` where ``run(args) -> int`` is the exit code, then list its
+``add_parser`` in ``COMMANDS`` below. Keep those modules cheap to import (import heavy things
+inside ``run``): every invocation imports all of them to build ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from cutout_tools.emulator import command as emulator_command
+
+AddParser = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+# The registry of subcommands, in --help order.
+COMMANDS: tuple[AddParser, ...] = (emulator_command.add_parser,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cutout", description="Developer tools of cutout: the Aidge emulator and the local stack."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add_parser in COMMANDS:
+        add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the chosen command, return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
