@@ -1,0 +1,110 @@
+"""The studio segmentation on small synthetic photos: holes, shadows, gradients, soft edges."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cutout_tools.studio import estimate_alpha, segment
+from tests.unit.studio import scenes
+
+
+def _decoded(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(scenes.jpeg(rgb))).convert("RGB"))
+
+
+def test_mug_hole_and_shadow_are_transparent_and_body_is_opaque() -> None:
+    # Given a teal mug with a ring handle over a soft shadow on grey paper with a vertical gradient
+    rgb, _truth = scenes.scene(scenes.mug, (30, 120, 150), "grey_gradient")
+
+    # When its alpha is estimated from the JPEG
+    alpha = estimate_alpha(_decoded(rgb))
+
+    # Then the handle's hole and the shadow are background, the body and the handle are subject
+    assert alpha[140, 175] < 0.1, "the hole inside the handle"
+    assert alpha[205, 125] < 0.1, "the contact shadow under the body"
+    assert alpha[140, 125] > 0.9, "the body"
+    assert alpha[140, 203] > 0.9, "the handle"
+    assert alpha[10, 10] == 0.0
+
+
+def test_grey_product_on_white_stays_while_its_shadow_goes() -> None:
+    # Given a dark-grey disc (shadow-coloured: a neutral darkening of white) on white, over a soft shadow
+    # (not exactly the shadow's grey where they meet: then there is no outline to see, a known limit)
+    rgb, _truth = scenes.scene(scenes.disc, (110, 110, 110), "white")
+
+    # When its alpha is estimated
+    alpha = estimate_alpha(_decoded(rgb))
+
+    # Then the disc is opaque (its sharp outline tells it from a shadow) and the shadow is not
+    assert alpha[130, 160] > 0.9
+    assert alpha[197, 160] < 0.1
+
+
+@pytest.mark.parametrize(
+    ("shape", "colour", "kind", "floor"),
+    [
+        (scenes.mug, (200, 60, 40), "white", 0.95),
+        (scenes.disc, (40, 90, 200), "grey_gradient", 0.97),
+        (scenes.ring, (230, 170, 30), "pastel", 0.95),
+        (scenes.ring, (90, 90, 95), "white", 0.95),
+    ],
+    ids=["mug-on-white", "disc-on-gradient", "ring-on-pastel", "grey-ring-on-white"],
+)
+def test_iou_on_synthetic_shapes_is_above_a_floor(
+    shape: scenes.Shape, colour: tuple[int, int, int], kind: str, floor: float
+) -> None:
+    # Given a synthetic product photo with its exact alpha
+    rgb, truth = scenes.scene(shape, colour, kind)
+
+    # When its alpha is estimated
+    alpha = estimate_alpha(_decoded(rgb))
+
+    # Then the mask overlaps the truth well and the alpha is a float in [0, 1]
+    assert scenes.iou(alpha, truth) >= floor
+    assert alpha.dtype == np.float32
+    assert 0.0 <= float(alpha.min()) <= float(alpha.max()) <= 1.0
+
+
+def test_the_edge_is_soft() -> None:
+    # Given a disc whose outline is anti-aliased in the truth
+    rgb, _truth = scenes.scene(scenes.disc, (40, 90, 200), "white", shadow=False)
+
+    # When its alpha is estimated
+    alpha = estimate_alpha(rgb)
+
+    # Then some outline pixels are partly transparent, not all 0 or 1
+    partial = (alpha > 0.1) & (alpha < 0.9)
+    assert partial.sum() > 50
+
+
+def test_a_plain_background_has_no_subject_and_no_confidence() -> None:
+    # Given grey paper with nothing on it
+    rgb = scenes.background("grey_gradient", 120, 160).astype(np.uint8)
+
+    # When it is segmented
+    result = segment(rgb)
+
+    # Then nothing is kept and the engine says it is not confident
+    assert float(result.alpha.max()) < 0.5
+    assert result.confidence < 0.2
+
+
+def test_a_clear_subject_gives_a_high_confidence() -> None:
+    # Given a strongly coloured product on white
+    rgb, _truth = scenes.scene(scenes.mug, (30, 120, 150), "white")
+
+    # When it is segmented
+    result = segment(rgb)
+
+    # Then the confidence is high
+    assert result.confidence > 0.7
+
+
+def test_a_non_rgb_array_is_refused() -> None:
+    # Given a 2-D array / When it is segmented / Then it is a ValueError naming the shape
+    with pytest.raises(ValueError, match="H x W x 3"):
+        estimate_alpha(np.zeros((10, 10), np.uint8))
