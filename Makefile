@@ -29,7 +29,7 @@ lint: venv ## ruff on everything
 typecheck: venv ## mypy --strict on the library and the tools
 	$(BIN)/mypy
 
-test: venv tools ## the whole suite: lint, types, unit, functional, e2e (slow ones too)
+test: venv tools browser ## the whole suite: lint, types, unit, functional, e2e (slow ones too)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
@@ -93,3 +93,16 @@ build: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) ## sam build into .aws-sam/bui
 checkov: $(TOOLS)/checkov/.installed-$(CHECKOV_VERSION) ## checkov on template.yaml (report only, for now)
 	@# --soft-fail: report only; deciding which findings to fix or suppress (with reasons) comes later.
 	$(TOOLS)/checkov/bin/checkov --quiet --compact --soft-fail --framework cloudformation --file $(TEMPLATE)
+
+# --- Report and samples ----------------------------------------------------------------------------
+.PHONY: browser samples
+
+CHROMIUM := /usr/bin/chromium
+
+browser: ## headless Chromium (Debian's chromium) for the report's browser test; quick when installed
+	@test -x $(CHROMIUM) || { apt-get update && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends chromium; }
+	@$(CHROMIUM) --version 2>/dev/null
+
+samples: venv ## regenerate samples/ (needs npm once for the emoji SVGs; the result is committed)
+	$(BIN)/python -m cutout_tools.samples samples

@@ -1,0 +1,186 @@
+"""The report's content, read from a ``cutout.local-run/1`` summary: one ``Row`` per input.
+
+The summary comes from another process and its items from files a user dropped in a folder, so
+nothing here trusts its shape: every field is read with a default, every value becomes a string the
+template escapes, and a row is built for every item, whatever its status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cutout_tools.report.previews import NoPreview, Preview, preview
+
+SCHEMA = "cutout.local-run/1"
+STATUS_CLASSES = {"done": "done", "failed": "failed"}  # any other status is shown as it is, as "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One input: where it is on the page, its two images and what is known about it."""
+
+    anchor: str
+    key: str
+    status: str
+    status_class: str
+    original: Preview | NoPreview
+    original_size: str  # "412 KB", or "" when the file is gone
+    cutout: Preview | NoPreview | None  # None: no output was expected (the input failed)
+    details: list[tuple[str, str]] = field(default_factory=list)
+    failure_code: str = ""
+    failure_message: str = ""
+    failure_details: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The run as a whole, for the top of the page."""
+
+    schema: str
+    schema_known: bool
+    generated_at: str
+    input_dir: str
+    background: str
+    wall_time: str
+    inputs: int
+    done: int
+    failed: int
+    other: int
+    emulator_calls: str
+    emulator_billed: str
+
+
+def build_header(summary: Mapping[str, Any], rows: list[Row]) -> Header:
+    """The header's figures: the summary's totals when given, else counted from the rows."""
+    totals = _mapping(summary.get("totals"))
+    emulator = _mapping(summary.get("emulator"))
+    counted = {name: sum(row.status_class == name for row in rows) for name in ("done", "failed", "other")}
+    schema = _text(summary.get("schema"))
+    return Header(
+        schema=schema,
+        schema_known=schema == SCHEMA,
+        generated_at=_text(summary.get("generated_at")),
+        input_dir=_text(summary.get("input_dir")),
+        background=_text(summary.get("background")),
+        wall_time=_seconds(summary.get("wall_seconds")),
+        inputs=_count(totals.get("inputs"), len(rows)),
+        done=_count(totals.get("done"), counted["done"]),
+        failed=_count(totals.get("failed"), counted["failed"]),
+        other=counted["other"],
+        emulator_calls=_text(emulator.get("calls"), "–"),
+        emulator_billed=_text(emulator.get("billed"), "–"),
+    )
+
+
+def build_rows(out_dir: Path, items: object) -> list[Row]:
+    """One row per item of the summary, in the summary's order."""
+    if not isinstance(items, list):
+        return []
+    return [build_row(out_dir, index, _mapping(item)) for index, item in enumerate(items)]
+
+
+def build_row(out_dir: Path, index: int, item: Mapping[str, Any]) -> Row:
+    """The row of one item: previews of both images, the metadata that matters, or the failure."""
+    status = _text(item.get("status"), "unknown")
+    input_file = _text(item.get("input_file"))
+    original_path = Path(input_file) if input_file else None
+    original = preview(original_path) if original_path else NoPreview("no input file in the summary")
+    metadata = _mapping(item.get("metadata"))
+    dlq_record = _mapping(item.get("dlq_record"))
+    error = _mapping(dlq_record.get("error"))
+    output_file = _text(item.get("output_file"))
+    cutout: Preview | NoPreview | None = None
+    if output_file:
+        cutout = _output_preview(out_dir, output_file)
+    elif status == "done":
+        cutout = NoPreview("no output file in the summary")
+    return Row(
+        anchor=f"item-{index + 1}",
+        key=_text(item.get("key"), "(no key)"),
+        status=status,
+        status_class=STATUS_CLASSES.get(status, "other"),
+        original=original,
+        original_size=_file_size(original_path),
+        cutout=cutout,
+        details=_output_details(item, metadata),
+        failure_code=_text(error.get("code")),
+        failure_message=_text(error.get("message")),
+        failure_details=_failure_details(dlq_record, error),
+    )
+
+
+def _output_preview(out_dir: Path, output_file: str) -> Preview | NoPreview:
+    """The cut-out's preview; a path that leaves ``out_dir`` is not read (the summary names files in it)."""
+    root = out_dir.resolve()
+    path = (root / output_file).resolve()
+    if not path.is_relative_to(root):
+        return NoPreview("output path outside the output folder")
+    return preview(path)
+
+
+def _output_details(item: Mapping[str, Any], metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Score, size, engine, background, time and ids: the metadata a person checks, in that order."""
+    width, height = _text(metadata.get("width")), _text(metadata.get("height"))
+    details = [
+        ("score", _text(metadata.get("score"))),
+        ("size", f"{width} × {height}" if width and height else ""),
+        ("engine", _text(metadata.get("engine"))),
+        ("background", _text(metadata.get("background"))),
+        ("processed", _text(metadata.get("processed-at"))),
+        ("output key", _text(item.get("output_key"))),
+        ("request id", _text(metadata.get("request-id"))),
+    ]
+    return [(label, value) for label, value in details if value]
+
+
+def _failure_details(dlq_record: Mapping[str, Any], error: Mapping[str, Any]) -> list[tuple[str, str]]:
+    retryable = error.get("retryable")
+    details = [
+        ("retryable", "" if retryable is None else ("yes" if retryable else "no")),
+        ("attempts", _text(dlq_record.get("attempts"))),
+        ("failed", _text(dlq_record.get("failed_at"))),
+        ("API code", _text(error.get("api_code"))),
+        ("API message", _text(error.get("api_message"))),
+        ("request id", _text(error.get("request_id"))),
+    ]
+    return [(label, value) for label, value in details if value]
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: object, default: str = "") -> str:
+    if value is None or value == "":
+        return default
+    return value if isinstance(value, str) else str(value)
+
+
+def _count(value: object, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _seconds(value: object) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "–"
+    if value < 60:
+        return f"{value:.1f} s"
+    minutes, seconds = divmod(round(value), 60)
+    return f"{minutes} min {seconds:02d} s"
+
+
+def _file_size(path: Path | None) -> str:
+    try:
+        size = path.stat().st_size if path else None
+    except OSError:
+        size = None
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
