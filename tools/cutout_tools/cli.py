@@ -13,11 +13,18 @@ import sys
 from collections.abc import Callable, Sequence
 
 from cutout_tools.emulator import command as emulator_command
+from cutout_tools.local_stack import command as local_command
+from cutout_tools.operations import command as operations_command
 
 AddParser = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 # The registry of subcommands, in --help order.
-COMMANDS: tuple[AddParser, ...] = (emulator_command.add_parser,)
+COMMANDS: tuple[AddParser, ...] = (
+    emulator_command.add_parser,
+    local_command.add_parser,
+    operations_command.add_dlq_parser,
+    operations_command.add_backfill_parser,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,10 +9,37 @@ whose remaining time counts down from the function's timeout.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+LambdaHandler = Callable[..., Any]
+
+
+def load_handler(code_dir: Path, handler: str) -> LambdaHandler:
+    """The function ``handler`` (``module.function``, as in the template) loaded from ``code_dir``.
+
+    Like Lambda: the module is read from its file in the function's code directory, not imported
+    from wherever the package happens to be installed.
+    """
+    module_name, _, function_name = handler.rpartition(".")
+    if not module_name or not function_name:
+        raise ValueError(f"Handler {handler!r} is not module.function")
+    path = Path(code_dir) / (module_name.replace(".", "/") + ".py")
+    spec = importlib.util.spec_from_file_location(f"cutout_local_function_{module_name}", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"cannot load the function's module from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    loaded: Any = getattr(module, function_name, None)
+    if not callable(loaded):
+        raise TypeError(f"{path} has no function {function_name}")
+    function: LambdaHandler = loaded
+    return function
 
 
 def sqs_event_from_messages(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:

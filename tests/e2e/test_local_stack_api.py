@@ -1,0 +1,98 @@
+"""The ``LocalStack`` API in-process: the stack follows the template, and settles uploads.
+
+Uses a fast fake engine behind the emulator: what is checked here is the topology and the
+event source mapping, not cut-out quality.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from cutout_tools.local_stack import LocalStack
+from tests.e2e.support import product_photo
+from tests.functional.aidge_testkit import FakeCutoutEngine
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No application metrics to publish")]
+KEY_NAME = "e2e-key"
+KEY_SECRET = "e2e-secret-Zq8XWv3pL0"  # recognisable: it must never reach the log
+
+OVERRIDES = {"BatchSize": "3", "MaxConcurrency": "2", "BackgroundType": "WHITE_BACKGROUND"}
+
+
+@pytest.fixture(scope="module")
+def stack_and_log() -> Iterator[tuple[LocalStack, list[str]]]:
+    lines: list[str] = []
+    stack = LocalStack(
+        port=0,
+        parameter_overrides=OVERRIDES,
+        engine=FakeCutoutEngine(),
+        key_name=KEY_NAME,
+        key_secret=KEY_SECRET,
+        log=lines.append,
+    )
+    with stack:
+        yield stack, lines
+
+
+def test_the_event_source_mapping_takes_its_numbers_from_the_template(
+    stack_and_log: tuple[LocalStack, list[str]],
+) -> None:
+    # Given a stack started with BatchSize 3 and MaxConcurrency 2 as template parameters
+    stack, _ = stack_and_log
+    # When its poller is inspected
+    poller = stack.poller
+    # Then it batches and scales as the template's event source says
+    assert poller is not None
+    assert (poller.batch_size, poller.maximum_concurrency) == (3, 2)
+
+
+def test_what_moto_skips_is_applied_from_the_template_and_said_in_the_log(
+    stack_and_log: tuple[LocalStack, list[str]],
+) -> None:
+    # Given the running stack
+    stack, lines = stack_and_log
+    facts = stack.describe()
+    s3, sqs = stack.client("s3"), stack.client("sqs")
+    # When the input bucket and the work queue are described through the AWS API
+    versioning = s3.get_bucket_versioning(Bucket=facts["input_bucket"])
+    notifications = s3.get_bucket_notification_configuration(Bucket=facts["input_bucket"])
+    attributes = sqs.get_queue_attributes(QueueUrl=facts["work_queue_url"], AttributeNames=["All"])[
+        "Attributes"
+    ]
+    # Then versioning, the S3 -> SQS notification and the queue policy are there, each said in the log
+    assert versioning["Status"] == "Enabled"
+    assert [c["QueueArn"] for c in notifications["QueueConfigurations"]] == [facts["work_queue_arn"]]
+    assert json.loads(attributes["Policy"])["Statement"][0]["Sid"] == "AllowInputBucketNotifications"
+    assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"] == facts["dead_letter_queue_arn"]
+    for thing in (
+        "InputBucket.VersioningConfiguration",
+        "InputBucket.NotificationConfiguration",
+        "WorkQueuePolicy",
+    ):
+        assert any(thing in line and "applied by hand" in line for line in lines), thing
+    # And the secret holds the emulator's key, whose secret half never reaches the log
+    secret = stack.client("secretsmanager").get_secret_value(SecretId=facts["aidge_secret_name"])
+    assert json.loads(secret["SecretString"]) == {"app_key": KEY_NAME, "app_secret": KEY_SECRET}
+    assert not any(KEY_SECRET in line for line in lines)
+
+
+def test_uploads_settle_and_the_stack_goes_idle(stack_and_log: tuple[LocalStack, list[str]]) -> None:
+    # Given the running stack and five uploads (more than one batch of 3)
+    stack, lines = stack_and_log
+    facts = stack.describe()
+    s3 = stack.client("s3")
+    for number in range(5):
+        s3.put_object(
+            Bucket=facts["input_bucket"], Key=f"batch/item-{number}.jpg", Body=product_photo(300, 240)
+        )
+    # When the stack is waited on until idle
+    stack.wait_until_idle(timeout=120)
+    # Then each upload has a white-background cut-out (JPEG), and every batch held at most 3 records
+    listed = s3.list_objects_v2(Bucket=facts["output_bucket"], Prefix="batch/").get("Contents", [])
+    assert sorted(item["Key"] for item in listed) == [f"batch/item-{n}.jpg" for n in range(5)]
+    batch_sizes = [int(line.split()[1]) for line in lines if line.startswith("batch: ")]
+    assert batch_sizes
+    assert max(batch_sizes) <= 3
