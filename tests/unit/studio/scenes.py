@@ -87,3 +87,28 @@ def jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
 def iou(alpha: np.ndarray, truth: np.ndarray) -> float:
     predicted, actual = alpha > 0.5, truth > 0.5
     return float((predicted & actual).sum() / max(1, (predicted | actual).sum()))
+
+
+def shaded_scene(
+    shape: Shape,
+    lit: tuple[int, int, int],
+    shaded: tuple[int, int, int],
+    kind: str,
+    *,
+    size: tuple[int, int] = (240, 320),
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like ``scene``, but the product is shaded diagonally from ``lit`` (top right) to ``shaded``.
+
+    A light product lit from the top right is almost paper-white there: its outline fades out where it
+    meets white paper, and the rest of it is a tinted grey, the colour of a shadow (the hard case).
+    """
+    height, width = size
+    flat, alpha = scene(shape, (0, 0, 0), kind, size=size, seed=seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    ramp = np.clip((x / width - y / height + 1.0) / 2.0, 0.0, 1.0)[..., None] ** 2  # 1 at the top right
+    colour = (
+        np.asarray(shaded, np.float32) + (np.asarray(lit, np.float32) - np.asarray(shaded, np.float32)) * ramp
+    )
+    photo = flat.astype(np.float32) + colour * alpha[..., None]  # flat holds the background times 1 - alpha
+    return np.clip(photo + 0.5, 0, 255).astype(np.uint8), alpha

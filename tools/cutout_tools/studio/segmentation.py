@@ -35,9 +35,13 @@ SHADOW_DEPTH_MIN = 0.3  # a shadow keeps at least 30 % of the light
 MAX_HOLE_FRACTION = 0.6  # a "hole" larger than this part of its object is rather a light product
 HOLE_PLAIN_FRACTION_MIN = 0.25  # a hole shows plain background somewhere, a grey part nowhere
 CHROMATIC_BACKGROUND_MIN = 8.0  # Lab chroma of coloured paper
+CLEAN_SHADOW_CHROMA_MIN = 4.5  # RGB levels off the darkened paper colour, at working resolution
 ALPHA_SNAP = 0.04  # alpha this close to 0 or 1 is noise of the colour model
 EDGE_SLOPE_MIN = 6.0  # luma levels per full-resolution pixel
 EDGE_SHARPNESS_MIN = 1.6  # fine-scale over coarse-scale slope: a step, not a ramp
+EDGE_WEAK_SLOPE_MIN = 3.0  # a faint outline continuing a sharp one (hysteresis)
+EDGE_WEAK_SHARPNESS_MIN = 1.3
+LEAK_GAP_RADIUS = 3  # working-resolution pixels: shadow is not entered through gaps narrower than ~2x this
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 FloatArray = np.ndarray
@@ -105,6 +109,7 @@ class _PixelTests:
     delta_e: FloatArray  # Lab distance to the surface
     strict: np.ndarray  # close to the surface
     shadow: np.ndarray  # a low-chroma darkening of the surface
+    clean_shadow: np.ndarray  # a darkening that keeps the paper's chroma as closely as the paper's noise
     strict_threshold: float
     chromatic: bool  # a coloured background: only a shadow keeps its hue, so the shadow test is telling
 
@@ -125,7 +130,14 @@ def _pixel_tests(
     chroma_residual = np.linalg.norm(rgb - k[..., None] * surface, axis=-1)
     chroma_threshold = max(8.0, 1.5 * strict_threshold)  # JPEG's chroma error does not shrink in shadow
     shadow = (k >= SHADOW_DEPTH_MIN) & (k <= 1.02) & (chroma_residual < chroma_threshold)
-    return _PixelTests(delta_e, strict, shadow, strict_threshold, chromatic)
+    # At working resolution (box-averaged) a shadow away from the subject keeps the paper's chroma within
+    # a few levels, while a light product's shading (lavender, cream, cool grey) drifts further: a flood
+    # may only cross *clean* shadow; the looser test is for the fringe where JPEG bleeds the subject's
+    # colour into its shadow.
+    paper_residual = float(np.percentile(chroma_residual[noise_sample], 99)) if noise_sample.any() else 2.0
+    clean_threshold = float(np.clip(2.0 * paper_residual, CLEAN_SHADOW_CHROMA_MIN, chroma_threshold))
+    clean_shadow = shadow & (chroma_residual < clean_threshold)
+    return _PixelTests(delta_e, strict, shadow, clean_shadow, strict_threshold, chromatic)
 
 
 def _slope(image: FloatArray) -> FloatArray:
@@ -148,7 +160,12 @@ def sharp_edges(rgb: np.ndarray, working_shape: tuple[int, int]) -> np.ndarray:
     coarse = _slope(ndimage.gaussian_filter(luma, sigma=3.0))
     noise = float(np.median(fine))
     # a step keeps ~3x more slope at the fine scale than at the coarse one; a soft ramp barely any more
-    edges = (fine > max(EDGE_SLOPE_MIN, 6.0 * noise)) & (fine > EDGE_SHARPNESS_MIN * coarse)
+    strong = (fine > max(EDGE_SLOPE_MIN, 6.0 * noise)) & (fine > EDGE_SHARPNESS_MIN * coarse)
+    # Hysteresis (as in Canny): a faint stretch of outline, where a light product meets white paper, is
+    # kept when it continues a sharp one. Noise and JPEG blocks rarely form long faint steps that touch
+    # the outline, and a shadow's ramp fails the sharpness test at any slope.
+    weak = (fine > max(EDGE_WEAK_SLOPE_MIN, 3.0 * noise)) & (fine > EDGE_WEAK_SHARPNESS_MIN * coarse)
+    edges = _touching(weak, strong)
     height, width = working_shape
     pooled = Image.fromarray(edges.astype(np.uint8) * 255).resize((width, height), Image.Resampling.BOX)
     return np.asarray(
@@ -217,6 +234,21 @@ def _drop_specks(subject: np.ndarray, core: np.ndarray, min_area: int) -> np.nda
     return np.asarray(np.concatenate([[False], keep])[labels], dtype=bool)
 
 
+def _flood_without_leaks(passable: np.ndarray, plain: np.ndarray, border: np.ndarray) -> np.ndarray:
+    """Background reached from the border: through plain paper anywhere, into shadow only by wide ways.
+
+    A light product's outline can have a gap where a highlight meets white paper; a flood that went
+    through it would take the whole shadow-coloured product. A shadow is wide and soft, so it is still
+    reached when the passable area is eroded first (which closes gaps a few pixels wide); what the
+    eroded flood reached then grows back, but only by the erosion's depth.
+    """
+    plain_flood = _touching(plain, border)
+    eroded = ndimage.binary_erosion(passable, iterations=LEAK_GAP_RADIUS)
+    wide_flood = _touching(eroded, border | plain_flood)
+    wide_flood = ndimage.binary_dilation(wide_flood, iterations=LEAK_GAP_RADIUS, mask=passable)
+    return np.asarray(wide_flood | plain_flood, dtype=bool)
+
+
 def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatArray, float]:
     """The subject mask at the given (working) resolution, the background surface and a confidence."""
     height, width = rgb.shape[:2]
@@ -235,10 +267,11 @@ def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatAr
     # Shadow-coloured pixels inside a closed sharp outline are a grey product, not a shadow, even where
     # the outline has a small gap (closing seals gaps of a few pixels, e.g. where it meets its shadow).
     outlined = ndimage.binary_fill_holes(ndimage.binary_closing(edges, _EIGHT_CONNECTED, iterations=3))
-    passable = (tests.strict | (tests.shadow & ~outlined)) & ~edges
-    flooded = _touching(passable, border)
-    # win back the band the edge barrier took from the background (bounded: never enters a subject)
-    flooded = ndimage.binary_dilation(flooded, iterations=2, mask=tests.strict | tests.shadow)
+    passable = (tests.strict | (tests.clean_shadow & ~outlined)) & ~edges
+    flooded = _flood_without_leaks(passable, tests.strict & ~edges, border)
+    # win back the band the edge barrier (and JPEG's colour bleeding) took from the background; bounded,
+    # so it never slides deep into a light product
+    flooded = ndimage.binary_dilation(flooded, iterations=3, mask=tests.strict | tests.shadow)
 
     subject = ~flooded
     min_area = max(4, (height * width) // 20_000)
