@@ -37,8 +37,10 @@ test: venv tools browser ## the whole suite: lint, types, unit, functional, e2e 
 test-fast: venv ## unit and functional tests, without the slow ones
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m 'not slow' tests/unit tests/functional
 
-bench: venv ## benchmarks: print figures, write bench/results.json
+BENCH_ARGS ?=
+bench: venv ## benchmarks: engine quality, then performance vs the naive handler (BENCH_ARGS=--quick: fast)
 	$(BIN)/python bench/engine_quality.py
+	$(BIN)/python bench/performance.py $(BENCH_ARGS)
 
 clean: ## remove build and test leftovers (keeps .venv)
 	rm -rf .aws-sam build dist out .pytest_cache .mypy_cache .ruff_cache
@@ -106,3 +108,46 @@ browser: ## headless Chromium (Debian's chromium) for the report's browser test;
 
 samples: venv ## regenerate samples/ (needs npm once for the emoji SVGs; the result is committed)
 	$(BIN)/python -m cutout_tools.samples samples
+
+# --- The demo: the whole pipeline on this machine, offline ------------------------------------------
+# template.yaml on moto, the Aidge emulator with the local studio engine, the real function in-process.
+# No AWS account, no Aidge key, no Docker; only the package registries, for `make venv`.
+DEMO_INPUT ?= samples/
+DEMO_OUT ?= out/
+
+.PHONY: demo
+demo: venv ## process samples/ through the local stack into out/ (open out/report.html)
+	$(BIN)/cutout local run $(DEMO_INPUT) --out $(DEMO_OUT)
+
+# --- Reliability and security (issue 5): soak, dependency audit, strict template scan ---------------
+PIP_AUDIT_VERSION := 2.10.1
+# Known vulnerabilities accepted with a reason, one `--ignore-vuln ID` each (with a comment saying
+# why it does not apply). None today.
+PIP_AUDIT_IGNORES :=
+SOAK_UPLOADS ?= 1000
+
+.PHONY: soak audit security
+
+$(TOOLS)/pip-audit/.installed-$(PIP_AUDIT_VERSION):
+	rm -rf $(TOOLS)/pip-audit && $(PYTHON) -m venv $(TOOLS)/pip-audit
+	$(TOOLS)/pip-audit/bin/python $(TOOL_PIP) --upgrade pip
+	$(TOOLS)/pip-audit/bin/python $(TOOL_PIP) 'pip-audit==$(PIP_AUDIT_VERSION)'
+	@touch $@
+
+tools: $(TOOLS)/pip-audit/.installed-$(PIP_AUDIT_VERSION)
+
+soak: venv ## fault soak: SOAK_UPLOADS (1000) uploads through moto + the emulator at 30 % faults; prints figures
+	$(BIN)/python bench/soak.py --uploads $(SOAK_UPLOADS)
+
+# pip-audit asks PyPI's JSON API for each pinned version's known vulnerabilities. --strict: a
+# dependency it cannot look up fails the audit instead of being skipped silently.
+audit: $(TOOLS)/pip-audit/.installed-$(PIP_AUDIT_VERSION) ## pip-audit of the runtime dependencies (layers/cutout/requirements.txt)
+	@set -o pipefail; status=0; \
+	$(TOOLS)/pip-audit/bin/pip-audit --strict --progress-spinner off --requirement layers/cutout/requirements.txt \
+		$(PIP_AUDIT_IGNORES) 2>&1 | grep -v "^WARNING: Location 'file:" | tee $(TOOLS)/pip-audit/last-run.txt || status=$$?; \
+	if [ $$status -ne 0 ] && grep -q "could not be audited" $(TOOLS)/pip-audit/last-run.txt; then \
+		echo "audit FAILED: no vulnerability data. pip-audit could not look the pinned runtime dependencies up in PyPI's vulnerability data (offline, or the service does not answer). Nothing was audited." >&2; \
+	fi; exit $$status
+
+security: lint-template $(TOOLS)/checkov/.installed-$(CHECKOV_VERSION) ## cfn-lint (+ serverless rules) and strict checkov (cloudformation + secrets) on template.yaml
+	BC_SKIP_MAPPING=TRUE $(TOOLS)/checkov/bin/checkov --quiet --compact --framework cloudformation secrets --file $(TEMPLATE)

@@ -17,7 +17,7 @@ from botocore.config import Config
 
 from cutout.dead_letter import SqsDeadLetterQueue
 from cutout.engine.aidge.client import AidgeClient
-from cutout.engine.aidge.config import AidgeConfig, parse_allowlist
+from cutout.engine.aidge.config import AidgeConfig
 from cutout.engine.errors import PermanentEngineError
 from cutout.entrypoint import Pipeline
 from cutout.observability import PowertoolsPipelineMetrics
@@ -32,8 +32,11 @@ _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_
 class AidgeClientFromSecret:
     """A callable returning the Aidge client for the current credentials (the engine port's factory)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, secrets: parameters.SecretsProvider | None = None) -> None:
         self._settings = settings
+        # Pass a provider on the pipeline's boto3 session: Powertools' default one opens a session
+        # of its own, whose first use re-reads botocore's endpoint data (tens of MB, ~0.2 s).
+        self._secrets = secrets
         self._lock = threading.Lock()
         self._client: AidgeClient | None = None
         self._credentials: tuple[str, str] | None = None
@@ -44,13 +47,18 @@ class AidgeClientFromSecret:
             if self._client is None or credentials != self._credentials:
                 if self._client is not None:
                     self._client.close()
-                self._client = AidgeClient(aidge_config(self._settings, *credentials))
+                app_key, app_secret = credentials
+                config = AidgeConfig.from_settings(self._settings, app_key=app_key, app_secret=app_secret)
+                self._client = AidgeClient(config)
                 self._credentials = credentials
             return self._client
 
     def _read_credentials(self) -> tuple[str, str]:
-        secret: Any = parameters.get_secret(
-            self._settings.aidge_secret_name, transform="json", max_age=SECRET_MAX_AGE_SECONDS
+        name, age = self._settings.aidge_secret_name, SECRET_MAX_AGE_SECONDS
+        secret: Any = (
+            parameters.get_secret(name, transform="json", max_age=age)
+            if self._secrets is None
+            else self._secrets.get(name, transform="json", max_age=age)
         )
         app_key = str(secret.get("app_key", "")) if isinstance(secret, dict) else ""
         app_secret = str(secret.get("app_secret", "")) if isinstance(secret, dict) else ""
@@ -63,30 +71,20 @@ class AidgeClientFromSecret:
         return app_key, app_secret
 
 
-def aidge_config(settings: Settings, app_key: str, app_secret: str) -> AidgeConfig:
-    return AidgeConfig(
-        app_key=app_key,
-        app_secret=app_secret,
-        host=settings.aidge_api_host,
-        scheme=settings.aidge_api_scheme,
-        trial=settings.aidge_trial,
-        result_url_allowlist=parse_allowlist(settings.result_url_allowlist),
-    )
-
-
 def aws_pipeline(settings: Settings) -> Pipeline:
     session = boto3.session.Session()
     s3 = session.client("s3", config=_BOTO_CONFIG.merge(Config(signature_version="s3v4")))
     sqs = session.client("sqs", config=_BOTO_CONFIG)
     dead_letter_queue = SqsDeadLetterQueue(sqs, settings.dead_letter_queue_url)
+    dynamodb = session.client("dynamodb", config=_BOTO_CONFIG)  # one client for both layers
     stores = IdempotencyStores(
-        outcomes=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_session=session),
-        paid_calls=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_session=session),
+        outcomes=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
+        paid_calls=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
     )
     processor = UploadProcessor(
         settings=settings,
         store=S3ObjectStore(s3),
-        engine=AidgeClientFromSecret(settings),
+        engine=AidgeClientFromSecret(settings, parameters.SecretsProvider(boto3_session=session)),
         dead_letter_queue=dead_letter_queue,
         idempotency=stores,
         metrics=PowertoolsPipelineMetrics(),

@@ -43,7 +43,13 @@ from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
 from cutout.pipeline.outcome import Delivery, Outcome, Status
 from cutout.settings import Settings, SourceMode
-from cutout.storage import ObjectHead, ObjectStore, output_key_for, output_metadata
+from cutout.storage import (
+    ObjectHead,
+    ObjectStore,
+    output_key_for,
+    output_metadata,
+    survives_url_normalisation,
+)
 from cutout.validation import ImageLimits, ImageRejected, inspect_image, validate_bytes
 
 # Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
@@ -157,6 +163,8 @@ class UploadProcessor:
             return Outcome(status=Status.UNCHANGED, identity=upload.identity, output_key=unchanged)
 
         source = self._validated_source(upload, head)
+        for extension in _EXPECTED_EXTENSIONS[self.options.background]:
+            output_key_for(upload.key, extension)  # an output that cannot be written is refused before paying
         receipt = CutoutReceipt.from_dict(
             self._paid_call(
                 request={"identity": upload.identity, "replay": None},
@@ -207,7 +215,9 @@ class UploadProcessor:
     def _validated_source(self, upload: UploadedObject, head: ObjectHead) -> ImageSource:
         """Check the image before paying, and hand the engine a URL or the bytes."""
         bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
-        if self._settings.source_mode is SourceMode.BASE64:
+        # A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
+        # normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
+        if self._settings.source_mode is SourceMode.BASE64 or not survives_url_normalisation(key):
             if head.size > self._limits.max_object_bytes:
                 inspect_image(lambda start, end: b"", head.size, self._limits)  # raises object_too_large
             data = self._store.read_range(bucket, key, version, 0, None)

@@ -1,6 +1,12 @@
 """Where objects come from and where cut-outs go: the object-store port and its S3 adapter."""
 
-from cutout.storage.objects import ObjectHead, ObjectNotFound, ObjectStore, S3ObjectStore
+from cutout.storage.objects import (
+    ObjectHead,
+    ObjectNotFound,
+    ObjectStore,
+    S3ObjectStore,
+    survives_url_normalisation,
+)
 from cutout.storage.output import output_key_for, output_metadata
 
 __all__ = [
@@ -10,4 +16,5 @@ __all__ = [
     "S3ObjectStore",
     "output_key_for",
     "output_metadata",
+    "survives_url_normalisation",
 ]

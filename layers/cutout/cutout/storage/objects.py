@@ -61,6 +61,15 @@ def _is_not_found(error: Exception) -> bool:
     return code in {"404", "NoSuchKey", "NoSuchVersion", "NotFound", "NoSuchBucket"} or status == 404
 
 
+def survives_url_normalisation(key: str) -> bool:
+    """Whether ``key`` reaches S3 unchanged in a URL path fetched by a third party's HTTP client.
+
+    Clients normalise paths (RFC 3986 dot-segment removal; some also merge ``//``), so a
+    presigned URL for ``a/../b.jpg`` or ``a//b.jpg`` would be fetched as another key (404).
+    """
+    return not any(segment in ("", ".", "..") for segment in key.split("/"))
+
+
 class S3ObjectStore:
     """``ObjectStore`` on Amazon S3 (or any S3 endpoint: moto, through ``AWS_ENDPOINT_URL``)."""
 
@@ -106,6 +115,6 @@ class S3ObjectStore:
 
     def put(self, bucket: str, key: str, body: BinaryIO, content_type: str, metadata: dict[str, str]) -> None:
         # One PUT carries the bytes, the content type and the metadata: never a copy-in-place afterwards.
-        self._s3.upload_fileobj(
-            body, bucket, key, ExtraArgs={"ContentType": content_type, "Metadata": metadata}
-        )
+        # put_object streams the (seekable) body from where it is; upload_fileobj would switch to a
+        # threaded multipart upload with 8 MB buffers past 8 MB, ten of them at once in a batch.
+        self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata)

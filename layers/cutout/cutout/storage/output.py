@@ -31,10 +31,12 @@ class OutputKeyTooLong(FailureReason):
 
 def output_key_for(source_key: str, extension: str) -> str:
     """The output key: the source key with its extension replaced by ``extension`` (``.png``)."""
-    directory, name = posixpath.split(source_key)
+    # rpartition, not posixpath.split: that strips repeated slashes ("a//b.jpg" -> "a/b.png"), and
+    # two source keys would then share one output.
+    directory, slash, name = source_key.rpartition("/")
     stem, _ = posixpath.splitext(name)
     # A dot-file such as ".jpg" has no stem: keep its name rather than producing ".png".
-    key = posixpath.join(directory, (stem or name) + extension)
+    key = directory + slash + (stem or name) + extension
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise OutputKeyTooLong(f"the output key would be longer than {MAX_KEY_BYTES} bytes")
     return key
@@ -48,6 +50,20 @@ def _header_safe(value: str) -> str:
     return quote(value, safe=_PRINTABLE_ASCII)
 
 
+def _encoded_prefix(key: str, room: int) -> str:
+    """The longest percent-encoded prefix of ``key`` within ``room`` characters, cut between
+    characters: never inside a ``%XX`` escape or a multi-byte UTF-8 sequence (it must decode)."""
+    pieces: list[str] = []
+    used = 0
+    for character in key:
+        piece = quote(character, safe="/")
+        if used + len(piece) > room:
+            break
+        pieces.append(piece)
+        used += len(piece)
+    return "".join(pieces)
+
+
 def output_metadata(
     upload: UploadedObject,
     source: ObjectHead,
@@ -59,7 +75,7 @@ def output_metadata(
     encoded_key = quote(upload.key, safe="/")
     metadata = {
         "source-bucket": upload.bucket,
-        "source-key": encoded_key[:_SOURCE_KEY_ROOM],
+        "source-key": _encoded_prefix(upload.key, _SOURCE_KEY_ROOM),
         "source-key-encoding": "rfc3986",
         "source-etag": source.etag or upload.etag or "",
         "engine": cutout.engine,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from cutout.engine.aidge import log_redaction
 from cutout.engine.aidge.config import AidgeConfig
 from cutout.engine.aidge.envelope import cut_out_data, parse_envelope
 from cutout.engine.aidge.errors import EngineTimeoutError, error_from, redacted
@@ -50,6 +51,8 @@ MAX_ENVELOPE_BYTES = 1024 * 1024
 USER_AGENT = "cutout-aidge-client"
 
 T = TypeVar("T")
+
+log_redaction.install()  # httpx logs request URLs, whose query holds the signature
 
 
 def request_body(source: ImageSource, options: CutoutOptions) -> dict[str, Any]:

@@ -81,7 +81,9 @@ class AidgeConfig:
     min_call_seconds: float = 5.0
     result_max_bytes: int = 50 * MIB
     result_max_seconds: float = 20.0
-    result_spool_bytes: int = 8 * MIB
+    # Per concurrent download: a batch holds up to ten at once, so a small buffer keeps a 128 MB
+    # function safe; bigger results go to a temporary file (bench/performance.py measures it).
+    result_spool_bytes: int = 1 * MIB
     result_max_redirects: int = 3
     result_url_allowlist: tuple[str, ...] = ()
     call_retry: RetryPolicy = AIDGE_CALL_RETRY

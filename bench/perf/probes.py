@@ -1,0 +1,141 @@
+"""Measurements that need no AWS: init time, the layer's size, the local engine's speed.
+
+Each timing runs in a fresh ``python`` process (imports are cached per process), the child
+measuring itself from its first statement, so interpreter start-up is left out on both sides.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER_BUILD_DIR = ROOT / ".aws-sam" / "build" / "CutoutLayer"
+HEAVY_MODULES = ("PIL", "pydantic", "httpx", "aws_xray_sdk", "numpy", "requests", "botocore")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+SINGLE_THREAD = dict.fromkeys(THREAD_VARIABLES, "1")
+
+BARE_BOTO3 = """
+import time
+started = time.perf_counter()
+import boto3
+boto3.client("s3")
+elapsed = time.perf_counter() - started
+"""
+
+CUTOUT_INIT = """
+import time
+started = time.perf_counter()
+import importlib.util
+spec = importlib.util.spec_from_file_location("process_upload_app", {app!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+from cutout.entrypoint import default_pipeline
+default_pipeline()
+elapsed = time.perf_counter() - started
+"""
+
+REPORT = """
+import json, sys
+heavy = sorted({{name.split(".")[0] for name in sys.modules}} & set({heavy!r}))
+print(json.dumps({{"ms": elapsed * 1000.0, "loaded": heavy}}))
+"""
+
+
+def _run_timed(code: str, environment: dict[str, str]) -> dict[str, Any]:
+    script = code + REPORT.format(heavy=list(HEAVY_MODULES))
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def init_times(cutout_environment: dict[str, str], repeats: int) -> dict[str, Any]:
+    """Init of the handler module + pipeline, and of a bare ``import boto3`` + one client (interleaved)."""
+    bare, cutout = [], []
+    app = str(ROOT / "functions" / "process_upload" / "app.py")
+    bare_environment = {
+        key: value for key, value in cutout_environment.items() if key.startswith(("AWS", "PATH"))
+    }
+    for _ in range(repeats):
+        bare.append(_run_timed(BARE_BOTO3, bare_environment))
+        cutout.append(_run_timed(CUTOUT_INIT.format(app=app), cutout_environment))
+    return {
+        "bare_boto3_ms": [run["ms"] for run in bare],
+        "cutout_ms": [run["ms"] for run in cutout],
+        "cutout_modules_at_init": cutout[-1]["loaded"],
+    }
+
+
+def layer_size(build: bool) -> dict[str, Any]:
+    """Zipped (deflate) and unzipped bytes of the layer from ``sam build`` (``make build``)."""
+    if build:
+        subprocess.run(["make", "--no-print-directory", "build"], cwd=ROOT, check=True, capture_output=True)
+    if not LAYER_BUILD_DIR.is_dir():
+        return {"error": "no .aws-sam/build/CutoutLayer: run `make build` (or drop --skip-build)"}
+    files = [path for path in sorted(LAYER_BUILD_DIR.rglob("*")) if path.is_file()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, path.relative_to(LAYER_BUILD_DIR))
+    return {
+        "zipped_bytes": buffer.getbuffer().nbytes,
+        "unzipped_bytes": sum(path.stat().st_size for path in files),
+        "files": len(files),
+        "built_now": build,
+    }
+
+
+ENGINE_SPEED = """
+import io, json, statistics, sys, time
+import numpy as np
+from PIL import Image
+from cutout.engine.port import Background, CutoutOptions, ImageBytes
+from cutout_tools.studio import StudioEngine
+
+def studio_photo(side):
+    # A product on a light studio backdrop: a soft gradient, a dark rounded object, mild noise.
+    rng = np.random.default_rng(side)
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float32) / side
+    rgb = np.stack([235 - 20 * ys, 238 - 18 * ys, 240 - 15 * ys], axis=-1)
+    inside = ((xs - 0.5) / 0.28) ** 2 + ((ys - 0.55) / 0.33) ** 2 <= 1.0
+    rgb[inside] = (150, 40, 45)
+    rgb += rng.normal(0, 3, size=rgb.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+engine, options, out = StudioEngine(), CutoutOptions(background=Background.TRANSPARENT), {}
+for side in SIDES:
+    data, runs = studio_photo(side), []
+    engine.remove_background(ImageBytes(data), options)  # warm-up (first-use imports)
+    for _ in range(REPEATS):
+        started = time.process_time()
+        engine.remove_background(ImageBytes(data), options)
+        runs.append((time.process_time() - started) / (side * side / 1e6))
+    out[str(side)] = runs
+print(json.dumps(out))
+"""
+
+
+def engine_seconds_per_megapixel(sides: list[int], repeats: int) -> dict[str, list[float]]:
+    """StudioEngine CPU seconds per megapixel (decode → segment → PNG), numeric libraries on one thread."""
+    script = f"SIDES = {sides!r}\nREPEATS = {repeats}\n" + ENGINE_SPEED
+    environment = dict(os.environ) | SINGLE_THREAD
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+    )
+    result: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}

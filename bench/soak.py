@@ -1,0 +1,210 @@
+"""Fault soak: N uploads through the local stack while the emulator fails 30 % of the calls.
+
+    python bench/soak.py --uploads 1000        # `make soak`
+    python bench/soak.py --uploads 100         # the suite's size (tests/reliability/test_fault_soak.py)
+
+The local stack is template.yaml deployed into moto, the Aidge emulator and the real handler
+behind a local event source mapping. The emulator injects 500, 501, 801, 1001, timeouts,
+malformed bodies and result 404s (30 % of calls in total) plus the permanent 700 and 1000 (2 %).
+The output bucket is versioned for the run, so an output written twice shows as two versions.
+
+Afterwards the rules are checked: every upload has exactly one outcome (an output xor a DLQ
+record), no output was written twice, and the API's billed calls equal the outputs, with no
+object billed twice. Prints the figures and exits 1 if a rule is broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from PIL import Image, ImageDraw
+
+from cutout_tools.local_stack import LocalStack
+
+TRANSIENT_FAULTS = {
+    "500": 0.06,
+    "501": 0.05,
+    "801": 0.04,
+    "1001": 0.04,
+    "timeout": 0.04,
+    "malformed": 0.04,
+    "result404": 0.03,
+}  # 30 % in total
+PERMANENT_FAULTS = {"700": 0.01, "1000": 0.01}
+TIMEOUT_HOLD_SECONDS = 0.5  # the emulator's "timeout" fault holds the call this long, then hangs up
+IMAGE_SIDE = 300
+
+
+@dataclass
+class SoakResult:
+    uploads: int
+    outputs: int
+    output_versions: int
+    dlq_records: int
+    dlq_by_reason: dict[str, int]
+    api_calls: int
+    billed_calls: int
+    faults: dict[str, int]
+    wall_seconds: float
+    violations: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def product_photo(number: int) -> bytes:
+    """A distinct small product photo per upload (so no two share an ETag)."""
+    shade = (number * 37) % 200
+    image = Image.new("RGB", (IMAGE_SIDE, IMAGE_SIDE), (235, 235, 235))
+    box = (60 + number % 40, 70, 240, 230 - number % 50)
+    ImageDraw.Draw(image).rectangle(box, fill=(150, 20 + shade // 4, 30 + shade // 3))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def fault_specs(transient_rate: float = 0.30) -> list[str]:
+    scale = transient_rate / sum(TRANSIENT_FAULTS.values())
+    faults = {kind: share * scale for kind, share in TRANSIENT_FAULTS.items()} | PERMANENT_FAULTS
+    return [f"{kind}:{probability:.4f}" for kind, probability in faults.items()]
+
+
+def _dlq_records(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=300
+    ).get("Messages", []):
+        records.extend(json.loads(message["Body"]) for message in messages)
+    return records
+
+
+def _output_versions(s3: Any, bucket: str) -> dict[str, list[dict[str, str]]]:
+    """Output key -> the metadata of each stored version."""
+    versions: dict[str, list[dict[str, str]]] = {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in page.get("Versions", []):
+            head = s3.head_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+            versions.setdefault(version["Key"], []).append(head["Metadata"])
+    return versions
+
+
+def run_soak(
+    uploads: int, *, seed: int = 11, transient_rate: float = 0.30, timeout: float = 1800.0
+) -> SoakResult:
+    """Run the soak and check the rules; the result lists any violation."""
+    stack = LocalStack(
+        port=0,
+        faults=fault_specs(transient_rate),
+        seed=seed,
+        retry_delay_seconds=1,  # reported failures come back after 1 s instead of the queue's 1020 s
+        # At most 2 batches of 5 in flight: the emulator's engine has one slot per core (2 here), and
+        # more concurrent calls queue behind it past the client's 30 s read timeout; a timed-out call
+        # is still billed by the API (the emulator too), so an overloaded run measures the machine.
+        parameter_overrides={"LogLevel": "WARNING", "MaxConcurrency": 2, "BatchSize": 5},
+        log=None,
+    )
+    stack.start()
+    try:
+        stack.emulator.configure(timeout_seconds=TIMEOUT_HOLD_SECONDS)
+        facts = stack.describe()
+        s3, sqs = stack.client("s3"), stack.client("sqs")
+        s3.put_bucket_versioning(Bucket=facts["output_bucket"], VersioningConfiguration={"Status": "Enabled"})
+        keys = [f"soak/{number:05d}.jpg" for number in range(uploads)]
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(
+                pool.map(
+                    lambda n: s3.put_object(Bucket=facts["input_bucket"], Key=keys[n], Body=product_photo(n)),
+                    range(uploads),
+                )
+            )
+        stack.wait_until_idle(timeout=timeout)
+        wall = time.monotonic() - started
+        stats = stack.emulator.stats()
+        records = _dlq_records(sqs, facts["dead_letter_queue_url"])
+        versions = _output_versions(s3, facts["output_bucket"])
+    finally:
+        stack.stop()
+    return _checked(keys, records, versions, stats, wall)
+
+
+def _checked(
+    keys: list[str],
+    records: list[dict[str, Any]],
+    versions: dict[str, list[dict[str, str]]],
+    stats: dict[str, Any],
+    wall: float,
+) -> SoakResult:
+    violations: list[str] = []
+    output_sources = Counter(
+        unquote(metadata["source-key"]) for stored in versions.values() for metadata in stored
+    )
+    record_sources = Counter((record.get("source") or {}).get("key") for record in records)
+    for key in keys:
+        outcomes = output_sources[key] + record_sources[key]
+        if outcomes != 1:
+            violations.append(
+                f"{key}: {output_sources[key]} output(s) and {record_sources[key]} DLQ record(s)"
+            )
+    strangers = (set(output_sources) | set(record_sources)) - set(keys)
+    violations += [f"an outcome for an unknown key: {key!r}" for key in sorted(map(str, strangers))]
+    violations += [
+        f"{key}: written {len(stored)} times" for key, stored in versions.items() if len(stored) > 1
+    ]
+    billed_twice = {obj: entry["billed"] for obj, entry in stats["by_object"].items() if entry["billed"] > 1}
+    violations += [f"{obj}: billed {count} times" for obj, count in billed_twice.items()]
+    if stats["billed"] != len(versions):
+        violations.append(f"billed calls ({stats['billed']}) differ from the outputs ({len(versions)})")
+    return SoakResult(
+        uploads=len(keys),
+        outputs=len(versions),
+        output_versions=sum(len(stored) for stored in versions.values()),
+        dlq_records=len(records),
+        dlq_by_reason=dict(Counter(record["error"]["code"] for record in records).most_common()),
+        api_calls=stats["calls"],
+        billed_calls=stats["billed"],
+        faults=dict(sorted(stats["faults"].items())),
+        wall_seconds=round(wall, 1),
+        violations=violations,
+    )
+
+
+def describe(result: SoakResult) -> str:
+    lines = [
+        f"uploads {result.uploads}  outputs {result.outputs} ({result.output_versions} versions)  "
+        f"DLQ records {result.dlq_records}",
+        f"DLQ by reason {result.dlq_by_reason}",
+        f"API calls {result.api_calls}  billed {result.billed_calls}  faults injected {result.faults}",
+        f"wall time {result.wall_seconds} s",
+        "rules hold" if not result.violations else f"RULES BROKEN ({len(result.violations)}):",
+    ]
+    return "\n".join(lines + [f"  {violation}" for violation in result.violations[:30]])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--uploads", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.30, help="share of transient faults (default 0.30)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON too")
+    args = parser.parse_args(argv)
+    result = run_soak(args.uploads, seed=args.seed, transient_rate=args.fault_rate)
+    print(describe(result))
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    return 1 if result.violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

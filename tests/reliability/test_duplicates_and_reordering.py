@@ -1,0 +1,126 @@
+"""Duplicates, reordering and crashes: however often and in whatever order events arrive, and even
+when the process dies between the API's success and the output PUT, the API bills one call per
+object version and each version gets one output.
+
+The events are the real ones moto's S3 sent to the work queue, given the version id real S3 puts in
+them (moto leaves it out), then delivered to the real handler twice or three times each, shuffled,
+in batches of random sizes, while the output PUT of some objects crashes on its first attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from cutout.storage.objects import S3ObjectStore
+from cutout_tools.local_stack.lambda_runtime import sqs_event_from_messages
+from tests.functional.aidge_testkit import product_photo
+from tests.functional.pipeline.world import REGION, World
+
+
+class CrashOncePerKey:
+    """Wraps ``S3ObjectStore.put``: the first output PUT of each chosen key raises, as a process
+    killed after the paid call would; later PUTs go through."""
+
+    def __init__(self, real_put: Any, keys: set[str]) -> None:
+        self._real_put = real_put
+        self._pending = set(keys)
+        self.crashed: list[str] = []
+
+    def __call__(self, store: S3ObjectStore, bucket: str, key: str, *rest: Any) -> None:
+        if key in self._pending:
+            self._pending.discard(key)
+            self.crashed.append(key)
+            raise RuntimeError("simulated crash between the API's success and the output PUT")
+        self._real_put(store, bucket, key, *rest)
+
+
+def _with_version_ids(
+    messages: list[dict[str, Any]], versions: dict[tuple[str, str], str]
+) -> list[dict[str, Any]]:
+    """The S3 notifications with the ``versionId`` real S3 sends (moto omits it), test event dropped."""
+    upgraded = []
+    for message in messages:
+        body = json.loads(message["Body"])
+        if "Records" not in body:
+            continue
+        s3 = body["Records"][0]["s3"]
+        key = s3["object"]["key"].replace("%2F", "/")
+        s3["object"]["versionId"] = versions[(key, s3["object"]["eTag"].strip('"'))]
+        upgraded.append({**message, "Body": json.dumps(body)})
+    return upgraded
+
+
+def _batches(deliveries: list[dict[str, Any]], rng: random.Random) -> Iterator[list[dict[str, Any]]]:
+    """Batches of 1 to 6 in the given order; one batch never holds the same message twice (as in SQS)."""
+    pending = list(deliveries)
+    while pending:
+        size, batch, rest = rng.randint(1, 6), [], []
+        for message in pending:
+            fits = len(batch) < size and all(message["MessageId"] != other["MessageId"] for other in batch)
+            (batch if fits else rest).append(message)
+        pending = rest
+        yield batch
+
+
+@pytest.mark.slow
+def test_duplicated_reordered_and_crashed_deliveries_bill_each_version_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 12 uploads, two keys uploaded twice with new content (so 14 object versions)
+    rng = random.Random(5)
+    versions: dict[tuple[str, str], str] = {}
+
+    def upload(key: str, data: bytes) -> None:
+        versions[(key, hashlib.md5(data, usedforsecurity=False).hexdigest())] = world.upload(key, data)
+
+    for n in range(12):
+        upload(f"dup/{n:02d}.jpg", product_photo(200 + n, 200))
+    upload("dup/00.jpg", product_photo(333, 222))
+    upload("dup/01.jpg", product_photo(334, 222))
+    messages: list[dict[str, Any]] = []
+    while batch := world.receive():
+        messages.extend(batch)
+    events = _with_version_ids(messages, versions)
+    assert len(events) == 14
+    # ... and the first output PUT of three objects crashes after the paid call
+    crash = CrashOncePerKey(S3ObjectStore.put, {"dup/03.png", "dup/07.png", "dup/11.png"})
+
+    def crashing_put(store: S3ObjectStore, bucket: str, key: str, *rest: Any) -> None:
+        crash(store, bucket, key, *rest)
+
+    monkeypatch.setattr(S3ObjectStore, "put", crashing_put)
+
+    # When every event is delivered twice, a third of them three times, all shuffled, in random batches,
+    deliveries = [event for event in events for _ in range(2)] + rng.sample(events, k=len(events) // 3)
+    rng.shuffle(deliveries)
+    failed: list[dict[str, Any]] = []
+    for batch in _batches(deliveries, rng):
+        response = world.invoke(sqs_event_from_messages(batch, world.work_queue_arn, REGION))
+        failed_ids = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        failed += [message for message in batch if message["MessageId"] in failed_ids]
+    # ... and what failed (the crashed records) is redelivered once more, as SQS would
+    retry = world.invoke(sqs_event_from_messages(failed, world.work_queue_arn, REGION)) if failed else {}
+
+    # Then the crashes happened and were reported for redelivery, which then succeeded
+    assert sorted(crash.crashed) == ["dup/03.png", "dup/07.png", "dup/11.png"]
+    assert len(failed) >= 3
+    assert retry.get("batchItemFailures", []) == []
+    # ... the API billed exactly one call per object version (none twice, the crashed ones included)
+    stats = world.emulator.stats()
+    assert stats["billed"] == len(set(versions.values())) == 14
+    # ... (by object: URL mode accounts by key, so a key with two versions has two billed calls)
+    billed_by_key = Counter(
+        {object_id.rsplit("/", 2)[-1]: entry["billed"] for object_id, entry in stats["by_object"].items()}
+    )
+    assert billed_by_key["00.jpg"] == billed_by_key["01.jpg"] == 2
+    assert all(billed_by_key[f"{n:02d}.jpg"] == 1 for n in range(2, 12))
+    # ... every key has its output, and nothing went to the DLQ
+    assert sorted(world.outputs()) == [f"dup/{n:02d}.png" for n in range(12)]
+    assert world.dlq_records() == []

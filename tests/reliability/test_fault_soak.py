@@ -1,0 +1,27 @@
+"""The fault soak at the suite's size: 100 uploads through the local stack (template.yaml on moto,
+the emulator, the real handler behind a local event source mapping) while the emulator fails 30 %
+of the calls. ``make soak`` runs the same with 1000 uploads (``bench/soak.py``)."""
+
+from __future__ import annotations
+
+import pytest
+from bench.soak import describe, run_soak
+
+SUITE_UPLOADS = 100
+
+
+@pytest.mark.slow
+def test_under_faults_every_upload_has_one_outcome_and_no_object_is_paid_twice() -> None:
+    # Given 100 uploads, and an API failing 30 % of calls (500, 501, 801, 1001, timeouts,
+    # malformed bodies, result 404s) plus 2 % permanent refusals (700, 1000)
+    # When the local stack has processed them all
+    result = run_soak(SUITE_UPLOADS, seed=11)
+    print("\n" + describe(result))
+
+    # Then the faults really happened, and the rules held: one outcome per upload (an output xor a
+    # DLQ record), no output written twice, billed calls = outputs, no object billed twice
+    assert sum(result.faults.values()) >= 10
+    assert result.api_calls > result.billed_calls
+    assert result.violations == []
+    assert result.outputs + result.dlq_records == result.uploads
+    assert result.output_versions == result.outputs == result.billed_calls
