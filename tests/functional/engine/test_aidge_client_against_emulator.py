@@ -21,7 +21,7 @@ from cutout.engine.aidge import (
     AidgeSystemError,
     AidgeTimeouts,
     AidgeUnauthorizedError,
-    EngineTimeoutError,
+    EngineAnswerLostError,
     EngineUnreachableError,
 )
 from cutout.engine.errors import EngineError
@@ -204,29 +204,41 @@ def test_a_wrong_secret_is_unauthorized_and_called_once(client_for: ClientFor) -
         assert "not-the-real-secret" not in str(raised.value.to_dict())
 
 
-def test_a_held_call_is_a_retryable_timeout(client_for: ClientFor) -> None:
+def test_a_call_whose_answer_times_out_is_not_sent_again(client_for: ClientFor) -> None:
     # Given an emulator that holds every call for a minute, and a client that waits 0.3 s per answer
     with emulator_playing("timeout:1", timeout_seconds=60) as emulator:
         client = client_for(emulator, timeouts=AidgeTimeouts(read=0.3), min_call_seconds=0.0)
         # When the client calls it
-        with pytest.raises(EngineTimeoutError) as raised:
+        with pytest.raises(EngineAnswerLostError) as raised:
             client.submit(ImageBytes(product_photo()), TRANSPARENT)
-        # Then the timeout is retryable, tried its budget, and nothing was billed
+        # Then it is retryable later (through the queue) but was sent once: the API may have billed it
         assert raised.value.retryable is True
-        assert emulator.stats()["calls"] == AIDGE_CALL_RETRY.max_attempts(raised.value)
+        assert emulator.stats()["calls"] == 1
         assert emulator.stats()["billed"] == 0
 
 
-def test_a_dropped_connection_is_retryable(client_for: ClientFor) -> None:
+def test_a_dropped_connection_after_sending_is_not_sent_again(client_for: ClientFor) -> None:
     # Given an emulator that drops every call without an answer after 0.1 s
     with emulator_playing("timeout:1", timeout_seconds=0.1) as emulator:
         client = client_for(emulator)
         # When the client calls it
-        with pytest.raises(EngineUnreachableError) as raised:
+        with pytest.raises(EngineAnswerLostError) as raised:
             client.submit(ImageBytes(product_photo()), TRANSPARENT)
-        # Then the failure is retryable and nothing was billed
+        # Then the failure is retryable later, the call was sent once, and nothing was billed
         assert raised.value.retryable is True
+        assert emulator.stats()["calls"] == 1
         assert emulator.stats()["billed"] == 0
+
+
+def test_an_unreachable_api_is_a_retryable_failure(client_for: ClientFor) -> None:
+    # Given a client aimed at an emulator that has since stopped (nothing listens on its port)
+    with emulator_playing("500:0") as emulator:
+        client = client_for(emulator)
+    # When the client calls it
+    with pytest.raises(EngineUnreachableError) as raised:
+        client.submit(ImageBytes(product_photo()), TRANSPARENT)
+    # Then the failure is retryable (nothing was sent, so nothing can have been billed)
+    assert raised.value.retryable is True
 
 
 def test_a_result_not_yet_visible_is_fetched_again_without_paying_again(client_for: ClientFor) -> None:

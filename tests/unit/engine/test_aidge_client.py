@@ -187,7 +187,8 @@ def test_permanent_errors_are_never_retried(
         (json_response(failure_envelope(500)), 4, "aidge_500"),
         (json_response(failure_envelope(801)), 2, "aidge_801"),
         (json_response(failure_envelope(1001)), 2, "aidge_1001"),
-        (httpx.ReadTimeout("timed out"), 3, "engine_timeout"),
+        (httpx.ConnectTimeout("timed out"), 3, "engine_timeout"),
+        (httpx.ReadTimeout("timed out"), 1, "engine_answer_lost"),  # possibly billed: never re-sent
         (httpx.Response(200, content=b"not json"), 2, "aidge_malformed_response"),
     ],
 )

@@ -15,15 +15,16 @@ def test_defaults_are_explicit_and_fit_a_lambda() -> None:
     # Given only the key pair
     # When building the config
     config = AidgeConfig(app_key="512345", app_secret=APP_SECRET)
-    # Then the global https endpoint, explicit timeouts and a deadline under a minute or so
+    # Then the global https endpoint, explicit timeouts (a long read: an abandoned answer may be
+    # billed) and a deadline that fits the default Lambda timeout (120 s) with room to download
     assert config.endpoint == f"https://{GLOBAL_HOST}/rest/ai/image/cut/out"
     assert (config.timeouts.connect, config.timeouts.read, config.timeouts.write, config.timeouts.pool) == (
         3.0,
-        30.0,
+        60.0,
         30.0,
         3.0,
     )
-    assert config.call_deadline_seconds <= 60
+    assert config.timeouts.read <= config.call_deadline_seconds <= 90
     assert config.result_max_bytes == 50 * 1024 * 1024
     assert config.result_url_allowlist == ()
     assert config.trial is False

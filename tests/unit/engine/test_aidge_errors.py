@@ -138,12 +138,12 @@ REQUEST = httpx.Request("POST", "https://api.aidc-ai.com/rest/ai/image/cut/out?s
     ("exception", "code"),
     [
         (httpx.ConnectTimeout("timed out", request=REQUEST), "engine_timeout"),
-        (httpx.ReadTimeout("timed out", request=REQUEST), "engine_timeout"),
+        (httpx.ReadTimeout("timed out", request=REQUEST), "engine_answer_lost"),
+        (httpx.ReadError("connection reset", request=REQUEST), "engine_answer_lost"),
+        (httpx.RemoteProtocolError("server disconnected", request=REQUEST), "engine_answer_lost"),
         (httpx.WriteTimeout("timed out", request=REQUEST), "engine_timeout"),
         (httpx.PoolTimeout("timed out", request=REQUEST), "engine_timeout"),
         (httpx.ConnectError("[Errno 111] Connection refused", request=REQUEST), "engine_unreachable"),
-        (httpx.ReadError("connection reset", request=REQUEST), "engine_unreachable"),
-        (httpx.RemoteProtocolError("server disconnected", request=REQUEST), "engine_unreachable"),
         (
             httpx.ConnectError(f"failed for {REQUEST.url}", request=REQUEST),
             "engine_unreachable",

@@ -15,6 +15,7 @@ from cutout.engine.aidge.errors import (
     AidgeSensitiveContentError,
     AidgeSystemError,
     AidgeUnauthorizedError,
+    EngineAnswerLostError,
     EngineTimeoutError,
     EngineUnreachableError,
     ResultUnavailableError,
@@ -55,6 +56,7 @@ def err(cls: type[EngineError]) -> EngineError:
         (err(AidgeHttpServerError), 4, 1.0, None),
         (err(EngineTimeoutError), 2, 1.0, 1.0),
         (err(EngineTimeoutError), 3, 1.0, None),
+        (err(EngineAnswerLostError), 1, 0.0, None),
         (err(EngineUnreachableError), 2, 0.5, 0.5),
         (err(EngineUnreachableError), 3, 1.0, None),
         # permanent errors: never retried

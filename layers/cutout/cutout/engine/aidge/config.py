@@ -28,7 +28,9 @@ class AidgeTimeouts:
     """Per-phase httpx timeouts in seconds (each attempt is also cut short by the deadline)."""
 
     connect: float = 3.0
-    read: float = 30.0
+    # The longest wait for an answer. Generous on purpose: a call whose answer is abandoned may
+    # still be billed (``engine_answer_lost``), so waiting is cheaper than asking again.
+    read: float = 60.0
     write: float = 30.0
     pool: float = 3.0
 
@@ -77,7 +79,7 @@ class AidgeConfig:
     scheme: str = "https"
     trial: bool = False
     timeouts: AidgeTimeouts = field(default_factory=AidgeTimeouts)
-    call_deadline_seconds: float = 60.0
+    call_deadline_seconds: float = 90.0
     min_call_seconds: float = 5.0
     result_max_bytes: int = 50 * MIB
     result_max_seconds: float = 20.0

@@ -20,7 +20,9 @@ any other resCode                      ``aidge_<resCode>``          no
 other HTTP 5xx                         ``aidge_http_5xx``           yes
 other non-2xx                          ``aidge_http_<status>``      no
 not JSON, success without imageUrl     ``aidge_malformed_response`` yes
-timeout                                ``engine_timeout``           yes
+connect / write / pool timeout         ``engine_timeout``           yes
+request sent, answer lost (read        ``engine_answer_lost``       yes, never
+timeout, reset, dropped connection)                                 re-sent in the call
 connection failure                     ``engine_unreachable``       yes
 =====================================  ===========================  =========
 
@@ -137,6 +139,17 @@ class EngineTimeoutError(RetryableEngineError):
     code = "engine_timeout"
 
 
+class EngineAnswerLostError(RetryableEngineError):
+    """The request reached the API but its answer did not arrive (read timeout, reset, dropped).
+
+    The API may have done the work and billed it, so the call is not re-sent within this
+    invocation (see ``retry.AIDGE_CALL_RETRY``): the message goes back to the queue instead,
+    and the client waits for answers as long as its deadline allows to make this rare.
+    """
+
+    code = "engine_answer_lost"
+
+
 class EngineUnreachableError(RetryableEngineError):
     """No connection to the engine could be made or kept."""
 
@@ -222,10 +235,23 @@ def _safe_detail(exc: Exception) -> str:
     return f"{type(exc).__name__}: {detail[:API_MESSAGE_MAX_CHARS]}"
 
 
+_ANSWER_LOST_PHASES: dict[type[Exception], str] = {
+    httpx.ReadTimeout: "no answer in time",
+    httpx.ReadError: "the connection broke while reading the answer",
+    httpx.RemoteProtocolError: "the server closed the connection without a complete answer",
+}
+
+
 def _from_request_error(exc: httpx.RequestError) -> EngineError:
     if isinstance(exc, httpx.DecodingError):
         return AidgeMalformedResponseError(
             "The Aidge API's answer could not be decoded (bad content encoding)."
+        )
+    if isinstance(exc, httpx.ReadTimeout | httpx.ReadError | httpx.RemoteProtocolError):
+        return EngineAnswerLostError(
+            "The Aidge API received the request but its answer did not arrive "
+            f"({_ANSWER_LOST_PHASES.get(type(exc), 'connection lost')}); it may have been billed, "
+            "so it is not sent again in this invocation."
         )
     if isinstance(exc, httpx.TimeoutException):
         phase = {

@@ -80,7 +80,8 @@ AIDGE_CALL_RETRY = RetryPolicy(
         "aidge_rate_limited": 6,
         "aidge_801": 2,
         "aidge_1001": 2,
-        "engine_timeout": 3,
+        "engine_timeout": 3,  # connect/write/pool: the request never reached the API
+        "engine_answer_lost": 1,  # sent, answer lost: possibly billed, so never re-sent here
         "engine_unreachable": 3,
         "aidge_malformed_response": 2,
     },
