@@ -106,10 +106,8 @@ def run_soak(
         faults=fault_specs(transient_rate),
         seed=seed,
         retry_delay_seconds=1,  # reported failures come back after 1 s instead of the queue's 1020 s
-        # At most 2 batches of 5 in flight: the emulator's engine has one slot per core (2 here), and
-        # more concurrent calls queue behind it past the client's 30 s read timeout; a timed-out call
-        # is still billed by the API (the emulator too), so an overloaded run measures the machine.
-        parameter_overrides={"LogLevel": "WARNING", "MaxConcurrency": 2, "BatchSize": 5},
+        # The template's own BatchSize and MaxConcurrency: what a deployed stack runs with.
+        parameter_overrides={"LogLevel": "WARNING"},
         log=None,
     )
     stack.start()
