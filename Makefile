@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help venv test test-fast lint typecheck check bench clean
+.PHONY: help venv test test-fast lint typecheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -59,7 +59,7 @@ TEMPLATE_REGION ?= us-east-1
 TOOL_PIP := -m pip install --quiet --disable-pip-version-check
 SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$(TEMPLATE_REGION) $(TOOLS)/sam/bin/sam
 
-.PHONY: tools lint-template build checkov
+.PHONY: tools lint-template build
 
 $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION):
 	rm -rf $(TOOLS)/sam && $(PYTHON) -m venv $(TOOLS)/sam
@@ -91,10 +91,6 @@ lint-template: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) $(TOOLS)/cfn-lint/.ins
 # Makefiles run `python3 -m pip install --platform ...`, and python3 is the SAM venv's, a known pip.
 build: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) ## sam build into .aws-sam/build/ (layer wheels for arm64 / CPython 3.13)
 	PATH="$(CURDIR)/$(TOOLS)/sam/bin:$$PATH" $(SAM) build --template-file $(TEMPLATE)
-
-checkov: $(TOOLS)/checkov/.installed-$(CHECKOV_VERSION) ## checkov on template.yaml (report only, for now)
-	@# --soft-fail: report only; deciding which findings to fix or suppress (with reasons) comes later.
-	$(TOOLS)/checkov/bin/checkov --quiet --compact --soft-fail --framework cloudformation --file $(TEMPLATE)
 
 # --- Report and samples ----------------------------------------------------------------------------
 .PHONY: browser samples
