@@ -58,10 +58,15 @@ def scene(
     kind: str,
     *,
     shadow: bool = True,
+    cast: tuple[float, float, float] | None = None,
     size: tuple[int, int] = (240, 320),
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """An RGB uint8 photo and its alpha: the shape over a soft contact shadow on a studio background."""
+    """An RGB uint8 photo and its alpha: the shape over a soft contact shadow on a studio background.
+
+    ``cast`` = (centre y, centre x, radius) adds a soft round cast shadow there (40 % darker at its
+    core), wide enough to hold a whole see-through hole, so no plain paper shows through it.
+    """
     height, width = size
     alpha = coverage(shape, height, width)
     photo = background(kind, height, width)
@@ -72,6 +77,11 @@ def scene(
         centre_x, half_w = (cols[0] + cols[-1]) / 2, (cols[-1] - cols[0]) * 0.6
         ellipse = ((x - centre_x) / half_w) ** 2 + ((y - rows[-1]) / 9.0) ** 2 <= 1
         darkness = ndimage.gaussian_filter(ellipse.astype(np.float32), 8.0)
+        photo = photo * (1.0 - 0.4 * darkness / darkness.max())[..., None]
+    if cast is not None:
+        y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+        blob = (y - cast[0]) ** 2 + (x - cast[1]) ** 2 <= cast[2] ** 2
+        darkness = ndimage.gaussian_filter(blob.astype(np.float32), 8.0)
         photo = photo * (1.0 - 0.4 * darkness / darkness.max())[..., None]
     photo = np.asarray(colour, np.float32) * alpha[..., None] + photo * (1 - alpha[..., None])
     photo += np.random.default_rng(seed).normal(0.0, 1.5, photo.shape)
