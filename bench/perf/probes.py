@@ -21,6 +21,16 @@ LAYER_BUILD_DIR = ROOT / ".aws-sam" / "build" / "CutoutLayer"
 HEAVY_MODULES = ("PIL", "pydantic", "httpx", "aws_xray_sdk", "numpy", "requests", "botocore")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 SINGLE_THREAD = dict.fromkeys(THREAD_VARIABLES, "1")
+# What the Lambda runtime sets in every function's process. Libraries take other paths inside
+# Lambda: the X-Ray SDK, for one, skips building two X-Ray API clients for centralized sampling
+# (about 0.24 s) because Lambda decides sampling. Both sides of the init comparison get these.
+LAMBDA_RUNTIME = {
+    "LAMBDA_TASK_ROOT": str(ROOT / "functions" / "process_upload"),
+    "AWS_LAMBDA_FUNCTION_NAME": "cutout-bench",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+}
 
 BARE_BOTO3 = """
 import time
@@ -49,10 +59,56 @@ print(json.dumps({{"ms": elapsed * 1000.0, "loaded": heavy}}))
 """
 
 
+LAMBDA_PACKAGES_DIR = ROOT / "bench" / ".cache" / "lambda-packages"
+
+
+def lambda_like_packages() -> Path:
+    """The packages a deployed function sees, installed for this machine's Python: the layer's
+    requirements plus boto3 (the Lambda runtime provides it), and nothing of the dev venv.
+
+    The dev venv holds more (moto, rich, pygments, requests, ...), and some libraries import
+    optional extras when present (httpx loads its command line and pygments): measuring init
+    there would count imports Lambda never does. Built once, cached under bench/.cache/.
+    """
+    requirements = ROOT / "layers" / "cutout" / "requirements.txt"
+    pins = [
+        line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("boto")
+    ]
+    stamp = LAMBDA_PACKAGES_DIR / ".installed"
+    wanted = requirements.read_text() + "\n".join(pins)
+    if not stamp.is_file() or stamp.read_text() != wanted:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--upgrade",
+                "--target",
+                str(LAMBDA_PACKAGES_DIR),
+                "-r",
+                str(requirements),
+                *pins,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        stamp.write_text(wanted)
+    return LAMBDA_PACKAGES_DIR
+
+
 def _run_timed(code: str, environment: dict[str, str]) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter that sees only the Lambda-like packages and our code."""
     script = code + REPORT.format(heavy=list(HEAVY_MODULES))
+    path = os.pathsep.join([str(lambda_like_packages()), str(ROOT / "layers" / "cutout")])
     done = subprocess.run(
-        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+        [sys.executable, "-S", "-c", script],  # -S: no site-packages of the dev venv
+        env=environment | {"PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -64,7 +120,8 @@ def init_times(cutout_environment: dict[str, str], repeats: int) -> dict[str, An
     app = str(ROOT / "functions" / "process_upload" / "app.py")
     bare_environment = {
         key: value for key, value in cutout_environment.items() if key.startswith(("AWS", "PATH"))
-    }
+    } | LAMBDA_RUNTIME
+    cutout_environment = cutout_environment | LAMBDA_RUNTIME
     for _ in range(repeats):
         bare.append(_run_timed(BARE_BOTO3, bare_environment))
         cutout.append(_run_timed(CUTOUT_INIT.format(app=app), cutout_environment))
