@@ -10,6 +10,27 @@ import pytest
 
 from cutout_tools.emulator import AidgeEmulator
 from tests.functional.aidge_testkit import KEY_NAME, KEY_SECRET, FakeCutoutEngine, StaticFiles, signed_params
+from tests.functional.local_aws import moto_server, point_boto3_at
+from tests.handler import load_lambda_handler
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto on loopback, shared by the tests of one worker (each test names its own resources)."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws_environment(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    point_boto3_at(moto_endpoint, monkeypatch)
+    return moto_endpoint
+
+
+@pytest.fixture(scope="session")
+def lambda_handler() -> Callable[..., dict[str, Any]]:
+    """The deployed handler, loaded from functions/process_upload/app.py as Lambda does."""
+    return load_lambda_handler()
 
 
 @pytest.fixture

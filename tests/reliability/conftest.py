@@ -3,11 +3,13 @@ the Aidge emulator, the real handler in-process), reused rather than rebuilt."""
 
 from __future__ import annotations
 
-from tests.functional.pipeline.conftest import (  # noqa: F401  (fixtures, found by name)
+from tests.functional.conftest import (  # noqa: F401  (fixtures, found by name)
     aws_environment,
     lambda_handler,
-    make_world,
     moto_endpoint,
+)
+from tests.functional.pipeline.conftest import (  # noqa: F401  (fixtures, found by name)
+    make_world,
     pipeline_emulator,
     world,
 )

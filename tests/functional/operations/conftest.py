@@ -18,23 +18,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from cutout_tools.cli import main
 from cutout_tools.emulator import AidgeEmulator, FaultPlan
 from cutout_tools.operations import OUTPUT_NAMES, StackResources
 from tests.functional.aidge_testkit import FakeCutoutEngine
 from tests.functional.pipeline.world import KEY_NAME, KEY_SECRET, REGION, World
-from tests.handler import load_lambda_handler
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -43,21 +32,6 @@ def operations_emulator() -> Iterator[AidgeEmulator]:
         key_name=KEY_NAME, key_secret=KEY_SECRET, engine=FakeCutoutEngine(), seed=11
     ) as emulator:
         yield emulator
-
-
-@pytest.fixture(scope="session")
-def lambda_handler() -> Callable[..., dict[str, Any]]:
-    return load_lambda_handler()
-
-
-@pytest.fixture
-def aws_environment(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return moto_endpoint
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+from tests.functional.local_aws import moto_server
 
 from cutout_tools.template import (
     LOCAL_ARTIFACT_BUCKET,
@@ -39,11 +39,9 @@ STACK = "cutout-test"
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    """A moto of its own for this module: the stack it deploys must not meet other tests' resources."""
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 def _client(endpoint: str, service: str) -> Any:
