@@ -28,6 +28,25 @@ def _fault_spec(text: str) -> str:
     return text
 
 
+def add_fault_options(parser: argparse.ArgumentParser) -> None:
+    """``--latency-ms``, ``--fault`` and ``--seed``: shared by ``cutout emulator`` and ``cutout local up``."""
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay added to every API call (default: 0)"
+    )
+    parser.add_argument(
+        "--fault",
+        dest="faults",
+        action="extend",
+        nargs="+",
+        type=_fault_spec,
+        default=[],
+        metavar="CODE:PROBABILITY",
+        help="inject a fault per API call with this probability: an API resCode (500, 501, 700, 801, 1000, "
+        "1001, 1002), 'timeout', 'malformed' or 'result404'. Repeatable; probabilities sum to <= 1",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed of the fault RNG (reproducible runs)")
+
+
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``cutout emulator``."""
     parser = commands.add_parser(
@@ -48,21 +67,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"the API key secret callers sign with; defaults to the {KEY_SECRET_ENV} environment variable "
         "(prefer the variable: command lines are visible to other users)",
     )
-    parser.add_argument(
-        "--latency-ms", type=float, default=0.0, help="delay added to every API call (default: 0)"
-    )
-    parser.add_argument(
-        "--fault",
-        dest="faults",
-        action="extend",
-        nargs="+",
-        type=_fault_spec,
-        default=[],
-        metavar="CODE:PROBABILITY",
-        help="inject a fault per API call with this probability: an API resCode (500, 501, 700, 801, 1000, "
-        "1001, 1002), 'timeout', 'malformed' or 'result404'. Repeatable; probabilities sum to <= 1",
-    )
-    parser.add_argument("--seed", type=int, default=None, help="seed of the fault RNG (reproducible runs)")
+    add_fault_options(parser)
     parser.add_argument(
         "--timeout-seconds",
         type=float,

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from cutout_tools.emulator.command import _fault_spec
+from cutout_tools.emulator.command import add_fault_options
 from cutout_tools.local_stack.defaults import DEFAULT_PORT
 
 
@@ -59,7 +59,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     up.add_argument(
         "--describe", type=Path, default=None, metavar="FILE", help="write the JSON description here"
     )
-    _add_emulator_options(up)
+    add_fault_options(up)  # passed to the emulator
     up.add_argument(
         "--retry-delay-seconds",
         type=int,
@@ -86,24 +86,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--timeout-seconds", type=float, default=600.0, help="give up waiting after this long (default: 600)"
     )
     run.set_defaults(handler=run_local_run)
-
-
-def _add_emulator_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--latency-ms", type=float, default=0.0, help="delay the emulator adds to every API call (default: 0)"
-    )
-    parser.add_argument(
-        "--fault",
-        dest="faults",
-        action="extend",
-        nargs="+",
-        type=_fault_spec,
-        default=[],
-        metavar="CODE:PROBABILITY",
-        help="emulator fault per API call: an API resCode (500, 501, 700, 801, 1000, 1001, 1002), 'timeout', "
-        "'malformed' or 'result404', with its probability. Repeatable",
-    )
-    parser.add_argument("--seed", type=int, default=None, help="seed of the emulator's fault RNG")
 
 
 def _write_atomically(path: Path, text: str) -> None:
