@@ -312,3 +312,17 @@ def test_white_background_output_uses_the_real_format_extension() -> None:
         "600",
         "WHITE_BACKGROUND",
     )
+
+
+def test_base64_mode_refuses_an_object_over_the_size_cap_without_reading_it() -> None:
+    # Given base64 mode with a 10 KiB cap, and a larger image
+    harness = build_harness(SOURCE_MODE="base64", MAX_OBJECT_BYTES=str(10 * 1024))
+    upload = harness.upload("big.png", image_bytes(400, 400, "PNG", "RGB") + b"\0" * 20_000)
+
+    # When it is processed
+    outcome = harness.process(upload)
+
+    # Then it is rejected for its size, nothing was read or paid
+    assert outcome.error_code == "object_too_large"
+    assert harness.store.bytes_read == 0
+    assert harness.engine.submits == []

@@ -50,7 +50,13 @@ from cutout.storage import (
     output_metadata,
     survives_url_normalisation,
 )
-from cutout.validation import ImageLimits, ImageRejected, inspect_image, validate_bytes
+from cutout.validation import (
+    ImageLimits,
+    ImageRejected,
+    check_object_size,
+    inspect_image,
+    validate_bytes,
+)
 
 # Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
 IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
@@ -218,8 +224,7 @@ class UploadProcessor:
         # A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
         # normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
         if self._settings.source_mode is SourceMode.BASE64 or not survives_url_normalisation(key):
-            if head.size > self._limits.max_object_bytes:
-                inspect_image(lambda start, end: b"", head.size, self._limits)  # raises object_too_large
+            check_object_size(head.size, self._limits)  # before reading it whole
             data = self._store.read_range(bucket, key, version, 0, None)
             validate_bytes(data, self._limits)
             return ImageBytes(data)

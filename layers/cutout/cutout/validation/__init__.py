@@ -8,7 +8,7 @@
 """
 
 from cutout.validation.formats import MIME_BY_FORMAT, SUPPORTED_FORMATS, sniff_format
-from cutout.validation.inspection import ImageFacts, inspect_image, validate_bytes
+from cutout.validation.inspection import ImageFacts, check_object_size, inspect_image, validate_bytes
 from cutout.validation.limits import ImageLimits
 from cutout.validation.reading import RangeReader, bytes_reader
 from cutout.validation.rejection import ImageRejected, RejectionCode
@@ -22,6 +22,7 @@ __all__ = [
     "RangeReader",
     "RejectionCode",
     "bytes_reader",
+    "check_object_size",
     "inspect_image",
     "sniff_format",
     "validate_bytes",

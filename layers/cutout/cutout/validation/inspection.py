@@ -79,7 +79,7 @@ def inspect_image(
     """
     if object_size < 0:
         raise ValueError("object_size cannot be negative")
-    _check_object_size(object_size, limits)
+    check_object_size(object_size, limits)
     reader = BoundedReader(read_range, object_size)
     head = reader.prefix(limits.head_bytes)
     image_format = _supported_format(head)
@@ -103,7 +103,7 @@ def validate_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> ImageFa
     return inspect_image(bytes_reader(data), len(data), limits)
 
 
-def _check_object_size(object_size: int, limits: ImageLimits) -> None:
+def check_object_size(object_size: int, limits: ImageLimits = DEFAULT_LIMITS) -> None:
     if object_size == 0:
         raise ImageRejected(RejectionCode.EMPTY_OBJECT, "The file is empty (0 bytes).")
     if object_size > limits.max_object_bytes:
