@@ -105,13 +105,19 @@ def test_target_size_is_passed_to_the_engine(
     assert open_image(http.get(data["imageUrl"]).content).size == (800, 1000)
 
 
-def _with(**changes: str | None) -> dict[str, str]:
-    params: dict[str, Any] = signed_params()
-    params.update(changes)
-    return {name: value for name, value in params.items() if value is not None}
+def _with(**changes: str | None) -> Callable[[], dict[str, str]]:
+    """A query signed when the test runs (a signature made at collection could expire first), changed."""
+
+    def build() -> dict[str, str]:
+        params: dict[str, Any] = signed_params()
+        params.update(changes)
+        return {name: value for name, value in params.items() if value is not None}
+
+    return build
 
 
-NOW_MS = int(time.time() * 1000)
+def _minutes_off(minutes: int) -> Callable[[], dict[str, str]]:
+    return lambda: signed_params(timestamp_ms=int(time.time() * 1000) + minutes * 60 * 1000)
 
 
 @pytest.mark.parametrize(
@@ -120,37 +126,32 @@ NOW_MS = int(time.time() * 1000)
         pytest.param(_with(sign="0" * 64), "invalid signature", id="wrong-signature"),
         pytest.param(_with(sign=None), "invalid signature", id="missing-signature"),
         pytest.param(
-            signed_params(KEY_NAME, "not-the-secret"), "invalid signature", id="signed-with-another-secret"
+            lambda: signed_params(KEY_NAME, "not-the-secret"),
+            "invalid signature",
+            id="signed-with-another-secret",
         ),
-        pytest.param(signed_params("999999", KEY_SECRET), "invalid app_key", id="unknown-app-key"),
+        pytest.param(lambda: signed_params("999999", KEY_SECRET), "invalid app_key", id="unknown-app-key"),
         pytest.param(_with(app_key=None), "invalid app_key", id="missing-app-key"),
-        pytest.param(
-            signed_params(timestamp_ms=int(time.time() * 1000) - 16 * 60 * 1000),
-            "timestamp expired",
-            id="16-minutes-old",
-        ),
-        pytest.param(
-            signed_params(timestamp_ms=int(time.time() * 1000) + 16 * 60 * 1000),
-            "timestamp expired",
-            id="16-minutes-ahead",
-        ),
+        pytest.param(_minutes_off(-16), "timestamp expired", id="16-minutes-old"),
+        pytest.param(_minutes_off(16), "timestamp expired", id="16-minutes-ahead"),
         pytest.param(_with(timestamp="yesterday"), "invalid timestamp", id="non-numeric-timestamp"),
         pytest.param(_with(sign_ver="v1"), "unsupported sign_ver", id="sign-ver-v1"),
         pytest.param(_with(sign_method="md5"), "unsupported sign_method", id="sign-method-md5"),
-        pytest.param({}, "invalid partner_id", id="no-query-at-all"),
+        pytest.param(dict, "invalid partner_id", id="no-query-at-all"),
     ],
 )
 def test_unauthenticated_calls_are_refused_with_401(
     call_cutout: CallCutout,
     aidge_emulator: AidgeEmulator,
     fake_cutout_engine: FakeCutoutEngine,
-    params: dict[str, str],
+    params: Callable[[], dict[str, str]],
     message: str,
 ) -> None:
-    # Given a valid body and a query that does not authenticate
+    # Given a valid body and a query that does not authenticate, made now
     body = {"imageBase64": b64(product_photo()), "backGroundType": "TRANSPARENT"}
+    query = params()
     # When it is sent
-    response = call_cutout(body, params=params or {"x": "y"})
+    response = call_cutout(body, params=query or {"x": "y"})
     # Then it is refused with HTTP 401 / resCode 401, nothing runs and nothing is billed
     assert response.status_code == 401
     envelope = response.json()
