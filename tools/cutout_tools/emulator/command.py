@@ -8,13 +8,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
-from types import FrameType
 
 from cutout_tools.emulator.faults import FaultPlan
 from cutout_tools.emulator.server import AidgeEmulator
+from cutout_tools.shutdown import stop_on_signals
 
 KEY_SECRET_ENV = "CUTOUT_EMULATOR_KEY_SECRET"  # noqa: S105 - the name of a variable, not a secret
 
@@ -92,13 +90,7 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    stop = stop_on_signals()
     emulator = AidgeEmulator(
         host=args.host,
         port=args.port,

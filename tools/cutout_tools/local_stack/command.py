@@ -12,16 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from types import FrameType
 
 from cutout_tools.emulator.command import add_fault_options
 from cutout_tools.local_stack.defaults import DEFAULT_PORT
+from cutout_tools.shutdown import stop_on_signals
 
 
 def _parameter(text: str) -> tuple[str, str]:
@@ -101,13 +99,7 @@ def run_up(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; exit 0 on either."""
     from cutout_tools.local_stack.stack import LocalStack
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    stop = stop_on_signals()
     stack = LocalStack(
         port=args.port,
         latency_ms=args.latency_ms,
