@@ -82,11 +82,13 @@ def test_an_sqs_record_body_holding_an_s3_notification_gives_its_upload(load_eve
     # When its body is parsed
     parsed = uploads_from_sqs_body(record["body"])
 
-    # Then the upload is identified by S3's sequencer (no version id on the event)
+    # Then the upload carries the event's facts; until the object's HEAD settles its identity
+    # (cutout.events.identity), the ETag names it
     (upload,) = parsed.uploads
     assert parsed.kind is MessageKind.S3_NOTIFICATION
     assert (upload.key, upload.size, upload.version_id) == ("products/teapot-white.png", 2381733, None)
-    assert upload.identity == f"{BUCKET}/products/teapot-white.png#s:0065F8A2D4B86A21C0"
+    assert upload.sequencer == "0065F8A2D4B86A21C0"
+    assert upload.identity == f"{BUCKET}/products/teapot-white.png#e:{upload.etag}"
 
 
 def test_a_batch_gives_one_upload_per_record_with_decoded_keys(load_event: LoadEvent) -> None:
@@ -314,7 +316,7 @@ def test_a_dlq_record_on_the_work_queue_is_a_replay_of_its_object(load_event: Lo
     # Then it names the same object version the original event named, marked as a replay
     (upload,) = parsed.uploads
     assert parsed.kind is MessageKind.FAILURE_RECORD
-    assert upload.identity == f"{BUCKET}/products/lamp-brass.jpg#s:0065F8A2D5002233C4"
+    assert upload.identity == f"{BUCKET}/products/lamp-brass.jpg#e:{upload.etag}"
     assert upload.replay_of is not None
     assert upload.replay_of["code"] == "engine_unavailable"
 

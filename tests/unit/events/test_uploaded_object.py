@@ -17,8 +17,13 @@ BUCKET = "cutout-input-123456789012-us-east-1"
             f"{BUCKET}/a.jpg#v:3HL4kq.v1",
             id="version-wins",
         ),
-        pytest.param({"sequencer": "0065F8", "etag": "abc"}, f"{BUCKET}/a.jpg#s:0065F8", id="then-sequencer"),
-        pytest.param({"etag": "abc"}, f"{BUCKET}/a.jpg#e:abc", id="then-etag"),
+        pytest.param(
+            {"sequencer": "0065F8", "etag": "abc", "last_modified": "2026-12-01T20:00:00Z"},
+            f"{BUCKET}/a.jpg#e:abc@2026-12-01T20:00:00Z",
+            id="then-etag-and-write-time",
+        ),
+        pytest.param({"sequencer": "0065F8", "etag": "abc"}, f"{BUCKET}/a.jpg#e:abc", id="then-etag"),
+        pytest.param({"sequencer": "0065F8"}, f"{BUCKET}/a.jpg#s:0065F8", id="then-sequencer"),
         pytest.param({}, f"{BUCKET}/a.jpg", id="nothing-known"),
         pytest.param(
             {"version_id": "null", "sequencer": "0065F8"}, f"{BUCKET}/a.jpg#s:0065F8", id="suspended"
@@ -26,7 +31,9 @@ BUCKET = "cutout-input-123456789012-us-east-1"
         pytest.param({"version_id": "", "etag": '"abc"'}, f"{BUCKET}/a.jpg#e:abc", id="empty-and-quoted"),
     ],
 )
-def test_identity_prefers_version_then_sequencer_then_etag(facts: dict[str, str], expected: str) -> None:
+def test_identity_prefers_version_then_content_and_write_time_then_sequencer(
+    facts: dict[str, str], expected: str
+) -> None:
     # Given an upload with some of the version facts known
     upload = UploadedObject(bucket=BUCKET, key="a.jpg", **facts)
 
@@ -37,12 +44,12 @@ def test_identity_prefers_version_then_sequencer_then_etag(facts: dict[str, str]
     assert identity == expected
 
 
-def test_two_uploads_of_one_key_on_an_unversioned_bucket_have_different_identities() -> None:
-    # Given two PUTs of the same key and the same bytes, told apart only by S3's sequencer
-    first = UploadedObject(bucket=BUCKET, key="a.jpg", etag="abc", sequencer="0065F8A2D4B1C3E5F7")
-    second = UploadedObject(bucket=BUCKET, key="a.jpg", etag="abc", sequencer="0065F8A2D4B1C3E5F8")
+def test_two_writes_of_one_key_on_an_unversioned_bucket_have_different_identities() -> None:
+    # Given two PUTs of the same key and the same bytes, a second apart (as their HEADs tell)
+    first = UploadedObject(bucket=BUCKET, key="a.jpg", etag="abc", last_modified="2026-12-01T20:00:00Z")
+    second = UploadedObject(bucket=BUCKET, key="a.jpg", etag="abc", last_modified="2026-12-01T20:00:01Z")
 
-    # When / Then their identities differ, so the second upload is processed too
+    # When / Then their identities differ, so the second upload gets an outcome of its own
     assert first.identity != second.identity
 
 
@@ -105,4 +112,5 @@ def test_to_dict_holds_the_source_facts_without_the_replay() -> None:
         "sequencer": None,
         "size": 3,
         "event_time": None,
+        "last_modified": None,
     }

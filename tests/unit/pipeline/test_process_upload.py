@@ -143,6 +143,7 @@ def test_a_bad_input_is_rejected_before_paying_with_its_reason(data: bytes, code
         "sequencer": None,
         "size": len(data),
         "event_time": None,
+        "last_modified": None,
     }
     assert ("rejected", code) in harness.metrics.events
 

@@ -51,7 +51,7 @@ def _policy_statements(template: Template, policy_type: str, target_key: str, ta
 
 def _is_tls_only_deny(statement: dict[str, Any]) -> bool:
     return (
-        statement["Effect"] == "Deny"
+        statement.get("Effect") == "Deny"  # statements under !If (issue 15's options) are no denial
         and statement["Principal"] == "*"
         and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     )
@@ -376,7 +376,16 @@ def test_function_statements_are_scoped_to_our_resources(template: Template) -> 
     }
     # When compared with the least privilege the function needs
     expected = {
-        "ReadInputObjects": (["s3:GetObject", "s3:GetObjectVersion"], {"Fn::Sub": "${InputBucket.Arn}/*"}),
+        "ReadInputObjects": (
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            {
+                "Fn::If": [
+                    "UseExistingInputBucket",
+                    {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ExistingInputBucketName}/${InputKeyPrefix}*"},
+                    {"Fn::Sub": "${InputBucket.Arn}/${InputKeyPrefix}*"},
+                ]
+            },
+        ),
         "WriteOutputObjects": (["s3:GetObject", "s3:PutObject"], {"Fn::Sub": "${OutputBucket.Arn}/*"}),
         "SeeMissingOutputObjects": (["s3:ListBucket"], {"Fn::GetAtt": ["OutputBucket", "Arn"]}),
         "SendFailuresToDeadLetterQueue": (["sqs:SendMessage"], {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}),

@@ -30,6 +30,7 @@ from cutout_tools.template import (
     bucket_notification_configuration,
     queue_policies,
     resolve,
+    resource_is_created,
     resolve_parameters,
     translate_template,
 )
@@ -111,6 +112,8 @@ class _Resolver:
         if (resource_type, attribute) == ("AWS::DynamoDB::Table", "Arn"):
             dynamodb = local_client("dynamodb", self._endpoint_url, self._region)
             return dynamodb.describe_table(TableName=physical)["Table"]["TableArn"]
+        if (resource_type, attribute) == ("AWS::Events::Rule", "Arn"):
+            return f"arn:aws:events:{self._region}:{LOCAL_ACCOUNT_ID}:rule/{physical}"
         if resource_type in {"AWS::Serverless::Function", "AWS::Lambda::Function"} and attribute == "Arn":
             return f"arn:aws:lambda:{self._region}:{LOCAL_ACCOUNT_ID}:function:{physical}"
         raise TemplateError(f"the local stack cannot evaluate Fn::GetAtt {logical_id}.{attribute}")
@@ -268,6 +271,28 @@ def _disable_motos_event_source_mappings(lambda_client: Any, stack: DeployedStac
             )
 
 
+def _subscribe(sns: Any, stack: DeployedStack, logical_id: str, properties: dict[str, Any]) -> str:
+    """An ``AWS::SNS::Subscription`` (moto's CloudFormation skips the type); moto's SNS then delivers."""
+    evaluated = stack.evaluate(properties)
+    attributes = {
+        name: str(evaluated[name]).lower() if isinstance(evaluated[name], bool) else str(evaluated[name])
+        for name in ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope")
+        if name in evaluated
+    }
+    subscription = sns.subscribe(
+        TopicArn=evaluated["TopicArn"],
+        Protocol=evaluated["Protocol"],
+        Endpoint=evaluated["Endpoint"],
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )
+    stack.applied_by_hand.append(
+        f"{logical_id} (AWS::SNS::Subscription {evaluated['Protocol']} to {evaluated['TopicArn']}, "
+        f"attributes {attributes}; moto's SNS delivers to the queue)"
+    )
+    return str(subscription["SubscriptionArn"])
+
+
 def _put_alarm(cloudwatch: Any, stack: DeployedStack, logical_id: str, properties: dict[str, Any]) -> str:
     evaluated = {
         name: value
@@ -344,7 +369,12 @@ def deploy_template(
 def _complete(
     stack: DeployedStack, resolver: _Resolver, endpoint_url: str, region: str, aidge_secret_string: str
 ) -> None:
-    resources: dict[str, dict[str, Any]] = stack.template["Resources"]
+    # Resources whose Condition is false for these parameters exist neither in moto nor here.
+    resources: dict[str, dict[str, Any]] = {
+        logical_id: declared
+        for logical_id, declared in stack.template["Resources"].items()
+        if resource_is_created(stack.template, logical_id, stack.context)
+    }
     skipped = [logical_id for logical_id in resources if logical_id not in resolver.physical_ids]
     client: Callable[[str], Any] = lambda service: local_client(service, endpoint_url, region)  # noqa: E731
     _disable_motos_event_source_mappings(client("lambda"), stack)
@@ -381,6 +411,8 @@ def _complete(
             resolver.physical_ids[logical_id] = _put_alarm(
                 client("cloudwatch"), stack, logical_id, properties
             )
+        elif resource_type == "AWS::SNS::Subscription":
+            resolver.physical_ids[logical_id] = _subscribe(client("sns"), stack, logical_id, properties)
         elif resource_type == "AWS::Serverless::LayerVersion":
             stack.not_emulated.append(
                 f"{logical_id}: the function imports the installed `cutout` package instead"

@@ -33,6 +33,7 @@ from cutout_tools.template.topology import (
     queue_settings,
     resolved_function_environment,
     resource,
+    resource_is_created,
     sqs_event_source,
 )
 from cutout_tools.template.translate import (
@@ -76,6 +77,7 @@ __all__ = [
     "resolve_parameters",
     "resolved_function_environment",
     "resource",
+    "resource_is_created",
     "sqs_event_source",
     "translate_template",
     "with_placeholder_code_uris",

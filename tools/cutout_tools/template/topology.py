@@ -181,10 +181,21 @@ def queue_settings(
     )
 
 
+def resource_is_created(template: Template, logical_id: str, context: StackContext) -> bool:
+    """Whether the resource's ``Condition`` (if any) holds for ``context``'s parameters."""
+    condition = resource(template, logical_id).get("Condition")
+    if condition is None:
+        return True
+    return bool(resolve({"Condition": condition}, template, context))
+
+
 def bucket_queue_notifications(
-    template: Template, bucket_logical_id: str = INPUT_BUCKET_LOGICAL_ID
+    template: Template, bucket_logical_id: str = INPUT_BUCKET_LOGICAL_ID, context: StackContext | None = None
 ) -> tuple[QueueNotification, ...]:
-    """The queues a bucket notifies, with the event and key filter of each."""
+    """The queues a bucket notifies, with the event and key filter of each.
+
+    A key filter written with intrinsics (``!If`` on a parameter) needs ``context`` to be read.
+    """
     configuration = _properties(template, bucket_logical_id, "AWS::S3::Bucket").get(
         "NotificationConfiguration"
     )
@@ -195,7 +206,10 @@ def bucket_queue_notifications(
         raise TemplateError(f"{bucket_logical_id} notifies {other_targets}: only queues are supported")
     notifications = []
     for entry in configuration.get("QueueConfigurations") or []:
-        rules = ((entry.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+        key_filter = entry.get("Filter")
+        if context is not None and key_filter is not None:
+            key_filter = resolve(key_filter, template, context)
+        rules = ((key_filter or {}).get("S3Key") or {}).get("Rules") or []
         notifications.append(
             QueueNotification(
                 queue_logical_id=referenced_logical_id(entry.get("Queue")),
@@ -214,7 +228,7 @@ def bucket_notification_configuration(
     Queue ARNs come from ``context``'s resource resolver (``(queue_logical_id, "Arn")``).
     """
     queue_configurations = []
-    for notification in bucket_queue_notifications(template, bucket_logical_id):
+    for notification in bucket_queue_notifications(template, bucket_logical_id, context):
         configuration: dict[str, Any] = {
             "QueueArn": resolve({"Fn::GetAtt": [notification.queue_logical_id, "Arn"]}, template, context),
             "Events": [notification.event],

@@ -42,6 +42,7 @@ class FailureSource(BaseModel):
     sequencer: str | None = None
     size: int | None = Field(default=None, ge=0)
     event_time: str | None = None
+    last_modified: str | None = None  # additive (cutout.failure/1): the resolved write time
 
     @classmethod
     def from_upload(cls, upload: UploadedObject) -> FailureSource:

@@ -1,15 +1,18 @@
 """Turn any incoming message or event into ``UploadedObject`` references, without I/O.
 
 A work-queue message body can be an S3 event notification, the ``s3:TestEvent`` S3 sends when a
-notification is configured, an EventBridge "Object Created" event, or one of our own DLQ failure
-records being replayed. A direct Lambda invocation can be an S3 notification or an EventBridge
-event. The parser says which kind it saw, the uploads to process, and what it ignored and why,
+notification is configured, an EventBridge "Object Created" event (a rule targeting the queue),
+one of our own DLQ failure records being replayed, or any of the first three wrapped in an SNS
+envelope (a queue subscribed to a topic without raw message delivery; the topic's subscription
+confirmations are ignored, never confirmed from here). A direct Lambda invocation can be an S3
+notification, an EventBridge event or an SNS event (``Records[].Sns``). The parser says which kind it saw, the uploads to process, and what it ignored and why,
 so the caller can log every message's fate. Anything else raises ``UnrecognisedMessage``: the
 caller sends it to the DLQ with code ``unrecognised_message``, it never crashes the batch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,11 +28,14 @@ from cutout.events.shapes import (
     EVENTBRIDGE_S3_SOURCE,
     S3_EVENT_SOURCE,
     S3_TEST_EVENT,
+    SNS_NOTIFICATION,
+    SNS_SUBSCRIPTION_MESSAGES,
     EventBridgeEnvelope,
     EventBridgeS3Event,
     S3Notification,
     S3NotificationRecord,
     S3TestEvent,
+    SnsEnvelope,
 )
 from cutout.events.uploaded_object import UploadedObject
 from cutout.failures import FailureReason
@@ -46,6 +52,7 @@ class MessageKind(StrEnum):
     S3_TEST_EVENT = "s3_test_event"
     EVENTBRIDGE = "eventbridge"
     FAILURE_RECORD = "failure_record"
+    SNS_SUBSCRIPTION = "sns_subscription"
 
 
 class IgnoreReason(StrEnum):
@@ -54,6 +61,7 @@ class IgnoreReason(StrEnum):
     TEST_EVENT = "test_event"
     NOT_OBJECT_CREATED = "not_object_created"
     FOLDER_PLACEHOLDER = "folder_placeholder"
+    SNS_SUBSCRIPTION = "sns_subscription"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +82,8 @@ class ParsedMessage:
     kind: MessageKind
     uploads: tuple[UploadedObject, ...]
     ignored: tuple[IgnoredRecord, ...] = ()
+    # The SNS topic the message came through (``None``: it came straight from its source).
+    sns_topic_arn: str | None = None
 
 
 class UnrecognisedMessage(FailureReason):
@@ -111,12 +121,18 @@ def uploads_from_event(event: Mapping[str, Any]) -> ParsedMessage:
         raise UnrecognisedMessage(
             "this is an SQS batch event; parse each record's body with uploads_from_sqs_body"
         )
+    if isinstance(first, Mapping) and first.get("EventSource") == "aws:sns":
+        return _parse_sns_lambda_event(records)  # type: ignore[arg-type]  # a list, checked above
     return _parse_document(event)
 
 
-def _parse_document(document: object) -> ParsedMessage:
+def _parse_document(document: object, *, inside_sns: bool = False) -> ParsedMessage:
     if not isinstance(document, Mapping):
         raise UnrecognisedMessage(f"expected a JSON object, got a JSON {_json_type(document)}")
+    if "TopicArn" in document and "Type" in document:
+        if inside_sns:
+            raise UnrecognisedMessage("an SNS envelope inside an SNS envelope")
+        return _parse_sns_envelope(document)
     if "Records" in document:
         return _parse_s3_notification(document)
     if document.get("Event") == S3_TEST_EVENT:
@@ -128,8 +144,47 @@ def _parse_document(document: object) -> ParsedMessage:
         return _parse_failure_record(document)
     raise UnrecognisedMessage(
         "it is none of: an S3 event notification (Records), an s3:TestEvent, an EventBridge "
-        "S3 event (detail-type), a cutout failure record (schema cutout.failure/1); "
+        "S3 event (detail-type), a cutout failure record (schema cutout.failure/1), an SNS "
+        "notification of one of these (Type, TopicArn, Message); "
         f"top-level fields: {_field_names(document)}"
+    )
+
+
+def _parse_sns_envelope(document: Mapping[str, Any]) -> ParsedMessage:
+    """An SNS notification: its ``Message`` is the source's own document (S3's, EventBridge's)."""
+    envelope = _validate(SnsEnvelope, document, "SNS message")
+    if envelope.type in SNS_SUBSCRIPTION_MESSAGES:
+        ignored = IgnoredRecord(
+            reason=IgnoreReason.SNS_SUBSCRIPTION,
+            detail=f"SNS {envelope.type} for {envelope.topic_arn}: no upload. A subscription in "
+            "another account is confirmed by its owner (SubscribeURL), never by the pipeline.",
+            event_name=envelope.type,
+        )
+        return ParsedMessage(MessageKind.SNS_SUBSCRIPTION, (), (ignored,), sns_topic_arn=envelope.topic_arn)
+    if envelope.type != SNS_NOTIFICATION:
+        raise UnrecognisedMessage(f"an SNS message of type {envelope.type!r}")
+    try:
+        inner = json.loads(envelope.message)
+    except (ValueError, TypeError, RecursionError) as error:
+        raise UnrecognisedMessage(
+            f"an SNS notification from {envelope.topic_arn} whose Message is not JSON"
+        ) from error
+    parsed = _parse_document(inner, inside_sns=True)
+    return dataclasses.replace(parsed, sns_topic_arn=envelope.topic_arn)
+
+
+def _parse_sns_lambda_event(records: list[Any]) -> ParsedMessage:
+    """SNS -> Lambda: ``Records[].Sns`` are envelopes; their uploads are put together."""
+    envelopes = [record.get("Sns") if isinstance(record, Mapping) else None for record in records]
+    if not all(isinstance(envelope, Mapping) for envelope in envelopes):
+        raise UnrecognisedMessage("an SNS event record without its Sns envelope")
+    parts = [_parse_sns_envelope(envelope) for envelope in envelopes]  # type: ignore[arg-type]
+    kinds = {part.kind for part in parts}
+    return ParsedMessage(
+        kind=parts[0].kind if len(kinds) == 1 else MessageKind.S3_NOTIFICATION,
+        uploads=tuple(upload for part in parts for upload in part.uploads),
+        ignored=tuple(item for part in parts for item in part.ignored),
+        sns_topic_arn=parts[0].sns_topic_arn,
     )
 
 

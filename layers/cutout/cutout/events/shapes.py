@@ -19,6 +19,8 @@ S3_EVENT_SOURCE = "aws:s3"
 EVENTBRIDGE_S3_SOURCE = "aws.s3"
 EVENTBRIDGE_OBJECT_CREATED = "Object Created"
 S3_TEST_EVENT = "s3:TestEvent"
+SNS_NOTIFICATION = "Notification"
+SNS_SUBSCRIPTION_MESSAGES = ("SubscriptionConfirmation", "UnsubscribeConfirmation")
 
 
 class S3NotificationObject(BaseModel):
@@ -117,3 +119,17 @@ class EventBridgeS3Event(EventBridgeEnvelope):
 
     source: Literal["aws.s3"]
     detail: EventBridgeDetail
+
+
+class SnsEnvelope(BaseModel):
+    """An SNS message as SNS delivers it to SQS without raw delivery (the body) or to Lambda
+    (``Records[].Sns``): the publisher's message is the string ``Message``."""
+
+    model_config = _LENIENT
+
+    type: str = Field(alias="Type", min_length=1)
+    message_id: str | None = Field(default=None, alias="MessageId")
+    topic_arn: str = Field(alias="TopicArn", min_length=1)
+    subject: str | None = Field(default=None, alias="Subject")
+    message: str = Field(alias="Message")
+    timestamp: str | None = Field(default=None, alias="Timestamp")

@@ -1,9 +1,12 @@
 """A reference to one uploaded object version: what every incoming event is turned into.
 
-The pipeline never trusts an event's shape past the parser: S3 notifications, EventBridge events
-and our own DLQ failure records all become an ``UploadedObject``, whose ``identity`` is the key
-of the idempotency store. Two events about the same object version must give the same identity
-(so a redelivery or a replay never pays twice), and two different uploads of one key must not.
+The pipeline never trusts an event's shape past the parser: S3 notifications (direct, through SNS),
+EventBridge events, backfill and inventory messages and our own DLQ failure records all become an
+``UploadedObject``, whose ``identity`` is the key of the idempotency store. Two messages about the
+same object version must give the same identity (so a redelivery, a backfill or a replay never
+pays twice and never makes a second outcome), and two different uploads of one key must not.
+Events disagree on what they carry (moto's have no ``versionId``, a backfill has no ``sequencer``),
+so the identity is resolved from the object itself: ``cutout.events.identity``.
 """
 
 from __future__ import annotations
@@ -46,12 +49,15 @@ class UploadedObject:
     sequencer: str | None = None
     size: int | None = None
     event_time: str | None = None
+    # The object's Last-Modified (ISO-8601 UTC, whole seconds), known once resolved from its HEAD.
+    last_modified: str | None = None
     replay_of: dict[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version_id", normalise_version_id(self.version_id))
         object.__setattr__(self, "etag", normalise_etag(self.etag))
         object.__setattr__(self, "sequencer", self.sequencer or None)
+        object.__setattr__(self, "last_modified", self.last_modified or None)
 
     @property
     def identity(self) -> str:
@@ -59,22 +65,22 @@ class UploadedObject:
 
         ``bucket/key`` plus, by preference:
 
-        - ``#v:<versionId>``: exact on a versioned bucket; every upload gets a new version id and
-          every event about that version carries it.
-        - ``#s:<sequencer>``: on an unversioned bucket, S3's sequencer orders the events of one
-          key; a new PUT of the key gets a new (greater) sequencer, a redelivered event the same.
-        - ``#e:<etag>``: the content fallback when neither is known (some emulators, hand-made
-          events): the same bytes uploaded again are the same work.
+        - ``#v:<versionId>``: on a versioned bucket every upload gets a new version id.
+        - ``#e:<etag>@<last_modified>``: on an unversioned bucket, the content and the moment of
+          the write (both from the object's HEAD; see ``cutout.events.identity``). ``@...`` is
+          left out when the write time is unknown (an object that could not be looked up).
+        - ``#s:<sequencer>``: only when neither is known (the object is gone).
 
         With none of them the identity is ``bucket/key`` alone.
         """
         base = f"{self.bucket}/{self.key}"
         if self.version_id:
             return f"{base}#v:{self.version_id}"
+        if self.etag:
+            written = f"@{self.last_modified}" if self.last_modified else ""
+            return f"{base}#e:{self.etag}{written}"
         if self.sequencer:
             return f"{base}#s:{self.sequencer}"
-        if self.etag:
-            return f"{base}#e:{self.etag}"
         return base
 
     @property
@@ -96,4 +102,5 @@ class UploadedObject:
             "sequencer": self.sequencer,
             "size": self.size,
             "event_time": self.event_time,
+            "last_modified": self.last_modified,
         }

@@ -39,6 +39,7 @@ from cutout.engine.port import (
     ResumableBackgroundRemover,
 )
 from cutout.events import UploadedObject
+from cutout.events.identity import resolve_upload
 from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
 from cutout.pipeline.outcome import Delivery, Outcome, Status
@@ -129,20 +130,30 @@ class UploadProcessor:
 
     def process(self, upload: UploadedObject, delivery: Delivery, deadline: float) -> Outcome:
         """The outcome of ``upload`` (stored or new). Raises only to ask for a later redelivery."""
+        # One identity per object version whichever way it came (event, backfill, replay...):
+        # settled from the object's HEAD when the message names no version (cutout.events.identity).
+        resolved = resolve_upload(upload, self._store.head)
+        upload = resolved.upload
         request = {"identity": upload.identity, "replay": _replay_marker(upload)}
         result: dict[str, Any] = self._decide_outcome(
-            request=request, upload=upload, delivery=delivery, deadline=deadline
+            request=request, upload=upload, delivery=delivery, deadline=deadline, head=resolved.head
         )
         return Outcome.from_dict(result)
 
     # -- the outcome, decided once per object version (and per replay) -----------------------
 
     def _decide_outcome_once(
-        self, *, request: dict[str, Any], upload: UploadedObject, delivery: Delivery, deadline: float
+        self,
+        *,
+        request: dict[str, Any],
+        upload: UploadedObject,
+        delivery: Delivery,
+        deadline: float,
+        head: ObjectHead | None = None,
     ) -> dict[str, Any]:
         logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
         try:
-            outcome = self._produce_output(upload, deadline)
+            outcome = self._produce_output(upload, deadline, head)
         except IdempotencyAlreadyInProgressError:
             raise  # the same paid call is under way elsewhere: come back later, record nothing
         except Exception as error:
@@ -161,8 +172,9 @@ class UploadProcessor:
         self._metrics.processed(outcome.status.value)
         return outcome.to_dict()
 
-    def _produce_output(self, upload: UploadedObject, deadline: float) -> Outcome:
-        head = self._store.head(upload.bucket, upload.key, upload.version_id)
+    def _produce_output(self, upload: UploadedObject, deadline: float, head: ObjectHead | None = None) -> Outcome:
+        if head is None:  # else the HEAD that resolved the identity, reused
+            head = self._store.head(upload.bucket, upload.key, upload.version_id)
         unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)

@@ -7,6 +7,7 @@ The pipeline never touches boto3: it talks to ``ObjectStore``. Production uses `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from cutout.failures import FailureReason
@@ -23,13 +24,16 @@ class ObjectNotFound(FailureReason):
 
 @dataclass(frozen=True, slots=True)
 class ObjectHead:
-    """What a HEAD tells: size, etag (unquoted), version id and user metadata."""
+    """What a HEAD tells: size, etag (unquoted), version id, user metadata and when it was written."""
 
     size: int
     etag: str | None
     version_id: str | None
     content_type: str | None
     metadata: dict[str, str]
+    # Last-Modified (whole seconds, as HTTP dates have): with the ETag it names a write on an
+    # unversioned bucket (cutout.events.identity).
+    last_modified: datetime | None = None
 
 
 class ObjectStore(Protocol):
@@ -92,6 +96,7 @@ class S3ObjectStore:
             version_id=answer.get("VersionId"),
             content_type=answer.get("ContentType"),
             metadata=dict(answer.get("Metadata", {})),
+            last_modified=answer.get("LastModified"),
         )
 
     def read_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int | None) -> bytes:
