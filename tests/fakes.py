@@ -8,6 +8,7 @@ import io
 import itertools
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -36,6 +37,7 @@ class StoredObject:
     version_id: str | None
     content_type: str = "binary/octet-stream"
     metadata: dict[str, str] = field(default_factory=dict)
+    last_modified: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def etag(self) -> str:
@@ -49,6 +51,7 @@ class InMemoryObjectStore:
         self.objects: dict[tuple[str, str], StoredObject] = {}
         self.puts: list[tuple[str, str, str, dict[str, str]]] = []
         self.bytes_read = 0
+        self.heads = 0
         self._versions = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -66,9 +69,16 @@ class InMemoryObjectStore:
         return stored
 
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectHead:
+        with self._lock:
+            self.heads += 1
         stored = self._get(bucket, key, version_id)
         return ObjectHead(
-            len(stored.data), stored.etag, stored.version_id, stored.content_type, stored.metadata
+            len(stored.data),
+            stored.etag,
+            stored.version_id,
+            stored.content_type,
+            stored.metadata,
+            stored.last_modified,
         )
 
     def read_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int | None) -> bytes:

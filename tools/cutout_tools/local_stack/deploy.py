@@ -30,8 +30,8 @@ from cutout_tools.template import (
     bucket_notification_configuration,
     queue_policies,
     resolve,
-    resource_is_created,
     resolve_parameters,
+    resource_is_created,
     translate_template,
 )
 
@@ -112,10 +112,15 @@ class _Resolver:
         if (resource_type, attribute) == ("AWS::DynamoDB::Table", "Arn"):
             dynamodb = local_client("dynamodb", self._endpoint_url, self._region)
             return dynamodb.describe_table(TableName=physical)["Table"]["TableArn"]
-        if (resource_type, attribute) == ("AWS::Events::Rule", "Arn"):
-            return f"arn:aws:events:{self._region}:{LOCAL_ACCOUNT_ID}:rule/{physical}"
-        if resource_type in {"AWS::Serverless::Function", "AWS::Lambda::Function"} and attribute == "Arn":
-            return f"arn:aws:lambda:{self._region}:{LOCAL_ACCOUNT_ID}:function:{physical}"
+        arn_formats = {
+            "AWS::Events::Rule": "arn:aws:events:{region}:{account}:rule/{name}",
+            "AWS::Serverless::Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+            "AWS::Lambda::Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+        }
+        if attribute == "Arn" and resource_type in arn_formats:
+            return arn_formats[resource_type].format(
+                region=self._region, account=LOCAL_ACCOUNT_ID, name=physical
+            )
         raise TemplateError(f"the local stack cannot evaluate Fn::GetAtt {logical_id}.{attribute}")
 
 
@@ -401,25 +406,33 @@ def _complete(
         resolver.physical_ids[policy.logical_id] = policy.logical_id
         stack.applied_by_hand.append(f"{policy.logical_id} (AWS::SQS::QueuePolicy; stored, not enforced)")
     for logical_id in skipped:
-        declared = resources[logical_id]
-        properties = declared.get("Properties") or {}
-        resource_type = declared["Type"]
-        if resource_type == "AWS::S3::BucketPolicy":
-            _apply_bucket_policy(client("s3"), stack, logical_id, properties)
-            resolver.physical_ids[logical_id] = logical_id
-        elif resource_type == "AWS::CloudWatch::Alarm":
-            resolver.physical_ids[logical_id] = _put_alarm(
-                client("cloudwatch"), stack, logical_id, properties
-            )
-        elif resource_type == "AWS::SNS::Subscription":
-            resolver.physical_ids[logical_id] = _subscribe(client("sns"), stack, logical_id, properties)
-        elif resource_type == "AWS::Serverless::LayerVersion":
-            stack.not_emulated.append(
-                f"{logical_id}: the function imports the installed `cutout` package instead"
-            )
-        elif resource_type not in {"AWS::SecretsManager::Secret", "AWS::SQS::QueuePolicy"}:
-            stack.not_emulated.append(f"{logical_id} ({resource_type}): moto skipped it; not emulated")
+        _complete_skipped(stack, resolver, client, logical_id, resources[logical_id])
     _complete_outputs(stack)
+
+
+def _complete_skipped(
+    stack: DeployedStack,
+    resolver: _Resolver,
+    client: Callable[[str], Any],
+    logical_id: str,
+    declared: dict[str, Any],
+) -> None:
+    """A resource moto's CloudFormation skipped: applied through its service's API, or reported."""
+    properties = declared.get("Properties") or {}
+    resource_type = declared["Type"]
+    if resource_type == "AWS::S3::BucketPolicy":
+        _apply_bucket_policy(client("s3"), stack, logical_id, properties)
+        resolver.physical_ids[logical_id] = logical_id
+    elif resource_type == "AWS::CloudWatch::Alarm":
+        resolver.physical_ids[logical_id] = _put_alarm(client("cloudwatch"), stack, logical_id, properties)
+    elif resource_type == "AWS::SNS::Subscription":
+        resolver.physical_ids[logical_id] = _subscribe(client("sns"), stack, logical_id, properties)
+    elif resource_type == "AWS::Serverless::LayerVersion":
+        stack.not_emulated.append(
+            f"{logical_id}: the function imports the installed `cutout` package instead"
+        )
+    elif resource_type not in {"AWS::SecretsManager::Secret", "AWS::SQS::QueuePolicy"}:
+        stack.not_emulated.append(f"{logical_id} ({resource_type}): moto skipped it; not emulated")
 
 
 def _complete_outputs(stack: DeployedStack) -> None:

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cutout_tools.operations.stack import LOCAL_STACK_NAME
@@ -117,12 +118,49 @@ def add_backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "backfill",
         help="enqueue objects already in the input bucket",
         description="Put one S3 ObjectCreated notification per existing object under the prefix on the "
-        "work queue (folder placeholders skipped). Objects whose cut-out exists are not paid for again.",
+        "work queue (folder placeholders skipped). Objects whose cut-out exists are not paid for again. "
+        "With --inventory, the objects come from an S3 Inventory report (manifest.json + CSV files) "
+        "instead of a listing: rate-bounded, with a progress bar and a checkpoint to resume from.",
     )
     parser.add_argument(
-        "location", type=_s3_url, metavar="s3://BUCKET/PREFIX", help="the stack's input bucket and a prefix"
+        "location",
+        type=_s3_url,
+        nargs="?",
+        metavar="s3://BUCKET/PREFIX",
+        help="the stack's input bucket and a prefix (with --inventory: optional, a prefix to keep)",
     )
     parser.add_argument("--dry-run", action="store_true", help="list what would be enqueued; send nothing")
+    inventory = parser.add_argument_group("from an S3 Inventory report")
+    inventory.add_argument(
+        "--inventory",
+        metavar="MANIFEST",
+        help="the report's manifest.json: s3://DESTINATION/.../manifest.json or a local path (CSV format)",
+    )
+    inventory.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        metavar="N",
+        help="at most N messages a second (default 200; 0 for no bound). Keep it under what the "
+        "function drains: the work queue drops messages older than its 4-day retention",
+    )
+    inventory.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="where progress is kept, to resume after an interruption by running the same command "
+        "(default: cutout-backfill-<report creation time>.checkpoint.json here); removed when done",
+    )
+    inventory.add_argument(
+        "--no-skip-existing",
+        action="store_true",
+        help="do not list the output bucket to skip objects whose cut-out is newer (the function "
+        "still skips them without paying, one invocation each)",
+    )
+    inventory.add_argument(
+        "--senders", type=_positive_int, default=4, metavar="N", help="concurrent SendMessageBatch calls"
+    )
     _add_target_options(parser)
     parser.set_defaults(handler=run_backfill)
 
@@ -289,6 +327,10 @@ def run_backfill(args: argparse.Namespace) -> int:
 def _backfill(args: argparse.Namespace) -> int:
     from cutout_tools.operations.backfill import S3Location, backfill
 
+    if args.inventory:
+        return _backfill_inventory(args)
+    if args.location is None:
+        raise UsageError("give s3://BUCKET/PREFIX (the stack's input bucket), or --inventory MANIFEST")
     location = S3Location.parse(args.location)
     session, resources = _target(args)
     if location.bucket != resources.input_bucket:
@@ -309,4 +351,73 @@ def _backfill(args: argparse.Namespace) -> int:
         print(f"skipped {summary.skipped_placeholders} folder placeholder(s) (keys ending in '/')")
     for failure in summary.failures:
         print(f"failed: {failure}", file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def _backfill_inventory(args: argparse.Namespace) -> int:
+    from cutout_tools.operations.backfill import S3Location
+    from cutout_tools.operations.inventory import (
+        DEFAULT_RATE,
+        InventoryError,
+        ReportLocation,
+        backfill_inventory,
+        sqs_request_cost,
+    )
+    from cutout_tools.progress import progress
+    from cutout_tools.shutdown import stop_on_signals
+
+    if args.dry_run:
+        raise UsageError("--dry-run lists objects; with --inventory, read the report instead")
+    session, resources = _target(args)
+    prefix = ""
+    if args.location is not None:
+        location = S3Location.parse(args.location)
+        if location.bucket != resources.input_bucket:
+            raise UsageError(
+                f"{location.bucket!r} is not the stack's input bucket ({resources.input_bucket!r})"
+            )
+        prefix = location.prefix
+    s3 = session.client("s3", endpoint_url=args.endpoint_url)
+    sqs = session.client("sqs", endpoint_url=args.endpoint_url)
+    report = ReportLocation(args.inventory)
+    rate = DEFAULT_RATE if args.rate is None else (args.rate or None)
+    checkpoint = args.checkpoint
+    if checkpoint is None:
+        created = report.read_manifest(s3).creation_timestamp or "report"
+        checkpoint = Path(f"cutout-backfill-{created}.checkpoint.json")
+    stop = stop_on_signals()
+    try:
+        with progress("backfill (rows)", None) as bar:
+            summary = backfill_inventory(
+                s3,
+                sqs,
+                report,
+                resources.work_queue_url,
+                input_bucket=resources.input_bucket,
+                prefix=prefix,
+                output_bucket=None if args.no_skip_existing else resources.output_bucket,
+                rate=rate,
+                senders=args.senders,
+                checkpoint_path=checkpoint,
+                bar=bar,
+                stop=stop,
+            )
+    except InventoryError as error:
+        raise UsageError(str(error)) from None
+    requests, dollars = sqs_request_cost(summary.enqueued)
+    print(
+        f"rows read {summary.rows}; enqueued {summary.enqueued}; skipped: {summary.skipped_existing_output} "
+        f"with a newer cut-out, {summary.skipped_not_current} not current (old versions, delete markers), "
+        f"{summary.skipped_placeholders} folder placeholder(s), {summary.skipped_outside} outside the "
+        f"prefix; failed {summary.failed}"
+    )
+    print(
+        f"{summary.send_requests} SendMessageBatch request(s) in {summary.seconds:.1f} s "
+        f"(about ${dollars:.4f} at SQS's $0.40 per million requests for {requests} batches)"
+    )
+    for failure in summary.failures:
+        print(f"failed: {failure}", file=sys.stderr)
+    if summary.interrupted:
+        print(f"interrupted: run the same command again to resume from {checkpoint}", file=sys.stderr)
+        return 130
     return 1 if summary.failed else 0

@@ -5,8 +5,9 @@ notification is configured, an EventBridge "Object Created" event (a rule target
 one of our own DLQ failure records being replayed, or any of the first three wrapped in an SNS
 envelope (a queue subscribed to a topic without raw message delivery; the topic's subscription
 confirmations are ignored, never confirmed from here). A direct Lambda invocation can be an S3
-notification, an EventBridge event or an SNS event (``Records[].Sns``). The parser says which kind it saw, the uploads to process, and what it ignored and why,
-so the caller can log every message's fate. Anything else raises ``UnrecognisedMessage``: the
+notification, an EventBridge event or an SNS event (``Records[].Sns``). The parser says which
+kind it saw, the uploads to process, and what it ignored and why, so the caller can log every
+message's fate. Anything else raises ``UnrecognisedMessage``: the
 caller sends it to the DLQ with code ``unrecognised_message``, it never crashes the batch.
 """
 

@@ -172,7 +172,9 @@ class UploadProcessor:
         self._metrics.processed(outcome.status.value)
         return outcome.to_dict()
 
-    def _produce_output(self, upload: UploadedObject, deadline: float, head: ObjectHead | None = None) -> Outcome:
+    def _produce_output(
+        self, upload: UploadedObject, deadline: float, head: ObjectHead | None = None
+    ) -> Outcome:
         if head is None:  # else the HEAD that resolved the identity, reused
             head = self._store.head(upload.bucket, upload.key, upload.version_id)
         unchanged = self._existing_output_for(upload, head)
