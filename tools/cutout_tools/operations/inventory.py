@@ -556,7 +556,7 @@ class _InventoryRun:
     def _send(self, batch: _Batch) -> None:
         """One SendMessageBatch; entries SQS failed on its side are retried with backoff."""
         entries = {
-            str(index): json.dumps(s3_notification_for(self._bucket, _as_existing(row), self._region))
+            str(index): json.dumps(notification_for_row(self._bucket, row, self._region))
             for index, row in enumerate(batch.rows)
         }
         for attempt in range(_SEND_ATTEMPTS):
@@ -609,14 +609,16 @@ def _has_newer_output(outputs: Mapping[str, float], row: InventoryRow) -> bool:
     return row.last_modified is None or written >= row.last_modified.timestamp()
 
 
-def _as_existing(row: InventoryRow) -> ExistingObject:
-    return ExistingObject(
+def notification_for_row(bucket: str, row: InventoryRow, region: str) -> dict[str, Any]:
+    """The message for one inventory row: the S3 notification a listing backfill sends."""
+    existing = ExistingObject(
         key=row.key,
         size=row.size,
         etag=row.etag,
         version_id=row.version_id,
         last_modified=row.last_modified or datetime.now(UTC),
     )
+    return s3_notification_for(bucket, existing, region)
 
 
 def sqs_request_cost(messages: int, price_per_million: float = 0.40) -> tuple[int, float]:
