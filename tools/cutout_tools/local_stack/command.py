@@ -65,6 +65,21 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="make failed messages visible again after this many seconds instead of the queue's visibility "
         "timeout (a local shortcut for watching retries)",
     )
+    estate = up.add_argument_group("your own bucket (template parameter ExistingInputBucketName)")
+    estate.add_argument(
+        "--existing-bucket",
+        metavar="NAME",
+        help="join a bucket the stack does not own: it is made in moto (unversioned) with EventBridge "
+        "notifications on, and the stack creates no input bucket; an EventBridge rule feeds the queue",
+    )
+    estate.add_argument(
+        "--existing-topic",
+        metavar="NAME",
+        help="with --existing-bucket: the bucket notifies this SNS topic instead (S3 -> SNS fan-out) and "
+        "the work queue subscribes to it",
+    )
+    estate.add_argument("--key-prefix", default="", help="only keys starting with this (InputKeyPrefix)")
+    estate.add_argument("--key-suffix", default="", help="only keys ending with this (InputKeySuffix)")
     up.set_defaults(handler=run_up)
 
     run = actions.add_parser(
@@ -99,13 +114,24 @@ def run_up(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; exit 0 on either."""
     from cutout_tools.local_stack.stack import LocalStack
 
+    if args.existing_topic and not args.existing_bucket:
+        print("cutout local up: --existing-topic needs --existing-bucket", file=sys.stderr)
+        return 2
     stop = stop_on_signals()
+    key_filters = {
+        name: value
+        for name, value in (("InputKeyPrefix", args.key_prefix), ("InputKeySuffix", args.key_suffix))
+        if value
+    }
     stack = LocalStack(
         port=args.port,
         latency_ms=args.latency_ms,
         faults=args.faults,
         seed=args.seed,
         retry_delay_seconds=args.retry_delay_seconds,
+        parameter_overrides=key_filters,
+        existing_bucket=args.existing_bucket,
+        existing_topic=args.existing_topic,
     )
     try:
         stack.start()

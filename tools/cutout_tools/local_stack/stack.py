@@ -44,6 +44,7 @@ from cutout_tools.local_stack.deploy import (
     deploy_template,
     local_client,
 )
+from cutout_tools.local_stack.estate import prepare_estate
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext, load_handler
 from cutout_tools.local_stack.poller import BatchOutcome, EventSourcePoller
 from cutout_tools.template import (
@@ -100,7 +101,14 @@ class LocalStack:
         stack_name: str = DEFAULT_STACK_NAME,
         region: str = DEFAULT_REGION,
         retry_delay_seconds: int | None = None,
+        existing_bucket: str | None = None,
+        existing_topic: str | None = None,
     ) -> None:
+        if existing_topic is not None and existing_bucket is None:
+            raise ValueError("an existing topic needs the existing bucket that notifies it (existing_bucket)")
+        # Your own bucket (and the SNS topic it notifies): made in moto first (estate.py), then joined.
+        self._existing_bucket = existing_bucket
+        self._existing_topic = existing_topic
         self._port = port
         self._template_path = Path(template_path) if template_path else DEFAULT_TEMPLATE_PATH
         self._parameter_overrides = dict(parameter_overrides or {})
@@ -168,6 +176,17 @@ class LocalStack:
         self._log(
             f"Aidge emulator at {self.emulator.url} (engine {engine_name}, config {self.emulator.config()})"
         )
+
+        if self._existing_bucket is not None:
+            estate = prepare_estate(
+                local_client("s3", endpoint_url, self._region),
+                local_client("sns", endpoint_url, self._region),
+                self._existing_bucket,
+                self._existing_topic,
+            )
+            for fact in estate.facts:
+                self._log(f"your own bucket: {fact}")
+            self._parameter_overrides = {**self._parameter_overrides, **estate.parameters}
 
         deployed = deploy_template(
             template=template,
@@ -342,7 +361,7 @@ class LocalStack:
             "endpoint_url": self.endpoint_url,
             "region": self._region,
             "stack_name": self._stack_name,
-            "input_bucket": deployed.ref("InputBucket"),
+            "input_bucket": deployed.outputs["InputBucketName"],  # the stack's own, or yours
             "output_bucket": deployed.ref("OutputBucket"),
             "work_queue_url": local_queue_url(work_queue_logical_id),
             "work_queue_arn": deployed.get_att(work_queue_logical_id, "Arn"),
