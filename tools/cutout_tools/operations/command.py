@@ -358,10 +358,10 @@ def _backfill_inventory(args: argparse.Namespace) -> int:
     from cutout_tools.operations.backfill import S3Location
     from cutout_tools.operations.inventory import (
         DEFAULT_RATE,
+        SQS_PRICE_PER_MILLION_REQUESTS,
         InventoryError,
         ReportLocation,
         backfill_inventory,
-        sqs_request_cost,
     )
     from cutout_tools.progress import progress
     from cutout_tools.shutdown import stop_on_signals
@@ -381,12 +381,12 @@ def _backfill_inventory(args: argparse.Namespace) -> int:
     sqs = session.client("sqs", endpoint_url=args.endpoint_url)
     report = ReportLocation(args.inventory)
     rate = DEFAULT_RATE if args.rate is None else (args.rate or None)
-    checkpoint = args.checkpoint
-    if checkpoint is None:
-        created = report.read_manifest(s3).creation_timestamp or "report"
-        checkpoint = Path(f"cutout-backfill-{created}.checkpoint.json")
     stop = stop_on_signals()
     try:
+        checkpoint = args.checkpoint
+        if checkpoint is None:
+            created = report.read_manifest(s3).creation_timestamp or "report"
+            checkpoint = Path(f"cutout-backfill-{created}.checkpoint.json")
         with progress("backfill (rows)", None) as bar:
             summary = backfill_inventory(
                 s3,
@@ -404,7 +404,7 @@ def _backfill_inventory(args: argparse.Namespace) -> int:
             )
     except InventoryError as error:
         raise UsageError(str(error)) from None
-    requests, dollars = sqs_request_cost(summary.enqueued)
+    dollars = summary.send_requests * SQS_PRICE_PER_MILLION_REQUESTS / 1_000_000
     print(
         f"rows read {summary.rows}; enqueued {summary.enqueued}; skipped: {summary.skipped_existing_output} "
         f"with a newer cut-out, {summary.skipped_not_current} not current (old versions, delete markers), "
@@ -413,7 +413,7 @@ def _backfill_inventory(args: argparse.Namespace) -> int:
     )
     print(
         f"{summary.send_requests} SendMessageBatch request(s) in {summary.seconds:.1f} s "
-        f"(about ${dollars:.4f} at SQS's $0.40 per million requests for {requests} batches)"
+        f"(${dollars:.4f} at SQS's ${SQS_PRICE_PER_MILLION_REQUESTS:.2f} per million requests)"
     )
     for failure in summary.failures:
         print(f"failed: {failure}", file=sys.stderr)

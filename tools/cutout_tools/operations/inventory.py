@@ -54,6 +54,8 @@ DEFAULT_RATE = 200.0  # messages a second
 DEFAULT_SENDERS = 4
 _SEND_ATTEMPTS = 4
 _CHECKPOINT_EVERY_SECONDS = 2.0
+# SQS standard queue, list price (../shared/reference/aws-cost-facts.md): a batch of up to 10 is one request.
+SQS_PRICE_PER_MILLION_REQUESTS = 0.40
 
 
 class InventoryError(ValueError):
@@ -621,7 +623,9 @@ def notification_for_row(bucket: str, row: InventoryRow, region: str) -> dict[st
     return s3_notification_for(bucket, existing, region)
 
 
-def sqs_request_cost(messages: int, price_per_million: float = 0.40) -> tuple[int, float]:
+def sqs_request_cost(
+    messages: int, price_per_million: float = SQS_PRICE_PER_MILLION_REQUESTS
+) -> tuple[int, float]:
     """(SendMessageBatch requests, dollars) to enqueue ``messages`` at SQS's standard list price.
 
     A batch of up to 10 messages is one request, as long as it stays under 256 KiB (ours are ~1 KiB
