@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help venv test test-fast lint typecheck bench clean
+.PHONY: help venv test test-fast lint typecheck bench bench-backfill clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -41,6 +41,9 @@ BENCH_ARGS ?=
 bench: venv ## benchmarks: engine quality, then performance vs the naive handler (BENCH_ARGS=--quick: fast)
 	$(BIN)/python bench/engine_quality.py
 	$(BIN)/python bench/performance.py $(BENCH_ARGS)
+
+bench-backfill: venv ## inventory backfill: 1,000,000 rows (+2,000 into moto's SQS) timed, and their SQS cost on AWS
+	$(BIN)/python bench/inventory_backfill.py $(BENCH_BACKFILL_ARGS)
 
 clean: ## remove build and test leftovers (keeps .venv)
 	rm -rf .aws-sam build dist out .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from cutout import __version__
 from cutout_tools.emulator import command as emulator_command
 from cutout_tools.local_stack import command as local_command
 from cutout_tools.operations import command as operations_command
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cutout", description="Developer tools of cutout: the Aidge emulator and the local stack."
     )
+    parser.add_argument("--version", action="version", version=f"cutout {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add_parser in COMMANDS:
         add_parser(commands)

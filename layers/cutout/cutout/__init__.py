@@ -8,4 +8,7 @@ The package follows the data's path:
 The Lambda layer ships exactly this package and its runtime requirements.
 """
 
-__version__ = "0.1.0"
+# The release: the one place it is written. pyproject.toml reads it (setuptools attr), `cutout
+# --version` prints it, outputs carry it (pipeline-version); template.yaml's Mappings.Release repeats
+# it for CloudFormation, which cannot read Python (tests/unit/template checks they agree).
+__version__ = "0.2.0"

@@ -13,6 +13,7 @@ import posixpath
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from cutout import __version__
 from cutout.engine.port import Cutout, CutoutOptions
 from cutout.events import UploadedObject
 from cutout.failures import FailureReason
@@ -86,6 +87,7 @@ def output_metadata(
         "request-id": cutout.request_id or "",
         "usage": str(cutout.usage),
         "processed-at": (processed_at or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "pipeline-version": __version__,  # the code that made it (the layer's release)
     }
     version_id = upload.version_id or source.version_id
     if version_id and version_id != "null":
