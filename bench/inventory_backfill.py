@@ -137,7 +137,7 @@ def main() -> int:
         "--moto-rows",
         type=int,
         default=2_000,
-        help="rows also sent all the way into moto's SQS (default: %(default)s; the docstring says why not all)",
+        help="rows also sent all the way into moto's SQS (default: %(default)s; the docstring says why)",
     )
     parser.add_argument("--senders", type=int, default=4, help="concurrent SendMessageBatch calls")
     arguments = parser.parse_args()
@@ -161,7 +161,8 @@ def main() -> int:
             s3, source_bucket=INPUT, destination_bucket=DESTINATION, items=_objects(arguments.rows)
         )
         print(
-            f"report: {arguments.rows} rows, S3 Inventory CSV.gz in moto's S3, written in {time.monotonic() - started:.1f} s"
+            f"report: {arguments.rows} rows, S3 Inventory CSV.gz in moto's S3, "
+            f"written in {time.monotonic() - started:.1f} s"
         )
 
         counting = _CountingSqs()
@@ -204,7 +205,8 @@ def main() -> int:
         )
         depth = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
         print(
-            f"into moto's SQS, {into_moto.rows} rows: {into_moto.enqueued} enqueued in {into_moto.seconds:.1f} s "
+            f"into moto's SQS, {into_moto.rows} rows: {into_moto.enqueued} enqueued "
+            f"in {into_moto.seconds:.1f} s "
             f"({into_moto.enqueued / into_moto.seconds:.0f} rows/s), {into_moto.failed} failed, "
             f"{depth['Attributes']['ApproximateNumberOfMessages']} on the queue; {arguments.senders} senders"
         )
