@@ -94,7 +94,10 @@ build: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) ## sam build into .aws-sam/bui
 	PATH="$(CURDIR)/$(TOOLS)/sam/bin:$$PATH" $(SAM) build --template-file $(TEMPLATE)
 
 # --- Report and samples ----------------------------------------------------------------------------
-.PHONY: browser samples
+.PHONY: browser samples cli-reference
+
+cli-reference: venv ## regenerate the README's command-line reference from the `cutout` parser
+	$(BIN)/python -m cutout_tools.cli_reference README.md
 
 CHROMIUM := /usr/bin/chromium
 
