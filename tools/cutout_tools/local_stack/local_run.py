@@ -120,8 +120,8 @@ def _read_summary(path: Path) -> dict[str, Any] | None:
 def remove_previous_run(out_dir: Path, input_dir: Path) -> int:
     """Delete what the previous run wrote to ``out_dir`` (its summary lists it); return how many files.
 
-    Only files inside ``out_dir`` are touched, never one inside ``input_dir`` (when DIR lies inside
-    --out), and folders are removed only when that left them empty.
+    Only files inside ``out_dir`` are touched, never one inside ``input_dir`` when DIR lies inside
+    --out (those are inputs), and folders are removed only when that left them empty.
     """
     root = out_dir.resolve()
     inputs = input_dir.resolve()
@@ -138,9 +138,12 @@ def remove_previous_run(out_dir: Path, input_dir: Path) -> int:
     candidates += [root / name for name in RUN_FILES]
     removed = 0
     folders: set[Path] = set()
+    inputs_inside_out = inputs.is_relative_to(root)  # then files under DIR are inputs, never outputs
     for candidate in candidates:
         path = candidate.resolve()
-        if not path.is_relative_to(root) or path == root or path.is_relative_to(inputs) or not path.is_file():
+        if not path.is_relative_to(root) or path == root or not path.is_file():
+            continue
+        if inputs_inside_out and path.is_relative_to(inputs):
             continue
         path.unlink()
         removed += 1
