@@ -201,9 +201,9 @@ def run_up(args: argparse.Namespace) -> int:
         try:
             facts = stack.describe()
             description = json.dumps(facts)
-            if args.describe is not None:
-                _write_atomically(args.describe, description + "\n")
             print(description if args.json else human_description(facts), file=stdout, flush=True)
+            if args.describe is not None:  # after stdout: a script waiting for the file finds both
+                _write_atomically(args.describe, description + "\n")
             while not stop.wait(0.5):
                 pass
             stopping_at = time.monotonic()
