@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from typing import Protocol, TextIO
 
 PLAIN_INTERVAL_SECONDS = 5.0
+FALLBACK_COLUMNS = 100
+FALLBACK_LINES = 24
 
 
 class Progress(Protocol):
@@ -68,12 +70,15 @@ class _Bar:
         from tqdm import tqdm
 
         self._stream = stream
+        width, height = _terminal_size(stream)
         self._bar = tqdm(
             total=total,
             desc=description,
             file=stream,
-            unit="",
-            dynamic_ncols=True,
+            unit="item",
+            dynamic_ncols=width is None,  # follow the window as it is resized
+            ncols=width,
+            nrows=height,
             leave=True,
             bar_format=None if total is not None else "{desc}: {n_fmt} [{elapsed}, {rate_fmt}]",
         )
@@ -86,6 +91,22 @@ class _Bar:
 
     def close(self) -> None:
         self._bar.close()
+
+
+def _terminal_size(stream: TextIO) -> tuple[int | None, int | None]:
+    """(columns, lines) to give tqdm: ``None`` where the terminal reports it, else a fixed size.
+
+    Some terminals (a pty without a window, some CI "terminals") report 0 × 0, and tqdm then draws
+    nothing at all.
+    """
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return FALLBACK_COLUMNS, FALLBACK_LINES
+    return (
+        None if size.columns > 0 else FALLBACK_COLUMNS,
+        None if size.lines > 0 else FALLBACK_LINES,
+    )
 
 
 class _PlainLines:

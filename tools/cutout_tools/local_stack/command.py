@@ -262,6 +262,9 @@ def run_local_run(args: argparse.Namespace) -> int:
         except RunFolderError as error:
             print(f"cutout local run: {error}", file=stderr)
             return 2
+        except (OSError, RuntimeError) as error:  # the stack could not come up (a port, a missing part)
+            print(f"cutout local run: the local stack did not start: {error}", file=stderr)
+            return 1
         print(summary_table(summary))
         report = _write_report(args.out, summary)
         print(

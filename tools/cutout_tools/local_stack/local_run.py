@@ -242,6 +242,7 @@ def run_directory(
         )
         run = _Run(stack, files=files, out_dir=out_dir, timeout_seconds=timeout_seconds, stop=stop, say=say)
         emulator: dict[str, Any] = {}
+        say(f"starting the local stack for {len(files)} files (its log: {out_dir / LOG_NAME})…")
         try:
             try:
                 with stop.interruptible():
