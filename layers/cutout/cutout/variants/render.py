@@ -24,7 +24,7 @@ from cutout.variants.layout import Box, Layout, plan_layout
 # An alpha at or above this belongs to the subject when cropping to it (5 %: not a faint speck).
 SUBJECT_ALPHA = 13
 OPAQUE_ALPHA = 250
-DECONTAMINATION_RADIUS = 3.0
+DECONTAMINATION_RADII = (3.0, 12.0, 48.0)
 # Below this, a lossy variant is not worth delivering: ``max_bytes`` fails instead.
 MIN_QUALITY = 40
 
@@ -62,21 +62,27 @@ def subject_box(master: Image.Image) -> Box | None:
     return Box(*box) if box else None
 
 
-def decontaminate(image: Image.Image, radius: float = DECONTAMINATION_RADIUS) -> Image.Image:
-    """``image`` (RGBA) with its soft edge recoloured from the nearby opaque subject (see the module docs)."""
+def decontaminate(image: Image.Image, radii: tuple[float, ...] = DECONTAMINATION_RADII) -> Image.Image:
+    """``image`` (RGBA) with its soft edge recoloured from the nearby opaque subject (see the module docs).
+
+    The estimate is made at a few scales, the finest that reaches a pixel winning: a narrow blur
+    keeps colours local, wider ones reach the outer rim of a wide, soft edge.
+    """
     alpha = image.getchannel("A")
     opaque = alpha.point(lambda value: 255 if value >= OPAQUE_ALPHA else 0)
     if opaque.getbbox() is None:
         return image
     source = image.copy()
     source.putalpha(opaque)
-    estimate = source.convert("RGBa").filter(ImageFilter.GaussianBlur(radius)).convert("RGBA")
+    premultiplied = source.convert("RGBa")
+    colours = image.convert("RGB")
     edge = alpha.point(lambda value: 255 if 0 < value < OPAQUE_ALPHA else 0)
-    reached = estimate.getchannel("A").point(lambda value: 255 if value >= 8 else 0)
-    recolour = ImageChops.multiply(edge, reached)
-    result = Image.composite(estimate.convert("RGB"), image.convert("RGB"), recolour)
-    result.putalpha(alpha)
-    return result
+    for radius in sorted(radii, reverse=True):  # coarse first, so finer estimates overwrite them
+        estimate = premultiplied.filter(ImageFilter.GaussianBlur(radius)).convert("RGBA")
+        reached = estimate.getchannel("A").point(lambda value: 255 if value >= 8 else 0)
+        colours = Image.composite(estimate.convert("RGB"), colours, ImageChops.multiply(edge, reached))
+    colours.putalpha(alpha)
+    return colours
 
 
 def compose(master: Image.Image, spec: VariantSpec, layout: Layout | None = None) -> Image.Image:
