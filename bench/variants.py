@@ -92,10 +92,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
-    print("variants from one 3000x3000 master (median of %d runs; CPU s per image, peak RSS MiB)" % args.runs)
-    print(
-        f"{'variants':>8} {'cutout CPU':>11} {'floor CPU':>10} {'ratio':>6} {'cutout RSS':>11} {'floor RSS':>10}"
-    )
+    print(f"variants from one 3000x3000 master (median of {args.runs} runs; CPU s per image, peak RSS MiB)")
+    header = ("variants", "cutout CPU", "floor CPU", "ratio", "cutout RSS", "floor RSS")
+    print(" ".join(f"{name:>11}" for name in header))
     for count, names in VARIANT_SETS.items():
         ours = [measure("cutout", names) for _ in range(args.runs)]
         floor = [measure("floor", names) for _ in range(args.runs)]
