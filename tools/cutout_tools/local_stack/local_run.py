@@ -470,7 +470,9 @@ def summary_table(summary: dict[str, Any]) -> str:
     lines.append(
         f"{totals['inputs']} inputs: {totals['done']} done, {totals['failed']} failed"
         + (f", {interrupted} interrupted" if interrupted else "")
-        + f"; {summary['emulator']['billed']} billed API calls; {summary['wall_seconds']:.1f} s"
+        + f"; {summary['emulator']['billed']} billed API calls"
+        + (f" (answered by the {summary['engine_backend']})" if summary.get("engine_backend") else "")
+        + f"; {summary['wall_seconds']:.1f} s"
     )
     if summary.get("interrupted"):
         lines.append("the run was interrupted: this summary is partial")
