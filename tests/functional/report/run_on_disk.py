@@ -33,7 +33,7 @@ class RunOnDisk:
 
     @property
     def keys_in_report_order(self) -> list[str]:
-        """Rows to review first, then failures, then anything else, then done (each in summary order)."""
+        """Rows to review first, then failures, then done, then anything else (each in summary order)."""
         items = self.summary["items"]
         review = [item["key"] for item in items if item["key"] in REVIEW_KEYS]
         failed = [item["key"] for item in items if item["status"] == "failed"]

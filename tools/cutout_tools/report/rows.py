@@ -6,7 +6,8 @@ template escapes, and a row is built for every item, whatever its status.
 
 Rows are shown in the order a person should look at them: done rows flagged for review
 (``attention.py``: low score, empty or whole-frame mask, subject cut by the frame, the quality
-gate's verdict), then failures, then anything else (an interrupted run's inputs), then the rest.
+gate's verdict), then failures, then the other done rows, then anything else (the inputs of an
+interrupted run, which have nothing to show).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from cutout_tools.report.previews import NoPreview, Preview, preview
 SCHEMA = "cutout.local-run/1"
 STATUS_CLASSES = {"done": "done", "failed": "failed"}  # any other status is shown as it is, as "other"
 REVIEW = "review"  # the class of a done row with attention flags
-ROW_ORDER = {REVIEW: 0, "failed": 1, "other": 2, "done": 3}
+ROW_ORDER = {REVIEW: 0, "failed": 1, "done": 2, "other": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def build_header(summary: Mapping[str, Any], rows: list[Row]) -> Header:
 
 
 def build_rows(out_dir: Path, items: object, engine_backend: str = "") -> list[Row]:
-    """One row per item of the summary: flagged ones first, then failures, others, done (stable)."""
+    """One row per item of the summary: flagged ones first, then failures, done, others (stable)."""
     if not isinstance(items, list):
         return []
     rows = [build_row(out_dir, index, _mapping(item), engine_backend) for index, item in enumerate(items)]
