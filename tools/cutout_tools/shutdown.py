@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 
@@ -38,6 +39,7 @@ class StopRequest:
         self.requested = threading.Event()
         self.forced = threading.Event()
         self.signal_number: int | None = None
+        self.requested_at: float | None = None  # time.monotonic() of the first request
         self._interruptible = False
 
     @contextlib.contextmanager
@@ -62,6 +64,7 @@ class StopRequest:
             self.forced.set()
         else:
             self.signal_number = signal_number
+            self.requested_at = time.monotonic()
             self.requested.set()
 
     @property

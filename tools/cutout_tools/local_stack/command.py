@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from cutout_tools.emulator.command import add_fault_options
 from cutout_tools.local_stack.defaults import DEFAULT_PORT
-from cutout_tools.shutdown import StopRequest, stop_on_signals, stop_request_on_signals
+from cutout_tools.shutdown import Interrupted, StopRequest, stop_request_on_signals
 
 
 def _parameter(text: str) -> tuple[str, str]:
@@ -177,9 +177,17 @@ def run_up(args: argparse.Namespace) -> int:
     from cutout_tools.local_stack.function_output import function_output_to
     from cutout_tools.local_stack.stack import LocalStack
 
-    stop = stop_on_signals()
     stdout, stderr = sys.stdout, sys.stderr  # ours: the function's output is redirected below
-    with _log_stream(args.log) as log_stream, function_output_to(log_stream):
+
+    def on_signal(stop: StopRequest) -> None:
+        if not stop.forced.is_set():
+            print("cutout local: stopping", file=stderr, flush=True)
+
+    with (
+        stop_request_on_signals(on_signal) as stop,
+        _log_stream(args.log) as log_stream,
+        function_output_to(log_stream),
+    ):
 
         def log(line: str) -> None:
             print(f"cutout local: {line}", file=log_stream, flush=True)
@@ -193,28 +201,29 @@ def run_up(args: argparse.Namespace) -> int:
             log=log,
         )
         try:
-            stack.start()
+            with stop.interruptible():  # Ctrl-C while it comes up: nothing to finish, stop at once
+                stack.start()
+        except Interrupted:
+            pass  # start() stopped what it had started
         except (OSError, RuntimeError, ValueError) as error:
             print(f"cutout local up: {error}", file=stderr)
             return 1
-        stopping_at: float | None = None
-        try:
-            facts = stack.describe()
-            description = json.dumps(facts)
-            print(description if args.json else human_description(facts), file=stdout, flush=True)
-            if args.describe is not None:  # after stdout: a script waiting for the file finds both
-                _write_atomically(args.describe, description + "\n")
-            while not stop.wait(0.5):
-                pass
-            stopping_at = time.monotonic()
-            print("cutout local: stopping", file=stderr, flush=True)
-        finally:
-            stopping_at = stopping_at or time.monotonic()
-            stack.stop()
-            if args.describe is not None:
-                args.describe.unlink(missing_ok=True)  # it names an endpoint that is gone
-    _join_other_threads()
-    print(f"cutout local: stopped in {time.monotonic() - stopping_at:.1f} s", file=stderr, flush=True)
+        else:
+            try:
+                facts = stack.describe()
+                description = json.dumps(facts)
+                print(description if args.json else human_description(facts), file=stdout, flush=True)
+                if args.describe is not None:  # after stdout: a script waiting for the file finds both
+                    _write_atomically(args.describe, description + "\n")
+                while not stop.requested.wait(0.5):
+                    pass
+            finally:
+                stack.stop()
+                if args.describe is not None:
+                    args.describe.unlink(missing_ok=True)  # it names an endpoint that is gone
+        _join_other_threads()
+        stopping_at = stop.requested_at or time.monotonic()  # from the signal
+        print(f"cutout local: stopped in {time.monotonic() - stopping_at:.1f} s", file=stderr, flush=True)
     return 0
 
 

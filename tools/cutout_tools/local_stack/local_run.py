@@ -240,7 +240,7 @@ def run_directory(
         stack = stack_factory(
             port=port, parameter_overrides={"BackgroundType": BACKGROUNDS[background]}, log=log
         )
-        run = _Run(stack, files=files, out_dir=out_dir, timeout_seconds=timeout_seconds, stop=stop, say=say)
+        run = _Run(stack, files=files, out_dir=out_dir, timeout_seconds=timeout_seconds, stop=stop)
         emulator: dict[str, Any] = {}
         say(f"starting the local stack for {len(files)} files (its log: {out_dir / LOG_NAME})…")
         try:
@@ -292,14 +292,12 @@ class _Run:
         out_dir: Path,
         timeout_seconds: float,
         stop: StopRequest,
-        say: Callable[[str], None],
     ) -> None:
         self._stack = stack
         self._files = files
         self._out_dir = out_dir
         self._timeout_seconds = timeout_seconds
         self._stop = stop
-        self._say = say
         self._items: dict[str, dict[str, Any]] = {
             key: {
                 "key": key,
