@@ -27,6 +27,7 @@ def test_the_first_signal_requests_a_stop_and_the_second_forces_it() -> None:
     # Then the first asked, the second forced, and the exit code is the shell's 130
     assert seen == [(True, False), (True, True)]
     assert stop.exit_code == 130
+    assert stop.requested_at is not None
 
 
 def test_sigterm_gives_exit_code_143_and_the_previous_handlers_come_back() -> None:
