@@ -469,7 +469,7 @@ def summary_table(summary: dict[str, Any]) -> str:
         f"{totals['inputs']} inputs: {totals['done']} done, {totals['failed']} failed"
         + (f", {interrupted} interrupted" if interrupted else "")
         + f"; {summary['emulator']['billed']} billed API calls"
-        + (f" (answered by the {summary['engine_backend']})" if summary.get("engine_backend") else "")
+        + (f", answered by the {summary['engine_backend']}" if summary.get("engine_backend") else "")
         + f"; {summary['wall_seconds']:.1f} s"
     )
     if summary.get("interrupted"):
