@@ -16,6 +16,8 @@ from cutout_tools.cli import build_parser
 from cutout_tools.cli_reference import current_section, leaf_commands
 from tests.e2e.support import cutout_command
 
+pytestmark = pytest.mark.slow  # one console-script start per command
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 COMMANDS = [list(words) for words, _, _ in leaf_commands(build_parser())]  # every command, as registered
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
