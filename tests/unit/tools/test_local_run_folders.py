@@ -13,6 +13,7 @@ from cutout_tools.local_stack.local_run import (
     check_folders,
     input_files,
     remove_previous_run,
+    run_directory,
 )
 
 
@@ -126,3 +127,16 @@ def test_an_out_inside_the_input_folder_is_cleared_too(tmp_path: Path) -> None:
     assert removed == 4
     assert not (photos / "out" / "shoes").exists()
     assert (photos / "shoes" / "red.jpg").exists()
+
+
+def test_an_out_below_a_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    # Given --out below a file (it cannot be created)
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.jpg").write_bytes(b"jpg")
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    # When a run is asked to write there
+    with pytest.raises(RunFolderError) as raised:
+        run_directory(tmp_path / "photos", tmp_path / "notes.txt" / "out")
+    # Then the error is one line, before any stack is started
+    assert str(raised.value).startswith(f"cannot create --out {tmp_path / 'notes.txt' / 'out'}")
+    assert "\n" not in str(raised.value)

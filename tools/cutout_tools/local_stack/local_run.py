@@ -224,7 +224,10 @@ def run_directory(
         say(f"not uploading {folder.relative_to(input_dir)}/: it holds the output of a run")
     for stem, keys in _same_output_stem(files).items():
         say(f"{', '.join(keys)} share the output name {stem}.*: one overwrites the other")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file on the way, no permission, a read-only disk
+        raise RunFolderError(f"cannot create --out {out_dir}: {error.strerror or error}") from None
     removed = remove_previous_run(out_dir, input_dir)
     if removed:
         say(f"removed the previous run's {removed} files from {out_dir} (as its {SUMMARY_NAME} listed them)")
