@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 LOW_SCORE = 0.5
-EMPTY_COVERAGE = 0.005
+EMPTY_COVERAGE = 0.002  # a small ring in a big frame still covers more
 FULL_COVERAGE = 0.995
 EDGE_COVERAGE = 0.10
 ANALYSIS_SIDE = 256  # the mask is judged on a copy this size: enough for coverage and edges
