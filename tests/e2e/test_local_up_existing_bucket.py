@@ -161,7 +161,7 @@ def test_a_failed_upload_backfilled_and_replayed_keeps_one_dlq_record(
     records = [r for r in _dead_letters(description) if r["source"]["key"] == "shop/tiny.jpg"]
     assert len(records) == 1
     assert records[0]["error"]["code"] == "image_too_small"
-    replay = _cutout(description, "dlq", "replay", "--reason", "image_too_small")
+    replay = _cutout(description, "dlq", "replay", "--reason", "image_too_small", "--include-permanent")
     assert replay.returncode == 0, replay.stderr
     assert "replayed 1 of 1" in replay.stdout
 

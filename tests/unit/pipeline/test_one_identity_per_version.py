@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+import cutout
 from cutout.engine.errors import RetryableEngineError
 from cutout.events import UploadedObject, uploads_from_sqs_body
 from cutout.events.identity import resolve_upload
@@ -47,7 +48,8 @@ def _deliver(harness: Harness, body: str, receive_count: int = 1) -> None:
 
 
 def _replay_last_record(harness: Harness) -> None:
-    """``cutout dlq replay``: the record goes back to the work queue and leaves the DLQ."""
+    """``cutout dlq replay`` (with ``--include-permanent`` for a rejection): the record goes back to
+    the work queue and leaves the DLQ."""
     record = harness.dlq.records.pop()
     _deliver(harness, replay_of(record))
 
@@ -240,6 +242,7 @@ def test_the_output_metadata_names_the_version_the_identity_names() -> None:
     # When it is processed
     _deliver(harness, SOURCES["s3-event-moto"](facts))
 
-    # Then its output says which version it was cut from
+    # Then its output says which version it was cut from, and which release of cutout cut it
     [(_, _, _, metadata)] = harness.outputs()
     assert metadata["source-version-id"] == facts.version_id
+    assert metadata["pipeline-version"] == cutout.__version__
