@@ -127,7 +127,11 @@ def test_no_policy_in_the_template_allows_a_wildcard_action_or_anyone(template: 
         documents = [properties["PolicyDocument"]] if "PolicyDocument" in properties else []
         documents += [policy for policy in properties.get("Policies", []) if isinstance(policy, dict)]
         for document in documents:
-            statements += [(logical_id, statement) for statement in document.get("Statement", [])]
+            statements += [
+                (logical_id, statement)
+                for written in document.get("Statement", [])
+                for statement in _branches(written)
+            ]
     # When the statements that allow are checked
     allows = [
         (logical_id, statement) for logical_id, statement in statements if statement["Effect"] == "Allow"
@@ -142,6 +146,16 @@ def test_no_policy_in_the_template_allows_a_wildcard_action_or_anyone(template: 
     # Then none allows a wildcard action, any principal or every resource (Deny statements may use s3:*)
     assert len(allows) >= 7
     assert wildcard == []
+
+
+def _branches(statement: Any) -> list[dict[str, Any]]:
+    """A statement, or both statements of an ``!If`` (issue 15's options), ``AWS::NoValue`` dropped."""
+    if isinstance(statement, dict) and set(statement) == {"Fn::If"}:
+        _, when_true, when_false = statement["Fn::If"]
+        return _branches(when_true) + _branches(when_false)
+    if statement == {"Ref": "AWS::NoValue"}:
+        return []
+    return [statement]
 
 
 def _as_list(value: Any) -> list[Any]:

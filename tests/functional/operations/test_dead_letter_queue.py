@@ -120,30 +120,51 @@ def test_replay_by_reason_moves_only_those_and_a_transient_failure_is_then_proce
 def test_replaying_a_record_whose_object_has_since_succeeded_pays_nothing_and_writes_nothing(
     operator: Operator,
 ) -> None:
-    # Given an upload the API refused (a DLQ record), later backfilled and cut out successfully
+    # Given an upload the API refused (a DLQ record), replayed once the API was fixed and cut out
     world = operator.world
     world.emulator.configure(faults=FaultPlan.parse(["1000:1.0"]))
     world.upload("shoes/red.jpg", product_photo())
     world.drain()
     world.emulator.configure(faults=FaultPlan())
-    assert operator.run("backfill", f"s3://{world.input_bucket}/shoes/").exit_code == 0
+    [letter] = peek_dead_letters(world.sqs, world.dlq_url, wait_seconds=0)
+    assert operator.run("dlq", "replay", "--include-permanent").exit_code == 0
     world.drain()
     [(output_key, first)] = world.outputs().items()
     before = world.emulator.stats()
     assert before["billed"] == 1
 
-    # When the old record (a permanent aidge_1000) is replayed on purpose and the work queue drained
-    replay = operator.run("dlq", "replay", "--include-permanent")
+    # When the same record reaches the work queue again (a replay run twice, a copy kept elsewhere)
+    world.sqs.send_message(QueueUrl=world.work_queue_url, MessageBody=letter.body)
     world.drain()
 
     # Then no call was made, the output is the first one, and no new failure was recorded
-    assert "replayed 1 of 1" in replay.stdout
     after = world.emulator.stats()
     assert (after["calls"], after["billed"]) == (before["calls"], before["billed"])
     outputs = world.outputs()
     assert list(outputs) == [output_key]
     assert outputs[output_key]["metadata"]["request-id"] == first["metadata"]["request-id"]
     assert queue_depth(world, world.dlq_url) == 0
+
+
+def test_a_backfill_of_a_refused_upload_keeps_its_one_dlq_record_and_pays_nothing(operator: Operator) -> None:
+    # Given an upload the API refused: one DLQ record, from its S3 event
+    world = operator.world
+    world.emulator.configure(faults=FaultPlan.parse(["1000:1.0"]))
+    world.upload("shoes/red.jpg", product_photo())
+    world.drain()
+    world.emulator.configure(faults=FaultPlan())
+    calls = world.emulator.stats()["calls"]
+
+    # When its prefix is backfilled (the same object version, named by a listing) and drained
+    assert operator.run("backfill", f"s3://{world.input_bucket}/shoes/").exit_code == 0
+    world.drain()
+
+    # Then it has its one outcome still: one record, no output, no call (`dlq replay` re-attempts it)
+    assert [letter.reason for letter in peek_dead_letters(world.sqs, world.dlq_url, wait_seconds=0)] == [
+        "aidge_1000"
+    ]
+    assert world.outputs() == {}
+    assert world.emulator.stats()["calls"] == calls
 
 
 def test_replaying_a_redriven_message_of_a_processed_upload_is_deduplicated_by_identity(

@@ -20,9 +20,11 @@ def test_the_template_declares_every_output_the_commands_read() -> None:
     # When the outputs the commands read are looked up
     references = {name: outputs[name]["Value"] for name in OUTPUT_NAMES.values()}
 
-    # Then each one is there and refers to the resource it names
+    # Then each one is there and refers to the resource it names (or your bucket, when you name one)
     assert references == {
-        "InputBucketName": {"Ref": "InputBucket"},
+        "InputBucketName": {
+            "Fn::If": ["UseExistingInputBucket", {"Ref": "ExistingInputBucketName"}, {"Ref": "InputBucket"}]
+        },
         "OutputBucketName": {"Ref": "OutputBucket"},
         "WorkQueueUrl": {"Ref": "WorkQueue"},
         "DeadLetterQueueUrl": {"Ref": "DeadLetterQueue"},

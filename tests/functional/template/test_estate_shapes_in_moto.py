@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from tests.functional.local_aws import moto_server
 
@@ -39,9 +38,13 @@ def module_moto() -> Iterator[str]:
 
 @pytest.fixture
 def moto(module_moto: str) -> str:
-    """The module's moto, emptied: each test's stack meets no other's resources."""
-    httpx.post(f"{module_moto}/moto-api/reset", timeout=10).raise_for_status()
+    """The module's moto. Never reset: moto's state is per process, and other modules' stacks share it;
+    each test names its buckets, topics and queues uniquely (``_name``)."""
     return module_moto
+
+
+def _name(base: str) -> str:
+    return f"{base}-{uuid.uuid4().hex[:8]}"
 
 
 def _deploy(endpoint: str, **parameters: str) -> DeployedStack:
@@ -80,7 +83,7 @@ def _existing_bucket(endpoint: str, name: str) -> tuple[Any, str]:
     """A bucket as a shop has it: unversioned, already notifying another system's queue."""
     s3, sqs = local_client("s3", endpoint, REGION), local_client("sqs", endpoint, REGION)
     s3.create_bucket(Bucket=name)
-    other_queue = sqs.create_queue(QueueName="search-indexer")["QueueUrl"]
+    other_queue = sqs.create_queue(QueueName=_name("search-indexer"))["QueueUrl"]
     other_arn = sqs.get_queue_attributes(QueueUrl=other_queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
@@ -101,37 +104,37 @@ def test_your_own_bucket_feeds_the_work_queue_through_eventbridge_and_keeps_its_
     moto: str,
 ) -> None:
     # Given a shop's bucket with EventBridge notifications on and a notification of its own
-    s3, indexer_queue = _existing_bucket(moto, "shop-photos")
-    configuration_before = s3.get_bucket_notification_configuration(Bucket="shop-photos")
+    bucket = _name("shop-photos")
+    s3, indexer_queue = _existing_bucket(moto, bucket)
+    configuration_before = s3.get_bucket_notification_configuration(Bucket=bucket)
 
     # When the stack is deployed on it, for products/*.jpg, and photos are uploaded
-    stack = _deploy(
-        moto, ExistingInputBucketName="shop-photos", InputKeyPrefix="products/", InputKeySuffix=".jpg"
-    )
+    stack = _deploy(moto, ExistingInputBucketName=bucket, InputKeyPrefix="products/", InputKeySuffix=".jpg")
     for key in ("products/mug blue.jpg", "products/mug.png", "archive/old.jpg", "products/sub/ü.jpg"):
-        s3.put_object(Bucket="shop-photos", Key=key, Body=b"\xff\xd8\xff")
+        s3.put_object(Bucket=bucket, Key=key, Body=b"\xff\xd8\xff")
 
     # Then the stack made no bucket, left the bucket's notifications alone, and queued exactly the
     # matching keys as EventBridge events
     sqs = local_client("sqs", moto, REGION)
     assert "InputBucket" not in stack.physical_ids
-    assert stack.outputs["InputBucketName"] == "shop-photos"
-    configuration_after = s3.get_bucket_notification_configuration(Bucket="shop-photos")
+    assert stack.outputs["InputBucketName"] == bucket
+    configuration_after = s3.get_bucket_notification_configuration(Bucket=bucket)
     configuration_before.pop("ResponseMetadata")
     configuration_after.pop("ResponseMetadata")
     assert configuration_after == configuration_before
     queued = _uploads(_drain(sqs, stack.ref("WorkQueue")))
     assert sorted(queued) == [
-        (MessageKind.EVENTBRIDGE, "shop-photos", "products/mug blue.jpg"),
-        (MessageKind.EVENTBRIDGE, "shop-photos", "products/sub/ü.jpg"),
+        (MessageKind.EVENTBRIDGE, bucket, "products/mug blue.jpg"),
+        (MessageKind.EVENTBRIDGE, bucket, "products/sub/ü.jpg"),
     ]
     assert len(_drain(sqs, indexer_queue)) == 4  # the other system still gets every upload
 
 
 def test_the_work_queue_lets_exactly_the_buckets_rule_send(moto: str) -> None:
     # Given the stack deployed on an existing bucket
-    _existing_bucket(moto, "shop-photos")
-    stack = _deploy(moto, ExistingInputBucketName="shop-photos")
+    bucket = _name("shop-photos")
+    _existing_bucket(moto, bucket)
+    stack = _deploy(moto, ExistingInputBucketName=bucket)
 
     # When the work queue's policy is read back from the queue
     sqs = local_client("sqs", moto, REGION)
@@ -156,25 +159,26 @@ def test_your_own_bucket_notifying_an_sns_topic_feeds_the_work_queue_through_a_s
     moto: str,
 ) -> None:
     # Given a shop's bucket whose S3 notifications fan out through an SNS topic
+    bucket = _name("shop-photos")
     s3, sns = local_client("s3", moto, REGION), local_client("sns", moto, REGION)
-    s3.create_bucket(Bucket="shop-photos")
-    topic_arn = sns.create_topic(Name="shop-photos-uploaded")["TopicArn"]
+    s3.create_bucket(Bucket=bucket)
+    topic_arn = sns.create_topic(Name=_name("shop-photos-uploaded"))["TopicArn"]
     s3.put_bucket_notification_configuration(
-        Bucket="shop-photos",
+        Bucket=bucket,
         NotificationConfiguration={
             "TopicConfigurations": [{"TopicArn": topic_arn, "Events": ["s3:ObjectCreated:*"]}]
         },
     )
 
     # When the stack subscribes its work queue to the topic and a photo is uploaded
-    stack = _deploy(moto, ExistingInputBucketName="shop-photos", ExistingSnsTopicArn=topic_arn)
-    s3.put_object(Bucket="shop-photos", Key="products/a b+c.jpg", Body=b"\xff\xd8\xff")
+    stack = _deploy(moto, ExistingInputBucketName=bucket, ExistingSnsTopicArn=topic_arn)
+    s3.put_object(Bucket=bucket, Key="products/a b+c.jpg", Body=b"\xff\xd8\xff")
 
     # Then the work queue got S3's notification inside an SNS envelope, parsed to the upload; no rule
     sqs = local_client("sqs", moto, REGION)
     bodies = _drain(sqs, stack.ref("WorkQueue"))
     assert all(json.loads(body)["Type"] == "Notification" for body in bodies)
-    assert [upload[1:] for upload in _uploads(bodies)] == [("shop-photos", "products/a b+c.jpg")]
+    assert [upload[1:] for upload in _uploads(bodies)] == [(bucket, "products/a b+c.jpg")]
     assert {uploads_from_sqs_body(body).sns_topic_arn for body in bodies} == {topic_arn}
     assert "ExistingInputBucketRule" not in stack.physical_ids
     (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
@@ -188,9 +192,10 @@ def test_your_own_bucket_notifying_an_sns_topic_feeds_the_work_queue_through_a_s
 def test_the_work_queue_lets_exactly_the_named_topic_send(moto: str) -> None:
     # Given the stack subscribed to a topic
     sns = local_client("sns", moto, REGION)
-    local_client("s3", moto, REGION).create_bucket(Bucket="shop-photos")
-    topic_arn = sns.create_topic(Name="shop-photos-uploaded")["TopicArn"]
-    stack = _deploy(moto, ExistingInputBucketName="shop-photos", ExistingSnsTopicArn=topic_arn)
+    bucket = _name("shop-photos")
+    local_client("s3", moto, REGION).create_bucket(Bucket=bucket)
+    topic_arn = sns.create_topic(Name=_name("shop-photos-uploaded"))["TopicArn"]
+    stack = _deploy(moto, ExistingInputBucketName=bucket, ExistingSnsTopicArn=topic_arn)
 
     # When the work queue policy is evaluated
     (policy,) = [

@@ -104,7 +104,11 @@ def test_stack_creates_the_event_source_mapping_the_template_describes(
     template, context = deployed
     expected = sqs_event_source(template, context)
     # When moto's event source mappings are listed
-    (mapping,) = _client(moto_endpoint, "lambda").list_event_source_mappings()["EventSourceMappings"]
+    # (this stack's function only: moto's state is per process, other modules deploy stacks too)
+    function_name = resolve({"Ref": "ProcessUploadFunction"}, template, context)
+    (mapping,) = _client(moto_endpoint, "lambda").list_event_source_mappings(FunctionName=function_name)[
+        "EventSourceMappings"
+    ]
     # Then the mapping has the template's queue, batching, concurrency and response types
     assert mapping["EventSourceArn"] == resolve({"Fn::GetAtt": ["WorkQueue", "Arn"]}, template, context)
     assert mapping["BatchSize"] == expected.batch_size

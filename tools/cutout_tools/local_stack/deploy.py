@@ -276,12 +276,19 @@ def _disable_motos_event_source_mappings(lambda_client: Any, stack: DeployedStac
             )
 
 
+def _attribute_text(value: Any) -> str:
+    """An SNS attribute value as the API takes it: JSON for documents, "true"/"false" for booleans."""
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _subscribe(sns: Any, stack: DeployedStack, logical_id: str, properties: dict[str, Any]) -> str:
     """An ``AWS::SNS::Subscription`` (moto's CloudFormation skips the type); moto's SNS then delivers."""
     evaluated = stack.evaluate(properties)
     attributes = {
-        name: str(evaluated[name]).lower() if isinstance(evaluated[name], bool) else str(evaluated[name])
-        for name in ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope")
+        name: _attribute_text(evaluated[name])
+        for name in ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy")
         if name in evaluated
     }
     subscription = sns.subscribe(
