@@ -10,15 +10,20 @@
 from cutout.normalisation.alpha import AlphaFacts, alpha_facts
 from cutout.normalisation.fast_path import FastPathDecision, decide_fast_path
 from cutout.normalisation.normalise import NormalisationReport, NormalisedImage, normalise
-from cutout.normalisation.passthrough import is_already_cutout
+from cutout.normalisation.passthrough import PASSTHROUGH_ENGINE, is_already_cutout, passthrough_cutout
+from cutout.normalisation.report import fast_path_metadata, normalised_metadata
 
 __all__ = [
+    "PASSTHROUGH_ENGINE",
     "AlphaFacts",
     "FastPathDecision",
     "NormalisationReport",
     "NormalisedImage",
     "alpha_facts",
     "decide_fast_path",
+    "fast_path_metadata",
     "is_already_cutout",
     "normalise",
+    "normalised_metadata",
+    "passthrough_cutout",
 ]

@@ -15,7 +15,7 @@ import struct
 import warnings
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from cutout.normalisation.alpha import AlphaFacts, alpha_facts
 from cutout.normalisation.colour import corrupt_profile, to_srgb
@@ -42,7 +42,7 @@ class NormalisationReport:
     source_width: int
     source_height: int
     orientation_applied: int  # the EXIF orientation undone (1: none)
-    colour_conversion: str  # "none", "Display P3 → sRGB", "16-bit grey → 8-bit", ...
+    colour_conversion: str  # "none", "Display P3 -> sRGB", "16-bit grey → 8-bit", ...
     scale_factor: float  # output long side / upright source long side
     decoder_reduction: int  # JPEG DCT scale used (1, 2, 4, 8)
     width: int
@@ -78,9 +78,7 @@ def normalise(
         header = _header(data, limits)
         image_format = _DISPLAY.get(str(header.format), str(header.format))
         source_size = header.size
-        reduction = (
-            jpeg_reduction(*source_size, limits.max_side) if header.format == "JPEG" else 1
-        )
+        reduction = jpeg_reduction(*source_size, limits.max_side) if header.format == "JPEG" else 1
         estimate = working_set(
             *source_size,
             compressed=len(data),
@@ -128,7 +126,7 @@ def _header(data: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
         header = open_header(io.BytesIO(data))
     except Image.DecompressionBombError as error:
         raise _too_large(None, limits) from error
-    except Image.UnidentifiedImageError as error:
+    except UnidentifiedImageError as error:
         raise ImageRejected(
             RejectionCode.CORRUPT_HEADER,
             "The file starts like an image but no decoder could read its header (damaged or cut off).",
@@ -184,7 +182,8 @@ def _undecodable(image_format: str, error: BaseException) -> ImageRejected:
     if "truncated" in str(error).lower() or isinstance(error, EOFError):
         return ImageRejected(
             RejectionCode.TRUNCATED_IMAGE,
-            f"The {image_format} file is incomplete: its pixel data ends early; the upload was probably cut off.",
+            f"The {image_format} file is incomplete: its pixel data ends early; "
+            "the upload was probably cut off.",
         )
     return ImageRejected(
         RejectionCode.CORRUPT_IMAGE,

@@ -17,7 +17,13 @@ and target sizes (TARGET_WIDTH/HEIGHT, which ask the API to crop and scale) turn
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
+from cutout.engine.port import Background, Cutout
 from cutout.normalisation.alpha import AlphaFacts
+from cutout.normalisation.normalise import NormalisedImage
+from cutout.pixels import PixelBudget, working_set
 
 MIN_TRANSPARENT = 0.05
 MIN_OPAQUE = 0.05
@@ -34,3 +40,28 @@ def is_already_cutout(alpha: AlphaFacts | None) -> bool:
         and alpha.partial <= MAX_PARTIAL
         and alpha.border_transparent >= MIN_BORDER_TRANSPARENT
     )
+
+
+PASSTHROUGH_ENGINE = "passthrough"
+
+
+def passthrough_cutout(image: NormalisedImage, background: Background, budget: PixelBudget) -> Cutout:
+    """The input itself as the cut-out: its PNG for a transparent background, or composited over
+    pure white as a JPEG for a white one. Billed 0, no request id, no score."""
+    facts: dict[str, Any] = {
+        "width": image.report.width,
+        "height": image.report.height,
+        "score": None,
+        "usage": 0,
+        "request_id": None,
+        "engine": PASSTHROUGH_ENGINE,
+    }
+    if background is Background.TRANSPARENT:
+        return Cutout.from_bytes(image.data, content_type="image/png", **facts)
+    estimate = working_set(image.report.width, image.report.height, compressed=len(image.data))
+    with budget.job(estimate, "passthrough") as job:
+        decoded, _ = job.decode(
+            job.open(io.BytesIO(image.data)), max(image.report.width, image.report.height)
+        )
+        data = job.encode_jpeg(job.on_white(decoded.convert("RGBA")))
+    return Cutout.from_bytes(data, content_type="image/jpeg", **facts)

@@ -21,6 +21,7 @@ from cutout.pixels.budget import (
     BudgetUsage,
     PixelBudget,
     pixel_budget,
+    request_body_working_set,
     working_set,
 )
 from cutout.pixels.codecs import DECODABLE_FORMATS, PixelJob, heif_available, jpeg_reduction, open_header
@@ -35,5 +36,6 @@ __all__ = [
     "jpeg_reduction",
     "open_header",
     "pixel_budget",
+    "request_body_working_set",
     "working_set",
 ]

@@ -184,8 +184,14 @@ def _webp_header(head: bytes) -> _Header:
     # (normalisation does), and its metadata must not reach the vendor unchecked.
     profile: ProfileKind = "other" if webp.has_icc else "none"
     return _Header(
-        webp.width, webp.height, webp.mode, webp.has_alpha, frames,
-        colour_profile=profile, has_metadata=webp.has_metadata, orientation=0 if webp.has_metadata else 1,
+        webp.width,
+        webp.height,
+        webp.mode,
+        webp.has_alpha,
+        frames,
+        colour_profile=profile,
+        has_metadata=webp.has_metadata,
+        orientation=0 if webp.has_metadata else 1,
     )
 
 
@@ -275,7 +281,8 @@ def check_dimensions(image_format: str, width: int, height: int, limits: ImageLi
     if short < limits.min_side:
         raise ImageRejected(
             RejectionCode.IMAGE_TOO_SMALL,
-            f"The image is {width}{TIMES}{height} pixels; each side must be at least {limits.min_side} pixels.",
+            f"The image is {width}{TIMES}{height} pixels; "
+            f"each side must be at least {limits.min_side} pixels.",
         )
     if long > limits.max_side and short * limits.max_side / long < limits.min_side:
         raise ImageRejected(

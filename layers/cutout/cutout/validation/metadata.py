@@ -14,7 +14,16 @@ ORIENTATION_TAG = 0x0112
 GPS_IFD_TAG = 0x8825
 _XMP_GPS_FIELDS = (b"GPSLatitude", b"GPSLongitude", b"exif:GPS")
 # What Pillow raises on a malformed EXIF block (the image stays valid; the metadata is ignored).
-_EXIF_ERRORS = (OSError, SyntaxError, ValueError, EOFError, KeyError, IndexError, TypeError, ZeroDivisionError)
+_EXIF_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ZeroDivisionError,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,8 @@ def _colorants(profile: ImageCms.ImageCmsProfile) -> tuple[tuple[float, float, f
 @lru_cache(maxsize=1)
 def _srgb_colorants() -> tuple[tuple[float, float, float], ...]:
     colorants = _colorants(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")))
-    assert colorants is not None
+    if colorants is None:  # pragma: no cover  (LittleCMS's own sRGB has colorants)
+        raise RuntimeError("LittleCMS's sRGB profile has no colorants")
     return colorants
 
 
