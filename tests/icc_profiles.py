@@ -50,10 +50,10 @@ def rgb_profile(name: str, colorants: tuple[tuple[float, float, float], ...], ga
     table_size = 4 + 12 * len(tags)
     offset = 128 + table_size
     table, data = struct.pack(">I", len(tags)), b""
-    for signature, body in tags:
-        body += b"\x00" * (-len(body) % 4)
-        table += signature + struct.pack(">II", offset + len(data), len(body))
-        data += body
+    for signature, tag in tags:
+        padded = tag + b"\x00" * (-len(tag) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(padded))
+        data += padded
     size = 128 + table_size + len(data)
     header = struct.pack(">I", size) + b"lcms" + b"\x02\x10\x00\x00" + b"mntrRGB XYZ "
     header += b"\x00" * 12 + b"acsp" + b"APPL" + b"\x00" * 4 + b"\x00" * 8 + b"\x00" * 8

@@ -13,8 +13,8 @@ from cutout.engine.errors import PermanentEngineError, RetryableEngineError
 from cutout.engine.port import ImageBytes, ImageUrl
 from cutout.events import FailureRecord
 from cutout.pipeline.outcome import Status
-from tests.reliability.hostile_corpus import png_declaring
 from tests.fakes import FakeEngine, image_bytes
+from tests.reliability.hostile_corpus import png_declaring
 from tests.unit.pipeline.harness import INPUT, OUTPUT, build_harness
 
 

@@ -230,7 +230,10 @@ def test_a_header_beyond_the_read_cap_is_corrupt_and_costs_only_the_cap() -> Non
         ),
         pytest.param(_image("PNG", (3001, 10)), "image_too_small", "3001×10 pixels", id="3001x10"),
         pytest.param(
-            _image("WEBP", (6000, 150)), "image_too_small", "its short side would be under 100", id="webp-40-to-1"
+            _image("WEBP", (6000, 150)),
+            "image_too_small",
+            "its short side would be under 100",
+            id="webp-40-to-1",
         ),
         pytest.param(_png_declaring(8000, 7000), "image_too_large", "56.0 megapixels", id="over-50-mp"),
         pytest.param(_png_declaring(50_000, 50_000), "image_too_large", "50000×50000", id="png-bomb"),
@@ -317,7 +320,9 @@ def test_a_4_channel_ycck_jpeg_is_accepted_for_normalisation() -> None:
         pytest.param(_image("AVIF"), "AVIF", id="avif"),
     ],
 )
-def test_formats_without_a_ranged_header_are_accepted_for_normalisation(data: bytes, image_format: str) -> None:
+def test_formats_without_a_ranged_header_are_accepted_for_normalisation(
+    data: bytes, image_format: str
+) -> None:
     # Given a GIF, TIFF or AVIF (their headers are checked on the whole object by normalisation)
     # When it is inspected
     facts, _ = _inspect(data)
