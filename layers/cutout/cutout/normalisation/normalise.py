@@ -21,6 +21,7 @@ from cutout.normalisation.alpha import AlphaFacts, alpha_facts
 from cutout.normalisation.colour import corrupt_profile, to_srgb
 from cutout.pixels import PixelBudget, PixelJob, jpeg_reduction, open_header, working_set
 from cutout.validation import ImageLimits, ImageRejected, RejectionCode
+from cutout.validation.formats import sniff_format
 from cutout.validation.inspection import animated, check_dimensions, unsupported_mode
 from cutout.validation.profile import profile_kind
 
@@ -129,7 +130,8 @@ def _header(data: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
     except UnidentifiedImageError as error:
         raise ImageRejected(
             RejectionCode.CORRUPT_HEADER,
-            "The file starts like an image but no decoder could read its header (damaged or cut off).",
+            f"The file starts like {_a(_sniffed(data))} but no decoder could read its header "
+            "(damaged or cut off).",
         ) from error
     except _DECODE_ERRORS as error:
         raise ImageRejected(
@@ -137,6 +139,11 @@ def _header(data: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
         ) from error
     image_format = _DISPLAY.get(str(header.format), str(header.format))
     check_dimensions(image_format, header.width, header.height, limits)
+    if header.format == "TIFF" and tiff_ifds_loop(data):
+        raise ImageRejected(
+            RejectionCode.CORRUPT_HEADER,
+            "The file starts like a TIFF but its chain of page directories (IFDs) loops back on itself.",
+        )
     if header.format in _ANIMATED_FORMATS:
         try:
             is_animated = bool(getattr(header, "is_animated", False))
@@ -169,6 +176,36 @@ def _encode(job: PixelJob, image: Image.Image, keep_alpha: bool, quality: int) -
     return encoded, "image/jpeg"
 
 
+def _sniffed(data: bytes) -> str:
+    name = sniff_format(data[:4096]) or "image"
+    return _DISPLAY.get(name, name)
+
+
+def _a(name: str) -> str:
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+
+
+def tiff_ifds_loop(data: bytes, max_pages: int = 10_000) -> bool:
+    """Whether a (classic) TIFF's chain of IFD offsets comes back to an IFD it already visited.
+    Pillow stops at such a loop silently; we refuse the file, as it is malformed."""
+    if len(data) < 8 or data[:4] not in (b"II*\x00", b"MM\x00*"):
+        return False  # BigTIFF and anything else: Pillow's own checks apply
+    order = "<" if data[:2] == b"II" else ">"
+    offset, seen = struct.unpack(order + "I", data[4:8])[0], set()
+    while offset and len(seen) < max_pages:
+        if offset in seen:
+            return True
+        seen.add(offset)
+        if offset + 2 > len(data):
+            return False
+        entries = struct.unpack(order + "H", data[offset : offset + 2])[0]
+        next_at = offset + 2 + 12 * entries
+        if next_at + 4 > len(data):
+            return False
+        offset = struct.unpack(order + "I", data[next_at : next_at + 4])[0]
+    return False
+
+
 def _too_large(size: tuple[int, int] | None, limits: ImageLimits) -> ImageRejected:
     declared = f" ({size[0]}×{size[1]} pixels)" if size else ""
     return ImageRejected(
@@ -179,7 +216,10 @@ def _too_large(size: tuple[int, int] | None, limits: ImageLimits) -> ImageReject
 
 
 def _undecodable(image_format: str, error: BaseException) -> ImageRejected:
-    if "truncated" in str(error).lower() or isinstance(error, EOFError):
+    text = str(error).lower()
+    if isinstance(error, EOFError) or any(
+        word in text for word in ("truncated", "end of file", "end of data")
+    ):
         return ImageRejected(
             RejectionCode.TRUNCATED_IMAGE,
             f"The {image_format} file is incomplete: its pixel data ends early; "

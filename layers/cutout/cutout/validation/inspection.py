@@ -284,7 +284,7 @@ def check_dimensions(image_format: str, width: int, height: int, limits: ImageLi
             f"The image is {width}{TIMES}{height} pixels; "
             f"each side must be at least {limits.min_side} pixels.",
         )
-    if long > limits.max_side and short * limits.max_side / long < limits.min_side:
+    if long > limits.max_side and round(short * limits.max_side / long) < limits.min_side:
         raise ImageRejected(
             RejectionCode.IMAGE_TOO_SMALL,
             f"The image is {width}{TIMES}{height} pixels: scaled to {limits.max_side} pixels on its long "
