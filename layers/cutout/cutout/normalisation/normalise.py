@@ -191,7 +191,8 @@ def tiff_ifds_loop(data: bytes, max_pages: int = 10_000) -> bool:
     if len(data) < 8 or data[:4] not in (b"II*\x00", b"MM\x00*"):
         return False  # BigTIFF and anything else: Pillow's own checks apply
     order = "<" if data[:2] == b"II" else ">"
-    offset, seen = struct.unpack(order + "I", data[4:8])[0], set()
+    offset: int = struct.unpack(order + "I", data[4:8])[0]
+    seen: set[int] = set()
     while offset and len(seen) < max_pages:
         if offset in seen:
             return True
