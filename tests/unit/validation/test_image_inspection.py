@@ -511,3 +511,29 @@ def test_inconsistent_limits_are_refused(limits: dict[str, int]) -> None:
     # Given / When limits that contradict themselves / Then they are refused at once
     with pytest.raises(ValueError, match=r"must|need"):
         ImageLimits(**limits)
+
+
+def test_a_heic_in_a_build_without_pillow_heif_is_refused_saying_how_to_enable_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a real HEIC (pillow-heif's encoder) and a layer built with CUTOUT_HEIC=0
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    data = _image("HEIF", (400, 300))
+    from cutout.pixels import codecs
+
+    monkeypatch.setattr(codecs, "_heif_state", [False])
+
+    # When it is inspected
+    rejection, _ = _rejection(data)
+
+    # Then it is an unsupported format, and the sentence says how to enable HEIC
+    assert rejection.code == "unsupported_format"
+    assert "CUTOUT_HEIC=1" in rejection.message
+
+
+def test_a_heic_is_accepted_for_normalisation_when_pillow_heif_is_there() -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    facts, _ = _inspect(_image("HEIF", (400, 300)))
+    assert (facts.format, facts.header_read) == ("HEIC", False)
