@@ -104,6 +104,7 @@ browser: ## headless Chromium (Debian's chromium) for the report's browser test;
 
 samples: venv ## regenerate samples/ (needs npm once for the emoji SVGs; the result is committed)
 	$(BIN)/python -m cutout_tools.samples samples
+	$(BIN)/python -m cutout_tools.upload_samples samples
 
 # --- The demo: the whole pipeline on this machine, offline ------------------------------------------
 # template.yaml on moto, the Aidge emulator with the local studio engine, the real function in-process.
