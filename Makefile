@@ -41,6 +41,7 @@ BENCH_ARGS ?=
 bench: venv ## benchmarks: engine quality, then performance vs the naive handler (BENCH_ARGS=--quick: fast)
 	$(BIN)/python bench/engine_quality.py
 	$(BIN)/python bench/performance.py $(BENCH_ARGS)
+	$(BIN)/python bench/camera_batch.py
 
 clean: ## remove build and test leftovers (keeps .venv)
 	rm -rf .aws-sam build dist out .pytest_cache .mypy_cache .ruff_cache
