@@ -64,6 +64,10 @@ class Settings(BaseModel):
     passthrough_cutouts: bool = Field(alias="PASSTHROUGH_CUTOUTS", default=True)
     # Where normalised images wait for the API to fetch them (URL mode); empty: they are sent as base64.
     staging_bucket: str = Field(alias="STAGING_BUCKET", default="")
+    # The deliverables (docs/profiles.md): a profiles file, relative to the function's code
+    # (LAMBDA_TASK_ROOT) unless absolute. Empty: one cut-out per upload at the source's key, as
+    # BACKGROUND_TYPE and TARGET_WIDTH/HEIGHT say (the layout before profiles).
+    profiles_file: str = Field(alias="PROFILES_FILE", default="")
 
     @field_validator("target_width", "target_height")
     @classmethod
