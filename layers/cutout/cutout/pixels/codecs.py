@@ -89,7 +89,10 @@ class PixelJob:
         return image, reduction
 
     def orient(self, image: Image.Image) -> tuple[Image.Image, int]:
-        """Apply the EXIF orientation (2-8); returns the upright image and the orientation applied."""
+        """Apply the EXIF orientation (2-8); returns the upright image and the orientation applied.
+
+        HEIC/HEIF: libheif applies the normative irot/imir boxes while decoding and pillow-heif
+        resets the (descriptive, per the HEIF standard) EXIF tag, so nothing is applied twice here."""
         orientation = int(image.getexif().get(0x0112, 1) or 1)
         if orientation not in range(2, 9):
             return image, 1
