@@ -47,6 +47,10 @@ def rgb_profile(name: str, colorants: tuple[tuple[float, float, float], ...], ga
         (b"gTRC", _curve(gamma)),
         (b"bTRC", _curve(gamma)),
     ]
+    return _assemble(tags, b"mntr", b"RGB ", b"XYZ ")
+
+
+def _assemble(tags: list[tuple[bytes, bytes]], device_class: bytes, space: bytes, pcs: bytes) -> bytes:
     table_size = 4 + 12 * len(tags)
     offset = 128 + table_size
     table, data = struct.pack(">I", len(tags)), b""
@@ -55,9 +59,41 @@ def rgb_profile(name: str, colorants: tuple[tuple[float, float, float], ...], ga
         table += signature + struct.pack(">II", offset + len(data), len(padded))
         data += padded
     size = 128 + table_size + len(data)
-    header = struct.pack(">I", size) + b"lcms" + b"\x02\x10\x00\x00" + b"mntrRGB XYZ "
+    header = struct.pack(">I", size) + b"lcms" + b"\x02\x10\x00\x00" + device_class + space + pcs
     header += b"\x00" * 12 + b"acsp" + b"APPL" + b"\x00" * 4 + b"\x00" * 8 + b"\x00" * 8
     header += b"\x00" * 4  # rendering intent
     header += b"".join(_s15(value) for value in _D50) + b"lcms"
     header += b"\x00" * (128 - len(header))
     return header + table + data
+
+
+# sRGB's primaries adapted to D50: RGB (linear) → XYZ, for the CMYK test profile's corners.
+_SRGB_TO_XYZ_D50 = (
+    (0.4361, 0.3851, 0.1431),
+    (0.2225, 0.7169, 0.0606),
+    (0.0139, 0.0971, 0.7141),
+)
+
+
+def cmyk_profile(name: str = "Test CMYK") -> bytes:
+    """A v2 output-class CMYK profile (AToB0 ``mft2``, 2-point grid, PCS XYZ) whose 16 corners are
+    the naive CMYK → RGB mixes: enough for LittleCMS to convert CMYK → sRGB through a profile."""
+    table = bytearray(b"mft2\x00\x00\x00\x00" + bytes([4, 3, 2, 0]))
+    for row in ((1, 0, 0), (0, 1, 0), (0, 0, 1)):  # the (unused) matrix: identity
+        table += b"".join(_s15(value) for value in row)
+    table += struct.pack(">HH", 2, 2)  # input and output table entries
+    table += struct.pack(">HH", 0, 65535) * 4  # identity input curves
+    for index in range(16):  # CLUT, first input channel varying slowest
+        c, m, y, k = ((index >> shift) & 1 for shift in (3, 2, 1, 0))
+        rgb = ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+        for row in _SRGB_TO_XYZ_D50:
+            xyz = sum(weight * channel for weight, channel in zip(row, rgb, strict=True))
+            table += struct.pack(">H", min(65535, round(xyz * 32768)))
+    table += struct.pack(">HH", 0, 65535) * 3  # identity output curves
+    tags = [
+        (b"desc", _text(b"desc", name)),
+        (b"cprt", _text(b"text", "No copyright, test data")),
+        (b"wtpt", _xyz(_D50)),
+        (b"A2B0", bytes(table)),
+    ]
+    return _assemble(tags, b"prtr", b"CMYK", b"XYZ ")

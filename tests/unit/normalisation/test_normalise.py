@@ -10,7 +10,7 @@ from PIL import Image, ImageCms, ImageDraw
 from cutout.normalisation import normalise
 from cutout.pixels import PixelBudget
 from cutout.validation import ImageLimits, ImageRejected
-from tests.icc_profiles import ADOBE_RGB, DISPLAY_P3, rgb_profile
+from tests.icc_profiles import ADOBE_RGB, DISPLAY_P3, cmyk_profile, rgb_profile
 
 BUDGET = PixelBudget.for_memory(1024)
 
@@ -114,6 +114,21 @@ def test_a_cmyk_jpeg_without_a_profile_becomes_rgb() -> None:
     assert red < 40
     assert min(green, blue) > 200
     assert "naive" in result.report.colour_conversion
+
+
+def test_a_cmyk_jpeg_with_a_profile_is_converted_through_it() -> None:
+    # Given a CMYK JPEG (pure magenta) with an embedded CMYK profile
+    data = _encoded(
+        Image.new("CMYK", (400, 300), (0, 255, 0, 0)), "JPEG", quality=95, icc_profile=cmyk_profile()
+    )
+    # When it is normalised
+    result = normalise(data, BUDGET)
+    # Then LittleCMS converted it with that profile, to magenta in sRGB
+    red, green, blue = _output(result.data).getpixel((200, 150))  # type: ignore[misc]
+    assert result.report.colour_conversion == "Test CMYK CMYK -> sRGB"
+    assert red > 230
+    assert green < 30
+    assert blue > 230
 
 
 def test_grey_stays_grey() -> None:
