@@ -43,6 +43,7 @@ bench: venv ## benchmarks: engine quality, variants vs Pillow alone, then perfor
 	$(BIN)/python bench/engine_quality.py
 	$(BIN)/python bench/variants.py
 	$(BIN)/python bench/performance.py $(BENCH_ARGS)
+	$(BIN)/python bench/camera_batch.py
 
 bench-backfill: venv ## inventory backfill: 1,000,000 rows (+2,000 into moto's SQS) timed, and their SQS cost on AWS
 	$(BIN)/python bench/inventory_backfill.py $(BENCH_BACKFILL_ARGS)
@@ -112,6 +113,7 @@ browser: ## headless Chromium (Debian's chromium) for the report's browser test;
 
 samples: venv ## regenerate samples/ (needs npm once for the emoji SVGs; the result is committed)
 	$(BIN)/python -m cutout_tools.samples samples
+	$(BIN)/python -m cutout_tools.upload_samples samples
 
 # --- The demo: the whole pipeline on this machine, offline ------------------------------------------
 # template.yaml on moto, the Aidge emulator with the local studio engine, the real function in-process.
