@@ -21,7 +21,9 @@ from cutout.engine.aidge.config import AidgeConfig
 from cutout.engine.errors import PermanentEngineError
 from cutout.entrypoint import Pipeline
 from cutout.observability import PowertoolsPipelineMetrics
-from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.pipeline.process_upload import IDEMPOTENCY_TTL_SECONDS, IdempotencyStores, UploadProcessor
+from cutout.redelivery.attempts import DynamoDBAttemptCounter
+from cutout.redelivery import SqsMessageVisibility
 from cutout.settings import Settings
 from cutout.storage import S3ObjectStore
 
@@ -88,5 +90,13 @@ def aws_pipeline(settings: Settings) -> Pipeline:
         dead_letter_queue=dead_letter_queue,
         idempotency=stores,
         metrics=PowertoolsPipelineMetrics(),
+        attempts=DynamoDBAttemptCounter(
+            dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
+        ),
     )
-    return Pipeline(settings=settings, processor=processor, dead_letter_queue=dead_letter_queue)
+    return Pipeline(
+        settings=settings,
+        processor=processor,
+        dead_letter_queue=dead_letter_queue,
+        message_visibility=SqsMessageVisibility(sqs),
+    )

@@ -8,6 +8,7 @@ processor does the bookkeeping of partial failures (``batchItemFailures``); only
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from cutout.events import UnrecognisedMessage, uploads_from_event, uploads_from_
 from cutout.observability import logger
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.process_upload import UploadProcessor
+from cutout.redelivery import MessageVisibility, Redelivery, RetrySchedule
 
 # Time kept back from the Lambda deadline for the output PUT, reporting and a clean return.
 SAFETY_MARGIN_SECONDS = 10.0
@@ -59,12 +61,29 @@ def handle_sqs_batch(
     dead_letter_queue: DeadLetterQueue,
     max_receive_count: int,
     max_workers: int,
+    retry_schedule: RetrySchedule | None = None,
+    visibility: MessageVisibility | None = None,
 ) -> dict[str, Any]:
-    """The deployed path: an SQS batch of S3 notifications (or DLQ records being replayed)."""
+    """The deployed path: an SQS batch of S3 notifications (or DLQ records being replayed).
+
+    With a ``visibility`` port, each reported failure's next receive is set by ``retry_schedule``
+    (as part of reporting the batch's failures); without one it comes back after the queue's
+    visibility timeout.
+    """
     deadline = deadline_for(context)
     processor.idempotency_config.register_lambda_context(context)
+    failures: dict[str, tuple[SQSRecord, BaseException]] = {}
+    failures_lock = threading.Lock()
 
     def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
+        try:
+            return handle_record(record)
+        except BaseException as error:
+            with failures_lock:
+                failures[record.message_id] = (record, error)
+            raise
+
+    def handle_record(record: SQSRecord) -> list[dict[str, Any]]:
         delivery = Delivery(
             receive_count=int(record.attributes.approximate_receive_count or 1),
             max_receive_count=max_receive_count,
@@ -85,7 +104,35 @@ def handle_sqs_batch(
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=batch, context=context
     )
+    if visibility is not None:
+        reported = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        schedule = retry_schedule or RetrySchedule()
+        visibility.redeliver_after(
+            [
+                _redelivery(record, error, schedule)
+                for message_id, (record, error) in failures.items()
+                if message_id in reported
+            ]
+        )
     return dict(response)
+
+
+def _redelivery(record: SQSRecord, error: BaseException, schedule: RetrySchedule) -> Redelivery:
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    delay = schedule.delay_for(receive_count, error)
+    logger.info(
+        "failed message comes back later",
+        message_id=record.message_id,
+        receive_count=receive_count,
+        retry_in_seconds=delay,
+        reason=str(getattr(error, "code", "") or type(error).__name__),
+    )
+    return Redelivery(
+        queue_arn=record.event_source_arn or "",
+        receipt_handle=record.receipt_handle,
+        delay_seconds=delay,
+        message_id=record.message_id,
+    )
 
 
 def handle_direct_event(

@@ -42,6 +42,7 @@ from cutout.events import UploadedObject
 from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
 from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.redelivery.attempts import AttemptCounter
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
     ObjectHead,
@@ -98,8 +99,10 @@ class UploadProcessor:
         idempotency: IdempotencyStores,
         metrics: PipelineMetrics,
         clock: Callable[[], float] = time.monotonic,
+        attempts: AttemptCounter | None = None,
     ) -> None:
         self._settings = settings
+        self._attempts = attempts
         self._store = store
         self._engine = engine
         self._dlq = dead_letter_queue
@@ -147,7 +150,7 @@ class UploadProcessor:
             raise  # the same paid call is under way elsewhere: come back later, record nothing
         except Exception as error:
             failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
-            if failure.retryable and not delivery.is_last_attempt:
+            if failure.retryable and not self._is_final(request, delivery):
                 logger.warning(
                     "transient failure, the message goes back to the queue",
                     reason=failure.code,
@@ -249,6 +252,21 @@ class UploadProcessor:
         return receipt.to_dict()
 
     # -- failures ------------------------------------------------------------------------------
+
+    def _is_final(self, request: dict[str, Any], delivery: Delivery) -> bool:
+        """Whether a transient failure is recorded now: ``max_attempts`` attempts really ran, or
+        this is the queue's last receive (the redrive would move the message without a reason)."""
+        if delivery.is_last_attempt:
+            return True
+        if self._attempts is None:
+            return False
+        subject = request["identity"] + (f"#replay:{request['replay']}" if request.get("replay") else "")
+        try:
+            ran = self._attempts.count_failed_attempt(subject)
+        except Exception as error:  # noqa: BLE001  (uncounted: the receive count stays the backstop)
+            logger.warning("could not count the attempt", error=f"{type(error).__name__}: {error}")
+            return False
+        return ran >= self._settings.max_attempts
 
     def _record_failure(self, upload: UploadedObject, failure: FailureReason, delivery: Delivery) -> Outcome:
         record = failure_record(upload, failure, delivery, engine=self._engine_name())

@@ -1,6 +1,7 @@
 """Where objects come from and where cut-outs go: the object-store port and its S3 adapter."""
 
 from cutout.storage.objects import (
+    ObjectAccessDenied,
     ObjectHead,
     ObjectNotFound,
     ObjectStore,
@@ -10,6 +11,7 @@ from cutout.storage.objects import (
 from cutout.storage.output import output_key_for, output_metadata
 
 __all__ = [
+    "ObjectAccessDenied",
     "ObjectHead",
     "ObjectNotFound",
     "ObjectStore",

@@ -21,6 +21,16 @@ class ObjectNotFound(FailureReason):
     code = "object_not_found"
 
 
+class ObjectAccessDenied(FailureReason):
+    """S3 refused to say (403). With ``s3:ListBucket`` granted (the template does), a missing object
+    answers 404, so a 403 means a real denial: a bucket policy, a KMS key, an object owned by another
+    account, or a role whose permissions have not propagated yet. Retried on the schedule (IAM
+    propagation heals), then recorded with this code, replayable once the access is fixed."""
+
+    code = "object_access_denied"
+    retryable = True
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectHead:
     """What a HEAD tells: size, etag (unquoted), version id and user metadata."""
@@ -61,6 +71,24 @@ def _is_not_found(error: Exception) -> bool:
     return code in {"404", "NoSuchKey", "NoSuchVersion", "NotFound", "NoSuchBucket"} or status == 404
 
 
+def _is_access_denied(error: Exception) -> bool:
+    response: dict[str, Any] = getattr(error, "response", {}) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in {"403", "AccessDenied", "Forbidden"} or status == 403
+
+
+def _raise_as_failure(error: Exception, bucket: str, key: str) -> None:
+    """Re-raise a not-found or access-denied S3 answer as the pipeline's failure; else return."""
+    if _is_not_found(error):
+        raise ObjectNotFound(f"s3://{bucket}/{key} does not exist") from None
+    if _is_access_denied(error):
+        raise ObjectAccessDenied(
+            f"S3 denied access to s3://{bucket}/{key} (403): check the bucket policy, its KMS key and "
+            "the function role's s3:GetObject / s3:ListBucket, then replay the record"
+        ) from None
+
+
 def survives_url_normalisation(key: str) -> bool:
     """Whether ``key`` reaches S3 unchanged in a URL path fetched by a third party's HTTP client.
 
@@ -83,8 +111,7 @@ class S3ObjectStore:
         try:
             answer = self._s3.head_object(**kwargs)
         except Exception as error:
-            if _is_not_found(error):
-                raise ObjectNotFound(f"s3://{bucket}/{key} does not exist") from None
+            _raise_as_failure(error, bucket, key)
             raise
         return ObjectHead(
             size=int(answer.get("ContentLength", 0)),
@@ -101,8 +128,7 @@ class S3ObjectStore:
         try:
             answer = self._s3.get_object(**kwargs)
         except Exception as error:
-            if _is_not_found(error):
-                raise ObjectNotFound(f"s3://{bucket}/{key} does not exist") from None
+            _raise_as_failure(error, bucket, key)
             raise
         with answer["Body"] as body:
             return body.read()
