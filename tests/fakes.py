@@ -216,3 +216,28 @@ class RecordingMetrics:
 
     def api_call(self, latency_ms: float, usage: int) -> None:
         self.events.append(("api_call", usage))
+
+
+class RecordingMessageVisibility:
+    """``MessageVisibility`` that records each redelivery it was asked for."""
+
+    def __init__(self) -> None:
+        from cutout.redelivery import Redelivery
+
+        self.redeliveries: list[Redelivery] = []
+
+    def redeliver_after(self, redeliveries: Any) -> None:
+        self.redeliveries.extend(redeliveries)
+
+
+class InMemoryAttemptCounter:
+    """``AttemptCounter`` on a dict."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def count_failed_attempt(self, subject: str) -> int:
+        with self._lock:
+            self.counts[subject] = self.counts.get(subject, 0) + 1
+            return self.counts[subject]
