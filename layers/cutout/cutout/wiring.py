@@ -26,9 +26,32 @@ from cutout.redelivery.attempts import DynamoDBAttemptCounter
 from cutout.redelivery import SqsMessageVisibility
 from cutout.settings import Settings
 from cutout.storage import S3ObjectStore
+from cutout.time_budget import invocation_deadline
 
 SECRET_MAX_AGE_SECONDS = 300
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
+# Per-attempt bounds (botocore's defaults are 60 s connect + 60 s read, five attempts): one attempt
+# of a DynamoDB/SQS call takes at most 1 + 3 s, of an S3 call 2 + 6 s (a PUT streams megabytes),
+# three attempts at most, and none starts that could not end before the invocation does
+# (cutout.time_budget). After the paid call that keeps the PUT, the idempotency writes and the
+# DLQ sends inside the Lambda timeout, so the batch's partial response is never lost.
+AWS_CONNECT_TIMEOUT_SECONDS = 1.0
+AWS_READ_TIMEOUT_SECONDS = 3.0
+S3_CONNECT_TIMEOUT_SECONDS = 2.0
+S3_READ_TIMEOUT_SECONDS = 6.0
+AWS_TOTAL_MAX_ATTEMPTS = 3
+_BOTO_CONFIG = Config(
+    connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
+    read_timeout=AWS_READ_TIMEOUT_SECONDS,
+    retries={"mode": "standard", "total_max_attempts": AWS_TOTAL_MAX_ATTEMPTS},
+    max_pool_connections=50,
+)
+_S3_CONFIG = _BOTO_CONFIG.merge(
+    Config(
+        connect_timeout=S3_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=S3_READ_TIMEOUT_SECONDS,
+        signature_version="s3v4",
+    )
+)
 
 
 class AidgeClientFromSecret:
@@ -75,10 +98,13 @@ class AidgeClientFromSecret:
 
 def aws_pipeline(settings: Settings) -> Pipeline:
     session = boto3.session.Session()
-    s3 = session.client("s3", config=_BOTO_CONFIG.merge(Config(signature_version="s3v4")))
+    s3 = session.client("s3", config=_S3_CONFIG)
     sqs = session.client("sqs", config=_BOTO_CONFIG)
     dead_letter_queue = SqsDeadLetterQueue(sqs, settings.dead_letter_queue_url)
     dynamodb = session.client("dynamodb", config=_BOTO_CONFIG)  # one client for both layers
+    invocation_deadline.attach(s3, S3_CONNECT_TIMEOUT_SECONDS + S3_READ_TIMEOUT_SECONDS)
+    for client in (sqs, dynamodb):
+        invocation_deadline.attach(client, AWS_CONNECT_TIMEOUT_SECONDS + AWS_READ_TIMEOUT_SECONDS)
     stores = IdempotencyStores(
         outcomes=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
         paid_calls=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),

@@ -25,6 +25,7 @@ from cutout.observability import logger
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.process_upload import UploadProcessor
 from cutout.redelivery import MessageVisibility, Redelivery, RetrySchedule
+from cutout.time_budget import invocation_deadline
 
 # Time kept back from the Lambda deadline for the output PUT, reporting and a clean return.
 SAFETY_MARGIN_SECONDS = 10.0
@@ -48,8 +49,12 @@ class ConcurrentBatchProcessor(BatchProcessor):
 
 
 def deadline_for(context: LambdaContext | None, clock: Callable[[], float] = time.monotonic) -> float:
-    """An absolute ``clock()`` deadline: the invocation's remaining time less a safety margin."""
+    """An absolute ``clock()`` deadline: the invocation's remaining time less a safety margin.
+
+    Also starts the AWS calls' own deadline (``cutout.time_budget``): the invocation's end itself.
+    """
     remaining_ms = context.get_remaining_time_in_millis() if context is not None else 900_000
+    invocation_deadline.start(remaining_ms / 1000.0 if context is not None else None)
     return clock() + max(1.0, remaining_ms / 1000.0 - SAFETY_MARGIN_SECONDS)
 
 
