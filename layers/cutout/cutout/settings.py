@@ -72,7 +72,9 @@ class Settings(BaseModel):
     # The retry schedule (cutout.redelivery): seconds until a failed message's next receive, by
     # receive count; longer steps for a rate limit; ± jitter; capped below the queue's visibility timeout.
     retry_backoff_seconds: DelaySteps = Field(alias="RETRY_BACKOFF_SECONDS", default=(30, 120, 480))
-    rate_limit_backoff_seconds: DelaySteps = Field(alias="RATE_LIMIT_BACKOFF_SECONDS", default=(120, 480, 900))
+    rate_limit_backoff_seconds: DelaySteps = Field(
+        alias="RATE_LIMIT_BACKOFF_SECONDS", default=(120, 480, 900)
+    )
     retry_jitter: float = Field(alias="RETRY_JITTER", default=0.2, ge=0.0, lt=1.0)
     work_queue_visibility_timeout: int = Field(alias="WORK_QUEUE_VISIBILITY_TIMEOUT", default=1020, ge=1)
 

@@ -21,7 +21,9 @@ def test_attempts_are_counted_per_subject_in_the_idempotency_table_with_a_ttl(wo
     other = counter.count_failed_attempt("in/b.jpg#v:1")
     # Then each is counted on its own, under the versioned prefix, expiring with the records
     assert (counts, other) == ([1, 2], 1)
-    item = dynamodb.get_item(TableName=table, Key={"id": {"S": f"{ATTEMPTS_KEY_PREFIX}#in/a.jpg#v:1"}})["Item"]
+    item = dynamodb.get_item(TableName=table, Key={"id": {"S": f"{ATTEMPTS_KEY_PREFIX}#in/a.jpg#v:1"}})[
+        "Item"
+    ]
     assert item["attempts"] == {"N": "2"}
     assert int(item["expiration"]["N"]) > time.time() + 3000
 

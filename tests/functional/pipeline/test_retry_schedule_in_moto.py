@@ -48,7 +48,9 @@ def test_a_failed_message_is_visible_again_after_its_backoff_and_not_before(
         assert early == []
     # ...it is received again once the backoff has passed, as the second receive
     [again], received_at = _receive_upload(world, wait_seconds=BACKOFF_SECONDS + 30)
-    assert received_at - invoked_at >= BACKOFF_SECONDS - 0.5  # moto counts from the change, made after invoked_at
+    assert (
+        received_at - invoked_at >= BACKOFF_SECONDS - 0.5
+    )  # moto counts from the change, made after invoked_at
     assert again["MessageId"] == message["MessageId"]
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
     # ...and, the API healthy again, it is processed

@@ -36,7 +36,9 @@ class NotEnoughTime(FailureReason):
 
 
 @pytest.mark.parametrize(("receive_count", "expected"), [(1, 30), (2, 120), (3, 480), (4, 480), (9, 480)])
-def test_each_receive_waits_the_next_step_and_the_last_step_repeats(receive_count: int, expected: int) -> None:
+def test_each_receive_waits_the_next_step_and_the_last_step_repeats(
+    receive_count: int, expected: int
+) -> None:
     # Given the default steps without jitter
     schedule = RetrySchedule(jitter=0)
     # When the delay after this receive is asked for
@@ -49,7 +51,10 @@ def test_a_rate_limit_waits_longer_and_a_named_delay_is_honoured() -> None:
     # Given the default schedule without jitter
     schedule = RetrySchedule(jitter=0)
     # When a rate limit and a failure naming its own delay are scheduled on the first receive
-    rate_limited, named = schedule.delay_for(1, RateLimited("slow down")), schedule.delay_for(1, NotEnoughTime("x"))
+    rate_limited, named = (
+        schedule.delay_for(1, RateLimited("slow down")),
+        schedule.delay_for(1, NotEnoughTime("x")),
+    )
     # Then the rate limit takes its own longer step and the named delay is used as is
     assert is_rate_limit(RateLimited("slow down"))
     assert (rate_limited, named) == (120, 5)
@@ -69,7 +74,9 @@ def test_jitter_spreads_delays_within_its_fraction() -> None:
 @pytest.mark.parametrize(("timeout", "cap"), [(1020, 990), (480, 450), (60, 54), (1, 0)])
 def test_no_delay_reaches_the_queue_s_visibility_timeout(timeout: int, cap: int) -> None:
     # Given steps far longer than the queue's visibility timeout
-    schedule = RetrySchedule(steps=(10_000,), rate_limit_steps=(10_000,), jitter=0.2, visibility_timeout_seconds=timeout)
+    schedule = RetrySchedule(
+        steps=(10_000,), rate_limit_steps=(10_000,), jitter=0.2, visibility_timeout_seconds=timeout
+    )
     # When a delay is drawn
     delay = schedule.delay_for(1)
     # Then it is capped below the timeout
@@ -91,20 +98,26 @@ class FailsForOneKey(FakeEngine):
         super().__init__()
         self.key = key
 
-    def submit(self, source: ImageSource, options: CutoutOptions, *, deadline: float | None = None) -> CutoutReceipt:
+    def submit(
+        self, source: ImageSource, options: CutoutOptions, *, deadline: float | None = None
+    ) -> CutoutReceipt:
         if self.key in getattr(source, "url", ""):
             raise RetryableEngineError("down", code="aidge_500")
         return super().submit(source, options, deadline=deadline)
 
 
-def test_the_batch_sets_each_reported_failure_s_visibility_from_its_receive_count(load_event: LoadEvent) -> None:
+def test_the_batch_sets_each_reported_failure_s_visibility_from_its_receive_count(
+    load_event: LoadEvent,
+) -> None:
     # Given a batch of two notifications whose second fails transiently, on its 2nd receive
     event = copy.deepcopy(load_event("sqs-s3-put-batch"))
     event["Records"] = event["Records"][:2]
     failing = event["Records"][1]
     failing["attributes"]["ApproximateReceiveCount"] = "2"
     failing_key = uploads_from_sqs_body(failing["body"]).uploads[0].key.split("/")[-1]
-    harness = build_harness(engine=FailsForOneKey(failing_key), RETRY_BACKOFF_SECONDS="7,11", RETRY_JITTER="0")
+    harness = build_harness(
+        engine=FailsForOneKey(failing_key), RETRY_BACKOFF_SECONDS="7,11", RETRY_JITTER="0"
+    )
     for record in event["Records"]:
         for upload in uploads_from_sqs_body(record["body"]).uploads:
             harness.store.add(upload.bucket, upload.key, image_bytes(), version_id=upload.version_id)

@@ -5,9 +5,10 @@ receive up to ``batch_size`` messages (waiting up to the batching window to fill
 the function with them as one event, delete the messages that did not fail, and leave the reported
 failures in the queue: they come back when their visibility ends (the queue's visibility timeout,
 or the delay the function's retry schedule set with ChangeMessageVisibility, which moto honours as
-SQS does), and SQS's redrive moves them to the dead-letter queue after ``maxReceiveCount`` receives. A function error (an exception,
-or a malformed response) fails the whole batch. At most ``maximum_concurrency`` batches run at once
-(``ScalingConfig.MaximumConcurrency``): one worker thread per allowed concurrent batch.
+SQS does), and SQS's redrive moves them to the dead-letter queue after ``maxReceiveCount``
+receives. A function error (an exception, or a malformed response) fails the whole batch. At most
+``maximum_concurrency`` batches run at once (``ScalingConfig.MaximumConcurrency``): one worker
+thread per allowed concurrent batch.
 """
 
 from __future__ import annotations

@@ -61,6 +61,12 @@ from cutout.validation import (
 
 # Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
 IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
+# The records' keys are ``<prefix>#<md5 of the request>``, with explicit, versioned prefixes:
+# Powertools' default prefix is the Lambda function's name plus the Python function's qualified
+# name, so renaming a method or replacing the function would orphan the receipts (and pay again).
+# Change a prefix's version only together with a migration of the records it names.
+OUTCOME_KEY_PREFIX = "cutout/outcome/v1"
+PAID_CALL_KEY_PREFIX = "cutout/paid-call/v1"
 # The extension each background is expected to come back as (checked again on the real bytes).
 _EXPECTED_EXTENSIONS = {Background.TRANSPARENT: (".png",), Background.WHITE: (".jpg", ".png")}
 
@@ -123,11 +129,13 @@ class UploadProcessor:
             data_keyword_argument="request",
             persistence_store=idempotency.outcomes,
             config=self.idempotency_config,
+            key_prefix=OUTCOME_KEY_PREFIX,
         )(self._decide_outcome_once)
         self._paid_call = idempotent_function(
             data_keyword_argument="request",
             persistence_store=idempotency.paid_calls,
             config=self.idempotency_config,
+            key_prefix=PAID_CALL_KEY_PREFIX,
         )(self._paid_call_once)
 
     def process(self, upload: UploadedObject, delivery: Delivery, deadline: float) -> Outcome:

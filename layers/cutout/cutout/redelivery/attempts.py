@@ -9,10 +9,7 @@ idempotency table (``cutout/attempts/v1#<identity>``), with the same time to liv
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from typing import Any, Protocol
 
 ATTEMPTS_KEY_PREFIX = "cutout/attempts/v1"
 
@@ -23,12 +20,18 @@ class AttemptCounter(Protocol):
         ...
 
 
+class DynamoDBUpdater(Protocol):
+    """The part of a boto3 DynamoDB client the counter uses."""
+
+    def update_item(self, **kwargs: Any) -> Any: ...
+
+
 class DynamoDBAttemptCounter:
     """``AttemptCounter`` on the idempotency table (partition key ``id``, TTL attribute ``expiration``)."""
 
     def __init__(
         self,
-        client: DynamoDBClient,
+        client: DynamoDBUpdater,
         table_name: str,
         *,
         ttl_seconds: int,

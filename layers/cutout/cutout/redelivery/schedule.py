@@ -61,4 +61,4 @@ class RetrySchedule:
             base = float(steps[min(max(receive_count, 1), len(steps)) - 1])
         spread = base * self.jitter
         jittered = base + self.rng.uniform(-spread, spread) if spread else base
-        return int(round(min(max(0.0, jittered), float(self.cap_seconds))))
+        return round(min(max(0.0, jittered), float(self.cap_seconds)))

@@ -86,7 +86,11 @@ class SqsMessageVisibility:
         answer = self._sqs.change_message_visibility_batch(
             QueueUrl=url,
             Entries=[
-                {"Id": str(number), "ReceiptHandle": item.receipt_handle, "VisibilityTimeout": item.delay_seconds}
+                {
+                    "Id": str(number),
+                    "ReceiptHandle": item.receipt_handle,
+                    "VisibilityTimeout": item.delay_seconds,
+                }
                 for number, item in enumerate(items)
             ],
         )
