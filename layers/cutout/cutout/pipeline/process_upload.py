@@ -41,12 +41,14 @@ from cutout.engine.port import (
 from cutout.events import UploadedObject
 from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
+from cutout.ordering import NewestVersionWins, SourceStamp, Superseded
 from cutout.pipeline.outcome import Delivery, Outcome, Status
 from cutout.redelivery.attempts import AttemptCounter
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
     ObjectHead,
     ObjectStore,
+    WriteCondition,
     output_key_for,
     output_metadata,
     survives_url_normalisation,
@@ -115,6 +117,7 @@ class UploadProcessor:
         self._metrics = metrics
         self._clock = clock
         self._limits = ImageLimits(max_object_bytes=settings.max_object_bytes)
+        self._newest = NewestVersionWins(store, settings.output_bucket)
         self.options = CutoutOptions(
             background=settings.background,
             target_width=settings.target_width or None,
@@ -180,8 +183,14 @@ class UploadProcessor:
             return Outcome(status=Status.UNCHANGED, identity=upload.identity, output_key=unchanged)
 
         source = self._validated_source(upload, head)
-        for extension in _EXPECTED_EXTENSIONS[self.options.background]:
-            output_key_for(upload.key, extension)  # an output that cannot be written is refused before paying
+        output_keys = [
+            output_key_for(upload.key, extension)
+            for extension in _EXPECTED_EXTENSIONS[self.options.background]
+        ]
+        # (an output that cannot be written is refused before paying, by output_key_for)
+        superseded = self._newest.superseded(upload, head, output_keys)
+        if superseded is not None:
+            return self._superseded(upload, superseded, paid=False)
         receipt = CutoutReceipt.from_dict(
             self._paid_call(
                 request={"identity": upload.identity, "replay": None},
@@ -193,15 +202,25 @@ class UploadProcessor:
         cutout = self._engine().fetch(receipt, deadline=deadline)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
-            self._store.put(
-                self._settings.output_bucket,
-                output_key,
-                cutout.body,
-                cutout.content_type,
-                output_metadata(upload, head, cutout, self.options),
-            )
+            stamp = SourceStamp.of(upload, head).metadata()
+
+            def write(condition: WriteCondition) -> None:
+                cutout.body.seek(0)
+                metadata = {**output_metadata(upload, head, cutout, self.options), **stamp}
+                self._store.put(
+                    self._settings.output_bucket,
+                    output_key,
+                    cutout.body,
+                    cutout.content_type,
+                    metadata,
+                    condition=condition,
+                )
+
+            superseded = self._newest.write_unless_superseded(upload, head, output_key, write)
         finally:
             cutout.body.close()  # may be a spooled temporary file on disk
+        if superseded is not None:
+            return self._superseded(upload, superseded, paid=True, request_id=cutout.request_id)
         logger.info(
             "cut-out stored",
             output_key=output_key,
@@ -212,6 +231,23 @@ class UploadProcessor:
         )
         return Outcome(
             status=Status.DONE, identity=upload.identity, output_key=output_key, request_id=cutout.request_id
+        )
+
+    def _superseded(
+        self, upload: UploadedObject, superseded: Superseded, *, paid: bool, request_id: str | None = None
+    ) -> Outcome:
+        logger.info(
+            "superseded by a newer version of the key: no output written"
+            + ("" if paid else ", nothing paid"),
+            reason=superseded.code,
+            superseded_by=superseded.by,
+            request_id=request_id,
+        )
+        return Outcome(
+            status=Status.SUPERSEDED,
+            identity=upload.identity,
+            request_id=request_id,
+            error_code=superseded.code,
         )
 
     def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:

@@ -6,6 +6,8 @@ from cutout.storage.objects import (
     ObjectNotFound,
     ObjectStore,
     S3ObjectStore,
+    WriteCondition,
+    WriteConflict,
     survives_url_normalisation,
 )
 from cutout.storage.output import output_key_for, output_metadata
@@ -16,6 +18,8 @@ __all__ = [
     "ObjectNotFound",
     "ObjectStore",
     "S3ObjectStore",
+    "WriteCondition",
+    "WriteConflict",
     "output_key_for",
     "output_metadata",
     "survives_url_normalisation",
