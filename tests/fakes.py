@@ -248,6 +248,11 @@ class RecordingMetrics:
     def api_call(self, latency_ms: float, usage: int) -> None:
         self.events.append(("api_call", usage))
 
+    def upload_finished(
+        self, stages_ms: Any, *, total_ms: float, object_key: str, request_id: str | None
+    ) -> None:
+        self.events.append(("upload_finished", (object_key, request_id, tuple(stages_ms))))
+
 
 class RecordingMessageVisibility:
     """``MessageVisibility`` that records each redelivery it was asked for."""

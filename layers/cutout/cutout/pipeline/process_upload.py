@@ -53,6 +53,7 @@ from cutout.storage import (
     output_metadata,
     survives_url_normalisation,
 )
+from cutout.timings import StageTimings, stage, upload_timings
 from cutout.validation import (
     ImageLimits,
     ImageRejected,
@@ -155,51 +156,89 @@ class UploadProcessor:
         self, *, request: dict[str, Any], upload: UploadedObject, delivery: Delivery, deadline: float
     ) -> dict[str, Any]:
         logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
-        try:
-            outcome = self._produce_output(upload, deadline)
-        except IdempotencyAlreadyInProgressError:
-            raise  # the same paid call is under way elsewhere: come back later, record nothing
-        except Exception as error:
-            failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
-            if failure.retryable and not self._is_final(request, delivery):
-                logger.warning(
-                    "transient failure, the message goes back to the queue",
-                    reason=failure.code,
-                    receive_count=delivery.receive_count,
-                    request_id=failure.request_id,
-                )
-                raise
-            outcome = self._record_failure(upload, failure, delivery)
-        finally:
-            logger.thread_safe_clear_keys()
+        outcome: Outcome | None = None
+        failure: FailureReason | None = None
+        with upload_timings() as timings:
+            try:
+                outcome = self._produce_output(upload, deadline)
+            except IdempotencyAlreadyInProgressError:
+                raise  # the same paid call is under way elsewhere: come back later, record nothing
+            except Exception as error:
+                failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
+                if failure.retryable and not self._is_final(request, delivery):
+                    logger.warning(
+                        "transient failure, the message goes back to the queue",
+                        reason=failure.code,
+                        receive_count=delivery.receive_count,
+                        request_id=failure.request_id,
+                    )
+                    raise
+                outcome = self._record_failure(upload, failure, delivery)
+            finally:
+                self._upload_finished(upload, timings, outcome, failure)
+                logger.thread_safe_clear_keys()
         self._metrics.processed(outcome.status.value)
         return outcome.to_dict()
 
+    def _upload_finished(
+        self,
+        upload: UploadedObject,
+        timings: StageTimings,
+        outcome: Outcome | None,
+        failure: FailureReason | None,
+    ) -> None:
+        """The upload's one summary log line and EMF record: where its time went, by stage."""
+        request_id = outcome.request_id if outcome is not None else None
+        request_id = request_id or (failure.request_id if failure is not None else None)
+        stages_ms, total_ms = timings.stages_ms(), timings.total_ms()
+        logger.info(
+            "upload finished",
+            object_key=upload.key,
+            status=outcome.status.value if outcome is not None else "retry",
+            reason=(outcome.error_code if outcome is not None else None)
+            or (failure.code if failure else None),
+            request_id=request_id,
+            stages_ms=stages_ms,
+            total_ms=total_ms,
+        )
+        try:
+            self._metrics.upload_finished(
+                stages_ms, total_ms=total_ms, object_key=upload.key, request_id=request_id
+            )
+        except Exception as error:  # noqa: BLE001  (a metric never decides an upload's outcome)
+            logger.warning("could not emit the upload's timings", error=f"{type(error).__name__}: {error}")
+
     def _produce_output(self, upload: UploadedObject, deadline: float) -> Outcome:
-        head = self._store.head(upload.bucket, upload.key, upload.version_id)
-        unchanged = self._existing_output_for(upload, head)
+        with stage("head"):
+            head = self._store.head(upload.bucket, upload.key, upload.version_id)
+        with stage("unchanged_check"):
+            unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
             return Outcome(status=Status.UNCHANGED, identity=upload.identity, output_key=unchanged)
 
-        source = self._validated_source(upload, head)
+        with stage("validation"):
+            source = self._validated_source(upload, head)
         output_keys = [
             output_key_for(upload.key, extension)
             for extension in _EXPECTED_EXTENSIONS[self.options.background]
         ]
         # (an output that cannot be written is refused before paying, by output_key_for)
-        superseded = self._newest.superseded(upload, head, output_keys)
+        with stage("ordering"):
+            superseded = self._newest.superseded(upload, head, output_keys)
         if superseded is not None:
             return self._superseded(upload, superseded, paid=False)
-        receipt = CutoutReceipt.from_dict(
-            self._paid_call(
-                request={"identity": upload.identity, "replay": None},
-                upload=upload,
-                source=source,
-                deadline=deadline,
+        with stage("paid_call"):
+            receipt = CutoutReceipt.from_dict(
+                self._paid_call(
+                    request={"identity": upload.identity, "replay": None},
+                    upload=upload,
+                    source=source,
+                    deadline=deadline,
+                )
             )
-        )
-        cutout = self._engine().fetch(receipt, deadline=deadline)
+        with stage("result_download"):
+            cutout = self._engine().fetch(receipt, deadline=deadline)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
             stamp = SourceStamp.of(upload, head).metadata()
@@ -216,7 +255,8 @@ class UploadProcessor:
                     condition=condition,
                 )
 
-            superseded = self._newest.write_unless_superseded(upload, head, output_key, write)
+            with stage("put"):
+                superseded = self._newest.write_unless_superseded(upload, head, output_key, write)
         finally:
             cutout.body.close()  # may be a spooled temporary file on disk
         if superseded is not None:
