@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER_BUILD_DIR = ROOT / ".aws-sam" / "build" / "CutoutLayer"
-HEAVY_MODULES = ("PIL", "pydantic", "httpx", "aws_xray_sdk", "numpy", "requests", "botocore")
+HEAVY_MODULES = ("PIL", "pydantic", "httpx", "aws_xray_sdk", "asyncio", "numpy", "requests", "botocore")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 SINGLE_THREAD = dict.fromkeys(THREAD_VARIABLES, "1")
 # What the Lambda runtime sets in every function's process. Libraries take other paths inside
@@ -60,6 +61,7 @@ print(json.dumps({{"ms": elapsed * 1000.0, "loaded": heavy}}))
 
 
 LAMBDA_PACKAGES_DIR = ROOT / "bench" / ".cache" / "lambda-packages"
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer")  # what the Lambda runtime provides
 
 
 def lambda_like_packages() -> Path:
@@ -72,11 +74,16 @@ def lambda_like_packages() -> Path:
     """
     requirements = ROOT / "layers" / "cutout" / "requirements.txt"
     pins = [
-        line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("boto")
+        line
+        for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+        if line.split("==")[0].strip().lower() in RUNTIME_SDK
     ]
     stamp = LAMBDA_PACKAGES_DIR / ".installed"
     wanted = requirements.read_text() + "\n".join(pins)
     if not stamp.is_file() or stamp.read_text() != wanted:
+        # From nothing: `pip install --target --upgrade` would leave packages the requirements no
+        # longer name (the X-Ray SDK after the Tracer went), and init would be measured on them.
+        shutil.rmtree(LAMBDA_PACKAGES_DIR, ignore_errors=True)
         subprocess.run(
             [
                 sys.executable,
