@@ -38,8 +38,9 @@ test-fast: venv ## unit and functional tests, without the slow ones
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m 'not slow' tests/unit tests/functional
 
 BENCH_ARGS ?=
-bench: venv ## benchmarks: engine quality, then performance vs the naive handler (BENCH_ARGS=--quick: fast)
+bench: venv ## benchmarks: engine quality, variants vs Pillow alone, then performance vs the naive handler (BENCH_ARGS=--quick: fast)
 	$(BIN)/python bench/engine_quality.py
+	$(BIN)/python bench/variants.py
 	$(BIN)/python bench/performance.py $(BENCH_ARGS)
 
 clean: ## remove build and test leftovers (keeps .venv)

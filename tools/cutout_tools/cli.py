@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from cutout_tools.emulator import command as emulator_command
 from cutout_tools.local_stack import command as local_command
 from cutout_tools.operations import command as operations_command
+from cutout_tools.operations import rerender as rerender_command
+from cutout_tools.profiles import command as profiles_command
 
 AddParser = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -24,6 +26,8 @@ COMMANDS: tuple[AddParser, ...] = (
     local_command.add_parser,
     operations_command.add_dlq_parser,
     operations_command.add_backfill_parser,
+    profiles_command.add_parser,
+    rerender_command.add_parser,
 )
 
 

@@ -26,6 +26,7 @@ from cutout.engine.port import Cutout, CutoutOptions, CutoutReceipt, ImageSource
 from cutout.entrypoint import Pipeline
 from cutout.observability import PowertoolsPipelineMetrics
 from cutout.pipeline.process_upload import IDEMPOTENCY_TTL_SECONDS, IdempotencyStores, UploadProcessor
+from cutout.profiles import configured_profiles
 from cutout.redelivery import SqsMessageVisibility
 from cutout.redelivery.attempts import DynamoDBAttemptCounter
 from cutout.settings import Settings
@@ -206,6 +207,7 @@ def aws_pipeline(settings: Settings) -> Pipeline:
         dead_letter_queue=dead_letter_queue,
         idempotency=stores,
         metrics=PowertoolsPipelineMetrics(),
+        profiles=configured_profiles(settings.profiles_file),  # validated at start: a bad file fails init
         attempts=DynamoDBAttemptCounter(
             dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
         ),

@@ -11,6 +11,7 @@ import pytest
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.profiles import ProfileSet
 from cutout.settings import Settings
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
@@ -67,7 +68,11 @@ class Harness:
 
 
 def build_harness(
-    engine: FakeEngine | None = None, attempts: InMemoryAttemptCounter | None = None, **setting_overrides: str
+    engine: FakeEngine | None = None,
+    attempts: InMemoryAttemptCounter | None = None,
+    *,
+    profiles: ProfileSet | None = None,
+    **setting_overrides: str,
 ) -> Harness:
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
     engine = engine or FakeEngine()
@@ -80,6 +85,7 @@ def build_harness(
         idempotency=IdempotencyStores(InMemoryPersistenceLayer(table), InMemoryPersistenceLayer(table)),
         metrics=metrics,
         attempts=attempts,
+        profiles=profiles,
     )
     processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
     return Harness(store, engine, dlq, metrics, processor, table)

@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
+from cutout.deliverables import Deliverables, PixelReserve
 from cutout.engine.port import (
     Background,
     CutoutOptions,
@@ -43,6 +44,7 @@ from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
 from cutout.ordering import NewestVersionWins, SourceStamp, Superseded
 from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.profiles import ProfileSet
 from cutout.redelivery.attempts import AttemptCounter
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
@@ -109,6 +111,8 @@ class UploadProcessor:
         metrics: PipelineMetrics,
         clock: Callable[[], float] = time.monotonic,
         attempts: AttemptCounter | None = None,
+        profiles: ProfileSet | None = None,
+        reserve_pixels: PixelReserve | None = None,
     ) -> None:
         self._settings = settings
         self._attempts = attempts
@@ -119,10 +123,22 @@ class UploadProcessor:
         self._clock = clock
         self._limits = ImageLimits(max_object_bytes=settings.max_object_bytes)
         self._newest = NewestVersionWins(store, settings.output_bucket)
-        self.options = CutoutOptions(
-            background=settings.background,
-            target_width=settings.target_width or None,
-            target_height=settings.target_height or None,
+        # With profiles, the one paid call asks for the master: transparent, at the input's own size
+        # (the best the API gives); every deliverable is made from it (cutout.deliverables).
+        self._profiles = profiles
+        self._deliverables = (
+            None
+            if profiles is None
+            else Deliverables(store, settings.output_bucket, reserve_pixels=reserve_pixels)
+        )
+        self.options = (
+            CutoutOptions(
+                background=settings.background,
+                target_width=settings.target_width or None,
+                target_height=settings.target_height or None,
+            )
+            if profiles is None
+            else CutoutOptions(background=Background.TRANSPARENT)
         )
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="[identity, replay]",
@@ -211,6 +227,8 @@ class UploadProcessor:
     def _produce_output(self, upload: UploadedObject, deadline: float) -> Outcome:
         with stage("head"):
             head = self._store.head(upload.bucket, upload.key, upload.version_id)
+        if self._profiles is not None and self._deliverables is not None:
+            return self._produce_deliverables(upload, head, self._profiles, self._deliverables, deadline)
         with stage("unchanged_check"):
             unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
@@ -289,6 +307,80 @@ class UploadProcessor:
             request_id=request_id,
             error_code=superseded.code,
         )
+
+    def _produce_deliverables(
+        self,
+        upload: UploadedObject,
+        head: ObjectHead,
+        profiles: ProfileSet,
+        deliverables: Deliverables,
+        deadline: float,
+    ) -> Outcome:
+        """The profile's variants from one paid call's master (or from the master already stored)."""
+        profile = profiles.choose(upload.key, head.metadata)  # an unknown profile is refused before paying
+        deliverables.check_keys(upload.key, profile)  # so is an output that could not be written
+        match = self._source_match(upload, head)
+        stored = deliverables.stored_master(upload.key, match)
+        if stored is not None:
+            logger.info("master already stored for this source: nothing to pay", profile=profile.name)
+            master, metadata = stored.data, stored.metadata
+        else:
+            with stage("validation"):
+                source = self._validated_source(upload, head)
+            with stage("ordering"):
+                superseded = self._newest.superseded(upload, head, [])  # the key's current version
+            if superseded is not None:
+                return self._superseded(upload, superseded, paid=False)
+            with stage("paid_call"):
+                receipt = CutoutReceipt.from_dict(
+                    self._paid_call(
+                        request={"identity": upload.identity, "replay": None},
+                        upload=upload,
+                        source=source,
+                        deadline=deadline,
+                    )
+                )
+            with stage("result_download"):
+                cutout = self._engine().fetch(receipt, deadline=deadline)
+            try:
+                metadata = {
+                    **output_metadata(upload, head, cutout, self.options),
+                    **SourceStamp.of(upload, head).metadata(),
+                }
+                with stage("put"):
+                    master = deliverables.store_master(upload.key, cutout.body, metadata)
+            finally:
+                cutout.body.close()
+        with stage("variants"):
+            result = deliverables.deliver(
+                upload.key, master, profile, metadata, match=match, master_reused=stored is not None
+            )
+        logger.info(
+            "deliverables stored",
+            profile=profile.name,
+            variants=len(result.outputs),
+            written=result.written,
+            master_key=result.master_key,
+            request_id=metadata.get("request-id"),
+        )
+        unchanged = stored is not None and result.written == 0
+        return Outcome(
+            status=Status.UNCHANGED if unchanged else Status.DONE,
+            identity=upload.identity,
+            output_key=result.outputs[0].key,
+            request_id=metadata.get("request-id") or None,
+            profile=profile.name,
+            master_key=result.master_key,
+            outputs=tuple(output.to_dict() for output in result.outputs),
+        )
+
+    def _source_match(self, upload: UploadedObject, head: ObjectHead) -> dict[str, str]:
+        """The source fields an existing output must carry to be this upload's (see ``skip_unchanged``)."""
+        match = {"source-bucket": upload.bucket, "source-etag": head.etag or upload.etag or ""}
+        version_id = upload.version_id or head.version_id
+        if not self._settings.skip_unchanged and version_id and version_id != "null":
+            match["source-version-id"] = version_id  # same bytes, new version: made again
+        return match
 
     def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
         """The output key when this exact content was already cut out from this key, else None."""
