@@ -13,6 +13,7 @@ maintenance and loses support on 25 February 2027; see docs/observability.md.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -24,6 +25,9 @@ NAMESPACE = "Cutout"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+# An invocation whose events are all dropped (S3's s3:TestEvent when the notification is set up,
+# folder placeholders) adds no metric, and Powertools warns about it every time: expected, not news.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 class PipelineMetrics(Protocol):

@@ -36,6 +36,8 @@ class SqsReceiver(Protocol):
 
     def delete_message_batch(self, **kwargs: Any) -> dict[str, Any]: ...
 
+    def change_message_visibility_batch(self, **kwargs: Any) -> dict[str, Any]: ...
+
 
 Invoke = Callable[[dict[str, Any]], Any]
 """Runs the function with an SQS event; returns its response (``{"batchItemFailures": [...]}``)."""
@@ -127,8 +129,13 @@ class EventSourcePoller:
         return self
 
     def request_stop(self) -> None:
-        """Receive no more; batches already running finish."""
-        self._stopping.set()
+        """Start no more batches; batches already running finish.
+
+        Once this returns, ``in_flight`` counts every batch that will still run: a batch received
+        but not yet started goes back to the queue unprocessed (nothing paid for it).
+        """
+        with self._lock:
+            self._stopping.set()
 
     def stop(self, timeout: float | None = None) -> bool:
         """Stop receiving and wait for running batches (up to ``timeout``). True if every worker ended."""
@@ -205,7 +212,12 @@ class EventSourcePoller:
 
     def _settle(self, messages: list[dict[str, Any]]) -> None:
         with self._lock:
-            self._in_flight += 1
+            stopping = self._stopping.is_set()
+            if not stopping:
+                self._in_flight += 1
+        if stopping:
+            self._make_visible_after(messages, 0)  # received as the stop came: not started, not paid
+            return
         try:
             outcome = self.run_batch(messages)
         finally:
@@ -245,3 +257,18 @@ class EventSourcePoller:
             )
             for failure in answer.get("Failed", []):
                 logger.warning("could not delete a processed message: %s", failure.get("Message"))
+
+    def _make_visible_after(self, messages: list[dict[str, Any]], seconds: int) -> None:
+        for start in range(0, len(messages), SQS_MAX_MESSAGES_PER_RECEIVE):
+            chunk = messages[start : start + SQS_MAX_MESSAGES_PER_RECEIVE]
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {
+                        "Id": str(number),
+                        "ReceiptHandle": message["ReceiptHandle"],
+                        "VisibilityTimeout": seconds,
+                    }
+                    for number, message in enumerate(chunk)
+                ],
+            )
