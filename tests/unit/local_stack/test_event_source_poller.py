@@ -148,17 +148,23 @@ def test_a_function_error_leaves_the_whole_batch_for_redelivery() -> None:
     assert outcome.error == "RuntimeError: boom"
 
 
-def test_a_retry_delay_makes_failures_visible_sooner() -> None:
-    # Given a poller with a local retry delay of 2 s and a handler failing one record
+def test_failures_are_left_to_the_function_s_retry_schedule() -> None:
+    # Given a handler that fails one record and sets its retry delay itself, as the function does
     queue = InMemoryQueue(["a", "b"])
-    poller = _poller(
-        queue, lambda event: {"batchItemFailures": [{"itemIdentifier": "m0"}]}, retry_delay_seconds=2
-    )
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        failed = event["Records"][0]
+        queue.change_message_visibility_batch(
+            Entries=[{"Id": "0", "ReceiptHandle": failed["receiptHandle"], "VisibilityTimeout": 30}]
+        )
+        return {"batchItemFailures": [{"itemIdentifier": failed["messageId"]}]}
+
+    poller = _poller(queue, invoke)
     messages = queue.receive_message(MaxNumberOfMessages=10)["Messages"]
     # When the batch runs
     poller.run_batch(messages)
-    # Then only the failed message got its visibility timeout changed, to 2 s
-    assert queue.visibility_changes == [("m0", 2)]
+    # Then the poller deleted the success and changed no visibility of its own: the function's 30 s stands
+    assert queue.visibility_changes == [("m0", 30)]
     assert queue.deleted == ["m1"]
 
 

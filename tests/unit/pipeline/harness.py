@@ -16,6 +16,7 @@ from cutout.settings import Settings
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
     FakeEngine,
+    InMemoryAttemptCounter,
     InMemoryObjectStore,
     InMemoryPersistenceLayer,
     RecordingDeadLetterQueue,
@@ -67,7 +68,11 @@ class Harness:
 
 
 def build_harness(
-    engine: FakeEngine | None = None, *, profiles: ProfileSet | None = None, **setting_overrides: str
+    engine: FakeEngine | None = None,
+    attempts: InMemoryAttemptCounter | None = None,
+    *,
+    profiles: ProfileSet | None = None,
+    **setting_overrides: str,
 ) -> Harness:
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
     engine = engine or FakeEngine()
@@ -79,6 +84,7 @@ def build_harness(
         dead_letter_queue=dlq,
         idempotency=IdempotencyStores(InMemoryPersistenceLayer(table), InMemoryPersistenceLayer(table)),
         metrics=metrics,
+        attempts=attempts,
         profiles=profiles,
     )
     processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]

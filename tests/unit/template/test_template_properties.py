@@ -191,7 +191,7 @@ def test_every_allowed_function_timeout_has_a_visibility_timeout(template: Templ
     assert str(template["Parameters"]["FunctionTimeout"]["Default"]) in allowed
 
 
-def test_work_queue_redrives_to_the_dlq_after_three_receives_and_tells_the_function(
+def test_work_queue_redrives_to_the_dlq_after_five_receives_and_tells_the_function(
     template: Template,
 ) -> None:
     # Given default parameters and fake physical ids for the function's references
@@ -201,10 +201,15 @@ def test_work_queue_redrives_to_the_dlq_after_three_receives_and_tells_the_funct
     # When the work queue's redrive and the function's environment are evaluated
     redrive = queue_settings(template, context, "WorkQueue").redrive
     environment = resolved_function_environment(template, context)
-    # Then failures go to the DLQ on the 3rd receive, and the function knows that number
+    # Then the redrive is AWS's advised backstop of 5 receives, the function knows that number, and
+    # it decides finality itself after 3 attempts that ran, with the schedule capped by the queue's timeout
     assert redrive is not None
-    assert (redrive.dead_letter_queue_logical_id, redrive.max_receive_count) == ("DeadLetterQueue", 3)
+    assert (redrive.dead_letter_queue_logical_id, redrive.max_receive_count) == ("DeadLetterQueue", 5)
     assert environment["MAX_RECEIVE_COUNT"] == str(redrive.max_receive_count)
+    assert environment["MAX_ATTEMPTS"] == "3"
+    visibility = queue_settings(template, context, "WorkQueue").visibility_timeout_seconds
+    assert environment["WORK_QUEUE_VISIBILITY_TIMEOUT"] == str(visibility)
+    assert environment["RETRY_BACKOFF_SECONDS"] == "30,120,480"
 
 
 def test_queues_take_the_largest_messages(template: Template) -> None:
@@ -387,10 +392,24 @@ def test_function_statements_are_scoped_to_our_resources(template: Template) -> 
             },
         ),
         "WriteOutputObjects": (["s3:GetObject", "s3:PutObject"], {"Fn::Sub": "${OutputBucket.Arn}/*"}),
+        "SeeMissingInputObjects": (
+            ["s3:ListBucket"],
+            {
+                "Fn::If": [
+                    "UseExistingInputBucket",
+                    {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ExistingInputBucketName}"},
+                    {"Fn::GetAtt": ["InputBucket", "Arn"]},
+                ]
+            },
+        ),
         "SeeMissingOutputObjects": (["s3:ListBucket"], {"Fn::GetAtt": ["OutputBucket", "Arn"]}),
         "StageNormalisedImages": (
             ["s3:GetObject", "s3:PutObject"],
             {"Fn::Sub": "${StagingBucket.Arn}/staged/*"},
+        ),
+        "ScheduleRetriesOnWorkQueue": (
+            ["sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"],
+            {"Fn::GetAtt": ["WorkQueue", "Arn"]},
         ),
         "SendFailuresToDeadLetterQueue": (["sqs:SendMessage"], {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}),
         "ReadAidgeCredentials": (["secretsmanager:GetSecretValue"], {"Ref": "AidgeSecret"}),
@@ -423,7 +442,8 @@ def test_environment_names_every_required_setting_and_nothing_unknown(template: 
     assert ours == {
         "OUTPUT_BUCKET", "DEAD_LETTER_QUEUE_URL", "IDEMPOTENCY_TABLE", "AIDGE_SECRET_NAME", "AIDGE_API_HOST",
         "AIDGE_TRIAL", "BACKGROUND_TYPE", "TARGET_WIDTH", "TARGET_HEIGHT", "SOURCE_MODE", "MAX_RECEIVE_COUNT",
-        "RESULT_URL_ALLOWLIST", "STAGING_BUCKET", "PROFILES_FILE",
+        "RESULT_URL_ALLOWLIST", "STAGING_BUCKET", "MAX_ATTEMPTS", "RETRY_BACKOFF_SECONDS",
+        "RATE_LIMIT_BACKOFF_SECONDS", "WORK_QUEUE_VISIBILITY_TIMEOUT", "PROFILES_FILE",
     }  # fmt: skip
 
 
@@ -466,7 +486,8 @@ def test_every_allowed_parameter_value_makes_valid_settings(
     assert settings.output_bucket == "OutputBucket-id"
     assert settings.background.value == context.parameters["BackgroundType"]
     assert settings.source_mode.value == context.parameters["SourceMode"]
-    assert settings.max_receive_count == 3
+    assert settings.max_receive_count == 5
+    assert settings.retry_backoff_seconds == (30, 120, 480)
 
 
 @pytest.mark.parametrize(

@@ -83,8 +83,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--retry-delay-seconds",
         type=int,
         default=None,
-        help="make failed messages visible again after this many seconds instead of the queue's visibility "
-        "timeout (a local shortcut for watching retries)",
+        help="retry every failed message after this many seconds instead of the template's retry schedule "
+        "(parameters RetryBackoffSeconds, RateLimitBackoffSeconds: 30,120,480 and 120,480,900 by default)",
     )
     estate = up.add_argument_group("your own bucket (template parameter ExistingInputBucketName)")
     estate.add_argument(

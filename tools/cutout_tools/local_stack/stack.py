@@ -58,6 +58,8 @@ from cutout_tools.template import (
 )
 
 STOP_GRACE_SECONDS = 10.0
+# The template parameters of the function's retry schedule, which ``retry_delay_seconds`` sets.
+RETRY_SCHEDULE_PARAMETERS = ("RetryBackoffSeconds", "RateLimitBackoffSeconds")
 DRAIN_FAULT = "801:1"  # what the emulator answers every new call with while the stack drains
 Log = Callable[[str], None]
 
@@ -82,8 +84,10 @@ class LocalStack:
     """template.yaml running on this machine: moto, the emulator and a local event source mapping.
 
     ``port=0`` picks a free port. ``faults`` are emulator fault specs (``"500:0.1"``) or a
-    ``FaultPlan``. ``retry_delay_seconds`` (default: the queue's own visibility timeout) makes
-    reported failures visible again sooner — a local shortcut for watching retries.
+    ``FaultPlan``. ``retry_delay_seconds`` (default: the template's retry schedule) deploys the
+    template with that one delay for every retry (parameters ``RetryBackoffSeconds`` and
+    ``RateLimitBackoffSeconds``): the function sets each failed message's visibility itself, as on
+    AWS, and the local poller only honours it.
     """
 
     def __init__(
@@ -113,12 +117,14 @@ class LocalStack:
         self._port = port
         self._template_path = Path(template_path) if template_path else DEFAULT_TEMPLATE_PATH
         self._parameter_overrides = dict(parameter_overrides or {})
+        if retry_delay_seconds is not None:
+            for name in RETRY_SCHEDULE_PARAMETERS:
+                self._parameter_overrides.setdefault(name, str(int(retry_delay_seconds)))
         self._key_name = key_name
         self._key_secret = key_secret or secrets.token_urlsafe(24)
         self._log = log or (lambda line: None)
         self._stack_name = stack_name
         self._region = region
-        self._retry_delay_seconds = retry_delay_seconds
         self.emulator = AidgeEmulator(
             key_name=key_name,
             key_secret=self._key_secret,
@@ -233,13 +239,13 @@ class LocalStack:
                 batch_size=source.batch_size,
                 batching_window_seconds=source.maximum_batching_window_seconds,
                 maximum_concurrency=source.maximum_concurrency,
-                retry_delay_seconds=self._retry_delay_seconds,
                 on_batch=self._log_batch,
             ).start()
+            parameters = deployed.context.parameters
             retry = (
-                f"failures retried after {self._retry_delay_seconds} s (local override)"
-                if self._retry_delay_seconds is not None
-                else f"failures retried after the visibility timeout, {queue.visibility_timeout_seconds} s"
+                f"failures retried after {parameters.get('RetryBackoffSeconds')} s "
+                f"({parameters.get('RateLimitBackoffSeconds')} s for a rate limit; the function's retry "
+                f"schedule, capped below the visibility timeout of {queue.visibility_timeout_seconds} s)"
             )
             self._log(
                 f"event source mapping played by a local poller: {source.queue_logical_id}, batch "
@@ -334,8 +340,8 @@ class LocalStack:
     def wait_until_idle(self, timeout: float = 60.0, poll_seconds: float = 0.2) -> None:
         """Wait until the work queue is empty (visible, in flight, delayed) and no batch is running.
 
-        A reported failure stays in flight for the queue's visibility timeout (1020 s with the
-        template's defaults) unless ``retry_delay_seconds`` was given. Raises ``TimeoutError``.
+        A reported failure stays in flight for its retry delay (the template's schedule: 30 s,
+        2 min, 8 min by default; ``retry_delay_seconds`` sets one delay for all). Raises ``TimeoutError``.
         """
         sqs = self.client("sqs")
         queue_url = self._facts["work_queue_url"]

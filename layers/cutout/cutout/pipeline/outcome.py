@@ -11,6 +11,7 @@ class Status(StrEnum):
     DONE = "done"  # the cut-out is in the output bucket
     UNCHANGED = "unchanged"  # a byte-identical re-upload: its output already exists, nothing paid
     FAILED = "failed"  # a DLQ record says why
+    SUPERSEDED = "superseded"  # a newer version of the key won (error_code says so); no DLQ record
 
 
 @dataclass(frozen=True, slots=True)
