@@ -49,6 +49,7 @@ class InMemoryObjectStore:
         self.objects: dict[tuple[str, str], StoredObject] = {}
         self.puts: list[tuple[str, str, str, dict[str, str]]] = []
         self.bytes_read = 0
+        self.presigned_content_types: list[str | None] = []
         self._versions = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -78,8 +79,11 @@ class InMemoryObjectStore:
             self.bytes_read += len(chunk)
         return chunk
 
-    def presigned_get_url(self, bucket: str, key: str, version_id: str | None, expires_in: int) -> str:
+    def presigned_get_url(
+        self, bucket: str, key: str, version_id: str | None, expires_in: int, content_type: str | None = None
+    ) -> str:
         self._get(bucket, key, version_id)
+        self.presigned_content_types.append(content_type)
         return f"https://{bucket}.s3.example.test/{key}?versionId={version_id}&X-Amz-Expires={expires_in}"
 
     def put(self, bucket: str, key: str, body: BinaryIO, content_type: str, metadata: dict[str, str]) -> None:
@@ -216,3 +220,6 @@ class RecordingMetrics:
 
     def api_call(self, latency_ms: float, usage: int) -> None:
         self.events.append(("api_call", usage))
+
+    def count(self, name: str) -> None:
+        self.events.append(("count", name))

@@ -31,6 +31,10 @@ class PipelineMetrics(Protocol):
 
     def api_call(self, latency_ms: float, usage: int) -> None: ...
 
+    def count(self, name: str) -> None:
+        """One occurrence of a named event (``PossiblyBilledTwice``, ``RepaidOnPurpose``, ...)."""
+        ...
+
 
 class PowertoolsPipelineMetrics:
     """``PipelineMetrics`` as CloudWatch EMF metrics through Powertools."""
@@ -57,3 +61,7 @@ class PowertoolsPipelineMetrics:
         with self._lock:
             self._sink.add_metric(name="ApiLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
             self._sink.add_metric(name="ApiUsage", unit=MetricUnit.Count, value=usage)
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self._sink.add_metric(name=name, unit=MetricUnit.Count, value=1)

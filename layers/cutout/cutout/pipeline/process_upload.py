@@ -13,7 +13,14 @@ Two idempotency records make "never pay twice" hold across duplicates, crashes a
   output, no second DLQ record.
 - **paid call** (keyed on the object version only): the receipt of the successful API call.
   Saved the moment the API answers, before the download and the PUT: a crash in between, a
-  redelivery or a DLQ replay reuses the receipt instead of calling the API again.
+  redelivery or a DLQ replay reuses the receipt instead of calling the API again. It outlives a
+  failed download: the DLQ record then says the call was paid (``paid``, ``receipt``: never the
+  signed URL), and a replay fetches it again for free. Only a replay made with
+  ``cutout dlq replay --repay`` gets a paid-call record of its own, so pays once more, on purpose
+  (metric ``RepaidOnPurpose``).
+
+An answer lost after sending (``engine_answer_lost``: possibly billed) counts ``PossiblyBilledTwice``:
+its redelivery pays again, and that is the only way an object can ever be billed twice.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
+from cutout.engine.errors import EngineError
 from cutout.engine.port import (
     Background,
     CutoutOptions,
@@ -38,7 +46,7 @@ from cutout.engine.port import (
     ImageUrl,
     ResumableBackgroundRemover,
 )
-from cutout.events import UploadedObject
+from cutout.events import PaidReceipt, UploadedObject
 from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
 from cutout.pipeline.outcome import Delivery, Outcome, Status
@@ -141,8 +149,9 @@ class UploadProcessor:
         self, *, request: dict[str, Any], upload: UploadedObject, delivery: Delivery, deadline: float
     ) -> dict[str, Any]:
         logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
+        paid: list[CutoutReceipt] = []  # the receipt, once the paid call has one
         try:
-            outcome = self._produce_output(upload, deadline)
+            outcome = self._produce_output(upload, deadline, paid)
         except IdempotencyAlreadyInProgressError:
             raise  # the same paid call is under way elsewhere: come back later, record nothing
         except Exception as error:
@@ -155,13 +164,13 @@ class UploadProcessor:
                     request_id=failure.request_id,
                 )
                 raise
-            outcome = self._record_failure(upload, failure, delivery)
+            outcome = self._record_failure(upload, failure, delivery, paid[0] if paid else None)
         finally:
             logger.thread_safe_clear_keys()
         self._metrics.processed(outcome.status.value)
         return outcome.to_dict()
 
-    def _produce_output(self, upload: UploadedObject, deadline: float) -> Outcome:
+    def _produce_output(self, upload: UploadedObject, deadline: float, paid: list[CutoutReceipt]) -> Outcome:
         head = self._store.head(upload.bucket, upload.key, upload.version_id)
         unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
@@ -173,13 +182,22 @@ class UploadProcessor:
             output_key_for(upload.key, extension)  # an output that cannot be written is refused before paying
         receipt = CutoutReceipt.from_dict(
             self._paid_call(
-                request={"identity": upload.identity, "replay": None},
+                request={"identity": upload.identity, "replay": _repay_marker(upload)},
                 upload=upload,
                 source=source,
                 deadline=deadline,
             )
         )
+        paid.append(receipt)
         cutout = self._engine().fetch(receipt, deadline=deadline)
+        if cutout.reported_size is not None:
+            # A valid image, just not the size reported: paid for, so stored and flagged, not thrown away.
+            self._metrics.count("ResultSizeMismatch")
+            logger.warning(
+                "the result is not the size the API reported; stored and flagged",
+                reported=f"{cutout.reported_size[0]}x{cutout.reported_size[1]}",
+                actual=f"{cutout.width}x{cutout.height}",
+            )
         try:
             output_key = output_key_for(upload.key, cutout.extension)
             self._store.put(
@@ -232,9 +250,11 @@ class UploadProcessor:
         def read_range(start: int, end: int | None) -> bytes:
             return self._store.read_range(bucket, key, version, start, end)
 
-        inspect_image(read_range, head.size, self._limits)
+        facts = inspect_image(read_range, head.size, self._limits)
         return ImageUrl(
-            self._store.presigned_get_url(bucket, key, version, self._settings.presigned_url_ttl_seconds)
+            self._store.presigned_get_url(
+                bucket, key, version, self._settings.presigned_url_ttl_seconds, content_type=facts.mime
+            )
         )
 
     # -- the paid call, made once per object version -----------------------------------------
@@ -243,15 +263,41 @@ class UploadProcessor:
         self, *, request: dict[str, Any], upload: UploadedObject, source: ImageSource, deadline: float
     ) -> dict[str, Any]:
         started = self._clock()
-        receipt = self._engine().submit(source, self.options, deadline=deadline)
+        try:
+            receipt = self._engine().submit(source, self.options, deadline=deadline)
+        except EngineError as error:
+            if error.paid is None:  # sent, answer lost: the redelivery pays again
+                self._metrics.count("PossiblyBilledTwice")
+                logger.warning("the answer of a paid call was lost after sending", reason=error.code)
+            raise
         self._metrics.api_call((self._clock() - started) * 1000.0, receipt.usage)
+        if request.get("replay") is not None:
+            self._metrics.count("RepaidOnPurpose")
         logger.info("paid call succeeded", request_id=receipt.request_id, usage=receipt.usage)
         return receipt.to_dict()
 
     # -- failures ------------------------------------------------------------------------------
 
-    def _record_failure(self, upload: UploadedObject, failure: FailureReason, delivery: Delivery) -> Outcome:
-        record = failure_record(upload, failure, delivery, engine=self._engine_name())
+    def _record_failure(
+        self,
+        upload: UploadedObject,
+        failure: FailureReason,
+        delivery: Delivery,
+        receipt: CutoutReceipt | None = None,
+    ) -> Outcome:
+        paid: bool | None = True if receipt is not None else getattr(failure, "paid", False)
+        reference = None
+        if receipt is not None:
+            reference = PaidReceipt(
+                object_identity=upload.identity,
+                request_id=receipt.request_id,
+                expires_at=receipt.expires_at,
+                reported_width=receipt.width,
+                reported_height=receipt.height,
+            )
+        record = failure_record(
+            upload, failure, delivery, engine=self._engine_name(), paid=paid, receipt=reference
+        )
         self._dlq.send(record)
         rejected_before_call = isinstance(failure, ImageRejected)
         self._metrics.failed(failure.code, rejected_before_call=rejected_before_call)
@@ -261,6 +307,7 @@ class UploadProcessor:
             retryable=failure.retryable,
             request_id=failure.request_id,
             error_message=failure.message,
+            paid=paid,
         )
         return Outcome(
             status=Status.FAILED,
@@ -274,6 +321,13 @@ class UploadProcessor:
             return self._engine().engine_name
         except Exception:  # noqa: BLE001  (the engine could not even be built: say so, don't fail twice)
             return "unknown"
+
+
+def _repay_marker(upload: UploadedObject) -> str | None:
+    """``None`` (the object version's one paid call), or a replay's own for ``--repay`` replays."""
+    if not upload.replay_of or not upload.replay_of.get("repay"):
+        return None
+    return "repay:" + str(upload.replay_of.get("failed_at") or upload.replay_of.get("code") or "replay")
 
 
 def _replay_marker(upload: UploadedObject) -> str | None:

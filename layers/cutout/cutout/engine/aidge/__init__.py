@@ -8,6 +8,7 @@ from cutout.engine.aidge.client import ENGINE_NAME, AidgeClient, request_body
 from cutout.engine.aidge.config import CHINA_HOST, GLOBAL_HOST, AidgeConfig, AidgeTimeouts, parse_allowlist
 from cutout.engine.aidge.errors import (
     AidgeApiError,
+    AidgeBilledWithoutResultError,
     AidgeContentCheckFailedError,
     AidgeContentRiskFilterError,
     AidgeHttpError,
@@ -23,6 +24,8 @@ from cutout.engine.aidge.errors import (
     EngineAnswerLostError,
     EngineTimeoutError,
     EngineUnreachableError,
+    ResultExpiredError,
+    ResultGoneError,
     ResultMissingAlphaError,
     ResultNotAnImageError,
     ResultSizeMismatchError,
@@ -31,6 +34,7 @@ from cutout.engine.aidge.errors import (
     ResultUrlRefusedError,
     error_from,
 )
+from cutout.engine.aidge.url_safety import ResultUrlPolicy
 from cutout.engine.aidge.retry import AIDGE_CALL_RETRY, RESULT_FETCH_RETRY, RetryPolicy, next_delay
 
 __all__ = [
@@ -40,6 +44,7 @@ __all__ = [
     "GLOBAL_HOST",
     "RESULT_FETCH_RETRY",
     "AidgeApiError",
+    "AidgeBilledWithoutResultError",
     "AidgeClient",
     "AidgeConfig",
     "AidgeContentCheckFailedError",
@@ -58,12 +63,15 @@ __all__ = [
     "EngineAnswerLostError",
     "EngineTimeoutError",
     "EngineUnreachableError",
+    "ResultExpiredError",
+    "ResultGoneError",
     "ResultMissingAlphaError",
     "ResultNotAnImageError",
     "ResultSizeMismatchError",
     "ResultTooLargeError",
     "ResultUnavailableError",
     "ResultUrlRefusedError",
+    "ResultUrlPolicy",
     "RetryPolicy",
     "error_from",
     "next_delay",
