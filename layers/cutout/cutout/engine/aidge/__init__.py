@@ -34,8 +34,8 @@ from cutout.engine.aidge.errors import (
     ResultUrlRefusedError,
     error_from,
 )
-from cutout.engine.aidge.url_safety import ResultUrlPolicy
 from cutout.engine.aidge.retry import AIDGE_CALL_RETRY, RESULT_FETCH_RETRY, RetryPolicy, next_delay
+from cutout.engine.aidge.url_safety import ResultUrlPolicy
 
 __all__ = [
     "AIDGE_CALL_RETRY",
@@ -70,8 +70,8 @@ __all__ = [
     "ResultSizeMismatchError",
     "ResultTooLargeError",
     "ResultUnavailableError",
-    "ResultUrlRefusedError",
     "ResultUrlPolicy",
+    "ResultUrlRefusedError",
     "RetryPolicy",
     "error_from",
     "next_delay",

@@ -6,10 +6,10 @@ because an answer cut short may have been billed and would be paid again on rede
 
 The budget is a high percentile of the recent answer times (``percentile`` of the last ``window``
 answers, times ``headroom``), never below the floor (``AidgeConfig.min_call_seconds``) nor above
-the ceiling (the read timeout). With fewer than ``min_samples`` answers seen the floor and the slowest answer so
-far decide, so a cold process is careful, not optimistic. One instance per process (module-level
-``ANSWER_TIMES``), shared by every client and thread: Lambda reuses the process across invocations,
-so the figure follows the API's (and the machine's) real latency.
+the ceiling (the read timeout). With fewer than ``min_samples`` answers seen, the floor and the
+slowest answer so far decide, so a cold process is careful, not optimistic. One instance per
+process (module-level ``ANSWER_TIMES``), shared by every client and thread: Lambda reuses the
+process across invocations, so the figure follows the API's (and the machine's) real latency.
 """
 
 from __future__ import annotations
