@@ -651,7 +651,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path.startswith("/data%2F") or path.startswith("/data/"):
             reply = self.emulator.answer_result_fetch(
-                self.path, self.headers.get("Host", RESULT_HOST).split(":")[0]
+                self.path,
+                self.headers.get("Host", RESULT_HOST).split(":")[0],
+                "https" if isinstance(self.connection, ssl.SSLSocket) else "http",
             )
         elif path == "/_emulator/stats":
             reply = Reply.json(200, self.emulator.stats())
