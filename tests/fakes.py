@@ -117,6 +117,10 @@ class FakeEngine:
         self.fail_with = fail_with
         self.fail_times = fail_times
         self.crash_on_next_fetch = False
+        # While set, ``fetch`` raises it (a paid result that cannot be fetched, until "fixed").
+        self.fetch_fails_with: EngineError | None = None
+        # The result comes back this size instead of the receipt's (what the API reported).
+        self.actual_size: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
     def submit(
@@ -145,17 +149,22 @@ class FakeEngine:
             if self.crash_on_next_fetch:
                 self.crash_on_next_fetch = False
                 raise RuntimeError("simulated crash between the paid call and the output")
+            if self.fetch_fails_with is not None:
+                raise copy.copy(self.fetch_fails_with)
         mode, fmt, mime = (
             ("RGBA", "PNG", "image/png")
             if receipt.background is Background.TRANSPARENT
             else ("RGB", "JPEG", "image/jpeg")
         )
-        data = image_bytes(receipt.width, receipt.height, fmt, mode)
+        reported = (receipt.width or 400, receipt.height or 300)
+        width, height = self.actual_size or reported
+        data = image_bytes(width, height, fmt, mode)
         return Cutout.from_bytes(
             data,
             content_type=mime,
-            width=receipt.width,
-            height=receipt.height,
+            width=width,
+            height=height,
+            reported_size=reported if (width, height) != reported else None,
             score=receipt.score,
             usage=receipt.usage,
             request_id=receipt.request_id,

@@ -8,6 +8,12 @@ function accepts its own records and raw S3 events. A replayed record names the 
 (same idempotency identity) as the original upload, so an object that has since succeeded is
 neither paid for nor written again.
 
+A record that says its call was paid (``paid: true``: the result could not be fetched or stored
+after billing) replays for free: the function reuses the stored receipt. When that cannot work
+any more (``result_expired``, ``result_gone``), ``repay=True`` (``cutout dlq replay --repay``)
+marks the replayed copy ``repay: true``, and the function pays once more, on purpose (metric
+``RepaidOnPurpose``). Records that were not paid replay as they are either way.
+
 Reading never consumes: messages are received with a visibility timeout long enough for the
 listing and made visible again (``ChangeMessageVisibility`` to 0) once it is done. A replayed
 message is deleted from the DLQ only after the work queue accepted its copy.
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -224,6 +230,7 @@ class ReplaySummary:
     failed: int
     dry_run: bool
     failures: tuple[str, ...] = ()
+    repaid: int = 0  # paid records sent back marked ``repay`` (each will be paid once more)
 
 
 def replay_dead_letters(
@@ -235,8 +242,11 @@ def replay_dead_letters(
     limit: int | None = None,
     dry_run: bool = False,
     wait_seconds: int = 1,
+    repay: bool = False,
 ) -> ReplaySummary:
     """Move the DLQ's messages (with ``reason``, at most ``limit``) back to the work queue.
+
+    ``repay``: paid records (``paid: true``) go back marked ``repay: true`` (paid once more).
 
     Each body is sent unchanged; a message is deleted from the DLQ only once its copy is on the
     work queue. Records naming no object stay on the DLQ and are counted as ``not_replayable``.
@@ -244,7 +254,7 @@ def replay_dead_letters(
     """
     matches = _matches(reason)
     held: list[DeadLetter] = []
-    matched = replayed = not_replayable = 0
+    matched = replayed = not_replayable = repaid = 0
     failures: list[str] = []
     try:
         for batch in _received_messages(sqs, dead_letter_queue_url, wait_seconds=wait_seconds):
@@ -260,6 +270,10 @@ def replay_dead_letters(
                     held.append(letter)
                 elif dry_run:
                     held.append(letter)
+                    repaid += int(repay and _paid(letter))
+                elif repay and _paid(letter):
+                    chosen.append(_marked_repay(letter))
+                    repaid += 1
                 else:
                     chosen.append(letter)
             sent, unsent, reasons = _send_then_delete(sqs, dead_letter_queue_url, work_queue_url, chosen)
@@ -277,7 +291,19 @@ def replay_dead_letters(
         failed=len(failures),
         dry_run=dry_run,
         failures=tuple(failures),
+        repaid=repaid,
     )
+
+
+def _paid(letter: DeadLetter) -> bool:
+    return letter.record is not None and letter.record.paid is True
+
+
+def _marked_repay(letter: DeadLetter) -> DeadLetter:
+    """The same letter, its body the record marked ``repay: true`` (receipt handle unchanged)."""
+    assert letter.record is not None  # noqa: S101 - _paid() checked it
+    record = letter.record.model_copy(update={"repay": True})
+    return replace(letter, body=record.to_json(), record=record)
 
 
 def _send_then_delete(
