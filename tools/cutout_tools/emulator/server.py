@@ -82,7 +82,10 @@ logger = logging.getLogger("cutout_tools.emulator")
 
 API_PATH = "/rest/ai/image/cut/out"
 RESULT_ID = re.compile(r"^data/general_matting_online/AIDC_AIB_SERVICE/(?P<id>[0-9a-f]{32})_")
-TLS_HANDSHAKE = 0x16  # the first byte of a TLS ClientHello record
+TLS_HANDSHAKE = 0x16
+QUEUE_TIMEOUT_SECONDS_DEFAULT = (
+    20.0  # longest wait for a free engine before answering 501  # the first byte of a TLS ClientHello record
+)
 TIMEOUT_SECONDS_DEFAULT = 60.0
 MAX_BODY_BYTES = 64 * 1024 * 1024  # base64 of the largest input the pipeline sends, with room
 STUDIO_ENGINE = ("cutout_tools.studio", "StudioEngine")
@@ -152,6 +155,7 @@ class AidgeEmulator:
         engine_concurrency: int | None = None,
         result_ttl_seconds: float = SAMPLE_TTL_SECONDS,
         tls: bool = True,
+        queue_timeout_seconds: float = QUEUE_TIMEOUT_SECONDS_DEFAULT,
     ) -> None:
         if not key_name or not key_secret:
             raise ValueError("the emulator needs a key name and a key secret")
@@ -180,6 +184,7 @@ class AidgeEmulator:
         self._thread: threading.Thread | None = None
         self._http: httpx.Client | None = None
         self._result_ttl_seconds = float(result_ttl_seconds)
+        self._queue_timeout_seconds = float(queue_timeout_seconds)
         self._signer = OssSigner()
         self._tls = tls
         self._certificates: ThrowAwayCertificates | None = None
@@ -426,10 +431,19 @@ class AidgeEmulator:
         engine = self._engine
         if engine is None:
             return self._error(801, RES_MESSAGES[801], ids)
+        # A real service answers in its own time whatever our concurrency, and throttles past its
+        # rate limit (501). The local engine shares the machine's cores, so a call waits for an
+        # engine slot at most this long, then gets the documented 501 (not billed), instead of
+        # queueing for minutes behind every other caller.
+        if not self._engine_slots.acquire(timeout=self._queue_timeout_seconds):
+            self._stats.record_fault("throttled")
+            return self._error(501, f"{RES_MESSAGES[501]} (the emulator's engines are busy)", ids)
         try:
-            with self._engine_slots:
+            try:
                 cutout = engine.remove_background(ImageBytes(image), options)
                 data = cutout.read()
+            finally:
+                self._engine_slots.release()
         except Exception:
             logger.exception("the engine failed; answering 801 (requestId %s)", ids.request_id)
             return self._error(801, RES_MESSAGES[801], ids)

@@ -150,15 +150,18 @@ class AidgeClient:
         """
         body = request_body(source, options)
         end = self._deadline(deadline)
+        # Once sent, an answer may be read until the caller's deadline (the invocation's), not only
+        # until the call's own: an answer cut short may have been billed and would be paid again.
+        read_until = end if deadline is None else max(end, deadline)
 
         def attempt(attempt_deadline: float) -> CutoutReceipt:
-            return self._call_once(body, options.background, attempt_deadline)
+            return self._call_once(body, options.background, read_until)
 
         return self._with_retries(attempt, self._config.call_retry, end, self.answer_budget_seconds)
 
     def answer_budget_seconds(self) -> float:
         """The time a paid attempt must have left to start: the observed answer bound, or the floor."""
-        return self._answer_times.budget(self._config.min_call_seconds, self._config.timeouts.read)
+        return self._answer_times.budget(self._config.min_call_seconds, self._config.call_deadline_seconds)
 
     def fetch(self, receipt: CutoutReceipt, *, deadline: float | None = None) -> Cutout:
         """Download and verify the result of ``submit``; free, so it may be repeated.
@@ -274,10 +277,12 @@ class AidgeClient:
             "x-iop-trial": "true" if self._config.trial else "false",
         }
         # The answer's read budget is reserved before sending: the start check made sure the time
-        # left covers the budget, and the read may use all of it (up to the configured read cap).
+        # left covers the budget, and the read waits the longer of the budget and the configured
+        # read timeout, within the caller's (invocation's) deadline: our own call deadline never
+        # cuts an answer short below the budget the start check reserved.
         timeouts = self._config.timeouts
-        left = deadline - self._clock()
-        read_seconds = min(timeouts.read, max(left, self.answer_budget_seconds()))
+        left = max(deadline - self._clock(), 0.001)
+        read_seconds = min(left, max(timeouts.read, self.answer_budget_seconds()))
         timeout = httpx.Timeout(
             connect=min(timeouts.connect, left),
             write=min(timeouts.write, left),

@@ -34,8 +34,9 @@ class AidgeTimeouts:
     """Per-phase httpx timeouts in seconds (each attempt is also cut short by the deadline)."""
 
     connect: float = 3.0
-    # The longest wait for an answer. Generous on purpose: a call whose answer is abandoned may
-    # still be billed (``engine_answer_lost``), so waiting is cheaper than asking again.
+    # The least wait for an answer (longer when the observed answer budget is longer), and the
+    # longest between two chunks of a result download. Generous on purpose: a call whose answer
+    # is abandoned may still be billed (``engine_answer_lost``), so waiting is cheaper than asking again.
     read: float = 60.0
     write: float = 30.0
     pool: float = 3.0
