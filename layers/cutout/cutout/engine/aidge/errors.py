@@ -202,7 +202,11 @@ class ResultNotAnImageError(PermanentEngineError):
 
 
 class ResultSizeMismatchError(PermanentEngineError):
-    """The result's pixel size differs from what Aidge reported."""
+    """The result's pixel size differs from what Aidge reported.
+
+    No longer raised: such a result is paid for, so it is stored and flagged
+    (``result-size-mismatch`` metadata). Kept so the code of older DLQ records stays known.
+    """
 
     code = "result_size_mismatch"
 
