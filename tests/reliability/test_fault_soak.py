@@ -11,6 +11,7 @@ SUITE_UPLOADS = 100
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # about 3.5 min on a quiet 2-core machine, about 6 with two busy loops beside it
 def test_under_faults_every_upload_has_one_outcome_and_no_object_is_paid_twice() -> None:
     # Given 100 uploads, and an API failing 30 % of calls (500, 501, 801, 1001, timeouts,
     # malformed bodies, result 404s) plus 2 % permanent refusals (700, 1000)
