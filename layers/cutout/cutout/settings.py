@@ -61,6 +61,10 @@ class Settings(BaseModel):
     record_concurrency: int = Field(alias="RECORD_CONCURRENCY", default=10, ge=1, le=50)
     presigned_url_ttl_seconds: int = Field(alias="PRESIGNED_URL_TTL_SECONDS", default=300, ge=30, le=3600)
     skip_unchanged: bool = Field(alias="SKIP_UNCHANGED_REUPLOADS", default=True)
+    # The deliverables (docs/profiles.md): a profiles file, relative to the function's code
+    # (LAMBDA_TASK_ROOT) unless absolute. Empty: one cut-out per upload at the source's key, as
+    # BACKGROUND_TYPE and TARGET_WIDTH/HEIGHT say (the layout before profiles).
+    profiles_file: str = Field(alias="PROFILES_FILE", default="")
 
     @field_validator("target_width", "target_height")
     @classmethod

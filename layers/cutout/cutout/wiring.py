@@ -23,6 +23,7 @@ from cutout.engine.errors import PermanentEngineError
 from cutout.entrypoint import Pipeline
 from cutout.observability import PowertoolsPipelineMetrics
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.profiles import configured_profiles
 from cutout.settings import Settings
 from cutout.storage import S3ObjectStore
 
@@ -109,5 +110,6 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         dead_letter_queue=dead_letter_queue,
         idempotency=stores,
         metrics=PowertoolsPipelineMetrics(),
+        profiles=configured_profiles(settings.profiles_file),  # validated at start: a bad file fails init
     )
     return Pipeline(settings=settings, processor=processor, dead_letter_queue=dead_letter_queue)

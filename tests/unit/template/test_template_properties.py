@@ -409,7 +409,7 @@ def test_environment_names_every_required_setting_and_nothing_unknown(template: 
     assert ours == {
         "OUTPUT_BUCKET", "DEAD_LETTER_QUEUE_URL", "IDEMPOTENCY_TABLE", "AIDGE_SECRET_NAME", "AIDGE_API_HOST",
         "AIDGE_TRIAL", "BACKGROUND_TYPE", "TARGET_WIDTH", "TARGET_HEIGHT", "SOURCE_MODE", "MAX_RECEIVE_COUNT",
-        "RESULT_URL_ALLOWLIST", "RESULT_URL_POLICY",
+        "RESULT_URL_ALLOWLIST", "RESULT_URL_POLICY", "PROFILES_FILE",
     }  # fmt: skip
 
 

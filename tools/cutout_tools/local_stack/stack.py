@@ -57,6 +57,7 @@ from cutout_tools.template import (
 )
 
 STOP_GRACE_SECONDS = 10.0
+DRAIN_FAULT = "801:1"  # what the emulator answers every new call with while the stack drains
 Log = Callable[[str], None]
 
 
@@ -229,15 +230,17 @@ class LocalStack:
         self._facts = self._describe(deployed, function_name, source.queue_logical_id)
         self._log(f"ready in {time.monotonic() - started:.1f} s")
 
-    def stop(self) -> None:
-        """Stop polling (running batches finish), then the emulator and moto; restore the environment."""
+    def stop(self, grace_seconds: float | None = None) -> None:
+        """Stop polling (running batches get ``grace_seconds``, default ``STOP_GRACE_SECONDS``, to
+        finish), then the emulator and moto; restore the environment. Returns once all have ended."""
+        grace = STOP_GRACE_SECONDS if grace_seconds is None else grace_seconds
         poller, self._poller = self._poller, None
         if poller is not None:
             poller.request_stop()
-            poller.stop(timeout=STOP_GRACE_SECONDS)
+            poller.stop(timeout=grace)
         self.emulator.stop()  # releases requests held by a `timeout` fault, so stuck batches end
         if poller is not None:
-            poller.stop()
+            poller.stop(timeout=None if grace_seconds is None else grace)
         moto, self._moto = self._moto, None
         if moto is not None:
             # moto's state lives in this process, beyond its server: leave none behind for others.
@@ -252,6 +255,19 @@ class LocalStack:
             from aws_lambda_powertools.utilities import parameters
 
             parameters.clear_caches()  # type: ignore[no-untyped-call]  # its client named our endpoint
+
+    def drain(self) -> None:
+        """Wind down for a stop: start no more batches, and let the running ones end soon.
+
+        The API calls under way finish (they are the paid ones) and their results are stored; from
+        now on the emulator turns new calls away with a transient error (Aidge's 801, which the
+        client retries only once and which bills nothing), so a batch still holding records that
+        have not reached the API ends in about a second and leaves them in the queue.
+        """
+        if self._poller is not None:
+            self._poller.request_stop()  # from now on, poller.in_flight counts every batch that will run
+        self.emulator.configure(faults=FaultPlan.parse([DRAIN_FAULT]))
+        self._log(f"draining: no new batches; new API calls are answered with the transient {DRAIN_FAULT}")
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -378,7 +394,22 @@ class LocalStack:
             # shape (http on an OSS-shaped host) and run the template's RESULT_URL_POLICY.
             "RESULT_URL_ALLOWLIST": self.emulator.address,
         }
-        environment = {**resolved_function_environment(deployed.template, deployed.context), **local_parts}
+        code_uri = deployed.evaluate(properties.get("CodeUri", global_function.get("CodeUri")))
+        handler_name = str(deployed.evaluate(properties.get("Handler", global_function.get("Handler"))))
+        code_dir = self._template_path.parent / str(code_uri)
+        timeout = float(deployed.evaluate(properties.get("Timeout", global_function.get("Timeout", 3))))
+        memory = int(deployed.evaluate(properties.get("MemorySize", global_function.get("MemorySize", 128))))
+        # What Lambda itself sets: the code's folder (files shipped with the function, such as the
+        # profiles, are found from it) and the memory size (the pixel budget is sized from it).
+        runtime = {
+            "LAMBDA_TASK_ROOT": str(code_dir.resolve()),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+        }
+        environment = {
+            **resolved_function_environment(deployed.template, deployed.context),
+            **local_parts,
+            **runtime,
+        }
         self._function_environment = environment
         # Lambda sets the function's variables in its process; Powertools reads them from there.
         self._set_environ(environment)
@@ -386,13 +417,7 @@ class LocalStack:
         # The OSS-shaped result host resolves to the emulator, whose https the client trusts.
         seams = AidgeSeams(resolver=self.emulator.result_resolver, verify=self.emulator.client_ssl_context())
         pipeline = aws_pipeline(Settings.from_env(environment), aidge_seams=seams)
-
-        code_uri = deployed.evaluate(properties.get("CodeUri", global_function.get("CodeUri")))
-        handler_name = str(deployed.evaluate(properties.get("Handler", global_function.get("Handler"))))
-        code_dir = self._template_path.parent / str(code_uri)
         handler = load_handler(code_dir, handler_name)
-        timeout = float(deployed.evaluate(properties.get("Timeout", global_function.get("Timeout", 3))))
-        memory = int(deployed.evaluate(properties.get("MemorySize", global_function.get("MemorySize", 128))))
         self._log(
             f"function {FUNCTION_LOGICAL_ID} ({function_name}): {handler_name} from {code_uri} run "
             f"in-process, timeout {timeout:g} s, memory {memory} MB (not enforced); environment from the "

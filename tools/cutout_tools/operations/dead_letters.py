@@ -8,11 +8,17 @@ function accepts its own records and raw S3 events. A replayed record names the 
 (same idempotency identity) as the original upload, so an object that has since succeeded is
 neither paid for nor written again.
 
+Replay moves retryable messages only, unless asked: a permanent failure (``image_too_small``,
+``not_an_image``: ``error.retryable`` is false) would fail again the same way, so it stays on the DLQ
+and is counted apart, unless ``include_permanent`` (after fixing what made it permanent, such as
+the Aidge key or quota, or the limits).
+
 A record that says its call was paid (``paid: true``: the result could not be fetched or stored
-after billing) replays for free: the function reuses the stored receipt. When that cannot work
-any more (``result_expired``, ``result_gone``), ``repay=True`` (``cutout dlq replay --repay``)
-marks the replayed copy ``repay: true``, and the function pays once more, on purpose (metric
-``RepaidOnPurpose``). Records that were not paid replay as they are either way.
+after billing) replays for free: the function reuses the stored receipt (a permanent one, such as
+``result_url_refused``, needs ``include_permanent`` after the fix). When that cannot work any
+more (``result_expired``, ``result_gone``), ``repay=True`` (``cutout dlq replay --repay``; it
+includes paid permanent records) marks the replayed copy ``repay: true``, and the function pays
+once more, on purpose (metric ``RepaidOnPurpose``). Records that were not paid replay as they are.
 
 Reading never consumes: messages are received with a visibility timeout long enough for the
 listing and made visible again (``ChangeMessageVisibility`` to 0) once it is done. A replayed
@@ -22,8 +28,9 @@ message is deleted from the DLQ only after the work queue accepted its copy.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -67,6 +74,11 @@ class DeadLetter:
     def replayable(self) -> bool:
         """A record that names no object (``unrecognised_message``) has nothing to replay."""
         return self.record is None or self.record.source is not None
+
+    @property
+    def permanent(self) -> bool:
+        """A failure that replaying as it is would only repeat (``error.retryable`` is false)."""
+        return self.retryable is False
 
     def to_json_dict(self) -> dict[str, Any]:
         """One JSON line of ``cutout dlq list --json``: the summary, and the record or raw body."""
@@ -222,7 +234,13 @@ def peek_dead_letters(
 
 @dataclass(frozen=True, slots=True)
 class ReplaySummary:
-    """What a replay did (or, with ``dry_run``, would do)."""
+    """What a replay did (or, with ``dry_run``, would do).
+
+    ``matched`` counts the messages chosen for replay (within ``limit``); ``retryable`` and
+    ``permanent`` split them by reason code. ``permanent_skipped`` counts, by reason, the permanent
+    failures left on the DLQ because ``include_permanent`` was not given; ``not_replayable`` the
+    records that name no object.
+    """
 
     matched: int
     replayed: int
@@ -230,6 +248,9 @@ class ReplaySummary:
     failed: int
     dry_run: bool
     failures: tuple[str, ...] = ()
+    retryable: Mapping[str, int] = field(default_factory=dict)
+    permanent: Mapping[str, int] = field(default_factory=dict)
+    permanent_skipped: Mapping[str, int] = field(default_factory=dict)
     repaid: int = 0  # paid records sent back marked ``repay`` (each will be paid once more)
 
 
@@ -241,20 +262,25 @@ def replay_dead_letters(
     reason: str | None = None,
     limit: int | None = None,
     dry_run: bool = False,
+    include_permanent: bool = False,
     wait_seconds: int = 1,
     repay: bool = False,
 ) -> ReplaySummary:
-    """Move the DLQ's messages (with ``reason``, at most ``limit``) back to the work queue.
+    """Move the DLQ's retryable messages (with ``reason``, at most ``limit``) back to the work queue.
 
     ``repay``: paid records (``paid: true``) go back marked ``repay: true`` (paid once more).
 
     Each body is sent unchanged; a message is deleted from the DLQ only once its copy is on the
-    work queue. Records naming no object stay on the DLQ and are counted as ``not_replayable``.
+    work queue. Permanent failures stay (counted in ``permanent_skipped``) unless
+    ``include_permanent``; records naming no object stay and are counted as ``not_replayable``.
     Everything read but not replayed is made visible again. ``dry_run`` only reads.
     """
     matches = _matches(reason)
     held: list[DeadLetter] = []
     matched = replayed = not_replayable = repaid = 0
+    retryable: Counter[str] = Counter()
+    permanent: Counter[str] = Counter()
+    permanent_skipped: Counter[str] = Counter()
     failures: list[str] = []
     try:
         for batch in _received_messages(sqs, dead_letter_queue_url, wait_seconds=wait_seconds):
@@ -264,11 +290,17 @@ def replay_dead_letters(
                 if not (room and matches(letter)):
                     held.append(letter)
                     continue
-                matched += 1
                 if not letter.replayable:
                     not_replayable += 1
                     held.append(letter)
-                elif dry_run:
+                    continue
+                if letter.permanent and not include_permanent and not (repay and _paid(letter)):
+                    permanent_skipped[letter.reason] += 1
+                    held.append(letter)
+                    continue
+                matched += 1
+                (permanent if letter.permanent else retryable)[letter.reason] += 1
+                if dry_run:
                     held.append(letter)
                     repaid += int(repay and _paid(letter))
                 elif repay and _paid(letter):
@@ -292,6 +324,9 @@ def replay_dead_letters(
         dry_run=dry_run,
         failures=tuple(failures),
         repaid=repaid,
+        retryable=dict(sorted(retryable.items())),
+        permanent=dict(sorted(permanent.items())),
+        permanent_skipped=dict(sorted(permanent_skipped.items())),
     )
 
 

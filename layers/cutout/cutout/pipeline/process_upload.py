@@ -36,6 +36,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
+from cutout.deliverables import Deliverables, PixelReserve
 from cutout.engine.errors import EngineError
 from cutout.engine.port import (
     Background,
@@ -50,6 +51,7 @@ from cutout.events import PaidReceipt, UploadedObject
 from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
 from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.profiles import ProfileSet
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
     ObjectHead,
@@ -106,6 +108,8 @@ class UploadProcessor:
         idempotency: IdempotencyStores,
         metrics: PipelineMetrics,
         clock: Callable[[], float] = time.monotonic,
+        profiles: ProfileSet | None = None,
+        reserve_pixels: PixelReserve | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -114,10 +118,22 @@ class UploadProcessor:
         self._metrics = metrics
         self._clock = clock
         self._limits = ImageLimits(max_object_bytes=settings.max_object_bytes)
-        self.options = CutoutOptions(
-            background=settings.background,
-            target_width=settings.target_width or None,
-            target_height=settings.target_height or None,
+        # With profiles, the one paid call asks for the master: transparent, at the input's own size
+        # (the best the API gives); every deliverable is made from it (cutout.deliverables).
+        self._profiles = profiles
+        self._deliverables = (
+            None
+            if profiles is None
+            else Deliverables(store, settings.output_bucket, reserve_pixels=reserve_pixels)
+        )
+        self.options = (
+            CutoutOptions(
+                background=settings.background,
+                target_width=settings.target_width or None,
+                target_height=settings.target_height or None,
+            )
+            if profiles is None
+            else CutoutOptions(background=Background.TRANSPARENT)
         )
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="[identity, replay]",
@@ -172,6 +188,10 @@ class UploadProcessor:
 
     def _produce_output(self, upload: UploadedObject, deadline: float, paid: list[CutoutReceipt]) -> Outcome:
         head = self._store.head(upload.bucket, upload.key, upload.version_id)
+        if self._profiles is not None and self._deliverables is not None:
+            return self._produce_deliverables(
+                upload, head, self._profiles, self._deliverables, deadline, paid=paid
+            )
         unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
@@ -220,6 +240,71 @@ class UploadProcessor:
         return Outcome(
             status=Status.DONE, identity=upload.identity, output_key=output_key, request_id=cutout.request_id
         )
+
+    def _produce_deliverables(
+        self,
+        upload: UploadedObject,
+        head: ObjectHead,
+        profiles: ProfileSet,
+        deliverables: Deliverables,
+        deadline: float,
+        *,
+        paid: list[CutoutReceipt],
+    ) -> Outcome:
+        """The profile's variants from one paid call's master (or from the master already stored)."""
+        profile = profiles.choose(upload.key, head.metadata)  # an unknown profile is refused before paying
+        deliverables.check_keys(upload.key, profile)  # so is an output that could not be written
+        match = self._source_match(upload, head)
+        stored = deliverables.stored_master(upload.key, match)
+        if stored is not None:
+            logger.info("master already stored for this source: nothing to pay", profile=profile.name)
+            master, metadata = stored.data, stored.metadata
+        else:
+            source = self._validated_source(upload, head)
+            receipt = CutoutReceipt.from_dict(
+                self._paid_call(
+                    request={"identity": upload.identity, "replay": _repay_marker(upload)},
+                    upload=upload,
+                    source=source,
+                    deadline=deadline,
+                )
+            )
+            paid.append(receipt)
+            cutout = self._engine().fetch(receipt, deadline=deadline)
+            try:
+                metadata = output_metadata(upload, head, cutout, self.options)
+                master = deliverables.store_master(upload.key, cutout.body, metadata)
+            finally:
+                cutout.body.close()
+        result = deliverables.deliver(
+            upload.key, master, profile, metadata, match=match, master_reused=stored is not None
+        )
+        logger.info(
+            "deliverables stored",
+            profile=profile.name,
+            variants=len(result.outputs),
+            written=result.written,
+            master_key=result.master_key,
+            request_id=metadata.get("request-id"),
+        )
+        unchanged = stored is not None and result.written == 0
+        return Outcome(
+            status=Status.UNCHANGED if unchanged else Status.DONE,
+            identity=upload.identity,
+            output_key=result.outputs[0].key,
+            request_id=metadata.get("request-id") or None,
+            profile=profile.name,
+            master_key=result.master_key,
+            outputs=tuple(output.to_dict() for output in result.outputs),
+        )
+
+    def _source_match(self, upload: UploadedObject, head: ObjectHead) -> dict[str, str]:
+        """The source fields an existing output must carry to be this upload's (see ``skip_unchanged``)."""
+        match = {"source-bucket": upload.bucket, "source-etag": head.etag or upload.etag or ""}
+        version_id = upload.version_id or head.version_id
+        if not self._settings.skip_unchanged and version_id and version_id != "null":
+            match["source-version-id"] = version_id  # same bytes, new version: made again
+        return match
 
     def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
         """The output key when this exact content was already cut out from this key, else None."""
