@@ -156,6 +156,7 @@ class AidgeEmulator:
         result_ttl_seconds: float = SAMPLE_TTL_SECONDS,
         tls: bool = True,
         queue_timeout_seconds: float = QUEUE_TIMEOUT_SECONDS_DEFAULT,
+        results_on_address: bool = False,
     ) -> None:
         if not key_name or not key_secret:
             raise ValueError("the emulator needs a key name and a key secret")
@@ -185,6 +186,9 @@ class AidgeEmulator:
         self._http: httpx.Client | None = None
         self._result_ttl_seconds = float(result_ttl_seconds)
         self._queue_timeout_seconds = float(queue_timeout_seconds)
+        # Result URLs on the emulator's own address (no resolver needed), for callers that cannot
+        # take the client's resolver seam (a separate process, a naive baseline in a benchmark).
+        self._results_on_address = results_on_address
         self._signer = OssSigner()
         self._tls = tls
         self._certificates: ThrowAwayCertificates | None = None
@@ -273,6 +277,8 @@ class AidgeEmulator:
         """The base URL of result URLs: ``public_url`` if given, else ``http://<OSS-shaped host>:<port>``."""
         if self._public_url:
             return self._public_url
+        if self._results_on_address:
+            return self.url
         return f"http://{RESULT_HOST}:{self.url.rsplit(':', 1)[1]}"
 
     @property
