@@ -43,6 +43,7 @@ bench: venv ## benchmarks: engine quality, variants vs Pillow alone, then perfor
 	$(BIN)/python bench/engine_quality.py
 	$(BIN)/python bench/variants.py
 	$(BIN)/python bench/performance.py $(BENCH_ARGS)
+	$(BIN)/python bench/camera_batch.py
 
 clean: ## remove build and test leftovers (keeps .venv)
 	rm -rf .aws-sam build dist out .pytest_cache .mypy_cache .ruff_cache
@@ -109,6 +110,7 @@ browser: ## headless Chromium (Debian's chromium) for the report's browser test;
 
 samples: venv ## regenerate samples/ (needs npm once for the emoji SVGs; the result is committed)
 	$(BIN)/python -m cutout_tools.samples samples
+	$(BIN)/python -m cutout_tools.upload_samples samples
 
 # --- The demo: the whole pipeline on this machine, offline ------------------------------------------
 # template.yaml on moto, the Aidge emulator with the local studio engine, the real function in-process.

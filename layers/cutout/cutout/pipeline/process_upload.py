@@ -40,6 +40,7 @@ from cutout.deliverables import Deliverables, PixelReserve
 from cutout.engine.errors import EngineError
 from cutout.engine.port import (
     Background,
+    Cutout,
     CutoutOptions,
     CutoutReceipt,
     ImageBytes,
@@ -49,10 +50,20 @@ from cutout.engine.port import (
 )
 from cutout.events import PaidReceipt, UploadedObject
 from cutout.failures import FailureReason
+from cutout.normalisation import (
+    decide_fast_path,
+    fast_path_metadata,
+    is_already_cutout,
+    normalise,
+    normalised_metadata,
+    passthrough_cutout,
+)
 from cutout.observability import PipelineMetrics, logger
 from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.pixels import PixelBudget, pixel_budget, request_body_working_set
 from cutout.profiles import ProfileSet
 from cutout.settings import Settings, SourceMode
+from cutout.staging import stage
 from cutout.storage import (
     ObjectHead,
     ObjectStore,
@@ -67,6 +78,7 @@ from cutout.validation import (
     inspect_image,
     validate_bytes,
 )
+from cutout.validation.inspection import ImageFacts
 
 # Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
 IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
@@ -80,6 +92,15 @@ class IdempotencyStores:
 
     outcomes: BasePersistenceLayer
     paid_calls: BasePersistenceLayer
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSource:
+    """What the paid call gets (``source``), or the cut-out itself when the input already is one."""
+
+    source: ImageSource | None
+    metadata: dict[str, str]
+    passthrough: Cutout | None = None
 
 
 class UnexpectedFailure(FailureReason):
@@ -110,21 +131,27 @@ class UploadProcessor:
         clock: Callable[[], float] = time.monotonic,
         profiles: ProfileSet | None = None,
         reserve_pixels: PixelReserve | None = None,
+        pixels: PixelBudget | None = None,
     ) -> None:
         self._settings = settings
+        self._pixels = pixels or pixel_budget()
         self._store = store
         self._engine = engine
         self._dlq = dead_letter_queue
         self._metrics = metrics
         self._clock = clock
-        self._limits = ImageLimits(max_object_bytes=settings.max_object_bytes)
+        self._limits = ImageLimits(
+            max_object_bytes=settings.max_object_bytes, max_source_pixels=settings.max_source_pixels
+        )
         # With profiles, the one paid call asks for the master: transparent, at the input's own size
         # (the best the API gives); every deliverable is made from it (cutout.deliverables).
         self._profiles = profiles
         self._deliverables = (
             None
             if profiles is None
-            else Deliverables(store, settings.output_bucket, reserve_pixels=reserve_pixels)
+            else Deliverables(
+                store, settings.output_bucket, reserve_pixels=reserve_pixels or self._pixels.reserve
+            )
         )
         self.options = (
             CutoutOptions(
@@ -197,27 +224,23 @@ class UploadProcessor:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
             return Outcome(status=Status.UNCHANGED, identity=upload.identity, output_key=unchanged)
 
-        source = self._validated_source(upload, head)
         for extension in _EXPECTED_EXTENSIONS[self.options.background]:
             output_key_for(upload.key, extension)  # an output that cannot be written is refused before paying
-        receipt = CutoutReceipt.from_dict(
-            self._paid_call(
-                request={"identity": upload.identity, "replay": _repay_marker(upload)},
-                upload=upload,
-                source=source,
-                deadline=deadline,
+        prepared = self._prepared_source(upload, head)
+        if prepared.passthrough is not None:
+            cutout = prepared.passthrough  # already a cut-out: nothing to pay
+        else:
+            receipt = CutoutReceipt.from_dict(
+                self._paid_call(
+                    request={"identity": upload.identity, "replay": _repay_marker(upload)},
+                    upload=upload,
+                    source=prepared.source,
+                    deadline=deadline,
+                )
             )
-        )
-        paid.append(receipt)
-        cutout = self._engine().fetch(receipt, deadline=deadline)
-        if cutout.reported_size is not None:
-            # A valid image, just not the size reported: paid for, so stored and flagged, not thrown away.
-            self._metrics.count("ResultSizeMismatch")
-            logger.warning(
-                "the result is not the size the API reported; stored and flagged",
-                reported=f"{cutout.reported_size[0]}x{cutout.reported_size[1]}",
-                actual=f"{cutout.width}x{cutout.height}",
-            )
+            paid.append(receipt)
+            cutout = self._engine().fetch(receipt, deadline=deadline)
+            self._flag_size_mismatch(cutout)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
             self._store.put(
@@ -225,7 +248,7 @@ class UploadProcessor:
                 output_key,
                 cutout.body,
                 cutout.content_type,
-                output_metadata(upload, head, cutout, self.options),
+                output_metadata(upload, head, cutout, self.options) | prepared.metadata,
             )
         finally:
             cutout.body.close()  # may be a spooled temporary file on disk
@@ -260,19 +283,23 @@ class UploadProcessor:
             logger.info("master already stored for this source: nothing to pay", profile=profile.name)
             master, metadata = stored.data, stored.metadata
         else:
-            source = self._validated_source(upload, head)
-            receipt = CutoutReceipt.from_dict(
-                self._paid_call(
-                    request={"identity": upload.identity, "replay": _repay_marker(upload)},
-                    upload=upload,
-                    source=source,
-                    deadline=deadline,
+            prepared = self._prepared_source(upload, head)
+            if prepared.passthrough is not None:
+                cutout = prepared.passthrough  # already a cut-out: it is the master, nothing to pay
+            else:
+                receipt = CutoutReceipt.from_dict(
+                    self._paid_call(
+                        request={"identity": upload.identity, "replay": _repay_marker(upload)},
+                        upload=upload,
+                        source=prepared.source,
+                        deadline=deadline,
+                    )
                 )
-            )
-            paid.append(receipt)
-            cutout = self._engine().fetch(receipt, deadline=deadline)
+                paid.append(receipt)
+                cutout = self._engine().fetch(receipt, deadline=deadline)
+                self._flag_size_mismatch(cutout)
             try:
-                metadata = output_metadata(upload, head, cutout, self.options)
+                metadata = output_metadata(upload, head, cutout, self.options) | prepared.metadata
                 master = deliverables.store_master(upload.key, cutout.body, metadata)
             finally:
                 cutout.body.close()
@@ -306,6 +333,16 @@ class UploadProcessor:
             match["source-version-id"] = version_id  # same bytes, new version: made again
         return match
 
+    def _flag_size_mismatch(self, cutout: Cutout) -> None:
+        """A valid image, just not the size reported: paid for, so stored and flagged, not thrown away."""
+        if cutout.reported_size is not None:
+            self._metrics.count("ResultSizeMismatch")
+            logger.warning(
+                "the result is not the size the API reported; stored and flagged",
+                reported=f"{cutout.reported_size[0]}x{cutout.reported_size[1]}",
+                actual=f"{cutout.width}x{cutout.height}",
+            )
+
     def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
         """The output key when this exact content was already cut out from this key, else None."""
         if not self._settings.skip_unchanged or not head.etag:
@@ -321,26 +358,74 @@ class UploadProcessor:
                 return key
         return None
 
-    def _validated_source(self, upload: UploadedObject, head: ObjectHead) -> ImageSource:
-        """Check the image before paying, and hand the engine a URL or the bytes."""
+    def _prepared_source(self, upload: UploadedObject, head: ObjectHead) -> PreparedSource:
+        """inspect → fast path (the original, by URL or bytes) or normalise → stage (or passthrough)."""
         bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
-        # A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
-        # normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
-        if self._settings.source_mode is SourceMode.BASE64 or not survives_url_normalisation(key):
+        as_url = self._settings.source_mode is SourceMode.URL
+        data: bytes | None = None
+        if as_url:
+
+            def read_range(start: int, end: int | None) -> bytes:
+                return self._store.read_range(bucket, key, version, start, end)
+
+            facts = inspect_image(read_range, head.size, self._limits)
+        else:
             check_object_size(head.size, self._limits)  # before reading it whole
             data = self._store.read_range(bucket, key, version, 0, None)
-            validate_bytes(data, self._limits)
-            return ImageBytes(data)
-
-        def read_range(start: int, end: int | None) -> bytes:
-            return self._store.read_range(bucket, key, version, start, end)
-
-        facts = inspect_image(read_range, head.size, self._limits)
-        return ImageUrl(
-            self._store.presigned_get_url(
-                bucket, key, version, self._settings.presigned_url_ttl_seconds, content_type=facts.mime
-            )
+            facts = validate_bytes(data, self._limits)
+        decision = decide_fast_path(
+            facts, self._limits, normalise_gps_images=self._settings.normalise_gps_images
         )
+        if decision.taken:
+            return PreparedSource(self._original(upload, head, data, facts.mime), fast_path_metadata(facts))
+        logger.info("normalising", reasons=list(decision.reasons), source_format=facts.format)
+        return self._normalised(upload, head, facts, data)
+
+    def _original(
+        self, upload: UploadedObject, head: ObjectHead, data: bytes | None, mime: str | None = None
+    ) -> ImageSource:
+        """The original object as the source: a presigned URL, or its bytes (base64 mode).
+
+        A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
+        normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
+        """
+        bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
+        if data is None and not survives_url_normalisation(key):
+            data = self._store.read_range(bucket, key, version, 0, None)
+            validate_bytes(data, self._limits)
+        if data is not None:
+            return ImageBytes(data)
+        ttl = self._settings.presigned_url_ttl_seconds
+        # ``mime``: S3 answers with the type validation sniffed, in case the API trusts the header.
+        return ImageUrl(self._store.presigned_get_url(bucket, key, version, ttl, content_type=mime))
+
+    def _normalised(
+        self, upload: UploadedObject, head: ObjectHead, facts: ImageFacts, data: bytes | None
+    ) -> PreparedSource:
+        if data is None:
+            version = upload.version_id or head.version_id
+            data = self._store.read_range(upload.bucket, upload.key, version, 0, None)
+        image = normalise(data, self._pixels, self._limits)
+        del data
+        metadata = normalised_metadata(image.report)
+        logger.info(
+            "normalised", normalisation=metadata, steps=list(image.report.steps), bytes=len(image.data)
+        )
+        no_target = self.options.target_width is None and self.options.target_height is None
+        if self._settings.passthrough_cutouts and no_target and is_already_cutout(image.alpha):
+            logger.info("already a cut-out: passed through, no paid call")
+            return PreparedSource(
+                None, metadata, passthrough_cutout(image, self.options.background, self._pixels)
+            )
+        source = stage(
+            image,
+            store=self._store,
+            bucket=self._settings.staging_bucket,
+            identity=upload.identity,
+            url_ttl_seconds=self._settings.presigned_url_ttl_seconds,
+            as_url=self._settings.source_mode is SourceMode.URL,
+        )
+        return PreparedSource(source, metadata)
 
     # -- the paid call, made once per object version -----------------------------------------
 
@@ -348,8 +433,11 @@ class UploadProcessor:
         self, *, request: dict[str, Any], upload: UploadedObject, source: ImageSource, deadline: float
     ) -> dict[str, Any]:
         started = self._clock()
+        # base64 request bodies are memory too: bytes, their base64 text and the JSON body.
+        body_bytes = request_body_working_set(len(source.data)) if isinstance(source, ImageBytes) else 0
         try:
-            receipt = self._engine().submit(source, self.options, deadline=deadline)
+            with self._pixels.reserve(body_bytes):
+                receipt = self._engine().submit(source, self.options, deadline=deadline)
         except EngineError as error:
             if error.paid is None:  # sent, answer lost: the redelivery pays again
                 self._metrics.count("PossiblyBilledTwice")
