@@ -36,7 +36,9 @@ from scipy import ndimage
 WORKING_MAX_SIDE = 640
 SHADOW_DEPTH_MIN = 0.3  # a shadow keeps at least 30 % of the light
 MAX_HOLE_FRACTION = 0.6  # a "hole" larger than this part of its object is rather a light product
-HOLE_PLAIN_FRACTION_MIN = 0.25  # a hole shows plain background somewhere, a grey part nowhere
+HOLE_PLAIN_FRACTION_MIN = 0.25
+HOLE_PAPER_DELTA_E = float(__import__("os").environ.get("HPD", "0.4"))  # of the strict threshold: a hole's median ΔE
+HOLE_RIM_EDGE_MIN = float(__import__("os").environ.get("RIM", "0.5"))  # of a plain hole's rim that is sharp outline  # a hole shows plain background somewhere, a grey part nowhere
 # A hole lying wholly in a cast shadow shows no plain paper; it is told from a grey part of the product by
 # keeping the chroma of the shadow next to the object (median residual within this of that shadow's) ...
 SHADOWED_HOLE_CHROMA_MARGIN = 1.0
@@ -44,6 +46,7 @@ SHADOWED_HOLE_CHROMA_MAX = 3.0  # ... and never more than this many RGB levels o
 SHADOWED_HOLE_TEXTURE_MAX = 2.5  # by being smooth (90th percentile of |Laplacian| of luma, levels),
 SHADOWED_HOLE_OUTLINE_MIN = 0.3  # by being ringed by sharp edges (the object's outline) this much,
 SHADOWED_HOLE_FLOOD_CONTACT_MAX = 0.05  # and by not being the flooded shadow's own continuation
+SHADOWED_HOLE_GAIN_MARGIN = 0.06  # ... and by darkening the paper as much as the shadow beside it
 NEAR_SHADOW_RADIUS = 20  # working-resolution pixels: "the shadow just outside the object"
 CHROMATIC_BACKGROUND_MIN = 8.0  # Lab chroma of coloured paper
 CLEAN_SHADOW_CHROMA_MIN = 4.5  # RGB levels off the darkened paper colour, at working resolution
@@ -54,6 +57,8 @@ EDGE_WEAK_SLOPE_MIN = 3.0  # a faint outline continuing a sharp one (hysteresis)
 EDGE_WEAK_SHARPNESS_MIN = 1.3
 FRINGE_RADIUS = 4  # working-resolution pixels of JPEG colour bleeding forgiven next to the outline
 LEAK_GAP_RADIUS = 3  # working-resolution pixels: shadow is not entered through gaps narrower than ~2x this
+ENCLOSED_DIRECTIONS_MIN = int(__import__("os").environ.get("ENC", "5"))  # of 8: rays from inside a body meet its outline
+WALLED_DIRECTIONS_MIN = int(__import__("os").environ.get("WALL", "8"))
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 FloatArray = np.ndarray
@@ -126,6 +131,7 @@ class _PixelTests:
     paper_residual_median: float  # the same on plain paper: what noise alone gives
     strict_threshold: float
     chromatic: bool  # a coloured background: only a shadow keeps its hue, so the shadow test is telling
+    gain: FloatArray  # k of I = k·S: how much of the paper's light the pixel keeps (< 1 in a shadow)
 
 
 def _pixel_tests(
@@ -153,7 +159,7 @@ def _pixel_tests(
     clean_shadow = shadow & (chroma_residual < clean_threshold)
     paper_median = float(np.median(chroma_residual[noise_sample])) if noise_sample.any() else 1.0
     return _PixelTests(
-        delta_e, strict, shadow, clean_shadow, chroma_residual, paper_median, strict_threshold, chromatic
+        delta_e, strict, shadow, clean_shadow, chroma_residual, paper_median, strict_threshold, chromatic, k
     )
 
 
@@ -188,6 +194,42 @@ def sharp_edges(rgb: np.ndarray, working_shape: tuple[int, int]) -> np.ndarray:
     return np.asarray(
         ndimage.binary_dilation(np.asarray(pooled) > 40, structure=_EIGHT_CONNECTED), dtype=bool
     )
+
+
+_DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
+def _look(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``out[y, x] = mask[y + dy, x + dx]`` (False beyond the frame)."""
+    height, width = mask.shape
+    out = np.zeros_like(mask)
+    if abs(dy) >= height or abs(dx) >= width:
+        return out
+    out[max(0, -dy) : height - max(0, dy), max(0, -dx) : width - max(0, dx)] = mask[
+        max(0, dy) : height - max(0, -dy), max(0, dx) : width - max(0, -dx)
+    ]
+    return out
+
+
+def enclosure(edges: np.ndarray) -> np.ndarray:
+    """For each pixel, in how many of 8 directions a straight ray meets a sharp edge (0-8).
+
+    A product's body is bounded by its outline on (nearly) every side even where a stretch of it is
+    missing (where the body meets its own shadow in the same grey, or a highlight meets white paper);
+    a shadow lies beside or under the product, open to the paper on at least half of its sides. Rays
+    are cast by doubling (a ray of length 2L is a ray of length L or the same ray shifted by L), so the
+    cost is 8 x log2(side) shifts of the mask.
+    """
+    count = np.zeros(edges.shape, dtype=np.uint8)
+    longest = max(edges.shape)
+    for dy, dx in _DIRECTIONS:
+        hit = edges.copy()
+        span = 1
+        while span < longest:
+            hit |= _look(hit, dy * span, dx * span)
+            span *= 2
+        count += hit
+    return count
 
 
 def _border(shape: tuple[int, int], width: int) -> np.ndarray:
@@ -237,7 +279,12 @@ def _holes(
     object_areas = np.bincount(filled_labels.ravel())
     object_of_hole = ndimage.maximum(filled_labels, labels, index).astype(int)
     sized = (areas >= min_area) & (areas <= MAX_HOLE_FRACTION * object_areas[object_of_hole])
-    plain = strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas
+    # plain paper seen through a hole is the paper itself, to within its noise; a near-white part of the
+    # product that the strict test lets pass is a few ΔE off all over (its own shading)
+    strict_labels = np.where(tests.strict, labels, 0)  # a hole may hold some shadow: judge its plain part
+    paper_like = ndimage.median(tests.delta_e, strict_labels, index) < HOLE_PAPER_DELTA_E * tests.strict_threshold
+    plain = (strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas) & _rimmed_by_edges(labels, count, edges)
+    plain &= np.asarray(paper_like, dtype=bool)
     considered = sized & ~plain
     in_shadow = _in_shadow_holes(labels, considered, subject, tests, edges=edges, luma=luma, flooded=flooded)
     accepted = sized & (plain | in_shadow)
@@ -246,6 +293,17 @@ def _holes(
     return np.asarray(
         ndimage.binary_dilation(holes, iterations=2, mask=tests.strict | tests.shadow), dtype=bool
     )
+
+
+def _rimmed_by_edges(labels: np.ndarray, count: int, edges: np.ndarray) -> np.ndarray:
+    """Which regions are ringed by sharp edges (a hole's rim is the object's outline; a part of the
+    product that happens to match the paper's colour continues the product's shading instead)."""
+    grown = ndimage.grey_dilation(labels, size=(5, 5))
+    rim = (labels == 0) & (grown > 0)
+    index = np.arange(1, count + 1)
+    rim_area = ndimage.sum_labels(rim, grown, index)
+    rim_edges = ndimage.sum_labels(rim & edges, grown, index)
+    return np.asarray(rim_edges >= HOLE_RIM_EDGE_MIN * np.maximum(rim_area, 1), dtype=bool)
 
 
 def _in_shadow_holes(
@@ -289,6 +347,17 @@ def _in_shadow_holes(
         if float(np.percentile(texture[grown][region], 90)) >= SHADOWED_HOLE_TEXTURE_MAX:
             continue
         if float(touching_flood[grown][region].mean()) >= SHADOWED_HOLE_FLOOD_CONTACT_MAX:
+            continue
+        # the same shadow outside the object, near the hole, darkens the paper as much (a grey part of a
+        # neutral product keeps the paper's chroma too, but its darkness is its own)
+        around = tuple(
+            slice(max(0, s.start - NEAR_SHADOW_RADIUS), s.stop + NEAR_SHADOW_RADIUS) for s in region_slice
+        )
+        local_shadow = near_shadow[around]
+        if local_shadow.sum() < 20:
+            continue
+        hole_gain = float(np.median(tests.gain[grown][region]))
+        if abs(hole_gain - float(np.median(tests.gain[around][local_shadow]))) > SHADOWED_HOLE_GAIN_MARGIN:
             continue
         rim = ndimage.binary_dilation(region, iterations=2) & ~region
         accepted[offset] = float(edges[grown][rim].mean()) > SHADOWED_HOLE_OUTLINE_MIN
@@ -341,8 +410,13 @@ def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatAr
     # Shadow-coloured pixels inside a closed sharp outline are a grey product, not a shadow, even where
     # the outline has a small gap (closing seals gaps of a few pixels, e.g. where it meets its shadow).
     outlined = ndimage.binary_fill_holes(ndimage.binary_closing(edges, _EIGHT_CONNECTED, iterations=3))
-    passable = (tests.strict | (tests.clean_shadow & ~outlined)) & ~edges
-    flooded = _flood_without_leaks(passable, tests.strict & ~edges, border)
+    rays = enclosure(edges)
+    outlined |= rays >= ENCLOSED_DIRECTIONS_MIN
+    # paper-coloured pixels are background unless the outline surrounds them on every side (a part of a
+    # light product the colour of the paper; a handle's hole too, given back by ``_holes``)
+    walled = rays >= WALLED_DIRECTIONS_MIN
+    passable = ((tests.strict & ~walled) | (tests.clean_shadow & ~outlined)) & ~edges
+    flooded = _flood_without_leaks(passable, tests.strict & ~walled & ~edges, border)
     # win back the band the edge barrier (and JPEG's colour bleeding) took from the background; bounded,
     # so it never slides deep into a light product
     flooded = ndimage.binary_dilation(flooded, iterations=3, mask=tests.strict | tests.shadow)
@@ -358,6 +432,7 @@ def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatAr
     luma = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     subject &= ~_holes(subject, tests, edges, min_area, luma=luma, flooded=flooded)
     core = (tests.delta_e > 2.0 * tests.strict_threshold) & (~tests.shadow | outlined)
+    core |= (tests.delta_e > tests.strict_threshold) & (rays == len(_DIRECTIONS))  # a light part, walled in
     subject = _drop_specks(subject, core, min_area)
 
     confidence = _confidence(subject, tests)
