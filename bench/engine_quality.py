@@ -33,7 +33,7 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,9 +177,8 @@ def calibration(scores: Sequence[Score]) -> list[dict[str, object]]:
         share = None
         if should_trust is not None and rows:
             share = (high if should_trust else low) / len(rows)
-        table.append(
-            {"bucket": name, "images": len(rows), "score_below": low, "score_at_or_above": high, "right": share}
-        )
+        row = {"bucket": name, "images": len(rows), "score_below": low, "score_at_or_above": high}
+        table.append({**row, "right": share})
     return table
 
 
@@ -231,9 +230,64 @@ def _print_targets(results: dict[str, dict[str, float | int | str]], everything:
         )
 
 
+def _print_calibration(scores: list[Score]) -> list[dict[str, object]]:
+    table = calibration(scores)
+    print(f"\nscore calibration (score < {TRUST_SCORE}: do not trust), all {len(scores)} images:")
+    print(f"  {'bucket':22s} {'n':>5s} {'score<0.8':>10s} {'score>=0.8':>11s}  right")
+    for row in table:
+        right = "" if row["right"] is None else f"{float(row['right']):.0%}"  # type: ignore[arg-type]
+        print(
+            f"  {row['bucket']!s:22s} {row['images']:>5} {row['score_below']:>10}"
+            f" {row['score_at_or_above']:>11}  {right}"
+        )
+    shares = [table[0]["right"], table[2]["right"]]
+    met = all(r is not None and float(r) >= CALIBRATION_SHARE for r in shares)  # type: ignore[arg-type]
+    verdict = "met" if met else "NOT MET"
+    print(f"  target: >= {CALIBRATION_SHARE:.0%} right in the first and last bucket: {verdict}")
+    held = [s for s in scores if s.held_out_seed]
+    if held:
+        part = calibration(held)
+        print(
+            f"  held-out seeds only: IoU < {LOW_IOU}: {part[0]['score_below']}/{part[0]['images']} below;"
+            f" IoU >= {HIGH_IOU}: {part[2]['score_at_or_above']}/{part[2]['images']} at or above"
+        )
+    return table
+
+
+def _report_worst(
+    scores: list[Score], chosen: list[str], worst_dir: Path, *, images: bool
+) -> dict[str, list[dict[str, object]]]:
+    """Print the worst images per group and write them (photo | truth | cut-out) to ``worst_dir``."""
+    if images:
+        if worst_dir == COMMITTED_WORST_DIR:
+            for old in worst_dir.glob("*.png"):  # only what this script writes there
+                old.unlink()
+        else:
+            shutil.rmtree(worst_dir, ignore_errors=True)
+        worst_dir.mkdir(parents=True, exist_ok=True)
+    worst_out: dict[str, list[dict[str, object]]] = {}
+    for group in chosen:
+        worst = sorted((s for s in scores if s.case.group == group), key=lambda s: s.iou)[:WORST_SHOWN]
+        print(f"\nthe {len(worst)} worst {group} images:")
+        worst_out[group] = []
+        for rank, s in enumerate(worst, start=1):
+            where = ""
+            if images:
+                path = write_worst(s, worst_dir / f"{group}-{rank}.png")
+                where = f"  -> {path.relative_to(BENCH_DIR.parent)}"
+            print(
+                f"  seed {s.seed:<9d} {s.case.name:40s} {s.split:8s} IoU {s.iou:.4f} MAE {s.mae:.4f}"
+                f" score {s.engine_score:.3f} shadow={s.case.has_shadow}{where}"
+            )
+            entry = {"seed": s.seed, "image": s.case.name, "iou": round(s.iou, 4)}
+            worst_out[group].append({**entry, "score": round(s.engine_score, 4)})
+    return worst_out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", default=",".join(map(str, TUNING_SEEDS)), help="tuning seeds (%(default)s)")
+    tuning_default = ",".join(map(str, TUNING_SEEDS))
+    parser.add_argument("--seeds", default=tuning_default, help="tuning seeds (%(default)s)")
     parser.add_argument(
         "--held-out-seeds", default=",".join(map(str, HELD_OUT_SEEDS)), help="held-out seeds (%(default)s)"
     )
@@ -278,52 +332,11 @@ def main() -> int:
         print(_line(name, summaries[name]))
     _print_targets(summaries, scores)
 
-    table = calibration(scores)
-    print(f"\nscore calibration (score < {TRUST_SCORE}: do not trust), all {len(scores)} images:")
-    print(f"  {'bucket':22s} {'n':>5s} {'score<0.8':>10s} {'score>=0.8':>11s}  right")
-    for row in table:
-        right = "" if row["right"] is None else f"{float(row['right']):.0%}"  # type: ignore[arg-type]
-        print(
-            f"  {row['bucket']!s:22s} {row['images']:>5} {row['score_below']:>10} {row['score_at_or_above']:>11}"
-            f"  {right}"
-        )
-    target_low, target_high = table[0]["right"], table[2]["right"]
-    verdict = all(r is not None and float(r) >= CALIBRATION_SHARE for r in (target_low, target_high))  # type: ignore[arg-type]
-    print(f"  target: >= {CALIBRATION_SHARE:.0%} right in the first and last bucket: {'met' if verdict else 'NOT MET'}")
-    for split in ("tuning", "held-out"):
-        rows_ = [s for s in scores if s.split == split]
-        if rows_ and split == "held-out":
-            part = calibration(rows_)
-            print(
-                f"  held-out seeds only: IoU < {LOW_IOU}: {part[0]['score_below']}/{part[0]['images']} below;"
-                f" IoU >= {HIGH_IOU}: {part[2]['score_at_or_above']}/{part[2]['images']} at or above"
-            )
+    table = _print_calibration(scores)
 
-    worst_dir = COMMITTED_WORST_DIR if full_run else SCRATCH_WORST_DIR
-    if not args.no_images:
-        if worst_dir == COMMITTED_WORST_DIR:
-            for old in worst_dir.glob("*.png"):  # only what this script writes there
-                old.unlink()
-        else:
-            shutil.rmtree(worst_dir, ignore_errors=True)
-        worst_dir.mkdir(parents=True, exist_ok=True)
-    worst_out: dict[str, list[dict[str, object]]] = {}
-    for group in chosen:
-        worst = sorted((s for s in scores if s.case.group == group), key=lambda s: s.iou)[:WORST_SHOWN]
-        print(f"\nthe {len(worst)} worst {group} images:")
-        worst_out[group] = []
-        for rank, s in enumerate(worst, start=1):
-            where = ""
-            if not args.no_images:
-                path = write_worst(s, worst_dir / f"{group}-{rank}.png")
-                where = f"  -> {path.relative_to(BENCH_DIR.parent)}"
-            print(
-                f"  seed {s.seed:<9d} {s.case.name:40s} {s.split:8s} IoU {s.iou:.4f} MAE {s.mae:.4f}"
-                f" score {s.engine_score:.3f} shadow={s.case.has_shadow}{where}"
-            )
-            worst_out[group].append(
-                {"seed": s.seed, "image": s.case.name, "iou": round(s.iou, 4), "score": round(s.engine_score, 4)}
-            )
+    worst_out = _report_worst(
+        scores, chosen, COMMITTED_WORST_DIR if full_run else SCRATCH_WORST_DIR, images=not args.no_images
+    )
     if full_run:
         results = {
             "tuning_seeds": tuning,

@@ -205,7 +205,8 @@ def recolour(
     if variant == "colour":
         return obj
     luma = _luma(obj[..., :3])
-    low, high = float(np.percentile(luma[obj[..., 3] > 0.5], 2)), float(np.percentile(luma[obj[..., 3] > 0.5], 98))
+    inside = luma[obj[..., 3] > 0.5]
+    low, high = float(np.percentile(inside, 2)), float(np.percentile(inside, 98))
     shade = np.clip((luma - low) / max(high - low, 1e-3), 0.0, 1.0)  # 0 = darkest part, 1 = lightest
     if variant == "greyscale":
         grey = luma
@@ -329,9 +330,8 @@ def load_group(
             "variant": variant,
         }
         entries.append(entry)
-        cases.append(
-            EvalCase(**{**entry, "image_path": out_dir / f"{name}.jpg", "alpha_path": out_dir / f"{name}.alpha.png"})  # type: ignore[arg-type]
-        )
+        paths = {"image_path": out_dir / f"{name}.jpg", "alpha_path": out_dir / f"{name}.alpha.png"}
+        cases.append(EvalCase(**{**entry, **paths}))  # type: ignore[arg-type]
 
     if group == "colour":
         for kind in kinds:

@@ -36,9 +36,9 @@ from scipy import ndimage
 WORKING_MAX_SIDE = 640
 SHADOW_DEPTH_MIN = 0.3  # a shadow keeps at least 30 % of the light
 MAX_HOLE_FRACTION = 0.6  # a "hole" larger than this part of its object is rather a light product
-HOLE_PLAIN_FRACTION_MIN = 0.25
-HOLE_PAPER_DELTA_E = float(__import__("os").environ.get("HPD", "0.4"))  # of the strict threshold: a hole's median ΔE
-HOLE_RIM_EDGE_MIN = float(__import__("os").environ.get("RIM", "0.5"))  # of a plain hole's rim that is sharp outline  # a hole shows plain background somewhere, a grey part nowhere
+HOLE_PLAIN_FRACTION_MIN = 0.25  # a hole shows plain background somewhere, a grey part nowhere
+HOLE_PAPER_DELTA_E = 0.4  # of the strict threshold: a hole's plain part is the paper to within noise
+HOLE_RIM_EDGE_MIN = 0.5  # of a plain hole's rim that is sharp outline (the object's)
 # A hole lying wholly in a cast shadow shows no plain paper; it is told from a grey part of the product by
 # keeping the chroma of the shadow next to the object (median residual within this of that shadow's) ...
 SHADOWED_HOLE_CHROMA_MARGIN = 1.0
@@ -57,8 +57,8 @@ EDGE_WEAK_SLOPE_MIN = 3.0  # a faint outline continuing a sharp one (hysteresis)
 EDGE_WEAK_SHARPNESS_MIN = 1.3
 FRINGE_RADIUS = 4  # working-resolution pixels of JPEG colour bleeding forgiven next to the outline
 LEAK_GAP_RADIUS = 3  # working-resolution pixels: shadow is not entered through gaps narrower than ~2x this
-ENCLOSED_DIRECTIONS_MIN = int(__import__("os").environ.get("ENC", "5"))  # of 8: rays from inside a body meet its outline
-WALLED_DIRECTIONS_MIN = int(__import__("os").environ.get("WALL", "8"))
+ENCLOSED_DIRECTIONS_MIN = 5  # of 8: rays from inside a body meet its outline on this many sides
+WALLED_DIRECTIONS_MIN = 8  # a paper-coloured pixel walled in on every side is kept for the hole test
 # The confidence score's weights (see ``Evidence.confidence``)
 SCORE_WEIGHTS = {
     "contrast": 4.6,
@@ -292,7 +292,8 @@ def _holes(
     # plain paper seen through a hole is the paper itself, to within its noise; a near-white part of the
     # product that the strict test lets pass is a few ΔE off all over (its own shading)
     strict_labels = np.where(tests.strict, labels, 0)  # a hole may hold some shadow: judge its plain part
-    paper_like = ndimage.median(tests.delta_e, strict_labels, index) < HOLE_PAPER_DELTA_E * tests.strict_threshold
+    median_delta_e = np.asarray(ndimage.median(tests.delta_e, strict_labels, index))
+    paper_like = median_delta_e < HOLE_PAPER_DELTA_E * tests.strict_threshold
     plain = (strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas) & _rimmed_by_edges(labels, count, edges)
     plain &= np.asarray(paper_like, dtype=bool)
     considered = sized & ~plain
@@ -501,20 +502,6 @@ def _evidence(subject: np.ndarray, tests: _PixelTests, edges: np.ndarray, outlin
         coverage=float(subject.mean()),
         touching_border=float(subject[_border(subject.shape, 1)].mean()),
     )
-
-
-def _old_confidence(subject: np.ndarray, tests: _PixelTests) -> float:
-    """How separable subject and background were: contrast of the subject, nothing at the borders."""
-    if not subject.any():
-        return 0.0
-    outline = subject ^ ndimage.binary_erosion(subject, iterations=2)
-    contrast = float(np.median(tests.delta_e[outline])) / tests.strict_threshold
-    separability = 1.0 - np.exp(-contrast / 2.0)
-    border = _border(subject.shape, 1)
-    touching_border = float(subject[border].mean())
-    coverage = float(subject.mean())
-    penalty = (1.0 - min(1.0, 3.0 * touching_border)) * (1.0 if 0.005 < coverage < 0.9 else 0.5)
-    return float(np.clip(separability * penalty, 0.0, 1.0))
 
 
 def _working_image(rgb: np.ndarray) -> tuple[FloatArray, float]:
