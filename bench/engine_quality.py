@@ -304,7 +304,7 @@ def main() -> int:
     per_kind: int | None = args.per_kind
     if args.quick:
         tuning, held_out, per_kind = tuning[:1], [], 3
-    full_run = not args.quick and per_kind is None and set(chosen) == set(GROUPS)
+    full_run = not args.quick and set(chosen) == set(GROUPS)
     full_run = full_run and tuning == list(TUNING_SEEDS) and held_out == list(HELD_OUT_SEEDS)
     hard_count = None if per_kind is None else max(2, per_kind + 1)
 
@@ -341,6 +341,7 @@ def main() -> int:
         results = {
             "tuning_seeds": tuning,
             "held_out_seeds": held_out,
+            "per_kind": per_kind,
             "groups": summaries,
             "calibration": table,
             "worst": worst_out,

@@ -37,7 +37,6 @@ WORKING_MAX_SIDE = 640
 SHADOW_DEPTH_MIN = 0.3  # a shadow keeps at least 30 % of the light
 MAX_HOLE_FRACTION = 0.6  # a "hole" larger than this part of its object is rather a light product
 HOLE_PLAIN_FRACTION_MIN = 0.25  # a hole shows plain background somewhere, a grey part nowhere
-HOLE_PAPER_DELTA_E = 0.4  # of the strict threshold: a hole's plain part is the paper to within noise
 HOLE_RIM_EDGE_MIN = 0.5  # of a plain hole's rim that is sharp outline (the object's)
 # A hole lying wholly in a cast shadow shows no plain paper; it is told from a grey part of the product by
 # keeping the chroma of the shadow next to the object (median residual within this of that shadow's) ...
@@ -169,7 +168,15 @@ def _pixel_tests(
     clean_shadow = shadow & (chroma_residual < clean_threshold)
     paper_median = float(np.median(chroma_residual[noise_sample])) if noise_sample.any() else 1.0
     return _PixelTests(
-        delta_e, strict, shadow, clean_shadow, chroma_residual, paper_median, strict_threshold, chromatic, k
+        delta_e,
+        strict,
+        shadow,
+        clean_shadow,
+        chroma_residual,
+        paper_median,
+        strict_threshold,
+        chromatic,
+        k,
     )
 
 
@@ -289,13 +296,7 @@ def _holes(
     object_areas = np.bincount(filled_labels.ravel())
     object_of_hole = ndimage.maximum(filled_labels, labels, index).astype(int)
     sized = (areas >= min_area) & (areas <= MAX_HOLE_FRACTION * object_areas[object_of_hole])
-    # plain paper seen through a hole is the paper itself, to within its noise; a near-white part of the
-    # product that the strict test lets pass is a few ΔE off all over (its own shading)
-    strict_labels = np.where(tests.strict, labels, 0)  # a hole may hold some shadow: judge its plain part
-    median_delta_e = np.asarray(ndimage.median(tests.delta_e, strict_labels, index))
-    paper_like = median_delta_e < HOLE_PAPER_DELTA_E * tests.strict_threshold
     plain = (strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas) & _rimmed_by_edges(labels, count, edges)
-    plain &= np.asarray(paper_like, dtype=bool)
     considered = sized & ~plain
     in_shadow = _in_shadow_holes(labels, considered, subject, tests, edges=edges, luma=luma, flooded=flooded)
     accepted = sized & (plain | in_shadow)
