@@ -57,6 +57,8 @@ EDGE_WEAK_SHARPNESS_MIN = 1.3
 FRINGE_RADIUS = 4  # working-resolution pixels of JPEG colour bleeding forgiven next to the outline
 LEAK_GAP_RADIUS = 3  # working-resolution pixels: shadow is not entered through gaps narrower than ~2x this
 ENCLOSED_DIRECTIONS_MIN = 5  # of 8: rays from inside a body meet its outline on this many sides
+NEUTRAL_RESIDUAL_MAX = 8.0  # RGB levels off the darkened paper: a neutral (grey) pixel
+NEUTRAL_SHARE_MIN = 0.5  # of what the outline encloses, not paper-coloured: a neutral product
 WALLED_DIRECTIONS_MIN = 8  # a paper-coloured pixel walled in on every side is kept for the hole test
 # The confidence score's weights (see ``Evidence.confidence``)
 SCORE_WEIGHTS = {
@@ -423,7 +425,16 @@ def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatAr
     # the outline has a small gap (closing seals gaps of a few pixels, e.g. where it meets its shadow).
     outlined = ndimage.binary_fill_holes(ndimage.binary_closing(edges, _EIGHT_CONNECTED, iterations=3))
     rays = enclosure(edges)
-    outlined |= rays >= ENCLOSED_DIRECTIONS_MIN
+    enclosed = rays >= ENCLOSED_DIRECTIONS_MIN
+    # Rays matter for a neutral product (grey, white, steel, black: shadow-coloured inside its outline).
+    # A coloured product is told from its shadow by colour already, and its concavities (under an
+    # umbrella's canopy, between legs) often hold shadow that rays would wrongly enclose.
+    inside = enclosed & ~tests.strict
+    neutral = inside & (tests.chroma_residual < NEUTRAL_RESIDUAL_MAX)
+    if inside.any() and float(neutral.sum()) >= NEUTRAL_SHARE_MIN * float(inside.sum()):
+        outlined |= enclosed
+    else:
+        rays = np.minimum(rays, WALLED_DIRECTIONS_MIN - 1)  # nothing is walled in either
     # paper-coloured pixels are background unless the outline surrounds them on every side (a part of a
     # light product the colour of the paper; a handle's hole too, given back by ``_holes``)
     walled = rays >= WALLED_DIRECTIONS_MIN
