@@ -169,7 +169,7 @@ def surface_texture(kind: str, height: int, width: int, rng: np.random.Generator
     else:
         raise ValueError(f"unknown surface {kind!r}")
     light = 1.0 - 0.12 * (x / width - 0.3) ** 2 - 0.08 * (1 - y / height)  # one window, a table's depth
-    return np.clip((grey * light)[..., None] * tint[None, None, :], 0, 1).astype(np.float32)
+    return np.asarray(np.clip((grey * light)[..., None] * tint[None, None, :], 0, 1), dtype=np.float32)
 
 
 def soft_cast_shadow(
@@ -198,7 +198,7 @@ def soft_cast_shadow(
     contact = ndimage.gaussian_filter(
         ((np.abs(y - foot) < obj_h * 0.02) & footprint).astype(np.float32), max(obj_h, obj_w) * 0.012
     )
-    return np.clip(0.45 * shadow + 0.35 * contact / max(float(contact.max()), 1e-6), 0, 0.7)
+    return np.asarray(np.clip(0.45 * shadow + 0.35 * contact / max(float(contact.max()), 1e-6), 0, 0.7))
 
 
 def compose(sample: ProductSample, icons: Path, rng: np.random.Generator) -> np.ndarray:
