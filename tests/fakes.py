@@ -8,6 +8,7 @@ import io
 import itertools
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -20,7 +21,7 @@ from PIL import Image
 
 from cutout.engine.errors import EngineError
 from cutout.engine.port import Background, Cutout, CutoutOptions, CutoutReceipt, ImageSource
-from cutout.storage.objects import ObjectHead, ObjectNotFound
+from cutout.storage.objects import ObjectHead, ObjectNotFound, WriteCondition, WriteConflict
 
 
 def image_bytes(width: int = 400, height: int = 300, fmt: str = "JPEG", mode: str = "RGB") -> bytes:
@@ -36,6 +37,7 @@ class StoredObject:
     version_id: str | None
     content_type: str = "binary/octet-stream"
     metadata: dict[str, str] = field(default_factory=dict)
+    last_modified: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def etag(self) -> str:
@@ -47,6 +49,7 @@ class InMemoryObjectStore:
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], StoredObject] = {}
+        self.versions: dict[tuple[str, str, str], StoredObject] = {}  # older (replaced) versions
         self.puts: list[tuple[str, str, str, dict[str, str]]] = []
         self.bytes_read = 0
         self._versions = itertools.count(1)
@@ -56,11 +59,16 @@ class InMemoryObjectStore:
         self, bucket: str, key: str, data: bytes, versioned: bool = True, version_id: str | None = None
     ) -> StoredObject:
         stored = StoredObject(data, version_id or (f"v{next(self._versions)}" if versioned else None))
+        previous = self.objects.get((bucket, key))
+        if previous is not None and previous.version_id and stored.version_id:
+            self.versions[(bucket, key, previous.version_id)] = previous  # a versioned bucket keeps it
         self.objects[(bucket, key)] = stored
         return stored
 
     def _get(self, bucket: str, key: str, version_id: str | None) -> StoredObject:
         stored = self.objects.get((bucket, key))
+        if stored is not None and version_id and stored.version_id != version_id:
+            stored = self.versions.get((bucket, key, version_id), stored)  # an older version of the key
         if stored is None or (version_id and stored.version_id != version_id):
             raise ObjectNotFound(f"s3://{bucket}/{key} does not exist")
         return stored
@@ -68,7 +76,12 @@ class InMemoryObjectStore:
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectHead:
         stored = self._get(bucket, key, version_id)
         return ObjectHead(
-            len(stored.data), stored.etag, stored.version_id, stored.content_type, stored.metadata
+            len(stored.data),
+            stored.etag,
+            stored.version_id,
+            stored.content_type,
+            stored.metadata,
+            stored.last_modified,
         )
 
     def read_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int | None) -> bytes:
@@ -82,9 +95,27 @@ class InMemoryObjectStore:
         self._get(bucket, key, version_id)
         return f"https://{bucket}.s3.example.test/{key}?versionId={version_id}&X-Amz-Expires={expires_in}"
 
-    def put(self, bucket: str, key: str, body: BinaryIO, content_type: str, metadata: dict[str, str]) -> None:
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: BinaryIO,
+        content_type: str,
+        metadata: dict[str, str],
+        *,
+        condition: WriteCondition | None = None,
+    ) -> None:
         data = body.read()
         with self._lock:
+            existing = self.objects.get((bucket, key))
+            if condition is not None and condition.if_absent and existing is not None:
+                raise WriteConflict(f"{key} exists")
+            if (
+                condition is not None
+                and condition.if_match
+                and (existing is None or existing.etag != condition.if_match)
+            ):
+                raise WriteConflict(f"{key} changed")
             stored = StoredObject(data, None, content_type, dict(metadata))
             self.objects[(bucket, key)] = stored
             self.puts.append((bucket, key, content_type, dict(metadata)))
@@ -216,3 +247,33 @@ class RecordingMetrics:
 
     def api_call(self, latency_ms: float, usage: int) -> None:
         self.events.append(("api_call", usage))
+
+    def upload_finished(
+        self, stages_ms: Any, *, total_ms: float, object_key: str, request_id: str | None
+    ) -> None:
+        self.events.append(("upload_finished", (object_key, request_id, tuple(stages_ms))))
+
+
+class RecordingMessageVisibility:
+    """``MessageVisibility`` that records each redelivery it was asked for."""
+
+    def __init__(self) -> None:
+        from cutout.redelivery import Redelivery
+
+        self.redeliveries: list[Redelivery] = []
+
+    def redeliver_after(self, redeliveries: Any) -> None:
+        self.redeliveries.extend(redeliveries)
+
+
+class InMemoryAttemptCounter:
+    """``AttemptCounter`` on a dict."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def count_failed_attempt(self, subject: str) -> int:
+        with self._lock:
+            self.counts[subject] = self.counts.get(subject, 0) + 1
+            return self.counts[subject]

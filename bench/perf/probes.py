@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER_BUILD_DIR = ROOT / ".aws-sam" / "build" / "CutoutLayer"
-HEAVY_MODULES = ("PIL", "pydantic", "httpx", "aws_xray_sdk", "numpy", "requests", "botocore")
+HEAVY_MODULES = ("PIL", "pydantic", "httpx", "aws_xray_sdk", "asyncio", "numpy", "requests", "botocore")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 SINGLE_THREAD = dict.fromkeys(THREAD_VARIABLES, "1")
 # What the Lambda runtime sets in every function's process. Libraries take other paths inside
@@ -60,6 +61,7 @@ print(json.dumps({{"ms": elapsed * 1000.0, "loaded": heavy}}))
 
 
 LAMBDA_PACKAGES_DIR = ROOT / "bench" / ".cache" / "lambda-packages"
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer")  # what the Lambda runtime provides
 
 
 def lambda_like_packages() -> Path:
@@ -72,11 +74,16 @@ def lambda_like_packages() -> Path:
     """
     requirements = ROOT / "layers" / "cutout" / "requirements.txt"
     pins = [
-        line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("boto")
+        line
+        for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+        if line.split("==")[0].strip().lower() in RUNTIME_SDK
     ]
     stamp = LAMBDA_PACKAGES_DIR / ".installed"
     wanted = requirements.read_text() + "\n".join(pins)
     if not stamp.is_file() or stamp.read_text() != wanted:
+        # From nothing: `pip install --target --upgrade` would leave packages the requirements no
+        # longer name (the X-Ray SDK after the Tracer went), and init would be measured on them.
+        shutil.rmtree(LAMBDA_PACKAGES_DIR, ignore_errors=True)
         subprocess.run(
             [
                 sys.executable,
@@ -95,6 +102,14 @@ def lambda_like_packages() -> Path:
             check=True,
             capture_output=True,
         )
+        # Bytecode made now, as the layer ships it (compiled at build, unchecked-hash), and never
+        # written while measuring (PYTHONDONTWRITEBYTECODE): Lambda's /opt is read-only.
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
+             str(LAMBDA_PACKAGES_DIR)],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
         stamp.write_text(wanted)
     return LAMBDA_PACKAGES_DIR
 
@@ -105,7 +120,7 @@ def _run_timed(code: str, environment: dict[str, str]) -> dict[str, Any]:
     path = os.pathsep.join([str(lambda_like_packages()), str(ROOT / "layers" / "cutout")])
     done = subprocess.run(
         [sys.executable, "-S", "-c", script],  # -S: no site-packages of the dev venv
-        env=environment | {"PYTHONPATH": path},
+        env=environment | {"PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True,
         text=True,
         check=True,
@@ -118,6 +133,12 @@ def init_times(cutout_environment: dict[str, str], repeats: int) -> dict[str, An
     """Init of the handler module + pipeline, and of a bare ``import boto3`` + one client (interleaved)."""
     bare, cutout = [], []
     app = str(ROOT / "functions" / "process_upload" / "app.py")
+    # Our own code's bytecode as of now (timestamp-checked, so an edit is never measured stale).
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "layers" / "cutout" / "cutout")],
+        check=True,
+        capture_output=True,
+    )
     bare_environment = {
         key: value for key, value in cutout_environment.items() if key.startswith(("AWS", "PATH"))
     } | LAMBDA_RUNTIME

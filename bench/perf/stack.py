@@ -89,6 +89,8 @@ class BenchStack:
         s3.put_bucket_versioning(Bucket=self.input_bucket, VersioningConfiguration={"Status": "Enabled"})
         for bucket in self.output_buckets.values():
             s3.create_bucket(Bucket=bucket)
+        self.staging_bucket = f"bench-staging-{self.suffix}"  # where normalised images wait (issue 11)
+        s3.create_bucket(Bucket=self.staging_bucket)
         s3.put_bucket_notification_configuration(
             Bucket=self.input_bucket,
             NotificationConfiguration={
@@ -143,6 +145,7 @@ class BenchStack:
             "DeadLetterQueue": self.dlq_url,
             "IdempotencyTable": self.table,
             "AidgeSecret": self.secret,
+            "StagingBucket": self.staging_bucket,
         }
 
         def resolve_resource(logical_id: str, attribute: str | None) -> str:

@@ -7,12 +7,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cutout.entrypoint import Pipeline, handle_event
-from cutout.observability import logger, metrics, tracer
+from cutout.observability import logger, metrics
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, pipeline: Pipeline | None = None
 ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cutout.dead_letter import DeadLetterQueue
 from cutout.pipeline.batch import handle_direct_event, handle_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
+from cutout.redelivery import MessageVisibility, RetrySchedule
 from cutout.settings import Settings
 
 
@@ -23,6 +24,16 @@ class Pipeline:
     settings: Settings
     processor: UploadProcessor
     dead_letter_queue: DeadLetterQueue
+    # Sets each failed message's next receive (the retry schedule); None: the queue's visibility timeout.
+    message_visibility: MessageVisibility | None = None
+
+    def retry_schedule(self) -> RetrySchedule:
+        return RetrySchedule(
+            steps=self.settings.retry_backoff_seconds,
+            rate_limit_steps=self.settings.rate_limit_backoff_seconds,
+            jitter=self.settings.retry_jitter,
+            visibility_timeout_seconds=self.settings.work_queue_visibility_timeout,
+        )
 
 
 _default_pipeline: Pipeline | None = None
@@ -57,5 +68,7 @@ def handle_event(
             dead_letter_queue=pipeline.dead_letter_queue,
             max_receive_count=pipeline.settings.max_receive_count,
             max_workers=pipeline.settings.record_concurrency,
+            retry_schedule=pipeline.retry_schedule(),
+            visibility=pipeline.message_visibility,
         )
     return handle_direct_event(event, context, pipeline.processor)

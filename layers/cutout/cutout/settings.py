@@ -11,12 +11,15 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from cutout.engine.port import TARGET_SIDE_MAX, TARGET_SIDE_MIN, Background
 
 GLOBAL_API_HOST = "api.aidc-ai.com"
-MAX_OBJECT_BYTES_DEFAULT = 20 * 1024 * 1024
+# Admits a 45 MP camera JPEG at its finest quality or HEIC (measured: docs/benchmarks.md, "Object-size cap").
+MAX_OBJECT_BYTES_DEFAULT = 60 * 1024 * 1024
+# The pixel ceiling, from the header before decoding: a 45 MP camera (8256x5504) passes.
+MAX_SOURCE_PIXELS_DEFAULT = 50_000_000
 
 
 class SourceMode(StrEnum):
@@ -27,6 +30,18 @@ class SourceMode(StrEnum):
 
 
 TargetSide = Annotated[int, Field(ge=0, le=TARGET_SIDE_MAX)]
+
+
+def _comma_separated(value: object) -> object:
+    """``"30,120,480"`` (as an environment variable holds it) → ``(30, 120, 480)``."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+DelaySteps = Annotated[
+    tuple[Annotated[int, Field(ge=0, le=43200)], ...], BeforeValidator(_comma_separated), Field(min_length=1)
+]
 
 
 class Settings(BaseModel):
@@ -51,10 +66,30 @@ class Settings(BaseModel):
     source_mode: SourceMode = Field(alias="SOURCE_MODE", default=SourceMode.URL)
     max_object_bytes: int = Field(alias="MAX_OBJECT_BYTES", default=MAX_OBJECT_BYTES_DEFAULT, gt=0)
     # The work queue's redrive maxReceiveCount: on that receive a transient failure goes to the DLQ.
-    max_receive_count: int = Field(alias="MAX_RECEIVE_COUNT", default=3, ge=1)
+    max_receive_count: int = Field(alias="MAX_RECEIVE_COUNT", default=5, ge=1)
+    # Attempts that really ran (counted beside the outcome) before a transient failure is final.
+    max_attempts: int = Field(alias="MAX_ATTEMPTS", default=3, ge=1)
     record_concurrency: int = Field(alias="RECORD_CONCURRENCY", default=10, ge=1, le=50)
     presigned_url_ttl_seconds: int = Field(alias="PRESIGNED_URL_TTL_SECONDS", default=300, ge=30, le=3600)
     skip_unchanged: bool = Field(alias="SKIP_UNCHANGED_REUPLOADS", default=True)
+    # Normalisation (cutout.normalisation): the pixel ceiling, privacy and the passthrough switch.
+    max_source_pixels: int = Field(alias="MAX_SOURCE_PIXELS", default=MAX_SOURCE_PIXELS_DEFAULT, gt=0)
+    normalise_gps_images: bool = Field(alias="NORMALISE_GPS_IMAGES", default=False)
+    passthrough_cutouts: bool = Field(alias="PASSTHROUGH_CUTOUTS", default=True)
+    # Where normalised images wait for the API to fetch them (URL mode); empty: they are sent as base64.
+    staging_bucket: str = Field(alias="STAGING_BUCKET", default="")
+    # The retry schedule (cutout.redelivery): seconds until a failed message's next receive, by
+    # receive count; longer steps for a rate limit; ± jitter; capped below the queue's visibility timeout.
+    retry_backoff_seconds: DelaySteps = Field(alias="RETRY_BACKOFF_SECONDS", default=(30, 120, 480))
+    rate_limit_backoff_seconds: DelaySteps = Field(
+        alias="RATE_LIMIT_BACKOFF_SECONDS", default=(120, 480, 900)
+    )
+    retry_jitter: float = Field(alias="RETRY_JITTER", default=0.2, ge=0.0, lt=1.0)
+    work_queue_visibility_timeout: int = Field(alias="WORK_QUEUE_VISIBILITY_TIMEOUT", default=1020, ge=1)
+    # The deliverables (docs/profiles.md): a profiles file, relative to the function's code
+    # (LAMBDA_TASK_ROOT) unless absolute. Empty: one cut-out per upload at the source's key, as
+    # BACKGROUND_TYPE and TARGET_WIDTH/HEIGHT say (the layout before profiles).
+    profiles_file: str = Field(alias="PROFILES_FILE", default="")
 
     @field_validator("target_width", "target_height")
     @classmethod

@@ -2,12 +2,15 @@
 
 Built once per Lambda execution environment. Aidge credentials come from Secrets Manager through
 Powertools Parameters (cached for five minutes, so a rotated secret is picked up without a deploy);
-the Aidge client, with its one ``httpx.Client``, is rebuilt only when the credentials change.
+the Aidge client, with its one ``httpx.Client``, is rebuilt only when the credentials change, and
+the old one is closed only after the calls in flight on it have ended.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -19,39 +22,152 @@ from cutout.dead_letter import SqsDeadLetterQueue
 from cutout.engine.aidge.client import AidgeClient
 from cutout.engine.aidge.config import AidgeConfig
 from cutout.engine.errors import PermanentEngineError
+from cutout.engine.port import Cutout, CutoutOptions, CutoutReceipt, ImageSource, ResumableBackgroundRemover
 from cutout.entrypoint import Pipeline
 from cutout.observability import PowertoolsPipelineMetrics
-from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.pipeline.process_upload import IDEMPOTENCY_TTL_SECONDS, IdempotencyStores, UploadProcessor
+from cutout.profiles import configured_profiles
+from cutout.redelivery import SqsMessageVisibility
+from cutout.redelivery.attempts import DynamoDBAttemptCounter
 from cutout.settings import Settings
 from cutout.storage import S3ObjectStore
+from cutout.time_budget import invocation_deadline
 
 SECRET_MAX_AGE_SECONDS = 300
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
+# Per-attempt bounds (botocore's defaults are 60 s connect + 60 s read, five attempts): one attempt
+# of a DynamoDB/SQS call takes at most 1 + 3 s, of an S3 call 2 + 6 s (a PUT streams megabytes),
+# three attempts at most, and none starts that could not end before the invocation does
+# (cutout.time_budget). After the paid call that keeps the PUT, the idempotency writes and the
+# DLQ sends inside the Lambda timeout, so the batch's partial response is never lost.
+AWS_CONNECT_TIMEOUT_SECONDS = 1.0
+AWS_READ_TIMEOUT_SECONDS = 3.0
+S3_CONNECT_TIMEOUT_SECONDS = 2.0
+S3_READ_TIMEOUT_SECONDS = 6.0
+AWS_TOTAL_MAX_ATTEMPTS = 3
+_BOTO_CONFIG = Config(
+    connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
+    read_timeout=AWS_READ_TIMEOUT_SECONDS,
+    retries={"mode": "standard", "total_max_attempts": AWS_TOTAL_MAX_ATTEMPTS},
+    max_pool_connections=50,
+)
+_S3_CONFIG = _BOTO_CONFIG.merge(
+    Config(
+        connect_timeout=S3_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=S3_READ_TIMEOUT_SECONDS,
+        signature_version="s3v4",
+    )
+)
+
+
+class _CountedAidgeClient:
+    """One ``AidgeClient`` and the calls in flight on it: closed once retired *and* idle.
+
+    A thread may hold this object while the credentials change: once retired, a new call is handed
+    to the current client instead (``current``), and the calls already under way end on the old
+    one (their paid answers are not lost), which is closed when the last of them returns.
+    """
+
+    def __init__(self, client: AidgeClient, current: Callable[[], ResumableBackgroundRemover]) -> None:
+        self.client = client
+        self._current = current
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._retired = False
+        self._closed = False
+
+    @property
+    def engine_name(self) -> str:
+        return self.client.engine_name
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    @property
+    def closed(self) -> bool:
+        with self._lock:
+            return self._closed
+
+    def retire(self) -> None:
+        with self._lock:
+            self._retired = True
+            close = self._in_flight == 0 and not self._closed
+            self._closed = self._closed or close
+        if close:
+            self.client.close()
+
+    @contextmanager
+    def _call(self) -> Iterator[ResumableBackgroundRemover | None]:
+        """This client for one call (counted), or None once retired: use the current one then."""
+        with self._lock:
+            usable = not self._retired
+            if usable:
+                self._in_flight += 1
+        if not usable:
+            yield None
+            return
+        try:
+            yield self.client
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                close = self._retired and self._in_flight == 0 and not self._closed
+                self._closed = self._closed or close
+            if close:
+                self.client.close()
+
+    def submit(
+        self, source: ImageSource, options: CutoutOptions, *, deadline: float | None = None
+    ) -> CutoutReceipt:
+        with self._call() as client:
+            return (client or self._current()).submit(source, options, deadline=deadline)
+
+    def fetch(self, receipt: CutoutReceipt, *, deadline: float | None = None) -> Cutout:
+        with self._call() as client:
+            return (client or self._current()).fetch(receipt, deadline=deadline)
+
+    def remove_background(self, source: ImageSource, options: CutoutOptions) -> Cutout:
+        with self._call() as client:
+            return (client or self._current()).remove_background(source, options)
 
 
 class AidgeClientFromSecret:
-    """A callable returning the Aidge client for the current credentials (the engine port's factory)."""
+    """A callable returning the Aidge client for the current credentials (the engine port's factory).
 
-    def __init__(self, settings: Settings, secrets: parameters.SecretsProvider | None = None) -> None:
+    When the credentials change, the old client is retired, not closed under the calls still using
+    it: it closes its ``httpx.Client`` when the last of them ends (reference counting).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        secrets: parameters.SecretsProvider | None = None,
+        client_factory: Callable[[AidgeConfig], AidgeClient] = AidgeClient,
+    ) -> None:
         self._settings = settings
         # Pass a provider on the pipeline's boto3 session: Powertools' default one opens a session
         # of its own, whose first use re-reads botocore's endpoint data (tens of MB, ~0.2 s).
         self._secrets = secrets
+        self._client_factory = client_factory
         self._lock = threading.Lock()
-        self._client: AidgeClient | None = None
+        self._client: _CountedAidgeClient | None = None
         self._credentials: tuple[str, str] | None = None
 
-    def __call__(self) -> AidgeClient:
+    def __call__(self) -> _CountedAidgeClient:
         credentials = self._read_credentials()
+        retired: _CountedAidgeClient | None = None
         with self._lock:
             if self._client is None or credentials != self._credentials:
-                if self._client is not None:
-                    self._client.close()
+                retired = self._client
                 app_key, app_secret = credentials
                 config = AidgeConfig.from_settings(self._settings, app_key=app_key, app_secret=app_secret)
-                self._client = AidgeClient(config)
+                self._client = _CountedAidgeClient(self._client_factory(config), self)
                 self._credentials = credentials
-            return self._client
+            client = self._client
+        if retired is not None:
+            retired.retire()  # closes now if idle, else when its last call ends
+        return client
 
     def _read_credentials(self) -> tuple[str, str]:
         name, age = self._settings.aidge_secret_name, SECRET_MAX_AGE_SECONDS
@@ -73,10 +189,13 @@ class AidgeClientFromSecret:
 
 def aws_pipeline(settings: Settings) -> Pipeline:
     session = boto3.session.Session()
-    s3 = session.client("s3", config=_BOTO_CONFIG.merge(Config(signature_version="s3v4")))
+    s3 = session.client("s3", config=_S3_CONFIG)
     sqs = session.client("sqs", config=_BOTO_CONFIG)
     dead_letter_queue = SqsDeadLetterQueue(sqs, settings.dead_letter_queue_url)
     dynamodb = session.client("dynamodb", config=_BOTO_CONFIG)  # one client for both layers
+    invocation_deadline.attach(s3, S3_CONNECT_TIMEOUT_SECONDS + S3_READ_TIMEOUT_SECONDS)
+    for client in (sqs, dynamodb):
+        invocation_deadline.attach(client, AWS_CONNECT_TIMEOUT_SECONDS + AWS_READ_TIMEOUT_SECONDS)
     stores = IdempotencyStores(
         outcomes=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
         paid_calls=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
@@ -88,5 +207,14 @@ def aws_pipeline(settings: Settings) -> Pipeline:
         dead_letter_queue=dead_letter_queue,
         idempotency=stores,
         metrics=PowertoolsPipelineMetrics(),
+        profiles=configured_profiles(settings.profiles_file),  # validated at start: a bad file fails init
+        attempts=DynamoDBAttemptCounter(
+            dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
+        ),
     )
-    return Pipeline(settings=settings, processor=processor, dead_letter_queue=dead_letter_queue)
+    return Pipeline(
+        settings=settings,
+        processor=processor,
+        dead_letter_queue=dead_letter_queue,
+        message_visibility=SqsMessageVisibility(sqs),
+    )

@@ -80,6 +80,10 @@ class World:
             "AIDGE_API_SCHEME": "http",
             "RESULT_URL_ALLOWLIST": emulator_origin,
             "MAX_RECEIVE_COUNT": "3",
+            # The retry schedule at the queue's own 1 s (tests of the schedule set their own).
+            "RETRY_BACKOFF_SECONDS": "1",
+            "RATE_LIMIT_BACKOFF_SECONDS": "1",
+            "RETRY_JITTER": "0",
             **self.overrides,
         }
         self.pipeline: Pipeline = aws_pipeline(Settings.from_env(self.environment))

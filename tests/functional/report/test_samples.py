@@ -21,6 +21,7 @@ from cutout_tools.samples import (
     generate,
 )
 from cutout_tools.studio import StudioEngine
+from cutout_tools.upload_samples import UPLOADS
 
 MAX_TOTAL_BYTES = 4 * 1024 * 1024
 
@@ -28,6 +29,7 @@ MAX_TOTAL_BYTES = 4 * 1024 * 1024
 def test_the_generated_folders_hold_exactly_the_generated_files() -> None:
     # Given the generator's list of samples
     expected = {sample.path for sample in (*PRODUCTS, *BROKEN)}
+    theirs = {sample.path for sample in UPLOADS} | {"uploads/README.md"}  # issue 11's uploads
 
     # When the committed folder is listed (other folders, e.g. uploads/, are not the generator's)
     files = {
@@ -36,9 +38,14 @@ def test_the_generated_folders_hold_exactly_the_generated_files() -> None:
         if path.is_file() and path.relative_to(DEFAULT_SAMPLES_DIR).parts[0] in GENERATED_FOLDERS
     }
 
-    # Then they hold those files, small enough to commit, with a key with a space among them
+    everything = {
+        p.relative_to(DEFAULT_SAMPLES_DIR).as_posix() for p in DEFAULT_SAMPLES_DIR.rglob("*") if p.is_file()
+    }
+
+    # Then they hold those files, small enough to commit, with a key with a space among them, and the
+    # folder holds nothing else than them, the uploads of issue 11 and the READMEs
     assert files == expected
-    assert (DEFAULT_SAMPLES_DIR / "README.md").is_file()
+    assert everything == expected | theirs | {"README.md"}
     assert sum((DEFAULT_SAMPLES_DIR / name).stat().st_size for name in files) < MAX_TOTAL_BYTES
     assert any(" " in name for name in files)
 

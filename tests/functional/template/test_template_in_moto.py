@@ -23,6 +23,7 @@ from cutout_tools.template import (
     StackContext,
     Template,
     bucket_notification_configuration,
+    for_moto,
     load_template,
     queue_policies,
     resolve,
@@ -67,7 +68,7 @@ def deployed(moto_endpoint: str) -> tuple[Template, StackContext]:
     cloudformation = _client(moto_endpoint, "cloudformation")
     cloudformation.create_stack(
         StackName=STACK,
-        TemplateBody=json.dumps(translate_template(template, region=REGION)),
+        TemplateBody=json.dumps(for_moto(translate_template(template, region=REGION))[0]),
         Capabilities=["CAPABILITY_IAM"],
     )
     stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]

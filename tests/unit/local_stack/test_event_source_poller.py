@@ -148,17 +148,23 @@ def test_a_function_error_leaves_the_whole_batch_for_redelivery() -> None:
     assert outcome.error == "RuntimeError: boom"
 
 
-def test_a_retry_delay_makes_failures_visible_sooner() -> None:
-    # Given a poller with a local retry delay of 2 s and a handler failing one record
+def test_failures_are_left_to_the_function_s_retry_schedule() -> None:
+    # Given a handler that fails one record and sets its retry delay itself, as the function does
     queue = InMemoryQueue(["a", "b"])
-    poller = _poller(
-        queue, lambda event: {"batchItemFailures": [{"itemIdentifier": "m0"}]}, retry_delay_seconds=2
-    )
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        failed = event["Records"][0]
+        queue.change_message_visibility_batch(
+            Entries=[{"Id": "0", "ReceiptHandle": failed["receiptHandle"], "VisibilityTimeout": 30}]
+        )
+        return {"batchItemFailures": [{"itemIdentifier": failed["messageId"]}]}
+
+    poller = _poller(queue, invoke)
     messages = queue.receive_message(MaxNumberOfMessages=10)["Messages"]
     # When the batch runs
     poller.run_batch(messages)
-    # Then only the failed message got its visibility timeout changed, to 2 s
-    assert queue.visibility_changes == [("m0", 2)]
+    # Then the poller deleted the success and changed no visibility of its own: the function's 30 s stands
+    assert queue.visibility_changes == [("m0", 30)]
     assert queue.deleted == ["m1"]
 
 
@@ -236,3 +242,30 @@ def test_responses_are_read_as_lambda_reads_them(
     # Then the right messages stay, and a malformed response fails the whole batch
     assert failed == expected_failed
     assert (error is not None) == whole_batch_error
+
+
+def test_a_batch_received_as_the_stop_comes_goes_back_to_the_queue_unprocessed() -> None:
+    # Given a poller whose receive returns messages just as a stop is requested (during the long poll)
+    queue = InMemoryQueue(["a", "b"])
+    invoked: list[dict[str, Any]] = []
+    poller = _poller(queue, invoked.append, maximum_concurrency=1)
+    receive = queue.receive_message
+
+    def receive_while_stopping(**kwargs: Any) -> dict[str, Any]:
+        answer = receive(**kwargs)
+        if answer:
+            poller.request_stop()
+        return answer
+
+    queue.receive_message = receive_while_stopping  # type: ignore[method-assign]
+
+    # When it runs until it stops
+    poller.start()
+    _wait_for(lambda: bool(queue.visibility_changes))
+    assert poller.stop(timeout=10)
+
+    # Then the function never saw the batch, nothing was deleted, and the messages are visible again
+    assert invoked == []
+    assert queue.deleted == []
+    assert sorted(queue.visibility_changes) == [("m0", 0), ("m1", 0)]
+    assert poller.in_flight == 0

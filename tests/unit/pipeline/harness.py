@@ -11,10 +11,12 @@ import pytest
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.profiles import ProfileSet
 from cutout.settings import Settings
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
     FakeEngine,
+    InMemoryAttemptCounter,
     InMemoryObjectStore,
     InMemoryPersistenceLayer,
     RecordingDeadLetterQueue,
@@ -65,7 +67,13 @@ class Harness:
         return [put for put in self.store.puts if put[0] == OUTPUT]
 
 
-def build_harness(engine: FakeEngine | None = None, **setting_overrides: str) -> Harness:
+def build_harness(
+    engine: FakeEngine | None = None,
+    attempts: InMemoryAttemptCounter | None = None,
+    *,
+    profiles: ProfileSet | None = None,
+    **setting_overrides: str,
+) -> Harness:
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
     engine = engine or FakeEngine()
     table: dict[str, Any] = {}
@@ -76,6 +84,8 @@ def build_harness(engine: FakeEngine | None = None, **setting_overrides: str) ->
         dead_letter_queue=dlq,
         idempotency=IdempotencyStores(InMemoryPersistenceLayer(table), InMemoryPersistenceLayer(table)),
         metrics=metrics,
+        attempts=attempts,
+        profiles=profiles,
     )
     processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
     return Harness(store, engine, dlq, metrics, processor, table)

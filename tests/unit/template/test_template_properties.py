@@ -191,7 +191,7 @@ def test_every_allowed_function_timeout_has_a_visibility_timeout(template: Templ
     assert str(template["Parameters"]["FunctionTimeout"]["Default"]) in allowed
 
 
-def test_work_queue_redrives_to_the_dlq_after_three_receives_and_tells_the_function(
+def test_work_queue_redrives_to_the_dlq_after_five_receives_and_tells_the_function(
     template: Template,
 ) -> None:
     # Given default parameters and fake physical ids for the function's references
@@ -201,10 +201,15 @@ def test_work_queue_redrives_to_the_dlq_after_three_receives_and_tells_the_funct
     # When the work queue's redrive and the function's environment are evaluated
     redrive = queue_settings(template, context, "WorkQueue").redrive
     environment = resolved_function_environment(template, context)
-    # Then failures go to the DLQ on the 3rd receive, and the function knows that number
+    # Then the redrive is AWS's advised backstop of 5 receives, the function knows that number, and
+    # it decides finality itself after 3 attempts that ran, with the schedule capped by the queue's timeout
     assert redrive is not None
-    assert (redrive.dead_letter_queue_logical_id, redrive.max_receive_count) == ("DeadLetterQueue", 3)
+    assert (redrive.dead_letter_queue_logical_id, redrive.max_receive_count) == ("DeadLetterQueue", 5)
     assert environment["MAX_RECEIVE_COUNT"] == str(redrive.max_receive_count)
+    assert environment["MAX_ATTEMPTS"] == "3"
+    visibility = queue_settings(template, context, "WorkQueue").visibility_timeout_seconds
+    assert environment["WORK_QUEUE_VISIBILITY_TIMEOUT"] == str(visibility)
+    assert environment["RETRY_BACKOFF_SECONDS"] == "30,120,480"
 
 
 def test_queues_take_the_largest_messages(template: Template) -> None:
@@ -295,9 +300,9 @@ def test_function_memory_and_timeout_are_parameters(template: Template) -> None:
     properties = _properties(template, FUNCTION)
     # When memory and timeout are read
     bound = (properties["MemorySize"], properties["Timeout"])
-    # Then both come from parameters, 128 MB (measured peak 95 MiB, docs/benchmarks.md) and 120 s by default
+    # Then both come from parameters, 1024 MB (docs/benchmarks.md, "Memory default") and 120 s by default
     assert bound == ({"Ref": "FunctionMemorySize"}, {"Ref": "FunctionTimeout"})
-    assert template["Parameters"]["FunctionMemorySize"]["Default"] == 128
+    assert template["Parameters"]["FunctionMemorySize"]["Default"] == 1024
     assert str(template["Parameters"]["FunctionTimeout"]["Default"]) == "120"
 
 
@@ -378,7 +383,16 @@ def test_function_statements_are_scoped_to_our_resources(template: Template) -> 
     expected = {
         "ReadInputObjects": (["s3:GetObject", "s3:GetObjectVersion"], {"Fn::Sub": "${InputBucket.Arn}/*"}),
         "WriteOutputObjects": (["s3:GetObject", "s3:PutObject"], {"Fn::Sub": "${OutputBucket.Arn}/*"}),
+        "SeeMissingInputObjects": (["s3:ListBucket"], {"Fn::GetAtt": ["InputBucket", "Arn"]}),
         "SeeMissingOutputObjects": (["s3:ListBucket"], {"Fn::GetAtt": ["OutputBucket", "Arn"]}),
+        "StageNormalisedImages": (
+            ["s3:GetObject", "s3:PutObject"],
+            {"Fn::Sub": "${StagingBucket.Arn}/staged/*"},
+        ),
+        "ScheduleRetriesOnWorkQueue": (
+            ["sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"],
+            {"Fn::GetAtt": ["WorkQueue", "Arn"]},
+        ),
         "SendFailuresToDeadLetterQueue": (["sqs:SendMessage"], {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}),
         "ReadAidgeCredentials": (["secretsmanager:GetSecretValue"], {"Ref": "AidgeSecret"}),
         "UseIdempotencyRecords": (
@@ -409,7 +423,8 @@ def test_environment_names_every_required_setting_and_nothing_unknown(template: 
     assert ours == {
         "OUTPUT_BUCKET", "DEAD_LETTER_QUEUE_URL", "IDEMPOTENCY_TABLE", "AIDGE_SECRET_NAME", "AIDGE_API_HOST",
         "AIDGE_TRIAL", "BACKGROUND_TYPE", "TARGET_WIDTH", "TARGET_HEIGHT", "SOURCE_MODE", "MAX_RECEIVE_COUNT",
-        "RESULT_URL_ALLOWLIST",
+        "RESULT_URL_ALLOWLIST", "STAGING_BUCKET", "MAX_ATTEMPTS", "RETRY_BACKOFF_SECONDS",
+        "RATE_LIMIT_BACKOFF_SECONDS", "WORK_QUEUE_VISIBILITY_TIMEOUT", "PROFILES_FILE",
     }  # fmt: skip
 
 
@@ -452,7 +467,8 @@ def test_every_allowed_parameter_value_makes_valid_settings(
     assert settings.output_bucket == "OutputBucket-id"
     assert settings.background.value == context.parameters["BackgroundType"]
     assert settings.source_mode.value == context.parameters["SourceMode"]
-    assert settings.max_receive_count == 3
+    assert settings.max_receive_count == 5
+    assert settings.retry_backoff_seconds == (30, 120, 480)
 
 
 @pytest.mark.parametrize(
@@ -510,3 +526,24 @@ def test_outputs_name_every_resource_the_user_and_the_local_stack_need(template:
     }  # fmt: skip
     # Then all are there
     assert expected <= outputs
+
+
+def test_staging_bucket_never_triggers_processing_and_expires_its_objects_within_a_day(
+    template: Template,
+) -> None:
+    # Given the bucket normalised images are staged in (issue 11)
+    properties = _properties(template, "StagingBucket")
+    [rule] = properties["LifecycleConfiguration"]["Rules"]
+    # When its notifications, lifecycle and the function's view of it are read
+    environment = function_environment_variables(template)
+    # Then it notifies nobody, expires staged/ after one day, is private and encrypted, and is the
+    # function's STAGING_BUCKET (not the output bucket)
+    assert "NotificationConfiguration" not in properties
+    assert (rule["Status"], rule["Prefix"], rule["ExpirationInDays"]) == ("Enabled", "staged/", 1)
+    assert all(properties["PublicAccessBlockConfiguration"].values())
+    assert "BucketEncryption" in properties
+    assert environment["STAGING_BUCKET"] == {"Ref": "StagingBucket"}
+    assert any(
+        _is_tls_only_deny(statement)
+        for statement in _policy_statements(template, "AWS::S3::BucketPolicy", "Bucket", "StagingBucket")
+    )

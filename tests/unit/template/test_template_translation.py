@@ -29,10 +29,11 @@ def test_sqs_event_becomes_an_event_source_mapping_bound_to_the_parameters(
     # Given the translated template
     # When its event source mappings are listed
     (mapping,) = _of_type(translated, "AWS::Lambda::EventSourceMapping")
-    # Then the one mapping reads the work queue into the function with the parameters' batching
+    # Then the one mapping reads the work queue into the function's alias (a published version, as
+    # SnapStart needs) with the parameters' batching
     assert mapping == {
         "EventSourceArn": {"Fn::GetAtt": ["WorkQueue", "Arn"]},
-        "FunctionName": {"Ref": "ProcessUploadFunction"},
+        "FunctionName": {"Ref": "ProcessUploadFunctionAliaslive"},
         "BatchSize": {"Ref": "BatchSize"},
         "MaximumBatchingWindowInSeconds": {"Ref": "MaximumBatchingWindowInSeconds"},
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
@@ -109,3 +110,20 @@ def test_translation_reports_what_sam_rejects(template: Template) -> None:
     # Then SAM's message comes back as a TemplateError
     with pytest.raises(TemplateError, match="SAM cannot translate"):
         translate_template(broken)
+
+
+@pytest.mark.parametrize(
+    ("snap_start", "expected"), [("false", None), ("true", {"ApplyOn": "PublishedVersions"})]
+)
+def test_snapstart_is_a_parameter_on_the_published_versions_behind_the_alias(
+    template: Template, snap_start: str, expected: dict[str, str] | None
+) -> None:
+    # Given the function as written
+    function = template["Resources"]["ProcessUploadFunction"]["Properties"]
+    # When its SnapStart setting is resolved for the parameter value
+    chosen = function["SnapStart"]["Fn::If"][1 if snap_start == "true" else 2]
+    # Then SnapStart applies to published versions only when asked, and versions are always published
+    assert (None if chosen == {"Ref": "AWS::NoValue"} else chosen) == expected
+    assert function["AutoPublishAlias"] == "live"
+    assert template["Conditions"]["UseSnapStart"] == {"Fn::Equals": [{"Ref": "SnapStart"}, "true"]}
+    assert template["Parameters"]["SnapStart"]["Default"] == "false"

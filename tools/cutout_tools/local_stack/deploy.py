@@ -28,6 +28,7 @@ from cutout_tools.template import (
     Template,
     TemplateError,
     bucket_notification_configuration,
+    for_moto,
     queue_policies,
     resolve,
     resolve_parameters,
@@ -302,7 +303,9 @@ def deploy_template(
     (there is one: the Aidge credentials, which locally are the emulator's).
     """
     parameters = resolve_parameters(template, parameter_overrides)
-    translated = translate_template(template, region=region, parameter_overrides=parameters)
+    translated, left_out = for_moto(
+        translate_template(template, region=region, parameter_overrides=parameters)
+    )
     _upload_placeholder_code(endpoint_url, region, translated)
     cloudformation = local_client("cloudformation", endpoint_url, region)
     cloudformation.create_stack(
@@ -337,6 +340,7 @@ def deploy_template(
         physical_ids=resolver.physical_ids,
         outputs={item["OutputKey"]: item["OutputValue"] for item in described.get("Outputs", [])},
     )
+    stack.not_emulated.extend(left_out)
     _complete(stack, resolver, endpoint_url, region, aidge_secret_string)
     return stack
 

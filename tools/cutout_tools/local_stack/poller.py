@@ -3,10 +3,12 @@
 What Lambda does for an SQS event source with ``ReportBatchItemFailures``, and so what this does:
 receive up to ``batch_size`` messages (waiting up to the batching window to fill a batch), invoke
 the function with them as one event, delete the messages that did not fail, and leave the reported
-failures in the queue: they come back after the queue's visibility timeout, and SQS's redrive moves
-them to the dead-letter queue after ``maxReceiveCount`` receives. A function error (an exception,
-or a malformed response) fails the whole batch. At most ``maximum_concurrency`` batches run at once
-(``ScalingConfig.MaximumConcurrency``): one worker thread per allowed concurrent batch.
+failures in the queue: they come back when their visibility ends (the queue's visibility timeout,
+or the delay the function's retry schedule set with ChangeMessageVisibility, which moto honours as
+SQS does), and SQS's redrive moves them to the dead-letter queue after ``maxReceiveCount``
+receives. A function error (an exception, or a malformed response) fails the whole batch. At most
+``maximum_concurrency`` batches run at once (``ScalingConfig.MaximumConcurrency``): one worker
+thread per allowed concurrent batch.
 """
 
 from __future__ import annotations
@@ -91,7 +93,6 @@ class EventSourcePoller:
         batch_size: int = 10,
         batching_window_seconds: float = 0.0,
         maximum_concurrency: int | None = None,
-        retry_delay_seconds: int | None = None,
         poll_wait_seconds: int = 1,
         on_batch: Callable[[BatchOutcome], None] | None = None,
     ) -> None:
@@ -105,7 +106,6 @@ class EventSourcePoller:
         self.batch_size = batch_size
         self.batching_window_seconds = max(0.0, float(batching_window_seconds))
         self.maximum_concurrency = maximum_concurrency or DEFAULT_MAXIMUM_CONCURRENCY
-        self._retry_delay_seconds = retry_delay_seconds
         self._poll_wait_seconds = max(0, int(poll_wait_seconds))
         self._on_batch = on_batch
         self._stopping = threading.Event()
@@ -129,8 +129,13 @@ class EventSourcePoller:
         return self
 
     def request_stop(self) -> None:
-        """Receive no more; batches already running finish."""
-        self._stopping.set()
+        """Start no more batches; batches already running finish.
+
+        Once this returns, ``in_flight`` counts every batch that will still run: a batch received
+        but not yet started goes back to the queue unprocessed (nothing paid for it).
+        """
+        with self._lock:
+            self._stopping.set()
 
     def stop(self, timeout: float | None = None) -> bool:
         """Stop receiving and wait for running batches (up to ``timeout``). True if every worker ended."""
@@ -207,7 +212,12 @@ class EventSourcePoller:
 
     def _settle(self, messages: list[dict[str, Any]]) -> None:
         with self._lock:
-            self._in_flight += 1
+            stopping = self._stopping.is_set()
+            if not stopping:
+                self._in_flight += 1
+        if stopping:
+            self._make_visible_after(messages, 0)  # received as the stop came: not started, not paid
+            return
         try:
             outcome = self.run_batch(messages)
         finally:
@@ -231,10 +241,6 @@ class EventSourcePoller:
             failed, error = failed_message_ids(response, message_ids)
         succeeded = [message for message in messages if message["MessageId"] not in failed]
         self._delete(succeeded)
-        if self._retry_delay_seconds is not None:
-            self._make_visible_after(
-                [message for message in messages if message["MessageId"] in failed], self._retry_delay_seconds
-            )
         return BatchOutcome(
             records=len(messages), failed_message_ids=failed, seconds=time.monotonic() - started, error=error
         )

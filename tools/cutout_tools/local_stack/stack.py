@@ -57,6 +57,9 @@ from cutout_tools.template import (
 )
 
 STOP_GRACE_SECONDS = 10.0
+# The template parameters of the function's retry schedule, which ``retry_delay_seconds`` sets.
+RETRY_SCHEDULE_PARAMETERS = ("RetryBackoffSeconds", "RateLimitBackoffSeconds")
+DRAIN_FAULT = "801:1"  # what the emulator answers every new call with while the stack drains
 Log = Callable[[str], None]
 
 
@@ -80,8 +83,10 @@ class LocalStack:
     """template.yaml running on this machine: moto, the emulator and a local event source mapping.
 
     ``port=0`` picks a free port. ``faults`` are emulator fault specs (``"500:0.1"``) or a
-    ``FaultPlan``. ``retry_delay_seconds`` (default: the queue's own visibility timeout) makes
-    reported failures visible again sooner — a local shortcut for watching retries.
+    ``FaultPlan``. ``retry_delay_seconds`` (default: the template's retry schedule) deploys the
+    template with that one delay for every retry (parameters ``RetryBackoffSeconds`` and
+    ``RateLimitBackoffSeconds``): the function sets each failed message's visibility itself, as on
+    AWS, and the local poller only honours it.
     """
 
     def __init__(
@@ -104,12 +109,14 @@ class LocalStack:
         self._port = port
         self._template_path = Path(template_path) if template_path else DEFAULT_TEMPLATE_PATH
         self._parameter_overrides = dict(parameter_overrides or {})
+        if retry_delay_seconds is not None:
+            for name in RETRY_SCHEDULE_PARAMETERS:
+                self._parameter_overrides.setdefault(name, str(int(retry_delay_seconds)))
         self._key_name = key_name
         self._key_secret = key_secret or secrets.token_urlsafe(24)
         self._log = log or (lambda line: None)
         self._stack_name = stack_name
         self._region = region
-        self._retry_delay_seconds = retry_delay_seconds
         self.emulator = AidgeEmulator(
             key_name=key_name,
             key_secret=self._key_secret,
@@ -213,13 +220,13 @@ class LocalStack:
                 batch_size=source.batch_size,
                 batching_window_seconds=source.maximum_batching_window_seconds,
                 maximum_concurrency=source.maximum_concurrency,
-                retry_delay_seconds=self._retry_delay_seconds,
                 on_batch=self._log_batch,
             ).start()
+            parameters = deployed.context.parameters
             retry = (
-                f"failures retried after {self._retry_delay_seconds} s (local override)"
-                if self._retry_delay_seconds is not None
-                else f"failures retried after the visibility timeout, {queue.visibility_timeout_seconds} s"
+                f"failures retried after {parameters.get('RetryBackoffSeconds')} s "
+                f"({parameters.get('RateLimitBackoffSeconds')} s for a rate limit; the function's retry "
+                f"schedule, capped below the visibility timeout of {queue.visibility_timeout_seconds} s)"
             )
             self._log(
                 f"event source mapping played by a local poller: {source.queue_logical_id}, batch "
@@ -229,15 +236,17 @@ class LocalStack:
         self._facts = self._describe(deployed, function_name, source.queue_logical_id)
         self._log(f"ready in {time.monotonic() - started:.1f} s")
 
-    def stop(self) -> None:
-        """Stop polling (running batches finish), then the emulator and moto; restore the environment."""
+    def stop(self, grace_seconds: float | None = None) -> None:
+        """Stop polling (running batches get ``grace_seconds``, default ``STOP_GRACE_SECONDS``, to
+        finish), then the emulator and moto; restore the environment. Returns once all have ended."""
+        grace = STOP_GRACE_SECONDS if grace_seconds is None else grace_seconds
         poller, self._poller = self._poller, None
         if poller is not None:
             poller.request_stop()
-            poller.stop(timeout=STOP_GRACE_SECONDS)
+            poller.stop(timeout=grace)
         self.emulator.stop()  # releases requests held by a `timeout` fault, so stuck batches end
         if poller is not None:
-            poller.stop()
+            poller.stop(timeout=None if grace_seconds is None else grace)
         moto, self._moto = self._moto, None
         if moto is not None:
             # moto's state lives in this process, beyond its server: leave none behind for others.
@@ -252,6 +261,19 @@ class LocalStack:
             from aws_lambda_powertools.utilities import parameters
 
             parameters.clear_caches()  # type: ignore[no-untyped-call]  # its client named our endpoint
+
+    def drain(self) -> None:
+        """Wind down for a stop: start no more batches, and let the running ones end soon.
+
+        The API calls under way finish (they are the paid ones) and their results are stored; from
+        now on the emulator turns new calls away with a transient error (Aidge's 801, which the
+        client retries only once and which bills nothing), so a batch still holding records that
+        have not reached the API ends in about a second and leaves them in the queue.
+        """
+        if self._poller is not None:
+            self._poller.request_stop()  # from now on, poller.in_flight counts every batch that will run
+        self.emulator.configure(faults=FaultPlan.parse([DRAIN_FAULT]))
+        self._log(f"draining: no new batches; new API calls are answered with the transient {DRAIN_FAULT}")
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -299,8 +321,8 @@ class LocalStack:
     def wait_until_idle(self, timeout: float = 60.0, poll_seconds: float = 0.2) -> None:
         """Wait until the work queue is empty (visible, in flight, delayed) and no batch is running.
 
-        A reported failure stays in flight for the queue's visibility timeout (1020 s with the
-        template's defaults) unless ``retry_delay_seconds`` was given. Raises ``TimeoutError``.
+        A reported failure stays in flight for its retry delay (the template's schedule: 30 s,
+        2 min, 8 min by default; ``retry_delay_seconds`` sets one delay for all). Raises ``TimeoutError``.
         """
         sqs = self.client("sqs")
         queue_url = self._facts["work_queue_url"]
@@ -375,19 +397,28 @@ class LocalStack:
             "AIDGE_API_SCHEME": "http",
             "RESULT_URL_ALLOWLIST": emulator_origin,
         }
-        environment = {**resolved_function_environment(deployed.template, deployed.context), **local_parts}
+        code_uri = deployed.evaluate(properties.get("CodeUri", global_function.get("CodeUri")))
+        handler_name = str(deployed.evaluate(properties.get("Handler", global_function.get("Handler"))))
+        code_dir = self._template_path.parent / str(code_uri)
+        timeout = float(deployed.evaluate(properties.get("Timeout", global_function.get("Timeout", 3))))
+        memory = int(deployed.evaluate(properties.get("MemorySize", global_function.get("MemorySize", 128))))
+        # What Lambda itself sets: the code's folder (files shipped with the function, such as the
+        # profiles, are found from it) and the memory size (the pixel budget is sized from it).
+        runtime = {
+            "LAMBDA_TASK_ROOT": str(code_dir.resolve()),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+        }
+        environment = {
+            **resolved_function_environment(deployed.template, deployed.context),
+            **local_parts,
+            **runtime,
+        }
         self._function_environment = environment
         # Lambda sets the function's variables in its process; Powertools reads them from there.
         self._set_environ(environment)
         parameters.clear_caches()  # type: ignore[no-untyped-call]  # a secret cached by an earlier stack in this process is not ours
         pipeline = aws_pipeline(Settings.from_env(environment))
-
-        code_uri = deployed.evaluate(properties.get("CodeUri", global_function.get("CodeUri")))
-        handler_name = str(deployed.evaluate(properties.get("Handler", global_function.get("Handler"))))
-        code_dir = self._template_path.parent / str(code_uri)
         handler = load_handler(code_dir, handler_name)
-        timeout = float(deployed.evaluate(properties.get("Timeout", global_function.get("Timeout", 3))))
-        memory = int(deployed.evaluate(properties.get("MemorySize", global_function.get("MemorySize", 128))))
         self._log(
             f"function {FUNCTION_LOGICAL_ID} ({function_name}): {handler_name} from {code_uri} run "
             f"in-process, timeout {timeout:g} s, memory {memory} MB (not enforced); environment from the "

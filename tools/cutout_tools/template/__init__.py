@@ -38,6 +38,7 @@ from cutout_tools.template.topology import (
 from cutout_tools.template.translate import (
     LOCAL_ARTIFACT_BUCKET,
     OfflineManagedPolicyLoader,
+    for_moto,
     translate_template,
     with_placeholder_code_uris,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "UnresolvedReferenceError",
     "bucket_notification_configuration",
     "bucket_queue_notifications",
+    "for_moto",
     "function_environment_variables",
     "load_template",
     "parse_template",

@@ -96,3 +96,48 @@ def translate_template(
         messages = "; ".join(cause.message for cause in error.causes)
         raise TemplateError(f"SAM cannot translate the template: {messages}") from error
     return translated
+
+
+PUBLISHED_VERSION_TYPES = ("AWS::Lambda::Version", "AWS::Lambda::Alias")
+
+
+def for_moto(translated: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``translated`` as moto's CloudFormation can create it, and what was left out.
+
+    moto cannot create the function's published version and alias (``AutoPublishAlias``: its
+    Lambda answers "Missing FunctionName"), so they are left out and whatever named the alias
+    (the work queue's event source mapping) names the function itself, whose code is the same.
+    SnapStart, which lives on published versions, is not emulated either.
+    """
+    resources: dict[str, Any] = translated.get("Resources", {})
+    dropped = {
+        logical_id: resource
+        for logical_id, resource in resources.items()
+        if resource.get("Type") in PUBLISHED_VERSION_TYPES
+    }
+    if not dropped:
+        return translated, []
+    alias_targets: dict[str, Any] = {}
+    for logical_id, resource in dropped.items():
+        if resource["Type"] == "AWS::Lambda::Alias":
+            alias_targets[logical_id] = resource.get("Properties", {}).get("FunctionName")
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"Ref"} and value["Ref"] in alias_targets:
+                return alias_targets[value["Ref"]]
+            return {key: rewrite(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [rewrite(item) for item in value]
+        return value
+
+    kept = {
+        logical_id: rewrite(resource)
+        for logical_id, resource in resources.items()
+        if logical_id not in dropped
+    }
+    notes = [
+        f"{logical_id} ({resource['Type']}): moto cannot create it; the function is invoked directly"
+        for logical_id, resource in dropped.items()
+    ]
+    return {**translated, "Resources": kept}, notes

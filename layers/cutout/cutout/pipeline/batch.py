@@ -2,19 +2,17 @@
 direct S3 / EventBridge invocations.
 
 A batch of 10 images should take about as long as its slowest image, not the sum: the records
-are processed on a bounded thread pool (each mostly waits on the API). Powertools' batch
-processor does the bookkeeping of partial failures (``batchItemFailures``); only the loop is ours.
+are processed on a bounded thread pool (each mostly waits on the API), with the partial batch
+response (``batchItemFailures``) of ``cutout.pipeline.partial_batch``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cutout.dead_letter import DeadLetterQueue
@@ -22,32 +20,22 @@ from cutout.dead_letter.record import unrecognised_message_record
 from cutout.events import UnrecognisedMessage, uploads_from_event, uploads_from_sqs_body
 from cutout.observability import logger
 from cutout.pipeline.outcome import Delivery, Outcome
+from cutout.pipeline.partial_batch import SqsMessage, process_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
+from cutout.redelivery import MessageVisibility, Redelivery, RetrySchedule
+from cutout.time_budget import invocation_deadline
 
 # Time kept back from the Lambda deadline for the output PUT, reporting and a clean return.
 SAFETY_MARGIN_SECONDS = 10.0
 
 
-class ConcurrentBatchProcessor(BatchProcessor):
-    """Powertools' ``BatchProcessor``, with the records of one batch processed concurrently."""
-
-    def __init__(self, max_workers: int) -> None:
-        # A batch whose records all failed is reported like any other partial failure (every item
-        # listed) instead of raising: the queue redelivers the same either way, without an error.
-        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        self.max_workers = max_workers
-
-    def process(self) -> list[tuple[Any, ...]]:
-        if len(self.records) <= 1:
-            return super().process()
-        workers = min(self.max_workers, len(self.records))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="record") as pool:
-            return list(pool.map(self._process_record, self.records))
-
-
 def deadline_for(context: LambdaContext | None, clock: Callable[[], float] = time.monotonic) -> float:
-    """An absolute ``clock()`` deadline: the invocation's remaining time less a safety margin."""
+    """An absolute ``clock()`` deadline: the invocation's remaining time less a safety margin.
+
+    Also starts the AWS calls' own deadline (``cutout.time_budget``): the invocation's end itself.
+    """
     remaining_ms = context.get_remaining_time_in_millis() if context is not None else 900_000
+    invocation_deadline.start(remaining_ms / 1000.0 if context is not None else None)
     return clock() + max(1.0, remaining_ms / 1000.0 - SAFETY_MARGIN_SECONDS)
 
 
@@ -59,16 +47,33 @@ def handle_sqs_batch(
     dead_letter_queue: DeadLetterQueue,
     max_receive_count: int,
     max_workers: int,
+    retry_schedule: RetrySchedule | None = None,
+    visibility: MessageVisibility | None = None,
 ) -> dict[str, Any]:
-    """The deployed path: an SQS batch of S3 notifications (or DLQ records being replayed)."""
+    """The deployed path: an SQS batch of S3 notifications (or DLQ records being replayed).
+
+    With a ``visibility`` port, each reported failure's next receive is set by ``retry_schedule``
+    (as part of reporting the batch's failures); without one it comes back after the queue's
+    visibility timeout.
+    """
     deadline = deadline_for(context)
     processor.idempotency_config.register_lambda_context(context)
+    failures: dict[str, tuple[SqsMessage, BaseException]] = {}
+    failures_lock = threading.Lock()
 
-    def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
+    def record_handler(record: SqsMessage) -> list[dict[str, Any]]:
+        try:
+            return handle_record(record)
+        except BaseException as error:
+            with failures_lock:
+                failures[record.message_id] = (record, error)
+            raise
+
+    def handle_record(record: SqsMessage) -> list[dict[str, Any]]:
         delivery = Delivery(
-            receive_count=int(record.attributes.approximate_receive_count or 1),
+            receive_count=record.receive_count,
             max_receive_count=max_receive_count,
-            first_received_at=record.attributes.approximate_first_receive_timestamp,
+            first_received_at=record.first_received_at,
         )
         try:
             parsed = uploads_from_sqs_body(record.body)
@@ -81,11 +86,36 @@ def handle_sqs_batch(
             logger.info("ignored", reason=ignored.reason, key=ignored.key, message_id=record.message_id)
         return [processor.process(upload, delivery, deadline).to_dict() for upload in parsed.uploads]
 
-    batch = ConcurrentBatchProcessor(max_workers=max_workers)
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=batch, context=context
-    )
+    response = process_sqs_batch(event, record_handler, max_workers=max_workers)
+    if visibility is not None:
+        reported = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        schedule = retry_schedule or RetrySchedule()
+        visibility.redeliver_after(
+            [
+                _redelivery(record, error, schedule)
+                for message_id, (record, error) in failures.items()
+                if message_id in reported
+            ]
+        )
     return dict(response)
+
+
+def _redelivery(record: SqsMessage, error: BaseException, schedule: RetrySchedule) -> Redelivery:
+    receive_count = record.receive_count
+    delay = schedule.delay_for(receive_count, error)
+    logger.info(
+        "failed message comes back later",
+        message_id=record.message_id,
+        receive_count=receive_count,
+        retry_in_seconds=delay,
+        reason=str(getattr(error, "code", "") or type(error).__name__),
+    )
+    return Redelivery(
+        queue_arn=record.queue_arn,
+        receipt_handle=record.receipt_handle,
+        delay_seconds=delay,
+        message_id=record.message_id,
+    )
 
 
 def handle_direct_event(

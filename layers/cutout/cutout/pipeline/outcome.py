@@ -11,6 +11,7 @@ class Status(StrEnum):
     DONE = "done"  # the cut-out is in the output bucket
     UNCHANGED = "unchanged"  # a byte-identical re-upload: its output already exists, nothing paid
     FAILED = "failed"  # a DLQ record says why
+    SUPERSEDED = "superseded"  # a newer version of the key won (error_code says so); no DLQ record
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,13 +21,17 @@ class Outcome:
     output_key: str | None = None
     request_id: str | None = None
     error_code: str | None = None
+    # With profiles: the profile, the master's key and every variant stored (``StoredOutput.to_dict``).
+    profile: str | None = None
+    master_key: str | None = None
+    outputs: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcome:
-        return cls(**{**data, "status": Status(data["status"])})
+        return cls(**{**data, "status": Status(data["status"]), "outputs": tuple(data.get("outputs") or ())})
 
 
 @dataclass(frozen=True, slots=True)

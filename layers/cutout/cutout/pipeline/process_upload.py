@@ -27,10 +27,13 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
+from cutout import staging
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
+from cutout.deliverables import Deliverables, PixelReserve
 from cutout.engine.port import (
     Background,
+    Cutout,
     CutoutOptions,
     CutoutReceipt,
     ImageBytes,
@@ -40,16 +43,30 @@ from cutout.engine.port import (
 )
 from cutout.events import UploadedObject
 from cutout.failures import FailureReason
+from cutout.normalisation import (
+    decide_fast_path,
+    fast_path_metadata,
+    is_already_cutout,
+    normalise,
+    normalised_metadata,
+    passthrough_cutout,
+)
 from cutout.observability import PipelineMetrics, logger
+from cutout.ordering import NewestVersionWins, SourceStamp, Superseded
 from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.pixels import PixelBudget, pixel_budget, request_body_working_set
+from cutout.profiles import ProfileSet
+from cutout.redelivery.attempts import AttemptCounter
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
     ObjectHead,
     ObjectStore,
+    WriteCondition,
     output_key_for,
     output_metadata,
     survives_url_normalisation,
 )
+from cutout.timings import StageTimings, stage, upload_timings
 from cutout.validation import (
     ImageLimits,
     ImageRejected,
@@ -57,9 +74,16 @@ from cutout.validation import (
     inspect_image,
     validate_bytes,
 )
+from cutout.validation.inspection import ImageFacts
 
 # Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
 IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
+# The records' keys are ``<prefix>#<md5 of the request>``, with explicit, versioned prefixes:
+# Powertools' default prefix is the Lambda function's name plus the Python function's qualified
+# name, so renaming a method or replacing the function would orphan the receipts (and pay again).
+# Change a prefix's version only together with a migration of the records it names.
+OUTCOME_KEY_PREFIX = "cutout/outcome/v1"
+PAID_CALL_KEY_PREFIX = "cutout/paid-call/v1"
 # The extension each background is expected to come back as (checked again on the real bytes).
 _EXPECTED_EXTENSIONS = {Background.TRANSPARENT: (".png",), Background.WHITE: (".jpg", ".png")}
 
@@ -70,6 +94,15 @@ class IdempotencyStores:
 
     outcomes: BasePersistenceLayer
     paid_calls: BasePersistenceLayer
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSource:
+    """What the paid call gets (``source``), or the cut-out itself when the input already is one."""
+
+    source: ImageSource | None
+    metadata: dict[str, str]
+    passthrough: Cutout | None = None
 
 
 class UnexpectedFailure(FailureReason):
@@ -98,18 +131,41 @@ class UploadProcessor:
         idempotency: IdempotencyStores,
         metrics: PipelineMetrics,
         clock: Callable[[], float] = time.monotonic,
+        attempts: AttemptCounter | None = None,
+        profiles: ProfileSet | None = None,
+        reserve_pixels: PixelReserve | None = None,
+        pixels: PixelBudget | None = None,
     ) -> None:
         self._settings = settings
+        self._pixels = pixels or pixel_budget()
+        self._attempts = attempts
         self._store = store
         self._engine = engine
         self._dlq = dead_letter_queue
         self._metrics = metrics
         self._clock = clock
-        self._limits = ImageLimits(max_object_bytes=settings.max_object_bytes)
-        self.options = CutoutOptions(
-            background=settings.background,
-            target_width=settings.target_width or None,
-            target_height=settings.target_height or None,
+        self._limits = ImageLimits(
+            max_object_bytes=settings.max_object_bytes, max_source_pixels=settings.max_source_pixels
+        )
+        self._newest = NewestVersionWins(store, settings.output_bucket)
+        # With profiles, the one paid call asks for the master: transparent, at the input's own size
+        # (the best the API gives); every deliverable is made from it (cutout.deliverables).
+        self._profiles = profiles
+        self._deliverables = (
+            None
+            if profiles is None
+            else Deliverables(
+                store, settings.output_bucket, reserve_pixels=reserve_pixels or self._pixels.reserve
+            )
+        )
+        self.options = (
+            CutoutOptions(
+                background=settings.background,
+                target_width=settings.target_width or None,
+                target_height=settings.target_height or None,
+            )
+            if profiles is None
+            else CutoutOptions(background=Background.TRANSPARENT)
         )
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="[identity, replay]",
@@ -120,11 +176,13 @@ class UploadProcessor:
             data_keyword_argument="request",
             persistence_store=idempotency.outcomes,
             config=self.idempotency_config,
+            key_prefix=OUTCOME_KEY_PREFIX,
         )(self._decide_outcome_once)
         self._paid_call = idempotent_function(
             data_keyword_argument="request",
             persistence_store=idempotency.paid_calls,
             config=self.idempotency_config,
+            key_prefix=PAID_CALL_KEY_PREFIX,
         )(self._paid_call_once)
 
     def process(self, upload: UploadedObject, delivery: Delivery, deadline: float) -> Outcome:
@@ -141,56 +199,119 @@ class UploadProcessor:
         self, *, request: dict[str, Any], upload: UploadedObject, delivery: Delivery, deadline: float
     ) -> dict[str, Any]:
         logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
-        try:
-            outcome = self._produce_output(upload, deadline)
-        except IdempotencyAlreadyInProgressError:
-            raise  # the same paid call is under way elsewhere: come back later, record nothing
-        except Exception as error:
-            failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
-            if failure.retryable and not delivery.is_last_attempt:
-                logger.warning(
-                    "transient failure, the message goes back to the queue",
-                    reason=failure.code,
-                    receive_count=delivery.receive_count,
-                    request_id=failure.request_id,
-                )
-                raise
-            outcome = self._record_failure(upload, failure, delivery)
-        finally:
-            logger.thread_safe_clear_keys()
+        outcome: Outcome | None = None
+        failure: FailureReason | None = None
+        with upload_timings() as timings:
+            try:
+                outcome = self._produce_output(upload, deadline)
+            except IdempotencyAlreadyInProgressError:
+                raise  # the same paid call is under way elsewhere: come back later, record nothing
+            except Exception as error:
+                failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
+                if failure.retryable and not self._is_final(request, delivery):
+                    logger.warning(
+                        "transient failure, the message goes back to the queue",
+                        reason=failure.code,
+                        receive_count=delivery.receive_count,
+                        request_id=failure.request_id,
+                    )
+                    raise
+                outcome = self._record_failure(upload, failure, delivery)
+            finally:
+                self._upload_finished(upload, timings, outcome, failure)
+                logger.thread_safe_clear_keys()
         self._metrics.processed(outcome.status.value)
         return outcome.to_dict()
 
+    def _upload_finished(
+        self,
+        upload: UploadedObject,
+        timings: StageTimings,
+        outcome: Outcome | None,
+        failure: FailureReason | None,
+    ) -> None:
+        """The upload's one summary log line and EMF record: where its time went, by stage."""
+        request_id = outcome.request_id if outcome is not None else None
+        request_id = request_id or (failure.request_id if failure is not None else None)
+        stages_ms, total_ms = timings.stages_ms(), timings.total_ms()
+        logger.info(
+            "upload finished",
+            object_key=upload.key,
+            status=outcome.status.value if outcome is not None else "retry",
+            reason=(outcome.error_code if outcome is not None else None)
+            or (failure.code if failure else None),
+            request_id=request_id,
+            stages_ms=stages_ms,
+            total_ms=total_ms,
+        )
+        try:
+            self._metrics.upload_finished(
+                stages_ms, total_ms=total_ms, object_key=upload.key, request_id=request_id
+            )
+        except Exception as error:  # noqa: BLE001  (a metric never decides an upload's outcome)
+            logger.warning("could not emit the upload's timings", error=f"{type(error).__name__}: {error}")
+
     def _produce_output(self, upload: UploadedObject, deadline: float) -> Outcome:
-        head = self._store.head(upload.bucket, upload.key, upload.version_id)
-        unchanged = self._existing_output_for(upload, head)
+        with stage("head"):
+            head = self._store.head(upload.bucket, upload.key, upload.version_id)
+        if self._profiles is not None and self._deliverables is not None:
+            return self._produce_deliverables(upload, head, self._profiles, self._deliverables, deadline)
+        with stage("unchanged_check"):
+            unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
             return Outcome(status=Status.UNCHANGED, identity=upload.identity, output_key=unchanged)
 
-        source = self._validated_source(upload, head)
-        for extension in _EXPECTED_EXTENSIONS[self.options.background]:
-            output_key_for(upload.key, extension)  # an output that cannot be written is refused before paying
-        receipt = CutoutReceipt.from_dict(
-            self._paid_call(
-                request={"identity": upload.identity, "replay": None},
-                upload=upload,
-                source=source,
-                deadline=deadline,
-            )
-        )
-        cutout = self._engine().fetch(receipt, deadline=deadline)
+        output_keys = [
+            output_key_for(upload.key, extension)
+            for extension in _EXPECTED_EXTENSIONS[self.options.background]
+        ]
+        # (an output that cannot be written is refused before paying, by output_key_for)
+        prepared = self._prepared_source(upload, head)
+        with stage("ordering"):
+            superseded = self._newest.superseded(upload, head, output_keys)
+        if superseded is not None:
+            return self._superseded(upload, superseded, paid=False)
+        if prepared.passthrough is not None:
+            cutout = prepared.passthrough  # already a cut-out: nothing to pay
+        else:
+            with stage("paid_call"):
+                receipt = CutoutReceipt.from_dict(
+                    self._paid_call(
+                        request={"identity": upload.identity, "replay": None},
+                        upload=upload,
+                        source=prepared.source,
+                        deadline=deadline,
+                    )
+                )
+            with stage("result_download"):
+                cutout = self._engine().fetch(receipt, deadline=deadline)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
-            self._store.put(
-                self._settings.output_bucket,
-                output_key,
-                cutout.body,
-                cutout.content_type,
-                output_metadata(upload, head, cutout, self.options),
-            )
+            stamp = SourceStamp.of(upload, head).metadata()
+
+            def write(condition: WriteCondition) -> None:
+                cutout.body.seek(0)
+                metadata = {
+                    **output_metadata(upload, head, cutout, self.options),
+                    **prepared.metadata,
+                    **stamp,
+                }
+                self._store.put(
+                    self._settings.output_bucket,
+                    output_key,
+                    cutout.body,
+                    cutout.content_type,
+                    metadata,
+                    condition=condition,
+                )
+
+            with stage("put"):
+                superseded = self._newest.write_unless_superseded(upload, head, output_key, write)
         finally:
             cutout.body.close()  # may be a spooled temporary file on disk
+        if superseded is not None:
+            return self._superseded(upload, superseded, paid=True, request_id=cutout.request_id)
         logger.info(
             "cut-out stored",
             output_key=output_key,
@@ -202,6 +323,100 @@ class UploadProcessor:
         return Outcome(
             status=Status.DONE, identity=upload.identity, output_key=output_key, request_id=cutout.request_id
         )
+
+    def _superseded(
+        self, upload: UploadedObject, superseded: Superseded, *, paid: bool, request_id: str | None = None
+    ) -> Outcome:
+        logger.info(
+            "superseded by a newer version of the key: no output written"
+            + ("" if paid else ", nothing paid"),
+            reason=superseded.code,
+            superseded_by=superseded.by,
+            request_id=request_id,
+        )
+        return Outcome(
+            status=Status.SUPERSEDED,
+            identity=upload.identity,
+            request_id=request_id,
+            error_code=superseded.code,
+        )
+
+    def _produce_deliverables(
+        self,
+        upload: UploadedObject,
+        head: ObjectHead,
+        profiles: ProfileSet,
+        deliverables: Deliverables,
+        deadline: float,
+    ) -> Outcome:
+        """The profile's variants from one paid call's master (or from the master already stored)."""
+        profile = profiles.choose(upload.key, head.metadata)  # an unknown profile is refused before paying
+        deliverables.check_keys(upload.key, profile)  # so is an output that could not be written
+        match = self._source_match(upload, head)
+        stored = deliverables.stored_master(upload.key, match)
+        if stored is not None:
+            logger.info("master already stored for this source: nothing to pay", profile=profile.name)
+            master, metadata = stored.data, stored.metadata
+        else:
+            prepared = self._prepared_source(upload, head)
+            with stage("ordering"):
+                superseded = self._newest.superseded(upload, head, [])  # the key's current version
+            if superseded is not None:
+                return self._superseded(upload, superseded, paid=False)
+            if prepared.passthrough is not None:
+                cutout = prepared.passthrough  # already a cut-out: it is the master, nothing to pay
+            else:
+                with stage("paid_call"):
+                    receipt = CutoutReceipt.from_dict(
+                        self._paid_call(
+                            request={"identity": upload.identity, "replay": None},
+                            upload=upload,
+                            source=prepared.source,
+                            deadline=deadline,
+                        )
+                    )
+                with stage("result_download"):
+                    cutout = self._engine().fetch(receipt, deadline=deadline)
+            try:
+                metadata = {
+                    **output_metadata(upload, head, cutout, self.options),
+                    **prepared.metadata,
+                    **SourceStamp.of(upload, head).metadata(),
+                }
+                with stage("put"):
+                    master = deliverables.store_master(upload.key, cutout.body, metadata)
+            finally:
+                cutout.body.close()
+        with stage("variants"):
+            result = deliverables.deliver(
+                upload.key, master, profile, metadata, match=match, master_reused=stored is not None
+            )
+        logger.info(
+            "deliverables stored",
+            profile=profile.name,
+            variants=len(result.outputs),
+            written=result.written,
+            master_key=result.master_key,
+            request_id=metadata.get("request-id"),
+        )
+        unchanged = stored is not None and result.written == 0
+        return Outcome(
+            status=Status.UNCHANGED if unchanged else Status.DONE,
+            identity=upload.identity,
+            output_key=result.outputs[0].key,
+            request_id=metadata.get("request-id") or None,
+            profile=profile.name,
+            master_key=result.master_key,
+            outputs=tuple(output.to_dict() for output in result.outputs),
+        )
+
+    def _source_match(self, upload: UploadedObject, head: ObjectHead) -> dict[str, str]:
+        """The source fields an existing output must carry to be this upload's (see ``skip_unchanged``)."""
+        match = {"source-bucket": upload.bucket, "source-etag": head.etag or upload.etag or ""}
+        version_id = upload.version_id or head.version_id
+        if not self._settings.skip_unchanged and version_id and version_id != "null":
+            match["source-version-id"] = version_id  # same bytes, new version: made again
+        return match
 
     def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
         """The output key when this exact content was already cut out from this key, else None."""
@@ -218,24 +433,73 @@ class UploadProcessor:
                 return key
         return None
 
-    def _validated_source(self, upload: UploadedObject, head: ObjectHead) -> ImageSource:
-        """Check the image before paying, and hand the engine a URL or the bytes."""
+    def _prepared_source(self, upload: UploadedObject, head: ObjectHead) -> PreparedSource:
+        """inspect → fast path (the original, by URL or bytes) or normalise → stage (or passthrough)."""
         bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
-        # A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
-        # normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
-        if self._settings.source_mode is SourceMode.BASE64 or not survives_url_normalisation(key):
-            check_object_size(head.size, self._limits)  # before reading it whole
+        as_url = self._settings.source_mode is SourceMode.URL
+        data: bytes | None = None
+        with stage("validation"):
+            if as_url:
+
+                def read_range(start: int, end: int | None) -> bytes:
+                    return self._store.read_range(bucket, key, version, start, end)
+
+                facts = inspect_image(read_range, head.size, self._limits)
+            else:
+                check_object_size(head.size, self._limits)  # before reading it whole
+                data = self._store.read_range(bucket, key, version, 0, None)
+                facts = validate_bytes(data, self._limits)
+            decision = decide_fast_path(
+                facts, self._limits, normalise_gps_images=self._settings.normalise_gps_images
+            )
+            if decision.taken:
+                return PreparedSource(self._original(upload, head, data), fast_path_metadata(facts))
+        logger.info("normalising", reasons=list(decision.reasons), source_format=facts.format)
+        with stage("normalisation"):
+            return self._normalised(upload, head, facts, data)
+
+    def _original(self, upload: UploadedObject, head: ObjectHead, data: bytes | None) -> ImageSource:
+        """The original object as the source: a presigned URL, or its bytes (base64 mode).
+
+        A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
+        normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
+        """
+        bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
+        if data is None and not survives_url_normalisation(key):
             data = self._store.read_range(bucket, key, version, 0, None)
             validate_bytes(data, self._limits)
+        if data is not None:
             return ImageBytes(data)
+        ttl = self._settings.presigned_url_ttl_seconds
+        return ImageUrl(self._store.presigned_get_url(bucket, key, version, ttl))
 
-        def read_range(start: int, end: int | None) -> bytes:
-            return self._store.read_range(bucket, key, version, start, end)
-
-        inspect_image(read_range, head.size, self._limits)
-        return ImageUrl(
-            self._store.presigned_get_url(bucket, key, version, self._settings.presigned_url_ttl_seconds)
+    def _normalised(
+        self, upload: UploadedObject, head: ObjectHead, facts: ImageFacts, data: bytes | None
+    ) -> PreparedSource:
+        if data is None:
+            version = upload.version_id or head.version_id
+            data = self._store.read_range(upload.bucket, upload.key, version, 0, None)
+        image = normalise(data, self._pixels, self._limits)
+        del data
+        metadata = normalised_metadata(image.report)
+        logger.info(
+            "normalised", normalisation=metadata, steps=list(image.report.steps), bytes=len(image.data)
         )
+        no_target = self.options.target_width is None and self.options.target_height is None
+        if self._settings.passthrough_cutouts and no_target and is_already_cutout(image.alpha):
+            logger.info("already a cut-out: passed through, no paid call")
+            return PreparedSource(
+                None, metadata, passthrough_cutout(image, self.options.background, self._pixels)
+            )
+        source = staging.stage(
+            image,
+            store=self._store,
+            bucket=self._settings.staging_bucket,
+            identity=upload.identity,
+            url_ttl_seconds=self._settings.presigned_url_ttl_seconds,
+            as_url=self._settings.source_mode is SourceMode.URL,
+        )
+        return PreparedSource(source, metadata)
 
     # -- the paid call, made once per object version -----------------------------------------
 
@@ -243,12 +507,30 @@ class UploadProcessor:
         self, *, request: dict[str, Any], upload: UploadedObject, source: ImageSource, deadline: float
     ) -> dict[str, Any]:
         started = self._clock()
-        receipt = self._engine().submit(source, self.options, deadline=deadline)
+        # base64 request bodies are memory too: bytes, their base64 text and the JSON body.
+        body_bytes = request_body_working_set(len(source.data)) if isinstance(source, ImageBytes) else 0
+        with self._pixels.reserve(body_bytes):
+            receipt = self._engine().submit(source, self.options, deadline=deadline)
         self._metrics.api_call((self._clock() - started) * 1000.0, receipt.usage)
         logger.info("paid call succeeded", request_id=receipt.request_id, usage=receipt.usage)
         return receipt.to_dict()
 
     # -- failures ------------------------------------------------------------------------------
+
+    def _is_final(self, request: dict[str, Any], delivery: Delivery) -> bool:
+        """Whether a transient failure is recorded now: ``max_attempts`` attempts really ran, or
+        this is the queue's last receive (the redrive would move the message without a reason)."""
+        if delivery.is_last_attempt:
+            return True
+        if self._attempts is None:
+            return False
+        subject = request["identity"] + (f"#replay:{request['replay']}" if request.get("replay") else "")
+        try:
+            ran = self._attempts.count_failed_attempt(subject)
+        except Exception as error:  # noqa: BLE001  (uncounted: the receive count stays the backstop)
+            logger.warning("could not count the attempt", error=f"{type(error).__name__}: {error}")
+            return False
+        return ran >= self._settings.max_attempts
 
     def _record_failure(self, upload: UploadedObject, failure: FailureReason, delivery: Delivery) -> Outcome:
         record = failure_record(upload, failure, delivery, engine=self._engine_name())

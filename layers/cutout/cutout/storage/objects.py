@@ -7,6 +7,7 @@ The pipeline never touches boto3: it talks to ``ObjectStore``. Production uses `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from cutout.failures import FailureReason
@@ -21,6 +22,16 @@ class ObjectNotFound(FailureReason):
     code = "object_not_found"
 
 
+class ObjectAccessDenied(FailureReason):
+    """S3 refused to say (403). With ``s3:ListBucket`` granted (the template does), a missing object
+    answers 404, so a 403 means a real denial: a bucket policy, a KMS key, an object owned by another
+    account, or a role whose permissions have not propagated yet. Retried on the schedule (IAM
+    propagation heals), then recorded with this code, replayable once the access is fixed."""
+
+    code = "object_access_denied"
+    retryable = True
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectHead:
     """What a HEAD tells: size, etag (unquoted), version id and user metadata."""
@@ -30,6 +41,19 @@ class ObjectHead:
     version_id: str | None
     content_type: str | None
     metadata: dict[str, str]
+    last_modified: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCondition:
+    """A conditional PUT: only over the object with this ETag, or only where there is none."""
+
+    if_match: str | None = None
+    if_absent: bool = False
+
+
+class WriteConflict(Exception):  # noqa: N818  (an answer, not a failure: the caller looks again)
+    """The conditional PUT's precondition failed: someone else wrote the object first."""
 
 
 class ObjectStore(Protocol):
@@ -44,8 +68,17 @@ class ObjectStore(Protocol):
     def presigned_get_url(self, bucket: str, key: str, version_id: str | None, expires_in: int) -> str: ...
 
     def put(
-        self, bucket: str, key: str, body: BinaryIO, content_type: str, metadata: dict[str, str]
-    ) -> None: ...
+        self,
+        bucket: str,
+        key: str,
+        body: BinaryIO,
+        content_type: str,
+        metadata: dict[str, str],
+        *,
+        condition: WriteCondition | None = None,
+    ) -> None:
+        """Raises ``WriteConflict`` when ``condition`` does not hold."""
+        ...
 
 
 def _range_header(start: int, end: int | None) -> str:
@@ -59,6 +92,29 @@ def _is_not_found(error: Exception) -> bool:
     code = str(response.get("Error", {}).get("Code", ""))
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     return code in {"404", "NoSuchKey", "NoSuchVersion", "NotFound", "NoSuchBucket"} or status == 404
+
+
+def _error_code(error: Exception) -> str:
+    response: dict[str, Any] = getattr(error, "response", {}) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _is_access_denied(error: Exception) -> bool:
+    response: dict[str, Any] = getattr(error, "response", {}) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in {"403", "AccessDenied", "Forbidden"} or status == 403
+
+
+def _raise_as_failure(error: Exception, bucket: str, key: str) -> None:
+    """Re-raise a not-found or access-denied S3 answer as the pipeline's failure; else return."""
+    if _is_not_found(error):
+        raise ObjectNotFound(f"s3://{bucket}/{key} does not exist") from None
+    if _is_access_denied(error):
+        raise ObjectAccessDenied(
+            f"S3 denied access to s3://{bucket}/{key} (403): check the bucket policy, its KMS key and "
+            "the function role's s3:GetObject / s3:ListBucket, then replay the record"
+        ) from None
 
 
 def survives_url_normalisation(key: str) -> bool:
@@ -83,8 +139,7 @@ class S3ObjectStore:
         try:
             answer = self._s3.head_object(**kwargs)
         except Exception as error:
-            if _is_not_found(error):
-                raise ObjectNotFound(f"s3://{bucket}/{key} does not exist") from None
+            _raise_as_failure(error, bucket, key)
             raise
         return ObjectHead(
             size=int(answer.get("ContentLength", 0)),
@@ -92,6 +147,7 @@ class S3ObjectStore:
             version_id=answer.get("VersionId"),
             content_type=answer.get("ContentType"),
             metadata=dict(answer.get("Metadata", {})),
+            last_modified=answer.get("LastModified"),
         )
 
     def read_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int | None) -> bytes:
@@ -101,8 +157,7 @@ class S3ObjectStore:
         try:
             answer = self._s3.get_object(**kwargs)
         except Exception as error:
-            if _is_not_found(error):
-                raise ObjectNotFound(f"s3://{bucket}/{key} does not exist") from None
+            _raise_as_failure(error, bucket, key)
             raise
         with answer["Body"] as body:
             return body.read()
@@ -113,8 +168,34 @@ class S3ObjectStore:
             params["VersionId"] = version_id
         return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
-    def put(self, bucket: str, key: str, body: BinaryIO, content_type: str, metadata: dict[str, str]) -> None:
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: BinaryIO,
+        content_type: str,
+        metadata: dict[str, str],
+        *,
+        condition: WriteCondition | None = None,
+    ) -> None:
         # One PUT carries the bytes, the content type and the metadata: never a copy-in-place afterwards.
         # put_object streams the (seekable) body from where it is; upload_fileobj would switch to a
         # threaded multipart upload with 8 MB buffers past 8 MB, ten of them at once in a batch.
-        self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata)
+        kwargs: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": key,
+            "Body": body,
+            "ContentType": content_type,
+            "Metadata": metadata,
+        }
+        if condition is not None and condition.if_match:
+            kwargs["IfMatch"] = f'"{condition.if_match.strip(chr(34))}"'
+        elif condition is not None and condition.if_absent:
+            kwargs["IfNoneMatch"] = "*"
+        try:
+            self._s3.put_object(**kwargs)
+        except Exception as error:
+            # 412: the precondition failed; 409: a concurrent conditional write to the key won.
+            if _error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}:
+                raise WriteConflict(f"s3://{bucket}/{key} was written by someone else first") from None
+            raise

@@ -1,0 +1,187 @@
+"""Newest version wins: the step that keeps an older version's cut-out from replacing a newer one's.
+
+S3 delivers event notifications at least once and in no particular order, so two versions of one
+key can be processed in either order, even at once (one batch runs its records concurrently).
+What S3 guarantees is the ``sequencer``: a hexadecimal string in every PUT and DELETE event, whose
+value grows with each event *on the same key* (it orders nothing across keys). Sequencers may
+differ in length: right-pad the shorter with zeros, then compare them as strings (S3's user guide,
+"Event message structure"). An event without one (hand-made events, some emulators: moto sends a
+constant) falls back on the source version's ``LastModified``.
+
+Every output records its source's stamp in its metadata (``source-sequencer``,
+``source-last-modified``). Before the paid call and again before the PUT, the step compares this
+version's stamp with the output's and with the key's current version in the input bucket; an
+older one is *superseded*: its outcome says so (no DLQ record, and no paid call when that is known
+before the call). The PUT itself is conditional (``If-Match`` the output's ETag, or
+``If-None-Match: *`` when there is none), so two versions racing to write cannot both win:
+the loser looks again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cutout.events import UploadedObject
+from cutout.failures import FailureReason
+from cutout.storage import ObjectHead, ObjectStore
+from cutout.storage.objects import WriteCondition, WriteConflict
+
+SUPERSEDED_CODE = "superseded_by_newer_version"
+SEQUENCER_METADATA = "source-sequencer"
+LAST_MODIFIED_METADATA = "source-last-modified"
+WRITE_ATTEMPTS = 3
+
+
+def compare_sequencers(first: str, second: str) -> int:
+    """-1, 0 or 1 as S3 documents it: right-pad the shorter with zeros, compare as hex strings."""
+    a, b = first.strip().upper(), second.strip().upper()
+    width = max(len(a), len(b))
+    a, b = a.ljust(width, "0"), b.ljust(width, "0")
+    return (a > b) - (a < b)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStamp:
+    """What orders the versions of one key: the event's sequencer, the version's last-modified time."""
+
+    sequencer: str | None = None
+    last_modified: datetime | None = None
+    version_id: str | None = None
+
+    @classmethod
+    def of(cls, upload: UploadedObject, head: ObjectHead) -> SourceStamp:
+        return cls(upload.sequencer, head.last_modified, upload.version_id or head.version_id)
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, str]) -> SourceStamp:
+        when = metadata.get(LAST_MODIFIED_METADATA)
+        try:
+            last_modified = datetime.fromisoformat(when) if when else None
+        except ValueError:
+            last_modified = None
+        return cls(metadata.get(SEQUENCER_METADATA) or None, last_modified, metadata.get("source-version-id"))
+
+    def metadata(self) -> dict[str, str]:
+        """The output metadata that records this stamp."""
+        recorded: dict[str, str] = {}
+        if self.sequencer:
+            recorded[SEQUENCER_METADATA] = self.sequencer
+        if self.last_modified is not None:
+            recorded[LAST_MODIFIED_METADATA] = _utc(self.last_modified).isoformat(timespec="microseconds")
+        return recorded
+
+    def is_older_than(self, other: SourceStamp) -> bool:
+        """True only when known: by sequencer if both have different ones, else by last-modified time."""
+        if self.version_id and self.version_id == other.version_id:
+            return False
+        if self.sequencer and other.sequencer:
+            order = compare_sequencers(self.sequencer, other.sequencer)
+            if order:
+                return order < 0
+        if self.last_modified is not None and other.last_modified is not None:
+            return _utc(self.last_modified) < _utc(other.last_modified)
+        return False
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """This version lost to a newer one of its key; ``by`` says which, for the log."""
+
+    by: str
+
+    @property
+    def code(self) -> str:
+        return SUPERSEDED_CODE
+
+
+class OutputWriteConflict(FailureReason):
+    """Other writers kept changing the output between our check and our conditional PUT."""
+
+    code = "output_write_conflict"
+    retryable = True
+
+
+class NewestVersionWins:
+    """The step: is this version superseded, and the conditional PUT of its output if it is not."""
+
+    def __init__(self, store: ObjectStore, output_bucket: str) -> None:
+        self._store = store
+        self._output_bucket = output_bucket
+
+    def superseded(
+        self, upload: UploadedObject, head: ObjectHead, output_keys: Sequence[str]
+    ) -> Superseded | None:
+        """Whether a newer version of the key exists (in the input bucket, or as an output)."""
+        ours = SourceStamp.of(upload, head)
+        newer_input = self._newer_input(upload, ours)
+        if newer_input is not None:
+            return newer_input
+        for key in output_keys:
+            newer_output = self._newer_output(upload, ours, key, self._output_head(key))
+            if newer_output is not None:
+                return newer_output
+        return None
+
+    def write_unless_superseded(
+        self,
+        upload: UploadedObject,
+        head: ObjectHead,
+        output_key: str,
+        write: Callable[[WriteCondition], None],
+    ) -> Superseded | None:
+        """Write the output (``write`` with the condition to send) unless a newer version has won."""
+        ours = SourceStamp.of(upload, head)
+        for _ in range(WRITE_ATTEMPTS):
+            newer_input = self._newer_input(upload, ours)
+            if newer_input is not None:
+                return newer_input
+            existing = self._output_head(output_key)
+            newer_output = self._newer_output(upload, ours, output_key, existing)
+            if newer_output is not None:
+                return newer_output
+            condition = (
+                WriteCondition(if_match=existing.etag) if existing is not None and existing.etag else None
+            )
+            try:
+                write(condition or WriteCondition(if_absent=True))
+            except WriteConflict:
+                continue  # another version wrote first: look again
+            return None
+        raise OutputWriteConflict(
+            f"s3://{self._output_bucket}/{output_key} changed under {WRITE_ATTEMPTS} conditional writes"
+        )
+
+    def _output_head(self, key: str) -> ObjectHead | None:
+        try:
+            return self._store.head(self._output_bucket, key)
+        except FailureReason:
+            return None
+
+    def _newer_output(
+        self, upload: UploadedObject, ours: SourceStamp, key: str, existing: ObjectHead | None
+    ) -> Superseded | None:
+        """``existing`` (the output under ``key``), if it was made from a newer version than ours."""
+        if existing is None or existing.metadata.get("source-bucket") not in (None, upload.bucket):
+            return None  # nothing there, or not made from this key's bucket: nothing to order against
+        if ours.is_older_than(SourceStamp.from_metadata(existing.metadata)):
+            return Superseded(by=f"the output s3://{self._output_bucket}/{key} of a newer version")
+        return None
+
+    def _newer_input(self, upload: UploadedObject, ours: SourceStamp) -> Superseded | None:
+        """The key's current version in the input bucket, if it is a newer one than ours."""
+        if not ours.version_id:
+            return None  # unversioned: what is there now is what we read
+        try:
+            current = self._store.head(upload.bucket, upload.key)
+        except FailureReason:
+            return None  # deleted since (or unreadable): nothing newer to defer to
+        theirs = SourceStamp(None, current.last_modified, current.version_id)
+        if current.version_id and current.version_id != ours.version_id and ours.is_older_than(theirs):
+            return Superseded(by=f"version {current.version_id} of s3://{upload.bucket}/{upload.key}")
+        return None

@@ -1,0 +1,59 @@
+"""Attempts that really ran: the count that decides when a transient failure is final.
+
+``ApproximateReceiveCount`` also counts receives on which no attempt ran (Lambda throttles, init
+errors, out-of-memory kills, timeouts), so it is only the backstop (the queue's last receive).
+Each attempt that ran and failed transiently adds one to a small item beside the outcome in the
+idempotency table (``cutout/attempts/v1#<identity>``), with the same time to live.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+ATTEMPTS_KEY_PREFIX = "cutout/attempts/v1"
+
+
+class AttemptCounter(Protocol):
+    def count_failed_attempt(self, subject: str) -> int:
+        """Record one more attempt on ``subject`` that ran and failed; return how many have."""
+        ...
+
+
+class DynamoDBUpdater(Protocol):
+    """The part of a boto3 DynamoDB client the counter uses."""
+
+    def update_item(self, **kwargs: Any) -> Any: ...
+
+
+class DynamoDBAttemptCounter:
+    """``AttemptCounter`` on the idempotency table (partition key ``id``, TTL attribute ``expiration``)."""
+
+    def __init__(
+        self,
+        client: DynamoDBUpdater,
+        table_name: str,
+        *,
+        ttl_seconds: int,
+        key_attribute: str = "id",
+        expiry_attribute: str = "expiration",
+    ) -> None:
+        self._dynamodb = client
+        self._table = table_name
+        self._ttl = ttl_seconds
+        self._key = key_attribute
+        self._expiry = expiry_attribute
+
+    def count_failed_attempt(self, subject: str) -> int:
+        answer = self._dynamodb.update_item(
+            TableName=self._table,
+            Key={self._key: {"S": f"{ATTEMPTS_KEY_PREFIX}#{subject}"}},
+            UpdateExpression="ADD attempts :one SET #expiry = :expiry",
+            ExpressionAttributeNames={"#expiry": self._expiry},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":expiry": {"N": str(int(time.time()) + self._ttl)},
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(answer["Attributes"]["attempts"]["N"])

@@ -1,0 +1,80 @@
+"""The invocation's deadline for AWS calls: no attempt starts that could not end before it.
+
+botocore's defaults (60 s connect, 60 s read, retried) let one slow AWS call after the paid call
+(the S3 PUT, the idempotency writes, a DLQ send) run past the Lambda timeout, and then the batch's
+whole partial response is lost with it. Two bounds hold instead:
+
+- every client has short per-attempt timeouts and few attempts (``cutout.wiring``);
+- before each attempt (botocore's ``before-send`` event), ``InvocationDeadline`` checks that the
+  attempt's worst case (connect + read timeout) still fits in the invocation's remaining time;
+  if not it raises ``OutOfTime`` (retryable) instead of sending, and the record goes back to the
+  queue while the invocation can still answer. The paid call's receipt is saved already, so its
+  redelivery never pays again.
+
+There is one deadline per process: Lambda runs one invocation at a time per execution environment
+(the records of a batch share it, whatever thread they run on).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cutout.failures import FailureReason
+
+# Kept back from the Lambda deadline for the handler to build and return its response.
+RESPONSE_MARGIN_SECONDS = 1.0
+
+
+class OutOfTime(FailureReason):
+    """An AWS call's worst case would outlast the invocation: not sent; the record comes back later."""
+
+    code = "invocation_out_of_time"
+    retryable = True
+    retry_after_seconds = 5  # nothing is wrong with the call itself: try again soon
+
+
+class InvocationDeadline:
+    """The current invocation's end, on ``clock``; ``None`` outside an invocation (no bound)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._deadline: float | None = None
+        self._lock = threading.Lock()
+
+    def start(self, remaining_seconds: float | None) -> None:
+        """A new invocation with ``remaining_seconds`` left (``None``: unbounded)."""
+        with self._lock:
+            self._deadline = (
+                None
+                if remaining_seconds is None
+                else self._clock() + max(0.0, remaining_seconds - RESPONSE_MARGIN_SECONDS)
+            )
+
+    def remaining(self) -> float | None:
+        with self._lock:
+            deadline = self._deadline
+        return None if deadline is None else deadline - self._clock()
+
+    def check(self, attempt_seconds: float, what: str = "an AWS call") -> None:
+        """Raise ``OutOfTime`` unless an attempt taking up to ``attempt_seconds`` ends in time."""
+        remaining = self.remaining()
+        if remaining is not None and attempt_seconds > remaining:
+            raise OutOfTime(
+                f"{what} could take up to {attempt_seconds:.0f} s and only {max(0.0, remaining):.1f} s "
+                "of the invocation remain: not sent, the record comes back shortly"
+            )
+
+    def attach(self, client: Any, attempt_seconds: float) -> None:
+        """Check before every attempt (retries included) ``client`` sends."""
+
+        def before_send(*, request: Any = None, event_name: str = "", **_: Any) -> None:
+            self.check(attempt_seconds, what=event_name.removeprefix("before-send.") or "an AWS call")
+
+        client.meta.events.register("before-send", before_send)
+
+
+# The one the production wiring attaches to its clients and the handler starts per invocation.
+invocation_deadline = InvocationDeadline()

@@ -1,0 +1,1 @@
+"""``cutout profiles``: check a profiles file and preview its variants offline."""
