@@ -53,6 +53,7 @@ class InMemoryObjectStore:
         self.puts: list[tuple[str, str, str, dict[str, str]]] = []
         self.bytes_read = 0
         self.heads = 0
+        self.presigned_content_types: list[str | None] = []
         self._versions = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -94,8 +95,11 @@ class InMemoryObjectStore:
             self.bytes_read += len(chunk)
         return chunk
 
-    def presigned_get_url(self, bucket: str, key: str, version_id: str | None, expires_in: int) -> str:
+    def presigned_get_url(
+        self, bucket: str, key: str, version_id: str | None, expires_in: int, content_type: str | None = None
+    ) -> str:
         self._get(bucket, key, version_id)
+        self.presigned_content_types.append(content_type)
         return f"https://{bucket}.s3.example.test/{key}?versionId={version_id}&X-Amz-Expires={expires_in}"
 
     def put(
@@ -147,6 +151,10 @@ class FakeEngine:
         self.fail_with = fail_with
         self.fail_times = fail_times
         self.crash_on_next_fetch = False
+        # While set, ``fetch`` raises it (a paid result that cannot be fetched, until "fixed").
+        self.fetch_fails_with: EngineError | None = None
+        # The result comes back this size instead of the receipt's (what the API reported).
+        self.actual_size: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
     def submit(
@@ -175,17 +183,22 @@ class FakeEngine:
             if self.crash_on_next_fetch:
                 self.crash_on_next_fetch = False
                 raise RuntimeError("simulated crash between the paid call and the output")
+            if self.fetch_fails_with is not None:
+                raise copy.copy(self.fetch_fails_with)
         mode, fmt, mime = (
             ("RGBA", "PNG", "image/png")
             if receipt.background is Background.TRANSPARENT
             else ("RGB", "JPEG", "image/jpeg")
         )
-        data = image_bytes(receipt.width, receipt.height, fmt, mode)
+        reported = (receipt.width or 400, receipt.height or 300)
+        width, height = self.actual_size or reported
+        data = image_bytes(width, height, fmt, mode)
         return Cutout.from_bytes(
             data,
             content_type=mime,
-            width=receipt.width,
-            height=receipt.height,
+            width=width,
+            height=height,
+            reported_size=reported if (width, height) != reported else None,
             score=receipt.score,
             usage=receipt.usage,
             request_id=receipt.request_id,
@@ -255,6 +268,9 @@ class RecordingMetrics:
         self, stages_ms: Any, *, total_ms: float, object_key: str, request_id: str | None
     ) -> None:
         self.events.append(("upload_finished", (object_key, request_id, tuple(stages_ms))))
+
+    def count(self, name: str) -> None:
+        self.events.append(("count", name))
 
 
 class RecordingMessageVisibility:

@@ -25,14 +25,31 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-# v2: "scissors" was listed twice in OBJECTS (drawn twice as often); the fix changes every draw
-EVALSET_VERSION = "v2"
+# v2: "scissors" was listed twice in OBJECTS (drawn twice as often); the fix changes every draw.
+# v3: neutral products and deliberately hard cases added, drawn from their own generators: the colour
+# cases are the same images as v2's.
+EVALSET_VERSION = "v3"
 SEED = 20241123
 NPM_PACKAGE = "fluentui-emoji@1.3.0"
 BENCH_DIR = Path(__file__).resolve().parent.parent
 CACHE_DIR = BENCH_DIR / ".cache"
 BACKGROUND_KINDS = ("white", "off_white", "grey_sweep", "vignette", "pastel")
 IMAGES_PER_KIND = 12
+NEUTRAL_PER_KIND = 8
+HARD_PER_SEED = 8
+# How the objects are coloured. "colour" is the emoji as drawn; the neutral variants keep its shading
+# (luma) and drop its hue: the goods a studio shoots most (electronics, white sneakers, grey knitwear,
+# steel, black bags). The hard variants are failures made on purpose (a product the colour of its
+# paper): they are reported apart and populate the low-IoU bucket of the score's calibration.
+COLOUR_VARIANTS = ("colour",)
+NEUTRAL_VARIANTS = ("greyscale", "near_white", "silver", "near_black")
+HARD_VARIANTS = ("white_on_white", "paper_coloured")
+GROUPS = ("colour", "neutral", "hard")
+VARIANT_GROUP = {
+    **dict.fromkeys(COLOUR_VARIANTS, "colour"),
+    **dict.fromkeys(NEUTRAL_VARIANTS, "neutral"),
+    **dict.fromkeys(HARD_VARIANTS, "hard"),
+}
 
 # Objects a shop sells, several with holes (handles, rings, frames, straps). "mans-shoe" is left out:
 # its toe fades out to transparent, which is not what a product photo looks like.
@@ -65,6 +82,12 @@ class EvalCase:
     jpeg_quality: int
     image_path: Path
     alpha_path: Path
+    variant: str = "colour"
+
+    @property
+    def group(self) -> str:
+        """``colour``, ``neutral`` or ``hard`` (the product is the colour of its paper, on purpose)."""
+        return VARIANT_GROUP[self.variant]
 
     def load(self) -> tuple[bytes, np.ndarray]:
         """The encoded photo and the ground-truth alpha (float32 in [0, 1])."""
@@ -162,8 +185,69 @@ def contact_shadow(
     return shadow
 
 
-def compose_case(svg_path: Path, kind: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, bool]:
-    """One photo (uint8 RGB), its alpha (float32) and whether it has a shadow."""
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(rgb @ np.array([0.299, 0.587, 0.114], np.float32), dtype=np.float32)
+
+
+def recolour(
+    obj: np.ndarray, variant: str, rng: np.random.Generator, paper: np.ndarray | None = None
+) -> np.ndarray:
+    """The object (straight-alpha RGBA) in a neutral or hard ``variant``: its shading kept, its hue gone.
+
+    * ``greyscale``: the emoji's luma, as a grey product;
+    * ``near_white``: luma squeezed into a light range (white sneakers, appliances, porcelain);
+    * ``silver``: a mid-to-light grey with the broad, soft reflections of brushed or polished metal;
+    * ``near_black``: luma squeezed into a dark range (black bags, cameras, electronics);
+    * ``white_on_white``: almost paper-white all over (on purpose: the known failure);
+    * ``paper_coloured``: the paper's own colour, lightly shaded (lavender on lavender, on purpose).
+    Every variant gets a faint, random tint, as real neutral goods and real white balance have.
+    """
+    if variant == "colour":
+        return obj
+    luma = _luma(obj[..., :3])
+    inside = luma[obj[..., 3] > 0.5]
+    low, high = float(np.percentile(inside, 2)), float(np.percentile(inside, 98))
+    shade = np.clip((luma - low) / max(high - low, 1e-3), 0.0, 1.0)  # 0 = darkest part, 1 = lightest
+    if variant == "greyscale":
+        grey = luma
+    elif variant == "near_white":
+        bottom, top = rng.uniform(0.62, 0.74), rng.uniform(0.9, 0.96)
+        grey = bottom + (top - bottom) * shade
+    elif variant == "silver":
+        height, width = luma.shape
+        y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+        angle = rng.uniform(0, np.pi)
+        period = rng.uniform(0.3, 0.7) * max(height, width)
+        along = x * np.cos(angle) + y * np.sin(angle)
+        reflection = 0.5 + 0.5 * np.sin(2 * np.pi * along / period + rng.uniform(0, 2 * np.pi))
+        grey = 0.42 + 0.3 * shade + 0.2 * reflection
+    elif variant == "near_black":
+        bottom, top = rng.uniform(0.03, 0.08), rng.uniform(0.22, 0.32)
+        grey = bottom + (top - bottom) * shade
+    elif variant == "white_on_white":
+        grey = rng.uniform(0.95, 0.97) + 0.03 * shade
+    elif variant == "paper_coloured":
+        base = paper if paper is not None else np.ones(3, np.float32)
+        colour = base[None, None, :] * (0.94 + 0.08 * shade)[..., None]
+        return np.dstack([np.clip(colour, 0, 1), obj[..., 3]]).astype(np.float32)
+    else:
+        raise ValueError(f"unknown variant {variant!r}")
+    tint = 1.0 + rng.uniform(-0.015, 0.015, 3).astype(np.float32)
+    colour = np.clip(np.asarray(grey, np.float32)[..., None] * tint[None, None, :], 0, 1)
+    return np.dstack([colour, obj[..., 3]]).astype(np.float32)
+
+
+def compose_case(
+    svg_path: Path,
+    kind: str,
+    rng: np.random.Generator,
+    variant: str = "colour",
+    shadow_probability: float = 0.65,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """One photo (uint8 RGB), its alpha (float32) and whether it has a shadow.
+
+    The draws for ``variant="colour"`` are exactly v2's, so the colour cases are the same images.
+    """
     long_side = int(rng.choice([800, 1000, 1200, 1400, 1600]))
     aspect = float(rng.choice([1.0, 4 / 3, 3 / 4]))
     width, height = (
@@ -173,13 +257,16 @@ def compose_case(svg_path: Path, kind: str, rng: np.random.Generator) -> tuple[n
     obj_h, obj_w = obj.shape[:2]
     top = int(rng.uniform(0.25, 0.75) * (height - obj_h))
     left = int(rng.uniform(0.2, 0.8) * (width - obj_w))
+    background = make_background(kind, height, width, rng)
+    if variant != "colour":
+        paper = background[min(height - 1, top + obj_h // 2), min(width - 1, left + obj_w // 2)]
+        obj = recolour(obj, variant, rng, paper)
     alpha = np.zeros((height, width), np.float32)
     alpha[top : top + obj_h, left : left + obj_w] = obj[..., 3]
     colour = np.zeros((height, width, 3), np.float32)
     colour[top : top + obj_h, left : left + obj_w] = obj[..., :3]
 
-    background = make_background(kind, height, width, rng)
-    has_shadow = bool(rng.uniform() < 0.65)
+    has_shadow = bool(rng.uniform() < shadow_probability)
     if has_shadow:
         shadow = contact_shadow(obj[..., 3], top=top, left=left, height=height, width=width, rng=rng)
         background = background * (1 - shadow[..., None])
@@ -188,17 +275,21 @@ def compose_case(svg_path: Path, kind: str, rng: np.random.Generator) -> tuple[n
     return np.clip(photo * 255 + 0.5, 0, 255).astype(np.uint8), alpha, has_shadow
 
 
-def load_or_generate(
-    cache_dir: Path | None = None,
-    kinds: Sequence[str] = BACKGROUND_KINDS,
+def load_group(
+    group: str,
     seed: int = SEED,
-    images_per_kind: int = IMAGES_PER_KIND,
+    count: int | None = None,
+    kinds: Sequence[str] = BACKGROUND_KINDS,
+    cache_dir: Path | None = None,
 ) -> list[EvalCase]:
-    """The whole set, generated on first use and read from the cache afterwards.
+    """One group of the set (``colour``, ``neutral`` or ``hard``) for one seed, cached on first use.
 
-    Another ``seed`` gives another set of the same kind (a quick check that nothing was tuned to one).
+    ``count`` is per background kind for colour and neutral, per seed for hard. Each group has its own
+    random stream: adding one never changes another (the colour group is v2's set, image for image).
     """
-    out_dir = (cache_dir or CACHE_DIR / "evalset") / f"{EVALSET_VERSION}-seed{seed}-n{images_per_kind}"
+    defaults = {"colour": IMAGES_PER_KIND, "neutral": NEUTRAL_PER_KIND, "hard": HARD_PER_SEED}
+    count = defaults[group] if count is None else count
+    out_dir = (cache_dir or CACHE_DIR / "evalset") / f"{EVALSET_VERSION}-seed{seed}" / f"{group}-n{count}"
     index_path = out_dir / "index.json"
     if index_path.is_file():
         entries = json.loads(index_path.read_text())
@@ -209,37 +300,63 @@ def load_or_generate(
             for e in entries
         ]
     icons = emoji_dir()
-    rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if group == "colour":  # exactly v2's draws
+        rng = np.random.default_rng(seed)
+    else:
+        rng = np.random.default_rng([seed, 1 if group == "neutral" else 2])
     cases: list[EvalCase] = []
     entries = []
-    for kind in kinds:
-        for index in range(images_per_kind):
-            object_name = str(rng.choice(OBJECTS))
-            photo, alpha, has_shadow = compose_case(icons / f"{object_name}.svg", kind, rng)
-            quality = int(rng.integers(70, 93))
-            name = f"{kind}-{index:02d}-{object_name}"
-            Image.fromarray(photo).save(out_dir / f"{name}.jpg", quality=quality)
-            Image.fromarray(np.round(alpha * 255).astype(np.uint8)).save(out_dir / f"{name}.alpha.png")
-            entry = {
-                "name": name,
-                "kind": kind,
-                "object_name": object_name,
-                "has_shadow": has_shadow,
-                "has_hole": object_name in OBJECTS_WITH_HOLES,
-                "jpeg_quality": quality,
-                "image_path": f"{name}.jpg",
-                "alpha_path": f"{name}.alpha.png",
-            }
-            entries.append(entry)
-            cases.append(
-                EvalCase(
-                    **{
-                        **entry,
-                        "image_path": out_dir / f"{name}.jpg",
-                        "alpha_path": out_dir / f"{name}.alpha.png",
-                    }
-                )  # type: ignore[arg-type]
-            )
+
+    def add(kind: str, index: int, variant: str, shadow_probability: float) -> None:
+        object_name = str(rng.choice(OBJECTS))
+        photo, alpha, has_shadow = compose_case(
+            icons / f"{object_name}.svg", kind, rng, variant, shadow_probability
+        )
+        quality = int(rng.integers(70, 93))
+        prefix = "" if variant == "colour" else f"{variant}-"
+        name = f"{prefix}{kind}-{index:02d}-{object_name}"
+        Image.fromarray(photo).save(out_dir / f"{name}.jpg", quality=quality)
+        Image.fromarray(np.round(alpha * 255).astype(np.uint8)).save(out_dir / f"{name}.alpha.png")
+        entry = {
+            "name": name,
+            "kind": kind,
+            "object_name": object_name,
+            "has_shadow": has_shadow,
+            "has_hole": object_name in OBJECTS_WITH_HOLES,
+            "jpeg_quality": quality,
+            "image_path": f"{name}.jpg",
+            "alpha_path": f"{name}.alpha.png",
+            "variant": variant,
+        }
+        entries.append(entry)
+        paths = {"image_path": out_dir / f"{name}.jpg", "alpha_path": out_dir / f"{name}.alpha.png"}
+        cases.append(EvalCase(**{**entry, **paths}))  # type: ignore[arg-type]
+
+    if group == "colour":
+        for kind in kinds:
+            for index in range(count):
+                add(kind, index, "colour", 0.65)
+    elif group == "neutral":  # every variant on every backdrop, most with a contact shadow
+        for kind_index, kind in enumerate(kinds):
+            for index in range(count):
+                add(kind, index, NEUTRAL_VARIANTS[(index + kind_index) % len(NEUTRAL_VARIANTS)], 0.85)
+    elif group == "hard":  # white on white or off-white; the paper's own colour on pastel or grey
+        for index in range(count):
+            variant = HARD_VARIANTS[index % len(HARD_VARIANTS)]
+            pair = ("white", "off_white") if variant == "white_on_white" else ("pastel", "grey_sweep")
+            add(pair[(index // len(HARD_VARIANTS)) % 2], index, variant, 0.65)
+    else:
+        raise ValueError(f"unknown group {group!r}")
     index_path.write_text(json.dumps(entries, indent=1))
     return cases
+
+
+def load_or_generate(
+    cache_dir: Path | None = None,
+    kinds: Sequence[str] = BACKGROUND_KINDS,
+    seed: int = SEED,
+    images_per_kind: int = IMAGES_PER_KIND,
+) -> list[EvalCase]:
+    """The colour group of one seed (v2's set): kept for callers of the first API."""
+    return load_group("colour", seed, images_per_kind, kinds, cache_dir)

@@ -49,6 +49,9 @@ class BenchStack:
             latency_ms=latency_ms,
             seed=7,
             engine_concurrency=16,
+            # The function runs in a child process, without the resolver seam: results on the
+            # emulator's address (the production policy still runs: https first, then http).
+            results_on_address=True,
         )
         self.suffix = uuid.uuid4().hex[:8]
         self.endpoint = ""

@@ -96,3 +96,30 @@ def test_uploads_settle_and_the_stack_goes_idle(stack_and_log: tuple[LocalStack,
     batch_sizes = [int(line.split()[1]) for line in lines if line.startswith("batch: ")]
     assert batch_sizes
     assert max(batch_sizes) <= 3
+
+
+def test_answers_in_the_documented_shape_run_the_production_policy(
+    stack_and_log: tuple[LocalStack, list[str]],
+) -> None:
+    # Given the running stack, whose emulator answers like the reference's sample (a plain-http,
+    # OSS-signed result URL on an OSS-shaped host) and whose function allowlists only its address
+    stack, lines = stack_and_log
+    facts = stack.describe()
+    s3 = stack.client("s3")
+    before = stack.emulator.stats()
+    # When an upload is processed
+    s3.put_object(Bucket=facts["input_bucket"], Key="shape/sample.jpg", Body=product_photo(300, 240))
+    stack.wait_until_idle(timeout=120)
+    # Then the result was fetched over https (the template's upgrade-then-http), its signature held,
+    # and the output exists, billed once
+    after = stack.emulator.stats()
+    assert after["result_fetches_by_scheme"].get("https", 0) > before["result_fetches_by_scheme"].get(
+        "https", 0
+    )
+    assert after["result_refused"] == before["result_refused"]
+    assert after["billed"] == before["billed"] + 1
+    keys = [
+        item["Key"] for item in s3.list_objects_v2(Bucket=facts["output_bucket"], Prefix="shape/")["Contents"]
+    ]
+    assert keys == ["shape/sample.jpg"]
+    assert any(stack.emulator.result_host in line for line in lines)

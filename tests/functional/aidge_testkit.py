@@ -124,13 +124,20 @@ class StaticFiles:
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.redirects: dict[str, str] = {}  # path -> Location of a 307 (as S3's global endpoint sends)
         self.hits: Counter[str] = Counter()
-        files, hits = self.files, self.hits
+        files, hits, redirects = self.files, self.hits, self.redirects
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
                 hits[path] += 1
+                if path in redirects:
+                    self.send_response(307)
+                    self.send_header("Location", redirects[path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 found = files.get(path)
                 body, content_type = (
                     found if found else (b"<Error><Code>NoSuchKey</Code></Error>", "text/xml")

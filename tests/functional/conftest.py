@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from cutout_tools.emulator import AidgeEmulator
+from cutout_tools.emulator.oss import RESULT_HOST
 from tests.functional.aidge_testkit import KEY_NAME, KEY_SECRET, FakeCutoutEngine, StaticFiles, signed_params
 from tests.functional.local_aws import moto_server, point_boto3_at
 from tests.handler import load_lambda_handler
@@ -49,8 +50,19 @@ def aidge_emulator(fake_cutout_engine: FakeCutoutEngine) -> Iterator[AidgeEmulat
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30, trust_env=False) as client:
+    """A plain client; a request to the emulator's OSS-shaped result host goes to loopback."""
+    with httpx.Client(timeout=30, trust_env=False, transport=ResultHostOnLoopback()) as client:
         yield client
+
+
+class ResultHostOnLoopback(httpx.HTTPTransport):
+    """Sends requests for the emulator's result host to 127.0.0.1, the Host header unchanged (the
+    tests' own name resolution; the client under test uses its resolver seam instead)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == RESULT_HOST:
+            request.url = request.url.copy_with(host="127.0.0.1")
+        return super().handle_request(request)
 
 
 @pytest.fixture

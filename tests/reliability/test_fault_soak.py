@@ -11,6 +11,7 @@ SUITE_UPLOADS = 100
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # about 3.5 min on a quiet 2-core machine, about 6 with two busy loops beside it
 def test_under_faults_every_upload_has_one_outcome_and_no_object_is_paid_twice() -> None:
     # Given 100 uploads, and an API failing 30 % of calls (500, 501, 801, 1001, timeouts,
     # malformed bodies, result 404s) plus 2 % permanent refusals (700, 1000)
@@ -19,9 +20,15 @@ def test_under_faults_every_upload_has_one_outcome_and_no_object_is_paid_twice()
     print("\n" + describe(result))
 
     # Then the faults really happened, and the rules held: one outcome per upload (an output xor a
-    # DLQ record), no output written twice, billed calls = outputs, no object billed twice
+    # DLQ record), no output written twice, every bill accounted for (an output, a paid DLQ record
+    # or an answer the emulator could not deliver), a second bill only for an object whose answer
+    # was undelivered, and no answer lost because the client stopped waiting (our own deadline)
     assert sum(result.faults.values()) >= 10
     assert result.api_calls > result.billed_calls
     assert result.violations == []
     assert result.outputs + result.dlq_records == result.uploads
-    assert result.output_versions == result.outputs == result.billed_calls
+    assert result.output_versions == result.outputs
+    lost = sum(result.lost_answers.values())
+    assert result.billed_calls == result.outputs + result.paid_dlq_records + lost
+    assert "client_gone" not in result.lost_answers
+    assert "write_failed" not in result.lost_answers

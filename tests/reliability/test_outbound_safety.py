@@ -1,17 +1,22 @@
 """Outbound safety at the functional level: an API on loopback that answers with hostile result
-URLs, and proof that the client fetched nothing outside its allowlist.
+URLs, and proof that the client fetched nothing it must not, under the production settings
+(empty allowlist, RESULT_URL_POLICY=upgrade-then-http).
 
 The unit tests (``tests/unit/engine/test_aidge_url_safety.py``, ``test_aidge_result_download.py``)
 cover the guard's rules one by one with fakes. Here the whole client runs against real servers:
 
-- a hostile API (allowlisted: the only origin the client may fetch from), which answers every
-  call with the result URL the test chose, and serves redirects, an endless body and a slow drip;
+- a hostile API, which answers every call with the result URL the test chose, and, as the result
+  host ``results.hostile.example`` (a public address in the test's DNS), serves redirects, an
+  endless body and a slow drip, over plain http only (its https refuses the TLS handshake, so the
+  client's upgrade fails and it falls back to http: both halves of the policy run);
 - a trap server on another loopback port, which counts every request that reaches it;
-- a transport that refuses to open any connection other than to the hostile API and counts the
-  attempts: a safety net, so even a broken guard could never send a packet to 10/8 or 169.254/16.
+- a transport playing the network: it routes the API's origin and the result host's public
+  address (port 80) to the hostile API, refuses https to that address as a failed handshake, and
+  refuses and counts every other connection: a safety net, so even a broken guard could never
+  send a packet to 10/8 or 169.254/16.
 
-Each URL must fail with a clear, permanent reason, with zero hits on the trap and zero attempts
-to leave the allowlist.
+Every case runs over https and over plain http. Each URL must fail with a clear, permanent reason,
+with zero hits on the trap and zero attempts to go anywhere else.
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ API_PATH = "/rest/ai/image/cut/out"
 RESULT_MAX_BYTES = 256 * 1024
 RESULT_MAX_SECONDS = 1.0
 # Names the client resolves through the test's resolver (never real DNS): where they "live".
+RESULT_HOST = "results.hostile.example"
+RESULT_HOST_ADDRESS = "93.184.216.34"  # public: what the result host "is" on the test's network
 FAKE_DNS = {
+    RESULT_HOST: [RESULT_HOST_ADDRESS],
     "internal.example": ["10.0.0.5"],
     "metadata.example": ["169.254.169.254"],
     "rebind.example": ["93.184.216.34", "127.0.0.1"],
@@ -162,19 +170,31 @@ class _Trap(BaseHTTPRequestHandler):
 
 
 class AllowlistOnlyTransport(httpx.BaseTransport):
-    """Opens connections to one origin only; counts (and refuses) every other attempt."""
+    """The network: the API's origin, and the result host's public address on port 80, both lead to
+    the hostile API; https to that address fails its handshake; every other attempt is counted."""
 
-    def __init__(self, allowed_origin: str) -> None:
-        self._allowed = httpx.URL(allowed_origin)
+    def __init__(self, api_origin: str) -> None:
+        self._api = httpx.URL(api_origin)
         self._inner = httpx.HTTPTransport()
         self.refused: list[str] = []
+        self.tls_refused = 0
+        self.result_requests = 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        if (url.scheme, url.host, url.port) != (self._allowed.scheme, self._allowed.host, self._allowed.port):
-            self.refused.append(str(url.copy_with(query=None)))
-            raise httpx.ConnectError("the test transport refuses to leave the allowlist", request=request)
-        return self._inner.handle_request(request)
+        if (url.scheme, url.host, url.port) == (self._api.scheme, self._api.host, self._api.port):
+            return self._inner.handle_request(request)
+        if url.host == RESULT_HOST_ADDRESS and url.scheme == "https" and url.port in (None, 443):
+            self.tls_refused += 1
+            raise httpx.ConnectError(
+                "[SSL: WRONG_VERSION_NUMBER] the result host speaks no TLS", request=request
+            )
+        if url.host == RESULT_HOST_ADDRESS and url.scheme == "http" and url.port in (None, 80):
+            self.result_requests += 1
+            request.url = url.copy_with(host=self._api.host, port=self._api.port)
+            return self._inner.handle_request(request)
+        self.refused.append(str(url.copy_with(query=None)))
+        raise httpx.ConnectError("the test transport refuses to go there", request=request)
 
     def close(self) -> None:
         self._inner.close()
@@ -221,8 +241,7 @@ def outbound(servers: tuple[_Server, _Server]) -> Iterator[Outbound]:
         app_key="512345",
         app_secret="outbound-test-secret",
         host=api.origin.removeprefix("http://"),
-        scheme="http",
-        result_url_allowlist=(api.origin,),
+        scheme="http",  # the API endpoint on loopback; the result download has no allowlist at all
         result_max_bytes=RESULT_MAX_BYTES,
         result_max_seconds=RESULT_MAX_SECONDS,
         fetch_retry=RetryPolicy(
@@ -249,56 +268,65 @@ def _trap_url(outbound: Outbound, scheme: str, host: str, path: str = "/r.png") 
     return f"{scheme}://{host}:{outbound.trap.server_address[1]}{path}"
 
 
-# (result URL template, expected words in the reason). {trap} is the trap's port.
+# (result URL template, expected words in the reason). {trap} is the trap's port; {scheme} is
+# https and then http (every case runs over both).
+REFUSED_TEMPLATES = [
+    ("{scheme}://127.0.0.1:{trap}/r.png", "loopback"),
+    ("{scheme}://localhost:{trap}/r.png", "loopback"),
+    ("{scheme}://127.0.0.2:{trap}/r.png", "loopback"),
+    ("{scheme}://[::1]:{trap}/r.png", "loopback"),
+    ("{scheme}://[0:0:0:0:0:0:0:1]:{trap}/r.png", "loopback"),
+    ("{scheme}://[::ffff:127.0.0.1]:{trap}/r.png", "IPv4-mapped"),
+    ("{scheme}://[::ffff:7f00:1]:{trap}/r.png", "IPv4-mapped"),
+    ("{scheme}://[::ffff:10.0.0.1]/r.png", "IPv4-mapped"),
+    ("{scheme}://[::ffff:169.254.169.254]/latest/meta-data/", "IPv4-mapped"),
+    ("{scheme}://2130706433:{trap}/r.png", "non-standard form"),
+    ("{scheme}://0x7f000001:{trap}/r.png", "non-standard form"),
+    ("{scheme}://127.1:{trap}/r.png", "non-standard form"),
+    ("{scheme}://10.0.0.1/r.png", "private"),
+    ("{scheme}://10.255.255.254/r.png", "private"),
+    ("{scheme}://172.16.0.1/r.png", "private"),
+    ("{scheme}://172.31.255.254/r.png", "private"),
+    ("{scheme}://192.168.0.1/r.png", "private"),
+    ("{scheme}://169.254.169.254/latest/meta-data/iam/security-credentials/", "link-local"),
+    ("{scheme}://[fd00:ec2::254]/latest/meta-data/", "private"),  # the IPv6 metadata endpoint
+    ("{scheme}://[fd00::5]/r.png", "private"),
+    ("{scheme}://[fe80::1]/r.png", "link-local"),
+    ("{scheme}://internal.example/r.png", "private"),
+    ("{scheme}://metadata.example/latest/meta-data/", "link-local"),
+    ("{scheme}://rebind.example/r.png", "loopback"),
+    ("{scheme}://v6-internal.example/r.png", "private"),
+    ("{scheme}://user:pw@internal.example/r.png", "credentials"),
+]
 REFUSED_URLS = [
-    ("http://127.0.0.1:{trap}/r.png", "scheme 'http'"),
-    ("https://127.0.0.1:{trap}/r.png", "loopback"),
-    ("https://localhost:{trap}/r.png", "loopback"),
-    ("https://127.0.0.2:{trap}/r.png", "loopback"),
-    ("https://[::1]:{trap}/r.png", "loopback"),
-    ("https://[0:0:0:0:0:0:0:1]:{trap}/r.png", "loopback"),
-    ("https://[::ffff:127.0.0.1]:{trap}/r.png", "IPv4-mapped"),
-    ("https://[::ffff:7f00:1]:{trap}/r.png", "IPv4-mapped"),
-    ("https://[::ffff:10.0.0.1]/r.png", "IPv4-mapped"),
-    ("https://[::ffff:169.254.169.254]/latest/meta-data/", "IPv4-mapped"),
-    ("https://2130706433:{trap}/r.png", "non-standard form"),
-    ("https://0x7f000001:{trap}/r.png", "non-standard form"),
-    ("https://127.1:{trap}/r.png", "non-standard form"),
-    ("https://10.0.0.1/r.png", "private"),
-    ("https://10.255.255.254/r.png", "private"),
-    ("https://172.16.0.1/r.png", "private"),
-    ("https://172.31.255.254/r.png", "private"),
-    ("https://192.168.0.1/r.png", "private"),
-    ("https://169.254.169.254/latest/meta-data/iam/security-credentials/", "link-local"),
-    ("http://169.254.169.254/latest/meta-data/", "scheme 'http'"),
-    ("https://[fd00::5]/r.png", "private"),
-    ("https://[fe80::1]/r.png", "link-local"),
-    ("https://internal.example/r.png", "private"),
-    ("https://metadata.example/latest/meta-data/", "link-local"),
-    ("https://rebind.example/r.png", "loopback"),
-    ("https://v6-internal.example/r.png", "private"),
-    ("https://user:pw@internal.example/r.png", "credentials"),
+    pytest.param(template.replace("{scheme}", scheme), reason, id=f"{scheme}:{template[11:]}")
+    for scheme in ("https", "http")
+    for template, reason in REFUSED_TEMPLATES
+] + [
     ("file:///etc/passwd", "scheme 'file'|not a valid URL"),
     ("gopher://127.0.0.1:{trap}/", "scheme 'gopher'|not a valid URL"),
 ]
-# Redirect targets served by the allowlisted API host: every one leaves the allowlisted origin.
-REDIRECT_TARGETS = [
-    "http://127.0.0.1:{trap}/r.png",
-    "https://127.0.0.1:{trap}/r.png",
-    "http://localhost:{trap}/r.png",
-    "https://[::1]:{trap}/r.png",
-    "https://[::ffff:127.0.0.1]/r.png",
-    "https://10.0.0.1/r.png",
-    "https://172.16.0.1/r.png",
-    "https://192.168.1.1/r.png",
-    "http://169.254.169.254/latest/meta-data/",
-    "https://169.254.169.254/latest/meta-data/",
-    "https://internal.example/r.png",
+# Redirect targets served by the result host: every one leaves it, over https and over http.
+REDIRECT_TEMPLATES = [
+    "{scheme}://127.0.0.1:{trap}/r.png",
+    "{scheme}://localhost:{trap}/r.png",
+    "{scheme}://[::1]:{trap}/r.png",
+    "{scheme}://[::ffff:127.0.0.1]/r.png",
+    "{scheme}://10.0.0.1/r.png",
+    "{scheme}://172.16.0.1/r.png",
+    "{scheme}://192.168.1.1/r.png",
+    "{scheme}://169.254.169.254/latest/meta-data/",
+    "{scheme}://internal.example/r.png",
+    "{scheme}://elsewhere.example/r.png",
 ]
+REDIRECT_TARGETS = [
+    template.replace("{scheme}", scheme) for scheme in ("https", "http") for template in REDIRECT_TEMPLATES
+]
+RESULT_ORIGIN = f"http://{RESULT_HOST}"
 
 
 @pytest.mark.parametrize(("template", "reason"), REFUSED_URLS)
-def test_a_result_url_outside_the_allowlist_is_refused_and_never_fetched(
+def test_a_forbidden_result_url_is_refused_and_never_fetched(
     outbound: Outbound, template: str, reason: str
 ) -> None:
     # Given an API whose (paid) answer points the result at a forbidden place
@@ -307,7 +335,7 @@ def test_a_result_url_outside_the_allowlist_is_refused_and_never_fetched(
     # When the client fetches the result
     error = _cut_out(outbound, url)
 
-    # Then it fails for good with a reason, and nothing left the allowlisted origin
+    # Then it fails for good with a reason, and nothing was sent anywhere
     assert error.code == "result_url_refused", error
     assert error.retryable is False
     assert _matches(reason, str(error))
@@ -316,10 +344,10 @@ def test_a_result_url_outside_the_allowlist_is_refused_and_never_fetched(
 
 
 @pytest.mark.parametrize("target", REDIRECT_TARGETS)
-def test_a_redirect_out_of_the_allowlist_is_not_followed(outbound: Outbound, target: str) -> None:
-    # Given an allowlisted result host that redirects to a forbidden place
+def test_a_redirect_away_from_the_result_host_is_not_followed(outbound: Outbound, target: str) -> None:
+    # Given a result host (reached over http after its https failed) that redirects elsewhere
     location = target.format(trap=outbound.trap.server_address[1])
-    url = str(httpx.URL(f"{outbound.api.origin}/redirect", params={"to": location}))
+    url = str(httpx.URL(f"{RESULT_ORIGIN}/redirect", params={"to": location}))
 
     # When the client fetches the result
     error = _cut_out(outbound, url)
@@ -333,36 +361,39 @@ def test_a_redirect_out_of_the_allowlist_is_not_followed(outbound: Outbound, tar
 
 
 def test_an_endless_body_is_cut_at_the_size_cap(outbound: Outbound) -> None:
-    # Given an allowlisted result that streams 4 MiB without a Content-Length
+    # Given a result that streams 4 MiB without a Content-Length
     # When the client fetches it with a 256 KiB cap
-    error = _cut_out(outbound, f"{outbound.api.origin}/flood")
+    error = _cut_out(outbound, f"{RESULT_ORIGIN}/flood")
     # Then it stops at the cap with a permanent, clear reason
     assert (error.code, error.retryable) == ("result_too_large", False)
     assert str(RESULT_MAX_BYTES) in str(error) or "cap" in str(error)
 
 
 def test_a_slow_drip_is_cut_at_the_time_cap(outbound: Outbound) -> None:
-    # Given an allowlisted result that sends one byte every 100 ms
+    # Given a result that sends one byte every 100 ms
     started = time.monotonic()
     # When the client fetches it (time cap 1 s, two attempts)
-    error = _cut_out(outbound, f"{outbound.api.origin}/drip")
+    error = _cut_out(outbound, f"{RESULT_ORIGIN}/drip")
     # Then it gives up saying so (retryable: a later delivery may find a faster host), before the drip ends
     assert error.code == "result_unavailable"
     assert "too long" in str(error)
     assert time.monotonic() - started < 9.0  # the drip would take 10 s per attempt
 
 
-def test_the_allowlisted_origin_itself_is_fetched(outbound: Outbound) -> None:
-    # Given a result on the allowlisted origin (the control case: the harness lets good fetches through)
-    outbound.api.result_url = f"{outbound.api.origin}/ok.png"
+def test_a_result_in_the_documented_shape_on_a_public_host_is_fetched(outbound: Outbound) -> None:
+    # Given a result URL like the reference's sample (plain http, OSS-signed query) on a public host
+    # (the control case: the harness lets good fetches through)
+    outbound.api.result_url = f"{RESULT_ORIGIN}/ok.png?OSSAccessKeyId=AK&Expires=2719383457&Signature=s%3D"
     receipt = outbound.client.submit(
         ImageUrl("https://input.example/in.jpg"), CutoutOptions(background=Background.TRANSPARENT)
     )
     # When it is fetched
     cutout = outbound.client.fetch(receipt)
-    # Then the image arrives and nothing else was tried
+    # Then https was tried first (its handshake failed), then plain http brought the image, and
+    # nothing else was tried
     assert (cutout.width, cutout.height, cutout.content_type) == (120, 120, "image/png")
     cutout.body.close()
+    assert (outbound.transport.tls_refused, outbound.transport.result_requests) == (1, 1)
     assert outbound.transport.refused == []
 
 

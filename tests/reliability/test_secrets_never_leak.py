@@ -106,10 +106,12 @@ def test_no_secret_or_signature_appears_in_anything_the_pipeline_produces(
             app_secret=secret,
             host=world.emulator.url.split("://", 1)[1],
             scheme="http",
-            result_url_allowlist=(world.emulator.url,),
+            result_url_allowlist=(world.emulator.address,),
             call_deadline_seconds=6.0,
         )
-        with AidgeClient(config) as client:
+        with AidgeClient(
+            config, resolver=world.emulator.result_resolver, verify=world.emulator.client_ssl_context()
+        ) as client:
             for fault in ["700", "500", "timeout", "malformed"]:
                 world.emulator.configure(faults=FaultPlan.parse([f"{fault}:1.0"]))
                 try:

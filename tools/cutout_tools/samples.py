@@ -26,11 +26,14 @@ from types import ModuleType
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVALSET_GENERATOR = REPO_ROOT / "bench" / "evalset" / "generate.py"
 DEFAULT_SAMPLES_DIR = REPO_ROOT / "samples"
 SEED = 20251123
+BROKEN_SEED_OFFSET = 14  # the broken inputs' generators follow the first fourteen products' (fixed: adding a
+# product must not change them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,9 @@ class ProductSample:
     noise: float  # standard deviation of the sensor noise, in [0, 1] units
     quality: int  # JPEG or WebP quality; ignored for PNG
     note: str  # what this sample shows (copied to samples/README.md)
+    variant: str = "colour"  # bench/evalset's recolour: "colour" (as drawn) or a neutral variant
+    surface: str | None = None  # a photo-like tabletop (SURFACES) instead of studio paper
+    trusted: bool = True  # the studio engine cuts it out and says so; False: it says to look at it
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +93,29 @@ PRODUCTS = (
                   "off-white; a soft, furry edge"),
     ProductSample("home/basket.jpg", "basket", "pastel", 1400, 1050, 0.7, True, 0.005, 86,
                   "pastel paper; a woven basket with a handle hole"),
+    # Neutral products (issue 14): the goods a studio shoots most, which a colour test alone cannot cut out
+    ProductSample("neutral/grey-hiking-boot.jpg", "hiking-boot", "white", 1200, 1200, 0.7, True, 0.004, 88,
+                  "a grey boot on white: its body is the colour of its own shadow", variant="greyscale"),
+    ProductSample("neutral/white-sneaker.jpg", "running-shoe", "off_white", 1400, 1050, 0.7, True, 0.004, 88,
+                  "a near-white sneaker on off-white", variant="near_white"),
+    ProductSample("neutral/steel-teapot.jpg", "teapot", "grey_sweep", 1000, 1250, 0.65, True, 0.004, 88,
+                  "brushed steel on grey seamless paper; a handle hole", variant="silver"),
+    ProductSample("neutral/black-handbag.jpg", "handbag", "vignette", 1200, 1200, 0.7, True, 0.004, 88,
+                  "a near-black bag on a vignette; the handle is a hole", variant="near_black"),
+    # Photo-like scenes: a textured tabletop, a light from one side, a soft cast shadow
+    ProductSample("scenes/linen-grey-mug.jpg", "hot-beverage", "linen", 1600, 1200, 0.55, True, 0.006, 85,
+                  "a grey mug on linen, lit from the left: a woven texture and a long soft shadow",
+                  variant="greyscale", surface="linen", trusted=False),
+    ProductSample("scenes/oak-silver-watch.jpg", "watch", "oak", 1600, 1200, 0.5, True, 0.006, 85,
+                  "a steel watch on an oak table, lit from the right: wood grain and a soft shadow",
+                  variant="silver", surface="oak"),
+    ProductSample("scenes/concrete-black-camera.jpg", "camera", "concrete", 1600, 1200, 0.55, True, 0.006, 85,
+                  "a black camera on pale concrete: a speckled surface and a soft shadow",
+                  variant="near_black", surface="concrete"),
 )  # fmt: skip
+# Top folders the generator writes: regeneration rewrites its own files there and never deletes
+# anything (other folders, e.g. samples/uploads/, are someone else's).
+GENERATED_FOLDERS = frozenset(sample.path.split("/")[0] for sample in PRODUCTS) | {"broken"}
 
 BROKEN = (
     BrokenSample("broken/too-small.png", "image_too_small",
@@ -114,11 +142,72 @@ def evalset_generator() -> ModuleType:
     return module
 
 
+SURFACES = ("linen", "oak", "concrete")
+
+
+def surface_texture(kind: str, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """A photo-like tabletop as float32 RGB in [0, 1]: its texture, and light falling off across it."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    fine = rng.normal(0.0, 1.0, (height, width)).astype(np.float32)
+    if kind == "linen":  # a plain weave: fine threads both ways, slubs, an oatmeal grey
+        warp = ndimage.gaussian_filter1d(rng.normal(0, 1, width).astype(np.float32), 0.8)[None, :]
+        weft = ndimage.gaussian_filter1d(rng.normal(0, 1, height).astype(np.float32), 0.8)[:, None]
+        weave = 0.5 * np.sin(x * 1.9) * np.sin(y * 1.9) + 0.6 * warp + 0.6 * weft
+        grey = 0.80 + 0.018 * weave + 0.01 * ndimage.gaussian_filter(fine, 1.0)
+        tint = np.array([1.0, 0.985, 0.955], np.float32)
+    elif kind == "oak":  # grain along x, warped by slow noise, with darker rings
+        warp = ndimage.gaussian_filter(rng.normal(0, 1, (height, width)).astype(np.float32), 40) * 900
+        rings = np.sin((y + warp) / rng.uniform(9, 14)) + 0.4 * np.sin((y + 0.5 * warp) / 3.1)
+        streaks = ndimage.gaussian_filter(fine, (0.6, 12.0)) * 6
+        grey = 0.62 + 0.035 * rings + 0.02 * streaks
+        tint = np.array([1.0, 0.80, 0.58], np.float32)
+    elif kind == "concrete":  # pale speckle, blotches
+        blotch = ndimage.gaussian_filter(rng.normal(0, 1, (height, width)).astype(np.float32), 25) * 18
+        speckle = ndimage.gaussian_filter(fine, 0.7)
+        grey = 0.78 + 0.02 * blotch + 0.025 * speckle
+        tint = np.array([0.99, 0.99, 1.0], np.float32)
+    else:
+        raise ValueError(f"unknown surface {kind!r}")
+    light = 1.0 - 0.12 * (x / width - 0.3) ** 2 - 0.08 * (1 - y / height)  # one window, a table's depth
+    return np.asarray(np.clip((grey * light)[..., None] * tint[None, None, :], 0, 1), dtype=np.float32)
+
+
+def soft_cast_shadow(
+    alpha: np.ndarray, *, top: int, left: int, height: int, width: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Light removed by a soft shadow cast sideways by a window light, sharper near the contact."""
+    obj_h, obj_w = alpha.shape
+    silhouette = np.zeros((height, width), np.float32)
+    silhouette[top : top + obj_h, left : left + obj_w] = alpha
+    direction = rng.choice([-1.0, 1.0])
+    shear = np.float32(direction * rng.uniform(0.7, 1.1))
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    foot = float(top + np.flatnonzero(alpha.max(axis=1) > 0.5)[-1])
+    # project onto the table: squash vertically towards the foot line, lean away from the light
+    rise = np.clip(foot - y, 0, None)
+    source_y = foot - rise / 0.6
+    source_x = x - shear * rise / 0.6
+    cast = ndimage.map_coordinates(silhouette, [source_y, source_x], order=1, mode="constant")
+    cast[y > foot] = 0.0  # the shadow falls behind the object, onto the table
+    near = ndimage.gaussian_filter(cast, max(obj_h, obj_w) * 0.008)
+    far = ndimage.gaussian_filter(cast, max(obj_h, obj_w) * 0.05)
+    blend = np.clip(rise / (0.3 * obj_h), 0, 1)  # the further from the contact, the softer
+    shadow = (1 - blend) * near + blend * far
+    base_rows = silhouette[max(0, int(foot) - max(2, obj_h // 25)) : int(foot) + 1]
+    footprint = base_rows.max(axis=0)[None, :] > 0.5  # where the object stands, not its handles
+    contact = ndimage.gaussian_filter(
+        ((np.abs(y - foot) < obj_h * 0.02) & footprint).astype(np.float32), max(obj_h, obj_w) * 0.012
+    )
+    return np.asarray(np.clip(0.45 * shadow + 0.35 * contact / max(float(contact.max()), 1e-6), 0, 0.7))
+
+
 def compose(sample: ProductSample, icons: Path, rng: np.random.Generator) -> np.ndarray:
     """The photo of ``sample`` as uint8 RGB: the object, centred low like a studio shot, on its background."""
     generator = evalset_generator()
     size = round(min(sample.width, sample.height) * sample.object_scale)
     obj: np.ndarray = generator.render_object(icons / f"{sample.emoji}.svg", size)
+    if sample.variant != "colour":
+        obj = generator.recolour(obj, sample.variant, rng)
     obj_h, obj_w = obj.shape[:2]
     top = int((sample.height - obj_h) * rng.uniform(0.45, 0.6))
     left = int((sample.width - obj_w) * rng.uniform(0.4, 0.6))
@@ -126,8 +215,16 @@ def compose(sample: ProductSample, icons: Path, rng: np.random.Generator) -> np.
     alpha[top : top + obj_h, left : left + obj_w] = obj[..., 3]
     colour = np.zeros((sample.height, sample.width, 3), np.float32)
     colour[top : top + obj_h, left : left + obj_w] = obj[..., :3]
-    background: np.ndarray = generator.make_background(sample.background, sample.height, sample.width, rng)
-    if sample.shadow:
+    if sample.surface is not None:
+        background = surface_texture(sample.surface, sample.height, sample.width, rng)
+        if sample.shadow:
+            shadow = soft_cast_shadow(
+                obj[..., 3], top=top, left=left, height=sample.height, width=sample.width, rng=rng
+            )
+            background = background * (1 - shadow[..., None])
+    else:
+        background = generator.make_background(sample.background, sample.height, sample.width, rng)
+    if sample.shadow and sample.surface is None:
         shadow = generator.contact_shadow(
             obj[..., 3], top=top, left=left, height=sample.height, width=sample.width, rng=rng
         )
@@ -177,7 +274,7 @@ def generate(out_dir: Path) -> list[Path]:
                 out_dir / product.path, encode(compose(product, icons, rng), product.path, product.quality)
             )
         )
-    for index, broken in enumerate(BROKEN, start=len(PRODUCTS)):
+    for index, broken in enumerate(BROKEN, start=BROKEN_SEED_OFFSET):
         rng = np.random.default_rng([SEED, index])
         written.append(_write(out_dir / broken.path, broken_bytes(broken, icons, rng)))
     return written

@@ -43,6 +43,10 @@ class PipelineMetrics(Protocol):
         """One upload's per-stage timings (``cutout.timings``)."""
         ...
 
+    def count(self, name: str) -> None:
+        """One occurrence of a named event (``PossiblyBilledTwice``, ``RepaidOnPurpose``, ...)."""
+        ...
+
 
 def stage_metric_name(stage: str) -> str:
     """``paid_call`` → ``PaidCallDuration``."""
@@ -88,3 +92,7 @@ class PowertoolsPipelineMetrics:
         if request_id:
             record.add_metadata(key="request_id", value=request_id)
         record.flush_metrics()
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self._sink.add_metric(name=name, unit=MetricUnit.Count, value=1)

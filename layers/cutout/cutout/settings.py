@@ -55,9 +55,15 @@ class Settings(BaseModel):
     aidge_secret_name: str = Field(alias="AIDGE_SECRET_NAME", min_length=1)
     aidge_api_host: str = Field(alias="AIDGE_API_HOST", default=GLOBAL_API_HOST)
     aidge_trial: bool = Field(alias="AIDGE_TRIAL", default=False)
-    # Extra hosts/schemes the result download may use besides public https (the emulator, tests).
-    # Comma-separated ``scheme://host[:port]`` entries. Empty in production.
+    # The only non-public addresses a result download may reach: comma-separated IP addresses or
+    # networks (the emulator's loopback address locally). Empty in production. Never a scheme rule.
     result_url_allowlist: str = Field(alias="RESULT_URL_ALLOWLIST", default="")
+    # http result URLs (the API reference's sample is one): upgrade-then-http | upgrade | https-only.
+    result_url_policy: str = Field(
+        alias="RESULT_URL_POLICY",
+        default="upgrade-then-http",
+        pattern="^(upgrade-then-http|upgrade|https-only)$",
+    )
     # Scheme of the API endpoint: https in production, http for the local emulator.
     aidge_api_scheme: str = Field(alias="AIDGE_API_SCHEME", default="https", pattern="^https?$")
     background: Background = Field(alias="BACKGROUND_TYPE", default=Background.TRANSPARENT)

@@ -21,6 +21,7 @@ from botocore.config import Config
 from cutout.dead_letter import SqsDeadLetterQueue
 from cutout.engine.aidge.client import AidgeClient
 from cutout.engine.aidge.config import AidgeConfig
+from cutout.engine.aidge.seams import AidgeSeams
 from cutout.engine.errors import PermanentEngineError
 from cutout.engine.port import Cutout, CutoutOptions, CutoutReceipt, ImageSource, ResumableBackgroundRemover
 from cutout.entrypoint import Pipeline
@@ -50,13 +51,22 @@ _BOTO_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": AWS_TOTAL_MAX_ATTEMPTS},
     max_pool_connections=50,
 )
+# Presigned URLs name the regional virtual-hosted endpoint, https://<bucket>.s3.<region>.amazonaws.com/:
+# the global one answers 400 in regions launched after March 2019, and a 307 (which a SigV4-signed
+# fetch cannot follow) for a new bucket in older ones. The region is the session's (AWS_REGION).
 _S3_CONFIG = _BOTO_CONFIG.merge(
     Config(
         connect_timeout=S3_CONNECT_TIMEOUT_SECONDS,
         read_timeout=S3_READ_TIMEOUT_SECONDS,
         signature_version="s3v4",
+        s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
     )
 )
+
+
+def s3_client(session: boto3.session.Session) -> Any:
+    """The S3 client of the pipeline (its presigned URLs go to the Aidge API)."""
+    return session.client("s3", config=_S3_CONFIG)
 
 
 class _CountedAidgeClient:
@@ -143,9 +153,11 @@ class AidgeClientFromSecret:
         self,
         settings: Settings,
         secrets: parameters.SecretsProvider | None = None,
-        client_factory: Callable[[AidgeConfig], AidgeClient] = AidgeClient,
+        client_factory: Callable[[AidgeConfig], AidgeClient] | None = None,
+        seams: AidgeSeams | None = None,
     ) -> None:
         self._settings = settings
+        self._seams = seams or AidgeSeams()
         # Pass a provider on the pipeline's boto3 session: Powertools' default one opens a session
         # of its own, whose first use re-reads botocore's endpoint data (tens of MB, ~0.2 s).
         self._secrets = secrets
@@ -153,6 +165,11 @@ class AidgeClientFromSecret:
         self._lock = threading.Lock()
         self._client: _CountedAidgeClient | None = None
         self._credentials: tuple[str, str] | None = None
+
+    def _build_client(self, config: AidgeConfig) -> AidgeClient:
+        if self._client_factory is not None:
+            return self._client_factory(config)
+        return AidgeClient(config, **self._seams.client_kwargs())
 
     def __call__(self) -> _CountedAidgeClient:
         credentials = self._read_credentials()
@@ -162,7 +179,7 @@ class AidgeClientFromSecret:
                 retired = self._client
                 app_key, app_secret = credentials
                 config = AidgeConfig.from_settings(self._settings, app_key=app_key, app_secret=app_secret)
-                self._client = _CountedAidgeClient(self._client_factory(config), self)
+                self._client = _CountedAidgeClient(self._build_client(config), self)
                 self._credentials = credentials
             client = self._client
         if retired is not None:
@@ -187,9 +204,10 @@ class AidgeClientFromSecret:
         return app_key, app_secret
 
 
-def aws_pipeline(settings: Settings) -> Pipeline:
+def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -> Pipeline:
+    """The production pipeline. ``aidge_seams``: the local stack's resolver and test CA (else none)."""
     session = boto3.session.Session()
-    s3 = session.client("s3", config=_S3_CONFIG)
+    s3 = s3_client(session)
     sqs = session.client("sqs", config=_BOTO_CONFIG)
     dead_letter_queue = SqsDeadLetterQueue(sqs, settings.dead_letter_queue_url)
     dynamodb = session.client("dynamodb", config=_BOTO_CONFIG)  # one client for both layers
@@ -203,7 +221,9 @@ def aws_pipeline(settings: Settings) -> Pipeline:
     processor = UploadProcessor(
         settings=settings,
         store=S3ObjectStore(s3),
-        engine=AidgeClientFromSecret(settings, parameters.SecretsProvider(boto3_session=session)),
+        engine=AidgeClientFromSecret(
+            settings, parameters.SecretsProvider(boto3_session=session), seams=aidge_seams
+        ),
         dead_letter_queue=dead_letter_queue,
         idempotency=stores,
         metrics=PowertoolsPipelineMetrics(),

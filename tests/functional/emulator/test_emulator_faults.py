@@ -18,6 +18,7 @@ from tests.functional.aidge_testkit import (
     product_photo,
     signed_params,
 )
+from tests.functional.conftest import ResultHostOnLoopback
 
 BODY = {"imageBase64": b64(product_photo()), "backGroundType": "TRANSPARENT"}
 
@@ -75,23 +76,28 @@ def test_a_malformed_fault_answers_200_with_a_body_that_is_not_json(engine: Fake
     with emulator_with(engine, "malformed:1") as emulator:
         # When a valid call is sent
         response = post(emulator)
-        # Then the status is 200 but the body does not parse, and nothing was billed
+        # Then the status is 200 but the body does not parse; the call was billed (the work was done
+        # and the answer garbled on the way back, as the real service would bill it), and undelivered
         assert response.status_code == 200
         with pytest.raises(json.JSONDecodeError):
             json.loads(response.content)
-        assert emulator.stats()["billed"] == 0
-        assert emulator.stats()["faults"] == {"malformed": 1}
+        stats = emulator.stats()
+        assert (stats["billed"], stats["undelivered"], stats["faults"]) == (
+            1,
+            {"malformed": 1},
+            {"malformed": 1},
+        )
 
 
 def test_a_timeout_fault_holds_the_call_until_the_client_gives_up(engine: FakeCutoutEngine) -> None:
     # Given an emulator whose timeout fault holds calls for a minute
     with emulator_with(engine, "timeout:1", timeout_seconds=60) as emulator:
         # When a client that waits half a second calls it
-        # Then the client times out reading, and nothing was billed
+        # Then the client times out reading; the call was billed and its answer never delivered
         with pytest.raises(httpx.ReadTimeout):
             post(emulator, timeout=0.5)
-        assert emulator.stats()["billed"] == 0
-        assert emulator.stats()["faults"] == {"timeout": 1}
+        stats = emulator.stats()
+        assert (stats["billed"], stats["undelivered"], stats["faults"]) == (1, {"timeout": 1}, {"timeout": 1})
     # (and leaving the with-block stops the server although a held request may still be waiting)
 
 
@@ -112,8 +118,9 @@ def test_a_result404_fault_is_billed_and_its_result_appears_on_the_second_get(
     with emulator_with(engine, "result404:1") as emulator:
         # When a call succeeds and its result is fetched twice
         envelope = post(emulator).json()
-        first = httpx.get(envelope["data"]["imageUrl"], trust_env=False)
-        second = httpx.get(envelope["data"]["imageUrl"], trust_env=False)
+        with httpx.Client(trust_env=False, transport=ResultHostOnLoopback()) as http:
+            first = http.get(envelope["data"]["imageUrl"])
+            second = http.get(envelope["data"]["imageUrl"])
         # Then the call was billed once, the first GET is 404 and the second serves the image
         assert envelope["resCode"] == 200
         assert (first.status_code, second.status_code) == (404, 200)

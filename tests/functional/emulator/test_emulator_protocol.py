@@ -73,9 +73,14 @@ def test_signed_call_succeeds_with_the_documented_envelope(
     assert data["class"] == "com.aidc.service.api.client.image.dto.ImageGenResponse"
     assert (data["width"], data["height"], data["usage"]) == (400, 300, 1)
     assert isinstance(data["score"], float)
-    # And the result is served at {public_url}/results/{id}{ext} with its real type and size
-    assert data["imageUrl"].startswith(f"{aidge_emulator.url}/results/")
-    assert data["imageUrl"].endswith(extension)
+    # And the result URL has the sample's shape: plain http on an OSS-shaped host, the object key
+    # as one percent-encoded segment, and an OSS signature in the query
+    url = httpx.URL(data["imageUrl"])
+    assert (url.scheme, url.host) == ("http", "cutout-emulator-results.oss-ap-southeast-1.aliyuncs.com")
+    assert url.raw_path.startswith(b"/data%2Fgeneral_matting_online%2FAIDC_AIB_SERVICE%2F")
+    assert url.path.endswith(extension)
+    assert list(url.params) == ["OSSAccessKeyId", "Expires", "Signature"]
+    assert int(url.params["Expires"]) > time.time() + 10**8  # like the sample: signed for decades
     result = http.get(data["imageUrl"])
     assert result.status_code == 200
     assert result.headers["content-type"] == content_type
@@ -384,11 +389,14 @@ def test_unknown_and_evicted_results_answer_404(
         ]
         # When the three results and an unknown one are fetched
         statuses = [http.get(url).status_code for url in urls]
-        unknown = http.get(f"{emu.url}/results/{'0' * 32}.png").status_code
-        # Then the oldest was evicted, the two newest are served, the unknown one is 404
+        unknown = http.get(
+            urls[0].replace(urls[0].split("AIDC_AIB_SERVICE%2F")[1][:32], "0" * 32)
+        ).status_code
+        # Then the oldest was evicted, the two newest are served; an unknown key under the URL's
+        # signature is refused (the signature covers the key), like OSS
         assert statuses == [404, 200, 200]
-        assert unknown == 404
-        assert emu.stats()["result_not_found"] == 2
+        assert unknown == 403
+        assert emu.stats()["result_not_found"] == 1
 
 
 def test_public_url_is_used_in_result_urls(fake_cutout_engine: FakeCutoutEngine, http: httpx.Client) -> None:
@@ -403,7 +411,7 @@ def test_public_url_is_used_in_result_urls(fake_cutout_engine: FakeCutoutEngine,
         body = {"imageBase64": b64(product_photo()), "backGroundType": "TRANSPARENT"}
         image_url = http.post(emu.api_url, params=signed_params(), json=body).json()["data"]["imageUrl"]
         # Then the result URL is on that base, and the path is served by the emulator
-        assert image_url.startswith("http://emulator.test:9000/results/")
+        assert image_url.startswith("http://emulator.test:9000/data%2F")
         path = image_url.removeprefix("http://emulator.test:9000")
         assert http.get(emu.url + path).status_code == 200
 

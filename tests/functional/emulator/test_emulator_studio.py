@@ -10,6 +10,7 @@ import pytest
 from cutout.engine.port import BackgroundRemover
 from cutout_tools.emulator import AidgeEmulator
 from tests.functional.aidge_testkit import KEY_NAME, KEY_SECRET, b64, open_image, product_photo, signed_params
+from tests.functional.conftest import ResultHostOnLoopback
 
 
 def studio_engine_problem() -> str | None:
@@ -45,7 +46,7 @@ def test_the_studio_engine_cuts_out_a_product_photo(
     # Given a 480x360 product photo on a light studio backdrop
     body = {"imageBase64": b64(product_photo(480, 360)), "backGroundType": background}
     # When the default-engine emulator is called
-    with httpx.Client(trust_env=False, timeout=120) as http:
+    with httpx.Client(trust_env=False, timeout=120, transport=ResultHostOnLoopback()) as http:
         envelope = http.post(studio_emulator.api_url, params=signed_params(), json=body).json()
         result = http.get(envelope["data"]["imageUrl"])
     # Then the studio engine answered through the documented envelope, at the input's size

@@ -14,7 +14,6 @@ from cutout.engine.aidge import (
     AidgeContentCheckFailedError,
     AidgeContentRiskFilterError,
     AidgeInvalidInputError,
-    AidgeMalformedResponseError,
     AidgeModelFailedError,
     AidgeRateLimitedError,
     AidgeSensitiveContentError,
@@ -24,8 +23,9 @@ from cutout.engine.aidge import (
     EngineAnswerLostError,
     EngineUnreachableError,
 )
+from cutout.engine.aidge.answer_times import AnswerTimes
 from cutout.engine.errors import EngineError
-from cutout.engine.port import Background, CutoutOptions, ImageBytes, ImageSource, ImageUrl
+from cutout.engine.port import Background, CutoutOptions, CutoutReceipt, ImageBytes, ImageSource, ImageUrl
 from cutout_tools.emulator import AidgeEmulator, FaultPlan
 from tests.functional.aidge_testkit import (
     KEY_NAME,
@@ -50,10 +50,16 @@ def client_for() -> Iterator[ClientFor]:
             app_secret=secret,
             host=emulator.url.removeprefix("http://"),
             scheme="http",
-            result_url_allowlist=(emulator.url,),
+            result_url_allowlist=(emulator.address,),  # its loopback address, not its scheme
             **overrides,  # type: ignore[arg-type]
         )
-        client = AidgeClient(config, sleep=lambda _seconds: None)
+        client = AidgeClient(
+            config,
+            sleep=lambda _seconds: None,
+            resolver=emulator.result_resolver,
+            verify=emulator.client_ssl_context(),
+            answer_times=AnswerTimes(),
+        )
         clients.append(client)
         return client
 
@@ -130,7 +136,6 @@ def test_a_receipt_can_be_fetched_again_without_paying(client_for: ClientFor) ->
         ("501", AidgeRateLimitedError),
         ("801", AidgeModelFailedError),
         ("1001", AidgeContentCheckFailedError),
-        ("malformed", AidgeMalformedResponseError),
     ],
 )
 def test_a_retryable_answer_is_retried_up_to_its_budget(
@@ -211,23 +216,31 @@ def test_a_call_whose_answer_times_out_is_not_sent_again(client_for: ClientFor) 
         # When the client calls it
         with pytest.raises(EngineAnswerLostError) as raised:
             client.submit(ImageBytes(product_photo()), TRANSPARENT)
-        # Then it is retryable later (through the queue) but was sent once: the API may have billed it
+        # Then it is retryable later (through the queue) but was sent once, and billed once
         assert raised.value.retryable is True
-        assert emulator.stats()["calls"] == 1
-        assert emulator.stats()["billed"] == 0
+        assert (emulator.stats()["calls"], emulator.stats()["billed"]) == (1, 1)
 
 
-def test_a_dropped_connection_after_sending_is_not_sent_again(client_for: ClientFor) -> None:
-    # Given an emulator that drops every call without an answer after 0.1 s
-    with emulator_playing("timeout:1", timeout_seconds=0.1) as emulator:
+@pytest.mark.parametrize(
+    ("fault", "options"),
+    [
+        ("timeout", {"timeout_seconds": 0.1}),  # dropped without an answer after the work was done
+        ("malformed", {}),  # HTTP 200 whose body is cut off: not JSON
+    ],
+)
+def test_a_billed_answer_that_cannot_be_read_is_billed_once(
+    client_for: ClientFor, fault: str, options: dict[str, float]
+) -> None:
+    # Given an emulator that bills each call but loses (or garbles) its answer
+    with emulator_playing(f"{fault}:1", **options) as emulator:
         client = client_for(emulator)
         # When the client calls it
         with pytest.raises(EngineAnswerLostError) as raised:
             client.submit(ImageBytes(product_photo()), TRANSPARENT)
-        # Then the failure is retryable later, the call was sent once, and nothing was billed
-        assert raised.value.retryable is True
-        assert emulator.stats()["calls"] == 1
-        assert emulator.stats()["billed"] == 0
+        # Then the failure is retryable later (the queue), possibly billed, and was sent exactly once
+        assert (raised.value.retryable, raised.value.paid) == (True, None)
+        stats = emulator.stats()
+        assert (stats["calls"], stats["billed"], stats["undelivered"]) == (1, 1, {fault: 1})
 
 
 def test_an_unreachable_api_is_a_retryable_failure(client_for: ClientFor) -> None:
@@ -252,3 +265,102 @@ def test_a_result_not_yet_visible_is_fetched_again_without_paying_again(client_f
         stats = emulator.stats()
         assert (stats["calls"], stats["billed"]) == (1, 1)
         assert (stats["result_fetches"], stats["result_not_found"]) == (2, 1)
+
+
+def test_the_documented_http_result_url_is_fetched_over_https_first(client_for: ClientFor) -> None:
+    # Given an emulator answering result URLs in the sample's shape (plain http, OSS-shaped host,
+    # OSS-signed query), served over https too with a certificate the client trusts
+    with emulator_playing() as emulator:
+        client = client_for(emulator)
+        receipt = client.submit(ImageBytes(product_photo(320, 240)), TRANSPARENT)
+        assert receipt.result_url.startswith(f"http://{emulator.result_host}:")
+        # When the client fetches it under the production policy (upgrade-then-http)
+        cutout = client.fetch(receipt)
+        # Then it came over https, the signature held, and the call was billed once
+        assert (cutout.width, cutout.height) == (320, 240)
+        stats = emulator.stats()
+        assert stats["result_fetches_by_scheme"] == {"https": 1}
+        assert (stats["billed"], stats["result_refused"]) == (1, {})
+
+
+@pytest.mark.parametrize(
+    ("policy", "outcome"), [("upgrade-then-http", "http"), ("upgrade", "result_unavailable")]
+)
+def test_a_refused_upgrade_falls_back_to_http_only_when_the_policy_says(policy: str, outcome: str) -> None:
+    # Given a client that does not trust the emulator's certificate (the TLS handshake fails)
+    with emulator_playing() as emulator:
+        config = AidgeConfig(
+            app_key=KEY_NAME,
+            app_secret=KEY_SECRET,
+            host=emulator.url.removeprefix("http://"),
+            scheme="http",
+            result_url_allowlist=(emulator.address,),
+            result_url_policy=policy,  # type: ignore[arg-type]
+        )
+        with AidgeClient(
+            config, sleep=lambda _s: None, resolver=emulator.result_resolver, answer_times=AnswerTimes()
+        ) as client:
+            receipt = client.submit(ImageBytes(product_photo(320, 240)), TRANSPARENT)
+            # When it fetches the http result URL
+            if outcome == "http":
+                cutout = client.fetch(receipt)
+                # Then upgrade-then-http fell back to plain http, with every other rule unchanged
+                assert (cutout.width, cutout.height) == (320, 240)
+                assert emulator.stats()["result_fetches_by_scheme"] == {"http": 1}
+            else:
+                # Then upgrade never sends it over plain http
+                with pytest.raises(EngineError) as raised:
+                    client.fetch(receipt)
+                assert raised.value.code == outcome
+                assert "http" not in emulator.stats()["result_fetches_by_scheme"]
+        assert emulator.stats()["billed"] == 1
+
+
+def test_a_tampered_or_expired_result_url_gets_oss_403(client_for: ClientFor) -> None:
+    # Given one result URL whose signature was tampered with, and an emulator signing for -60 s
+    with emulator_playing() as emulator:
+        client = client_for(emulator)
+        receipt = client.submit(ImageBytes(product_photo()), TRANSPARENT)
+        tampered = CutoutReceipt.from_dict(
+            {**receipt.to_dict(), "result_url": receipt.result_url.replace("Signature=", "Signature=x")}
+        )
+        # When it is fetched
+        with pytest.raises(EngineError) as raised:
+            client.fetch(tampered)
+        # Then OSS's SignatureDoesNotMatch makes it gone for good (no retry, no second bill)
+        assert raised.value.code == "result_gone"
+        assert emulator.stats()["result_refused"] == {"SignatureDoesNotMatch": 1}
+    with emulator_playing(result_ttl_seconds=-60) as emulator:
+        client = client_for(emulator)
+        receipt = client.submit(ImageBytes(product_photo()), TRANSPARENT)
+        assert receipt.expires_at is not None
+        # When a URL already past its Expires is fetched (the check by the receipt skipped)
+        expired_unknown = CutoutReceipt.from_dict({**receipt.to_dict(), "expires_at": None})
+        with pytest.raises(EngineError) as raised:
+            client.fetch(expired_unknown)
+        # Then OSS's "Request has expired" 403 is result_expired; with the receipt's expiry known,
+        # the client does not even ask
+        assert raised.value.code == "result_expired"
+        assert emulator.stats()["result_refused"] == {"AccessDenied": 1}
+        with pytest.raises(EngineError) as raised:
+            client.fetch(receipt)
+        assert raised.value.code == "result_expired"
+        assert emulator.stats()["result_refused"] == {"AccessDenied": 1}
+
+
+def test_the_emulator_does_not_follow_a_redirect_of_the_image_url(
+    client_for: ClientFor, static_files: StaticFiles
+) -> None:
+    # Given a presigned-looking image URL that answers 307 (S3's global endpoint for a new bucket)
+    target = static_files.add("/real/bag.jpg", product_photo())
+    static_files.redirects["/global/bag.jpg"] = target
+    url = target.replace("/real/bag.jpg", "/global/bag.jpg")
+    with emulator_playing() as emulator:
+        client = client_for(emulator)
+        # When the client sends it
+        with pytest.raises(AidgeInvalidInputError) as raised:
+            client.submit(ImageUrl(url), TRANSPARENT)
+        # Then the emulator, a strict fetcher, refuses it (as a SigV4-signed fetch would fail), unbilled
+        assert "redirect" in (raised.value.api_message or "")
+        assert emulator.stats()["billed"] == 0
+        assert static_files.hits["/real/bag.jpg"] == 0

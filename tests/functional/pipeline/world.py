@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 
+from cutout.engine.aidge.seams import AidgeSeams
 from cutout.entrypoint import Pipeline
 from cutout.settings import Settings
 from cutout.wiring import aws_pipeline
@@ -78,7 +79,7 @@ class World:
             "AIDGE_SECRET_NAME": secret,
             "AIDGE_API_HOST": emulator_origin.split("://", 1)[1],
             "AIDGE_API_SCHEME": "http",
-            "RESULT_URL_ALLOWLIST": emulator_origin,
+            "RESULT_URL_ALLOWLIST": self.emulator.address,  # its loopback address only
             "MAX_RECEIVE_COUNT": "3",
             # The retry schedule at the queue's own 1 s (tests of the schedule set their own).
             "RETRY_BACKOFF_SECONDS": "1",
@@ -86,7 +87,8 @@ class World:
             "RETRY_JITTER": "0",
             **self.overrides,
         }
-        self.pipeline: Pipeline = aws_pipeline(Settings.from_env(self.environment))
+        seams = AidgeSeams(resolver=self.emulator.result_resolver, verify=self.emulator.client_ssl_context())
+        self.pipeline: Pipeline = aws_pipeline(Settings.from_env(self.environment), aidge_seams=seams)
         self.emulator.reset()
 
     def _queue_arn(self, url: str) -> str:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from cutout.engine.aidge import AidgeClient, AidgeConfig
+from cutout.engine.aidge.answer_times import AnswerTimes
 from cutout.engine.port import Cutout
 from tests.unit.engine.aidge_doubles import (
     APP_KEY,
@@ -36,6 +37,7 @@ def make_client(fake_time: FakeTime) -> Iterator[Callable[..., AidgeClient]]:
         *,
         resolver_table: dict[str, list[str]] | None = None,
         random_value: float = 1.0,
+        answer_times: AnswerTimes | None = None,
         **config: Any,
     ) -> AidgeClient:
         client = AidgeClient(
@@ -45,6 +47,7 @@ def make_client(fake_time: FakeTime) -> Iterator[Callable[..., AidgeClient]]:
             clock=fake_time.clock,
             random=lambda: random_value,
             resolver=fake_resolver({RESULT_HOST: [PUBLIC_IP]} if resolver_table is None else resolver_table),
+            answer_times=answer_times or AnswerTimes(),  # each test its own: no figures leak between them
         )
         clients.append(client)
         return client

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from cutout.engine.aidge import AidgeClient, request_body
+from cutout.engine.aidge.answer_times import AnswerTimes
 from cutout.engine.aidge.signing import sign
 from cutout.engine.errors import EngineError
 from cutout.engine.port import (
@@ -63,7 +64,7 @@ def test_submit_sends_a_signed_json_post(make_client: MakeClient) -> None:
     assert len(params["timestamp"]) == 13
     assert params["sign"] == sign(APP_SECRET, params["timestamp"])
     assert request.headers["content-type"] == "application/json"
-    assert "x-iop-trial" not in request.headers
+    assert request.headers["x-iop-trial"] == "false"  # as Aidge's public examples always send it
     assert json.loads(request.content) == {"backGroundType": "WHITE_BACKGROUND", "imageUrl": SOURCE_URL}
 
 
@@ -122,6 +123,7 @@ def test_receipt_records_the_paid_result(make_client: MakeClient) -> None:
         "result_url": RESULT_URL,
         "width": 800,
         "height": 1000,
+        "expires_at": 2719383457,  # the signed URL's own Expires
         "score": 0.88,
         "usage": 1,
         "request_id": "2101364217193834573077250e647d",
@@ -189,7 +191,9 @@ def test_permanent_errors_are_never_retried(
         (json_response(failure_envelope(1001)), 2, "aidge_1001"),
         (httpx.ConnectTimeout("timed out"), 3, "engine_timeout"),
         (httpx.ReadTimeout("timed out"), 1, "engine_answer_lost"),  # possibly billed: never re-sent
-        (httpx.Response(200, content=b"not json"), 2, "aidge_malformed_response"),
+        (httpx.Response(200, content=b"not json"), 1, "engine_answer_lost"),  # possibly billed
+        (httpx.Response(504, content=b"Gateway Timeout"), 1, "engine_answer_lost"),  # sent, possibly billed
+        (json_response({**success_envelope(), "success": False}), 2, "aidge_malformed_response"),
     ],
 )
 def test_retry_budget_per_code_then_the_last_error(
@@ -239,9 +243,9 @@ def test_no_paid_call_is_started_without_time_to_finish_it(
     # When submitting
     with pytest.raises(EngineError) as caught:
         client.submit(ImageUrl(SOURCE_URL), CutoutOptions(), deadline=fake_time.now + 4)
-    # Then nothing was called (nothing paid), and the error is a retryable timeout
+    # Then nothing was called (nothing paid), and the error says the call was deferred (retryable)
     assert servers.api_requests == []
-    assert (caught.value.code, caught.value.retryable) == ("engine_timeout", True)
+    assert (caught.value.code, caught.value.retryable) == ("paid_call_deferred", True)
 
 
 def test_attempt_timeouts_never_outlast_the_deadline(make_client: MakeClient, fake_time: FakeTime) -> None:
@@ -253,6 +257,55 @@ def test_attempt_timeouts_never_outlast_the_deadline(make_client: MakeClient, fa
     # Then the request's timeouts are cut to the time left
     timeout = servers.api_requests[0].extensions["timeout"]
     assert timeout == {"connect": 3.0, "read": 10.0, "write": 10.0, "pool": 3.0}
+
+
+def slow_answers(fake_time: FakeTime, seconds: float) -> Callable[[httpx.Request], httpx.Response]:
+    """An API whose answers take ``seconds`` (on the fake clock)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        fake_time.now += seconds
+        return json_response(success_envelope())
+
+    return answer
+
+
+def test_the_answer_budget_follows_the_observed_latency(make_client: MakeClient, fake_time: FakeTime) -> None:
+    # Given an API whose answers have taken 12 s each, seen by this process
+    answer_times = AnswerTimes()
+    servers = FakeServers(api_answers=[slow_answers(fake_time, 12.0)] * 3)
+    client = make_client(servers, answer_times=answer_times, min_call_seconds=5)
+    for _ in range(3):
+        client.submit(ImageUrl(SOURCE_URL), CutoutOptions())
+    # When a caller has 15 s left: more than the floor, less than what the answers have needed
+    with pytest.raises(EngineError) as caught:
+        client.submit(ImageUrl(SOURCE_URL), CutoutOptions(), deadline=fake_time.now + 15)
+    # Then the paid call is not started (nothing sent, nothing billed): it is deferred to a redelivery
+    assert len(servers.api_requests) == 3
+    assert caught.value.code == "paid_call_deferred"
+    assert client.answer_budget_seconds() == pytest.approx(18.0)  # 12 s x 1.5 headroom
+
+
+def test_a_sent_call_keeps_the_read_budget_it_reserved(make_client: MakeClient, fake_time: FakeTime) -> None:
+    # Given answers that took 8 s (budget 12 s), and a caller with 13 s left
+    answer_times = AnswerTimes()
+    answer_times.observe(8.0)
+    servers = FakeServers(api_answers=[json_response(success_envelope())])
+    client = make_client(servers, answer_times=answer_times, min_call_seconds=1)
+    # When submitting
+    client.submit(ImageUrl(SOURCE_URL), CutoutOptions(), deadline=fake_time.now + 13)
+    # Then the read may use all the time left, and never less than the budget
+    timeout = servers.api_requests[0].extensions["timeout"]
+    assert timeout["read"] == 13.0
+    assert timeout["read"] >= client.answer_budget_seconds()
+
+
+def test_the_budget_has_a_floor_and_a_ceiling() -> None:
+    # Given no answer seen yet, then one answer far slower than the read timeout
+    times = AnswerTimes()
+    # Then an unseen API gets the floor, and a slow one never more than the read timeout
+    assert times.budget(5.0, 60.0) == 5.0
+    times.observe(100.0)
+    assert times.budget(5.0, 60.0) == 60.0
 
 
 def echo_the_signature(request: httpx.Request) -> httpx.Response:

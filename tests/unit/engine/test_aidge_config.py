@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cutout.engine.aidge import CHINA_HOST, GLOBAL_HOST, AidgeConfig, parse_allowlist
+from cutout.engine.aidge import CHINA_HOST, GLOBAL_HOST, AidgeConfig, ResultUrlPolicy, parse_allowlist
 from cutout.settings import Settings
 from tests.unit.engine.aidge_doubles import APP_SECRET
 
@@ -27,6 +27,7 @@ def test_defaults_are_explicit_and_fit_a_lambda() -> None:
     assert config.timeouts.read <= config.call_deadline_seconds <= 90
     assert config.result_max_bytes == 50 * 1024 * 1024
     assert config.result_url_allowlist == ()
+    assert config.result_url_policy is ResultUrlPolicy.UPGRADE_THEN_HTTP
     assert config.trial is False
 
 
@@ -53,7 +54,9 @@ def test_the_secret_never_shows_in_text() -> None:
         ({"call_deadline_seconds": 0}, "deadline"),
         ({"result_max_bytes": 0}, "caps"),
         ({"result_url_allowlist": ("http://127.0.0.1:9000/path",)}, "origin"),
-        ({"result_url_allowlist": ("127.0.0.1:9000",)}, "origin"),
+        ({"result_url_allowlist": ("127.0.0.1:9000",)}, "IP address"),
+        ({"result_url_allowlist": ("emulator.internal",)}, "never host names"),
+        ({"result_url_policy": "http-first"}, "http-first"),
     ],
 )
 def test_wrong_configs_are_refused(overrides: dict[str, Any], message: str) -> None:
@@ -72,7 +75,7 @@ def test_wrong_configs_are_refused(overrides: dict[str, Any], message: str) -> N
         ("127.0.0.1:8080", ()),
         ("localhost:8080", ()),
         ("[::1]:8080", ()),
-        ("emulator.internal:8080", ("http://emulator.internal:8080",)),
+        ("10.0.0.7:8080", ("10.0.0.7",)),
     ],
 )
 def test_http_is_accepted_for_the_local_emulator(host: str, allowlist: tuple[str, ...]) -> None:
@@ -86,12 +89,13 @@ def test_http_is_accepted_for_the_local_emulator(host: str, allowlist: tuple[str
 
 
 def test_allowlist_text_is_parsed_and_normalised() -> None:
-    # Given the RESULT_URL_ALLOWLIST format
-    text = " http://127.0.0.1:9000/ , https://Results.Example.com ,"
+    # Given the RESULT_URL_ALLOWLIST format: addresses or networks (an old-style origin on an IP
+    # literal is read as its address only)
+    text = " 127.0.0.1 , http://127.0.0.1:9000/ , 10.0.0.0/8, ::1,"
     # When parsing it
     entries = parse_allowlist(text)
-    # Then each entry is a normalised origin with an explicit port
-    assert entries == ("http://127.0.0.1:9000", "https://results.example.com:443")
+    # Then each entry is a normalised network
+    assert entries == ("127.0.0.1/32", "127.0.0.1/32", "10.0.0.0/8", "::1/128")
 
 
 def test_from_settings_reads_the_function_environment() -> None:
@@ -105,7 +109,8 @@ def test_from_settings_reads_the_function_environment() -> None:
             "AIDGE_API_HOST": "127.0.0.1:8123",
             "AIDGE_API_SCHEME": "http",
             "AIDGE_TRIAL": "true",
-            "RESULT_URL_ALLOWLIST": "http://127.0.0.1:8123",
+            "RESULT_URL_ALLOWLIST": "127.0.0.1",
+            "RESULT_URL_POLICY": "upgrade",
         }
     )
     # When building the config with the key pair
@@ -115,5 +120,6 @@ def test_from_settings_reads_the_function_environment() -> None:
     # Then every setting is carried over
     assert config.endpoint == "http://127.0.0.1:8123/rest/ai/image/cut/out"
     assert config.trial is True
-    assert config.result_url_allowlist == ("http://127.0.0.1:8123",)
+    assert config.result_url_allowlist == ("127.0.0.1/32",)
+    assert config.result_url_policy is ResultUrlPolicy.UPGRADE
     assert config.call_deadline_seconds == 20

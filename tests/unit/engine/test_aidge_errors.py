@@ -38,8 +38,11 @@ QUOTA_MESSAGE = "The calling resources have been exhausted, please purchase or a
         (httpx.Response(401, content=b"Unauthorized"), "aidge_unauthorized", False, None),
         (json_response(failure_envelope(700, "bad sign"), status=403), "aidge_unauthorized", False, 700),
         (httpx.Response(429, content=b""), "aidge_rate_limited", True, None),
-        (httpx.Response(502, content=b"<html>Bad Gateway</html>"), "aidge_http_5xx", True, None),
+        # a gateway 502/504 after the request was sent: possibly billed, never re-sent in the call
+        (httpx.Response(502, content=b"<html>Bad Gateway</html>"), "engine_answer_lost", True, None),
+        (httpx.Response(504, content=b"<html>Gateway Timeout</html>"), "engine_answer_lost", True, None),
         (httpx.Response(503, content=b""), "aidge_http_5xx", True, None),
+        (httpx.Response(500, content=b""), "aidge_http_5xx", True, None),
         (httpx.Response(404, content=b"not found"), "aidge_http_404", False, None),
         (httpx.Response(400, content=b"{}"), "aidge_http_400", False, None),
         (json_response(failure_envelope(801), status=500), "aidge_801", True, 801),
@@ -56,14 +59,21 @@ QUOTA_MESSAGE = "The calling resources have been exhausted, please purchase or a
             True,
             None,
         ),
-        # malformed successes
-        (httpx.Response(200, content=b"<html>hello</html>"), "aidge_malformed_response", True, None),
-        (httpx.Response(200, content=b"[1, 2]"), "aidge_malformed_response", True, None),
-        (httpx.Response(200, content=b""), "aidge_malformed_response", True, None),
-        (json_response({**success_envelope(), "data": {}}), "aidge_malformed_response", True, 200),
-        (json_response({**success_envelope(), "data": None}), "aidge_malformed_response", True, 200),
-        (json_response(success_envelope(image_url="")), "aidge_malformed_response", True, 200),
-        (json_response(success_envelope(width=0)), "aidge_malformed_response", True, 200),
+        # a 2xx that is not a JSON object (cut off, garbled): possibly billed, like a lost answer
+        (httpx.Response(200, content=b"<html>hello</html>"), "engine_answer_lost", True, None),
+        (httpx.Response(200, content=b"[1, 2]"), "engine_answer_lost", True, None),
+        (httpx.Response(200, content=b""), "engine_answer_lost", True, None),
+        (
+            httpx.Response(200, content=b'{"data": {"score": 0.87, "imageUrl": "http://'),
+            "engine_answer_lost",
+            True,
+            None,
+        ),
+        # a billed success (success: true, resCode: 200) without a result: permanent, never re-sent
+        (json_response({**success_envelope(), "data": {}}), "aidge_billed_without_result", False, 200),
+        (json_response({**success_envelope(), "data": None}), "aidge_billed_without_result", False, 200),
+        (json_response(success_envelope(image_url="")), "aidge_billed_without_result", False, 200),
+        # JSON that is neither a success nor a documented error: not billed, retryable
         (json_response({**success_envelope(), "success": False}), "aidge_malformed_response", True, 200),
         (json_response({"success": False}), "aidge_malformed_response", True, None),
     ],
@@ -88,6 +98,40 @@ def test_a_usable_success_is_no_error() -> None:
     error = error_from(response)
     # Then there is no error
     assert error is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"imageUrl": "http://b.oss-ap-southeast-1.aliyuncs.com/x.png?Expires=1", "usage": 1},
+        {"imageUrl": "http://b.oss-ap-southeast-1.aliyuncs.com/x.png", "width": 0, "height": None},
+    ],
+)
+def test_a_success_without_width_and_height_is_usable(data: dict[str, Any]) -> None:
+    # Given a billed success that omits (or blanks) width and height, which the reference's
+    # response table never promises (the template's default sends no target size)
+    response = json_response({**success_envelope(), "data": data})
+    # When the factory classifies it
+    # Then it is a usable success, not a malformed answer to send again
+    assert error_from(response) is None
+
+
+@pytest.mark.parametrize(
+    ("response", "paid"),
+    [
+        (json_response({**success_envelope(), "data": {}}), True),
+        (httpx.Response(200, content=b"not json"), None),
+        (httpx.Response(504, content=b""), None),
+        (json_response(failure_envelope(500)), False),
+    ],
+)
+def test_each_error_says_what_it_cost(response: httpx.Response, paid: bool | None) -> None:
+    # Given an answer that failed
+    # When the factory classifies it
+    error = error_from(response)
+    # Then the error says whether it was billed (True), possibly billed (None) or not (False)
+    assert error is not None
+    assert error.paid is paid
 
 
 def test_failure_carries_what_support_needs() -> None:
@@ -148,7 +192,7 @@ REQUEST = httpx.Request("POST", "https://api.aidc-ai.com/rest/ai/image/cut/out?s
             httpx.ConnectError(f"failed for {REQUEST.url}", request=REQUEST),
             "engine_unreachable",
         ),
-        (httpx.DecodingError("bad gzip", request=REQUEST), "aidge_malformed_response"),
+        (httpx.DecodingError("bad gzip", request=REQUEST), "engine_answer_lost"),  # arrived, unreadable
     ],
 )
 def test_request_failures_are_retryable(exception: httpx.RequestError, code: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -124,7 +125,6 @@ def test_remove_background_is_submit_then_fetch(
 @pytest.mark.parametrize(
     ("url", "resolver_table", "reason"),
     [
-        ("http://results.example.com/r.png", None, "scheme 'http'"),
         ("https://127.0.0.1/r.png", None, "loopback"),
         ("https://10.0.0.7/r.png", None, "private"),
         ("https://172.16.0.1/r.png", None, "private"),
@@ -138,10 +138,12 @@ def test_remove_background_is_submit_then_fetch(
         ("https://results.example.com/r.png", {RESULT_HOST: [PUBLIC_IP, "127.0.0.1"]}, "loopback"),
     ],
 )
+@pytest.mark.parametrize("scheme", ["https", "http"])
 def test_unsafe_result_urls_are_refused_before_any_request(
-    make_client: MakeClient, url: str, resolver_table: dict[str, list[str]] | None, reason: str
+    make_client: MakeClient, url: str, resolver_table: dict[str, list[str]] | None, reason: str, scheme: str
 ) -> None:
-    # Given a receipt whose result URL points somewhere unsafe
+    # Given a receipt whose result URL (https, or its http variant) points somewhere unsafe
+    url = url.replace("https://", f"{scheme}://", 1)
     servers = FakeServers(result_answers=[image_response(image_bytes())])
     client = make_client(servers, resolver_table=resolver_table)
     # When fetching it
@@ -158,7 +160,7 @@ def test_unsafe_result_urls_are_refused_before_any_request(
         ("https://elsewhere.example.com/r.png", "another host"),
         ("https://169.254.169.254/latest/meta-data/", "another host"),
         ("https://10.0.0.1/r.png", "another host"),
-        ("http://results.example.com/r.png", "scheme 'http'"),
+        ("http://results.example.com/r.png", "plain http"),  # a downgrade, even on the same host
     ],
 )
 def test_redirects_away_are_refused(make_client: MakeClient, location: str, reason: str) -> None:
@@ -227,18 +229,148 @@ def test_too_many_redirects_are_refused(make_client: MakeClient) -> None:
     assert len(servers.result_requests) == 4
 
 
-def test_allowlisted_local_http_origin_is_fetched(
+HTTP_RESULT_URL = (
+    f"http://{RESULT_HOST}/data%2Fcut_0.88.png?OSSAccessKeyId=AK&Expires=2719383457&Signature=abc%3D"
+)
+
+
+def refusing_tls(answer: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
+    """A result host that serves plain http only: every https connection fails (TLS/connect)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            raise httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number", request=request)
+        return answer
+
+    return handle
+
+
+def test_policy_http_public_url_is_upgraded_to_https(
     closing: Callable[[Cutout], Cutout], make_client: MakeClient
 ) -> None:
-    # Given the emulator's origin on loopback, allowlisted
+    # Given a result URL in the documented shape (plain http, OSS-signed query), on a public host
     data = image_bytes()
     servers = FakeServers(result_answers=[image_response(data)])
-    client = make_client(servers, result_url_allowlist=("http://127.0.0.1:8765",))
-    # When fetching a result from it
-    cutout = closing(client.fetch(receipt(url="http://127.0.0.1:8765/results/r.png?sig=1")))
-    # Then it is fetched as it is
+    client = make_client(servers)
+    # When fetching it under the default policy (upgrade-then-http)
+    cutout = closing(client.fetch(receipt(url=HTTP_RESULT_URL)))
+    # Then the one request went over https to the checked address, same path and query, Host and SNI
+    # the original host: the OSS signature does not cover the scheme
     assert cutout.read() == data
-    assert str(servers.result_requests[0].url) == "http://127.0.0.1:8765/results/r.png?sig=1"
+    (request,) = servers.result_requests
+    assert (request.url.scheme, request.url.host, request.url.port) == ("https", PUBLIC_IP, None)
+    assert request.url.raw_path == httpx.URL(HTTP_RESULT_URL).raw_path
+    assert (request.headers["host"], request.extensions["sni_hostname"]) == (RESULT_HOST, RESULT_HOST)
+
+
+def test_policy_upgrade_refused_falls_back_to_http(
+    closing: Callable[[Cutout], Cutout], make_client: MakeClient
+) -> None:
+    # Given a result host whose https fails at the TLS/connection level
+    data = image_bytes()
+    servers = FakeServers(result_answers=[refusing_tls(image_response(data))])
+    client = make_client(servers)
+    # When fetching an http result URL under upgrade-then-http
+    cutout = closing(client.fetch(receipt(url=HTTP_RESULT_URL)))
+    # Then https was tried first, then the same URL over plain http, still pinned to the checked address
+    assert cutout.read() == data
+    assert [(r.url.scheme, r.url.host) for r in servers.result_requests] == [
+        ("https", PUBLIC_IP),
+        ("http", PUBLIC_IP),
+    ]
+    assert servers.result_requests[1].headers["host"] == RESULT_HOST
+
+
+def test_policy_upgrade_never_falls_back(make_client: MakeClient) -> None:
+    # Given the same host, and RESULT_URL_POLICY=upgrade
+    servers = FakeServers(result_answers=[refusing_tls(image_response(image_bytes()))])
+    client = make_client(servers, result_url_policy="upgrade", random_value=0.0)
+    # When fetching an http result URL
+    with pytest.raises(EngineError) as caught:
+        client.fetch(receipt(url=HTTP_RESULT_URL))
+    # Then only https was ever tried (and retried): a retryable unavailability
+    assert {r.url.scheme for r in servers.result_requests} == {"https"}
+    assert caught.value.code == "result_unavailable"
+
+
+def test_policy_https_only_refuses_http_urls(make_client: MakeClient) -> None:
+    # Given RESULT_URL_POLICY=https-only
+    servers = FakeServers(result_answers=[image_response(image_bytes())])
+    client = make_client(servers, result_url_policy="https-only")
+    # When fetching an http result URL
+    with pytest.raises(EngineError, match="https-only") as caught:
+        client.fetch(receipt(url=HTTP_RESULT_URL))
+    # Then it is refused for good before any request
+    assert caught.value.code == "result_url_refused"
+    assert servers.result_requests == []
+
+
+def test_policy_an_http_answer_over_https_is_no_reason_to_fall_back(make_client: MakeClient) -> None:
+    # Given a result host that answers https with 403 (a signature problem, not a TLS one)
+    servers = FakeServers(result_answers=[httpx.Response(403, content=b"<Code>SignatureDoesNotMatch</Code>")])
+    client = make_client(servers)
+    # When fetching an http result URL
+    with pytest.raises(EngineError) as caught:
+        client.fetch(receipt(url=HTTP_RESULT_URL))
+    # Then plain http was never tried
+    assert [r.url.scheme for r in servers.result_requests] == ["https"]
+    assert caught.value.code == "result_gone"
+
+
+def test_policy_redirect_to_https_on_the_same_host_is_followed(
+    closing: Callable[[Cutout], Cutout], make_client: MakeClient
+) -> None:
+    # Given a host that serves http only, and whose http redirects to https on the same host
+    data = image_bytes()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https" and request.url.raw_path.startswith(b"/data%2F"):
+            raise httpx.ConnectError("TLS handshake failed", request=request)
+        if request.url.scheme == "http":
+            return redirect(f"https://{RESULT_HOST}/secure/cut.png?Signature=x", 301)
+        return image_response(data)
+
+    servers = FakeServers(result_answers=[handle])
+    client = make_client(servers)
+    # When fetching an http result URL
+    cutout = closing(client.fetch(receipt(url=HTTP_RESULT_URL)))
+    # Then the redirect to https on the same host was followed (re-checked and pinned)
+    assert cutout.read() == data
+    last = servers.result_requests[-1]
+    assert (last.url.scheme, last.url.host, last.url.path, last.headers["host"]) == (
+        "https",
+        PUBLIC_IP,
+        "/secure/cut.png",
+        RESULT_HOST,
+    )
+
+
+def test_policy_redirect_to_another_host_is_refused_over_http_too(make_client: MakeClient) -> None:
+    # Given an http-only host that redirects elsewhere
+    servers = FakeServers(result_answers=[refusing_tls(redirect("http://elsewhere.example.com/r.png"))])
+    client = make_client(servers)
+    # When fetching an http result URL
+    with pytest.raises(EngineError, match="another host") as caught:
+        client.fetch(receipt(url=HTTP_RESULT_URL))
+    # Then the redirect is not followed
+    assert caught.value.code == "result_url_refused"
+
+
+def test_allowlisted_loopback_address_runs_the_production_policy(
+    closing: Callable[[Cutout], Cutout], make_client: MakeClient
+) -> None:
+    # Given the emulator's loopback address allowlisted, and a result on an OSS-shaped host resolving to it
+    data = image_bytes()
+    servers = FakeServers(result_answers=[image_response(data)])
+    host = "emu.oss-local-1.aliyuncs.com"
+    client = make_client(servers, result_url_allowlist=("127.0.0.1",), resolver_table={host: ["127.0.0.1"]})
+    # When fetching an http result URL from it
+    cutout = closing(client.fetch(receipt(url=f"http://{host}:8765/r.png?Signature=1")))
+    # Then the production policy ran: https first (same port), pinned to the allowlisted address
+    assert cutout.read() == data
+    (request,) = servers.result_requests
+    assert (request.url.scheme, request.url.host, request.url.port) == ("https", "127.0.0.1", 8765)
+    assert request.headers["host"] == f"{host}:8765"
 
 
 def test_declared_oversize_is_refused_before_reading(make_client: MakeClient) -> None:
@@ -299,8 +431,6 @@ def test_large_result_spills_to_disk_and_stays_whole(
 @pytest.mark.parametrize(
     ("data", "background", "code"),
     [
-        (image_bytes(300, 100), Background.TRANSPARENT, "result_size_mismatch"),
-        (image_bytes(200, 101), Background.TRANSPARENT, "result_size_mismatch"),
         (image_bytes(mode="RGB", image_format="PNG"), Background.TRANSPARENT, "result_missing_alpha"),
         (image_bytes(mode="RGB", image_format="JPEG"), Background.TRANSPARENT, "result_missing_alpha"),
         (image_bytes(mode="RGB", image_format="WEBP"), Background.TRANSPARENT, "result_missing_alpha"),
@@ -313,7 +443,7 @@ def test_large_result_spills_to_disk_and_stays_whole(
 def test_wrong_images_are_refused_for_good(
     make_client: MakeClient, data: bytes, background: Background, code: str
 ) -> None:
-    # Given a result that is not what Aidge reported (200x100, alpha when transparent)
+    # Given a result that is unusable (not PNG/JPEG/WebP, no alpha when transparent)
     servers = FakeServers(result_answers=[image_response(data)])
     client = make_client(servers)
     # When fetching
@@ -322,6 +452,34 @@ def test_wrong_images_are_refused_for_good(
     # Then it is refused with the matching permanent code, without retrying
     assert (caught.value.code, caught.value.retryable) == (code, False)
     assert len(servers.result_requests) == 1
+
+
+@pytest.mark.parametrize(("width", "height"), [(300, 100), (200, 101)])
+def test_a_valid_image_of_another_size_is_kept_and_flagged(
+    closing: Callable[[Cutout], Cutout], make_client: MakeClient, width: int, height: int
+) -> None:
+    # Given a paid result that is a valid image, but not the 200x100 Aidge reported
+    servers = FakeServers(result_answers=[image_response(image_bytes(width, height))])
+    client = make_client(servers)
+    # When fetching
+    cutout = closing(client.fetch(receipt()))
+    # Then it is returned (not thrown away after paying), with the reported size as a flag
+    assert (cutout.width, cutout.height) == (width, height)
+    assert cutout.reported_size == (200, 100)
+
+
+def test_a_result_without_a_reported_size_is_not_checked_against_one(
+    closing: Callable[[Cutout], Cutout], make_client: MakeClient
+) -> None:
+    # Given a receipt without width/height (the reference does not promise them)
+    servers = FakeServers(result_answers=[image_response(image_bytes(321, 123))])
+    client = make_client(servers)
+    # When fetching
+    cutout = closing(
+        client.fetch(CutoutReceipt.from_dict({**receipt().to_dict(), "width": None, "height": None}))
+    )
+    # Then the image is accepted with its real size, unflagged
+    assert (cutout.width, cutout.height, cutout.reported_size) == (321, 123, None)
 
 
 def test_unavailable_result_is_retried_inside_fetch(
@@ -342,9 +500,42 @@ def test_unavailable_result_is_retried_inside_fetch(
 
 
 @pytest.mark.parametrize(
-    "answer",
-    [httpx.Response(404), httpx.Response(500), httpx.Response(403), httpx.ReadTimeout("timed out")],
+    ("answer", "requests", "code"),
+    [
+        (httpx.Response(404), 4, "result_gone"),  # still not there after the retries
+        (httpx.Response(403, content=b"<Code>SignatureDoesNotMatch</Code>"), 1, "result_gone"),
+        (httpx.Response(403, content=b"<Message>Request has expired.</Message>"), 1, "result_expired"),
+    ],
 )
+def test_a_result_that_is_gone_says_so_for_good(
+    make_client: MakeClient, answer: httpx.Response, requests: int, code: str
+) -> None:
+    # Given a result host that refuses the result (gone, bad signature, or past Expires)
+    servers = FakeServers(result_answers=[answer])
+    client = make_client(servers, random_value=0.0)
+    # When fetching
+    with pytest.raises(EngineError) as caught:
+        client.fetch(receipt())
+    # Then it fails for good with its own reason (a replay cannot help; --repay can)
+    assert (caught.value.code, caught.value.retryable) == (code, False)
+    assert len(servers.result_requests) == requests
+    assert "Signature" not in str(caught.value)
+
+
+def test_a_receipt_past_its_expires_is_not_fetched(make_client: MakeClient) -> None:
+    # Given a receipt whose signed URL expired an hour ago
+    servers = FakeServers(result_answers=[image_response(image_bytes())])
+    client = make_client(servers)
+    old = CutoutReceipt.from_dict({**receipt().to_dict(), "expires_at": int(time.time()) - 3600})
+    # When fetching it
+    with pytest.raises(EngineError) as caught:
+        client.fetch(old)
+    # Then it says so without a request
+    assert (caught.value.code, caught.value.retryable) == ("result_expired", False)
+    assert servers.result_requests == []
+
+
+@pytest.mark.parametrize("answer", [httpx.Response(500), httpx.ReadTimeout("timed out")])
 def test_persistently_unavailable_result_is_retryable_for_the_caller(
     make_client: MakeClient, answer: httpx.Response | Exception
 ) -> None:

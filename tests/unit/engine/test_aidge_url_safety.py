@@ -1,4 +1,4 @@
-"""The result-URL guard: only public https (or an allowlisted origin), every address checked."""
+"""The result-URL guard: http or https, every address public unicast (or allowlisted), pinned."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 
 from cutout.engine.aidge.errors import ResultUnavailableError, ResultUrlRefusedError
 from cutout.engine.aidge.url_safety import (
-    Origin,
     UrlGuard,
     address_problem,
     is_numeric_host_trick,
+    parse_address_allowlist,
 )
 from tests.unit.engine.aidge_doubles import PUBLIC_IP, fake_resolver
 
@@ -24,17 +24,17 @@ DNS = {
     "mixed.example.com": [PUBLIC_IP, "192.168.1.10"],
     "metadata.example.com": ["169.254.169.254"],
     "localhost": ["127.0.0.1", "::1"],
+    "emu-bucket.oss-local-1.aliyuncs.com": ["127.0.0.1"],
 }
 
 
 def guard(*allowlist: str) -> UrlGuard:
-    return UrlGuard([Origin.parse(entry) for entry in allowlist], fake_resolver(DNS))
+    return UrlGuard(parse_address_allowlist(allowlist), fake_resolver(DNS))
 
 
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
-        ("http://results.example.com/a.png", "scheme 'http'"),
         ("ftp://results.example.com/a.png", "scheme 'ftp'"),
         ("https://user:pw@results.example.com/a.png", "credentials"),
         ("https://127.0.0.1/a.png", "loopback"),
@@ -66,8 +66,10 @@ def guard(*allowlist: str) -> UrlGuard:
         ("https://localhost/a.png", "loopback"),
     ],
 )
-def test_unsafe_urls_are_refused_with_a_reason(url: str, reason: str) -> None:
-    # Given a result URL pointing somewhere unsafe, and no allowlist
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_unsafe_urls_are_refused_with_a_reason(url: str, reason: str, scheme: str) -> None:
+    # Given a result URL pointing somewhere unsafe, over https or plain http, and no allowlist
+    url = url.replace("https://", f"{scheme}://", 1)
     # When the guard checks it
     # Then it is refused, saying why, without repeating the query
     with pytest.raises(ResultUrlRefusedError, match=reason) as caught:
@@ -118,35 +120,39 @@ def test_public_ip_literal_is_accepted_without_dns() -> None:
 
 
 @pytest.mark.parametrize(
-    ("url", "allowlist"),
+    "url",
     [
-        ("http://127.0.0.1:9000/r.png", "http://127.0.0.1:9000"),
-        ("http://localhost:9000/r.png", "http://localhost:9000"),
-        ("http://2130706433:9000/r.png", "http://2130706433:9000"),
+        "http://127.0.0.1:9000/r.png",
+        "https://127.0.0.1:9443/r.png",
+        "http://emu-bucket.oss-local-1.aliyuncs.com:9000/data%2Fx.png?Expires=1&Signature=a%3D",
     ],
 )
-def test_allowlisted_origins_are_accepted_as_they_are(url: str, allowlist: str) -> None:
-    # Given an allowlisted local origin (the emulator)
-    # When the guard checks a URL on it
-    pinned = guard(allowlist).check(httpx.URL(url))
-    # Then it is accepted unchanged
-    assert str(pinned.url) == url
-    assert pinned.headers == {}
+def test_an_allowlisted_address_is_reachable_on_any_scheme_and_port(url: str) -> None:
+    # Given the emulator's loopback address allowlisted (the local stack's only exemption)
+    # When the guard checks a URL on it, by address or by a host name that resolves to it
+    pinned = guard("127.0.0.1").check(httpx.URL(url))
+    # Then it is accepted and pinned to that address, the original host kept for Host (and SNI)
+    assert pinned.url.host == "127.0.0.1"
+    assert pinned.headers["Host"] == httpx.URL(url).netloc.decode()
+    assert pinned.url.raw_path == httpx.URL(url).raw_path  # the %2F of OSS keys is kept as it is
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "http://127.0.0.1:9001/r.png",  # another port
-        "https://127.0.0.1:9000/r.png",  # another scheme
+        "http://[::1]:9000/r.png",  # loopback, but not the allowlisted address
+        "http://localhost:9000/r.png",  # resolves to 127.0.0.1 and ::1: one is not allowlisted
+        "http://169.254.169.254/latest/meta-data/",  # metadata
+        "http://10.0.0.1/r.png",  # private
+        "http://2130706433:9000/r.png",  # 127.0.0.1 in a numeric trick: never, allowlist or not
     ],
 )
-def test_allowlist_matches_the_exact_origin(url: str) -> None:
-    # Given an allowlist for http://127.0.0.1:9000
-    # When a URL on a neighbouring origin is checked
+def test_the_allowlist_exempts_exactly_its_addresses(url: str) -> None:
+    # Given 127.0.0.1 allowlisted
+    # When a URL on any other non-public address is checked
     # Then it gets no exemption
     with pytest.raises(ResultUrlRefusedError):
-        guard("http://127.0.0.1:9000").check(httpx.URL(url))
+        guard("127.0.0.1").check(httpx.URL(url))
 
 
 def test_unresolvable_host_is_retryable() -> None:

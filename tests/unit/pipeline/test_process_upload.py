@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import io
+import json
 import random
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from PIL import Image
 
+from cutout.engine.aidge.errors import EngineAnswerLostError, ResultExpiredError, ResultUnavailableError
 from cutout.engine.errors import PermanentEngineError, RetryableEngineError
 from cutout.engine.port import ImageBytes, ImageUrl
 from cutout.events import FailureRecord
 from cutout.pipeline.outcome import Status
 from tests.fakes import FakeEngine, image_bytes
 from tests.reliability.hostile_corpus import png_declaring
-from tests.unit.pipeline.harness import INPUT, OUTPUT, build_harness
+from tests.unit.pipeline.harness import INPUT, OUTPUT, Harness, build_harness
 
 
 def test_a_valid_upload_becomes_one_output_with_its_metadata() -> None:
@@ -329,3 +332,112 @@ def test_base64_mode_refuses_an_object_over_the_size_cap_without_reading_it() ->
     assert outcome.error_code == "object_too_large"
     assert harness.store.bytes_read == 0
     assert harness.engine.submits == []
+
+
+def _paid_result_lost(engine: FakeEngine) -> tuple[Harness, dict[str, Any]]:
+    """An upload whose paid result could not be fetched on any receive: its DLQ record."""
+    harness = build_harness(engine)
+    upload = harness.upload("paid.jpg")
+    engine.fetch_fails_with = ResultUnavailableError("The result host answered HTTP 503.")
+    for receive in (1, 2):
+        with pytest.raises(ResultUnavailableError):
+            harness.process(upload, receive_count=receive)
+    harness.process(upload, receive_count=3)
+    (record,) = harness.dlq_records()
+    return harness, record
+
+
+def test_a_paid_result_that_could_not_be_fetched_is_kept_and_the_record_says_it_was_paid() -> None:
+    # Given a paid call whose result could not be fetched, on any of its three receives
+    engine = FakeEngine()
+    _harness, record = _paid_result_lost(engine)
+    # Then the call was paid once, and the DLQ record says so, with the receipt's reference but
+    # never the signed URL
+    assert len(engine.submits) == 1
+    assert record["paid"] is True
+    assert record["receipt"] == {
+        "object_identity": record["receipt"]["object_identity"],
+        "request_id": "req-1",
+        "expires_at": None,
+        "reported_width": 400,
+        "reported_height": 300,
+    }
+    assert "results.example.test" not in json.dumps(record)
+
+
+def test_a_replay_of_a_paid_result_fetches_it_again_without_paying() -> None:
+    # Given that record, and the cause fixed
+    engine = FakeEngine()
+    harness, record = _paid_result_lost(engine)
+    engine.fetch_fails_with = None
+    # When it is replayed
+    replayed = FailureRecord.model_validate(record).to_upload()
+    assert replayed is not None
+    outcome = harness.process(replayed)
+    # Then the stored receipt is fetched: one output, still one paid call
+    assert outcome.status is Status.DONE
+    assert len(engine.submits) == 1
+    assert len(harness.outputs()) == 1
+
+
+def test_repay_pays_once_more_on_purpose_and_says_so() -> None:
+    # Given a paid result whose URL has expired (the replay alone would fail the same way again)
+    engine = FakeEngine()
+    harness, _record = _paid_result_lost(engine)
+    engine.fetch_fails_with = ResultExpiredError("The signed result URL expired before it could be fetched.")
+    replayed = FailureRecord.from_json(harness.dlq.records[0]).to_upload()
+    assert replayed is not None
+    harness.process(replayed)
+    expired = FailureRecord.from_json(harness.dlq.records[1])
+    assert (expired.error.code, expired.paid) == ("result_expired", True)
+    assert len(engine.submits) == 1
+    # When it is replayed with --repay (the record marked repay), twice (a duplicate delivery)
+    engine.fetch_fails_with = None
+    repaid = expired.model_copy(update={"repay": True}).to_upload()
+    assert repaid is not None
+    first, second = harness.process(repaid), harness.process(repaid)
+    # Then exactly one more call was paid, counted as RepaidOnPurpose, and the output written once
+    assert first.status is Status.DONE
+    assert second == first
+    assert len(engine.submits) == 2
+    assert harness.metrics.events.count(("count", "RepaidOnPurpose")) == 1
+    assert len(harness.outputs()) == 1
+
+
+def test_a_lost_answer_counts_possibly_billed_twice_and_its_record_says_possibly_paid() -> None:
+    # Given an API whose answers are lost after sending, on every receive
+    engine = FakeEngine(fail_with=EngineAnswerLostError("The answer did not arrive."))
+    harness = build_harness(engine)
+    upload = harness.upload("lost.jpg")
+    with pytest.raises(EngineAnswerLostError):
+        harness.process(upload, receive_count=1)
+    harness.process(upload, receive_count=3)
+    # Then each lost answer is counted (an operator sees what it may have cost), and the record
+    # says the call was possibly paid (null)
+    assert harness.metrics.events.count(("count", "PossiblyBilledTwice")) == 2
+    (record,) = harness.dlq_records()
+    assert (record["error"]["code"], record["paid"], record["receipt"]) == ("engine_answer_lost", None, None)
+
+
+def test_a_valid_result_of_another_size_is_stored_and_flagged() -> None:
+    # Given a paid result that is a valid image, but not the size the API reported
+    engine = FakeEngine()
+    engine.actual_size = (320, 200)
+    harness = build_harness(engine)
+    # When the upload is processed
+    outcome = harness.process(harness.upload("odd.jpg"))
+    # Then it is stored (not thrown away after paying), its metadata flagging the reported size
+    assert outcome.status is Status.DONE
+    ((_bucket, _key, _type, metadata),) = harness.outputs()
+    assert (metadata["width"], metadata["height"]) == ("320", "200")
+    assert metadata["result-size-mismatch"] == "reported 400x300"
+    assert ("count", "ResultSizeMismatch") in harness.metrics.events
+
+
+def test_the_presigned_url_asks_s3_for_the_sniffed_content_type() -> None:
+    # Given a JPEG uploaded (whatever Content-Type the uploader set)
+    harness = build_harness()
+    # When it is processed in URL mode
+    harness.process(harness.upload("typed.jpg", image_bytes(fmt="JPEG")))
+    # Then the presigned URL makes S3 answer with the type validation sniffed
+    assert harness.store.presigned_content_types == ["image/jpeg"]

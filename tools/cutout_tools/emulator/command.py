@@ -73,7 +73,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="how long a 'timeout' fault holds the request unanswered (default: %(default)s)",
     )
     parser.add_argument(
-        "--public-url", default=None, help="base URL put in result URLs (default: the served URL)"
+        "--public-url",
+        default=None,
+        help="base URL put in result URLs (default: http://<OSS-shaped host>:<port>, as the API answers)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.set_defaults(handler=run)

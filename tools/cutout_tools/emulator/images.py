@@ -36,7 +36,15 @@ def download_image(
         raise InvalidInputError("imageUrl", "must be an http or https URL")
     deadline = time.monotonic() + timeout_seconds
     try:
-        with client.stream("GET", url, timeout=timeout_seconds) as response:
+        # A strict fetcher: redirects are not followed (a SigV4-signed URL cannot follow one to
+        # another host anyway), so a presigned URL on the wrong S3 endpoint shows in tests.
+        with client.stream("GET", url, timeout=timeout_seconds, follow_redirects=False) as response:
+            if response.is_redirect:
+                raise InvalidInputError(
+                    "imageUrl",
+                    f"could not be downloaded (HTTP {response.status_code} redirect; "
+                    "redirects are not followed)",
+                )
             if response.status_code != 200:
                 raise InvalidInputError("imageUrl", f"could not be downloaded (HTTP {response.status_code})")
             chunks: list[bytes] = []

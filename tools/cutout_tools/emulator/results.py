@@ -24,6 +24,7 @@ class StoredResult:
     extension: str
     # The ``result404`` fault: the first GET answers 404, like an object store not yet consistent.
     not_found_first_get: bool = False
+    key: str = ""  # the OSS-shaped object key it is served under (set once stored)
 
 
 class ResultStore:
@@ -53,12 +54,19 @@ class ResultStore:
                 self._bytes -= len(evicted.data)
         return result_id
 
-    def get(self, result_id: str, extension: str) -> StoredResult | None:
-        """The result for one GET, or ``None`` (unknown, evicted, wrong extension, or first GET of a
+    def name(self, result_id: str, key: str) -> None:
+        """Serve the result ``result_id`` under the object key ``key`` (which starts with its id)."""
+        with self._lock:
+            result = self._results.get(result_id)
+            if result is not None:
+                result.key = key
+
+    def get(self, result_id: str, key: str) -> StoredResult | None:
+        """The result for one GET, or ``None`` (unknown, evicted, another key, or first GET of a
         ``result404`` result, which is then served from the next GET on)."""
         with self._lock:
             result = self._results.get(result_id)
-            if result is None or result.extension != extension:
+            if result is None or result.key != key:
                 return None
             if result.not_found_first_get:
                 result.not_found_first_get = False

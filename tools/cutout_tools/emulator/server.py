@@ -1,12 +1,20 @@
 """The Aidge-compatible emulator: a real HTTP server speaking the background-removal contract.
 
 It checks the v2 signature, validates the parameters as the reference describes (resCode 700 naming
-the field), runs a local engine (the studio engine by default), answers the documented envelope and
-serves the result at ``{public_url}/results/{id}{ext}``, like the object-store URL of the real
-service. Faults (error codes, timeouts, malformed bodies, a first-GET 404 on the result) and latency
-are injected from a seeded RNG, and every call is accounted (``/_emulator/stats``), so tests and the
-local stack can check "never pay twice" and "never pay for a bad input" against a server that
-behaves like the real one over the wire.
+the field), runs a local engine (the studio engine by default), answers the documented envelope
+(every field of the reference's sample response) and serves the result at a signed OSS-shaped URL
+exactly like the sample's (``oss.py``): ``http://<bucket>.oss-<region>.aliyuncs.com:<port>/<key>?
+OSSAccessKeyId=…&Expires=…&Signature=…``, checked on every GET (OSS's 403 XML otherwise). The
+same port speaks https too (TLS is recognised by its first byte), with a throw-away certificate
+for that host signed by a throw-away CA (``tls.py``; clients trust ``ca_pem``), so the client's
+upgrade-to-https and its fallback to http both run for real. The host name resolves to the
+emulator's address only through ``result_resolver`` (the client's resolver seam).
+
+Faults (error codes, timeouts, malformed bodies, a first-GET 404 on the result) and latency
+are injected from a seeded RNG, and every call is accounted (``/_emulator/stats``): ``timeout`` and
+``malformed`` are billed, as the real service would bill work whose answer was lost, and recorded
+as undelivered, like a real answer the client had stopped waiting for. So tests and the local
+stack can check "never pay twice" and "never pay for a bad input", and what a lost answer costs.
 
 Control endpoints (no signature; bind to loopback):
 ``GET /_emulator/stats``, ``GET|POST /_emulator/config`` (``{"latency_ms", "faults", "timeout_seconds"}``),
@@ -15,6 +23,7 @@ Control endpoints (no signature; bind to loopback):
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -23,8 +32,10 @@ import random
 import re
 import select
 import socket
+import ssl
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -50,6 +61,14 @@ from cutout_tools.emulator.inputs import (
     cutout_options,
     single_values,
 )
+from cutout_tools.emulator.oss import (
+    RESULT_HOST,
+    SAMPLE_TTL_SECONDS,
+    OssSigner,
+    error_xml,
+    key_of,
+    result_key,
+)
 from cutout_tools.emulator.results import (
     MAX_RESULT_BYTES_DEFAULT,
     MAX_RESULTS_DEFAULT,
@@ -57,11 +76,16 @@ from cutout_tools.emulator.results import (
     StoredResult,
 )
 from cutout_tools.emulator.stats import EmulatorStats
+from cutout_tools.emulator.tls import ThrowAwayCertificates, client_context
 
 logger = logging.getLogger("cutout_tools.emulator")
 
 API_PATH = "/rest/ai/image/cut/out"
-RESULT_PATH = re.compile(r"^/results/(?P<id>[0-9a-f]{32})(?P<ext>\.[a-z0-9]{1,8})$")
+RESULT_ID = re.compile(r"^data/general_matting_online/AIDC_AIB_SERVICE/(?P<id>[0-9a-f]{32})_")
+TLS_HANDSHAKE = 0x16
+QUEUE_TIMEOUT_SECONDS_DEFAULT = (
+    20.0  # longest wait for a free engine before answering 501  # the first byte of a TLS ClientHello record
+)
 TIMEOUT_SECONDS_DEFAULT = 60.0
 MAX_BODY_BYTES = 64 * 1024 * 1024  # base64 of the largest input the pipeline sends, with room
 STUDIO_ENGINE = ("cutout_tools.studio", "StudioEngine")
@@ -72,12 +96,19 @@ JSON_TYPE = "application/json;charset=UTF-8"
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What to answer one request with. ``hold`` means: answer nothing (the ``timeout`` fault)."""
+    """What to answer one request with. ``hold`` means: answer nothing (the ``timeout`` fault).
+
+    ``billed`` marks an answer that was billed (``billed_object``: the object it is for), so one
+    that cannot be delivered is recorded as such.
+    """
 
     status: int
     body: bytes = b""
     content_type: str = JSON_TYPE
     hold: bool = False
+    billed: bool = False
+    billed_object: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def json(cls, status: int, payload: Any) -> Reply:
@@ -122,6 +153,10 @@ class AidgeEmulator:
         download_timeout_seconds: float = DOWNLOAD_TIMEOUT_SECONDS_DEFAULT,
         max_clock_skew_seconds: float = MAX_CLOCK_SKEW_SECONDS_DEFAULT,
         engine_concurrency: int | None = None,
+        result_ttl_seconds: float = SAMPLE_TTL_SECONDS,
+        tls: bool = True,
+        queue_timeout_seconds: float = QUEUE_TIMEOUT_SECONDS_DEFAULT,
+        results_on_address: bool = False,
     ) -> None:
         if not key_name or not key_secret:
             raise ValueError("the emulator needs a key name and a key secret")
@@ -149,6 +184,14 @@ class AidgeEmulator:
         self._server: _EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._http: httpx.Client | None = None
+        self._result_ttl_seconds = float(result_ttl_seconds)
+        self._queue_timeout_seconds = float(queue_timeout_seconds)
+        # Result URLs on the emulator's own address (no resolver needed), for callers that cannot
+        # take the client's resolver seam (a separate process, a naive baseline in a benchmark).
+        self._results_on_address = results_on_address
+        self._signer = OssSigner()
+        self._tls = tls
+        self._certificates: ThrowAwayCertificates | None = None
 
     def __repr__(self) -> str:  # the secret stays out of reprs and tracebacks
         return f"AidgeEmulator(url={self._url_or_none()!r}, key_name={self._key_name!r})"
@@ -162,8 +205,13 @@ class AidgeEmulator:
         if self._engine is None:
             self._engine = load_studio_engine()
         self._stopping.clear()
-        self._http = httpx.Client(follow_redirects=True, max_redirects=3, trust_env=False)
-        self._server = _EmulatorHTTPServer((self._host, self._port), _Handler, self)
+        # Redirects are not followed: a strict fetcher, so a presigned URL that redirects shows.
+        self._http = httpx.Client(follow_redirects=False, trust_env=False)
+        tls_context = None
+        if self._tls:
+            self._certificates = ThrowAwayCertificates.create([RESULT_HOST, "localhost", "127.0.0.1", "::1"])
+            tls_context = self._certificates.server_context()
+        self._server = _EmulatorHTTPServer((self._host, self._port), _Handler, self, tls_context)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -187,6 +235,9 @@ class AidgeEmulator:
         if self._http is not None:
             self._http.close()
             self._http = None
+        if self._certificates is not None:
+            self._certificates.delete()
+            self._certificates = None
 
     def __enter__(self) -> AidgeEmulator:
         return self.start()
@@ -223,8 +274,45 @@ class AidgeEmulator:
 
     @property
     def public_url(self) -> str:
-        """The base URL put in result URLs (``public_url`` given at construction, else ``url``)."""
-        return self._public_url or self.url
+        """The base URL of result URLs: ``public_url`` if given, else ``http://<OSS-shaped host>:<port>``."""
+        if self._public_url:
+            return self._public_url
+        if self._results_on_address:
+            return self.url
+        return f"http://{RESULT_HOST}:{self.url.rsplit(':', 1)[1]}"
+
+    @property
+    def address(self) -> str:
+        """The IP address clients reach the emulator on (what the local stack allowlists)."""
+        return self.url.split("://", 1)[1].rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def result_host(self) -> str:
+        """The OSS-shaped host name of result URLs (resolve it with ``result_resolver``)."""
+        return RESULT_HOST
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The throw-away CA that signed the emulator's https certificate (trust it, nothing else)."""
+        if self._certificates is None:
+            raise RuntimeError("the emulator is not started, or runs without TLS")
+        return self._certificates.ca_pem
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """The default trust store plus ``ca_pem``: what a client of the emulator's https verifies with."""
+        return client_context(self.ca_pem)
+
+    def result_resolver(self, host: str, port: int) -> Sequence[tuple[Any, ...]]:
+        """``socket.getaddrinfo`` that answers the emulator's address for its result host.
+
+        The client's resolver seam: the result URL keeps the documented shape and the production
+        policy checks it; only the name lookup is local (the address must still be allowlisted).
+        """
+        if host.lower().rstrip(".") == RESULT_HOST and self._server is not None:
+            address = self.address
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
     @property
     def key_name(self) -> str:
@@ -310,7 +398,7 @@ class AidgeEmulator:
             self._stats.record_object_call(reference.object_id)
 
         if fault is not None and fault is not Fault.RESULT_404:
-            return self._play_fault(fault, ids)
+            return self._play_fault(fault, ids, reference.object_id)
 
         try:
             if body_error is not None:
@@ -349,10 +437,19 @@ class AidgeEmulator:
         engine = self._engine
         if engine is None:
             return self._error(801, RES_MESSAGES[801], ids)
+        # A real service answers in its own time whatever our concurrency, and throttles past its
+        # rate limit (501). The local engine shares the machine's cores, so a call waits for an
+        # engine slot at most this long, then gets the documented 501 (not billed), instead of
+        # queueing for minutes behind every other caller.
+        if not self._engine_slots.acquire(timeout=self._queue_timeout_seconds):
+            self._stats.record_fault("throttled")
+            return self._error(501, f"{RES_MESSAGES[501]} (the emulator's engines are busy)", ids)
         try:
-            with self._engine_slots:
+            try:
                 cutout = engine.remove_background(ImageBytes(image), options)
                 data = cutout.read()
+            finally:
+                self._engine_slots.release()
         except Exception:
             logger.exception("the engine failed; answering 801 (requestId %s)", ids.request_id)
             return self._error(801, RES_MESSAGES[801], ids)
@@ -364,6 +461,10 @@ class AidgeEmulator:
                 not_found_first_get=result_404,
             )
         )
+        score = cutout.score if cutout.score is not None else 1.0
+        key = result_key(result_id, score, cutout.extension)
+        self._results.name(result_id, key)
+        expires = int(time.time() + self._result_ttl_seconds)
         if result_404:
             self._stats.record_fault(Fault.RESULT_404.value)
         self._stats.record_billed(reference.object_id)
@@ -376,27 +477,39 @@ class AidgeEmulator:
             cutout.height,
             " (result404 fault)" if result_404 else "",
         )
-        return Reply.json(
-            200,
-            success_envelope(
-                ids,
-                image_url=f"{self.public_url}/results/{result_id}{cutout.extension}",
-                score=cutout.score if cutout.score is not None else 1.0,
-                width=cutout.width,
-                height=cutout.height,
-            ),
+        envelope = success_envelope(
+            ids,
+            image_url=self._signer.url(self.public_url, key, expires),
+            score=score,
+            width=cutout.width,
+            height=cutout.height,
+        )
+        return Reply(
+            status=200,
+            body=json.dumps(envelope).encode("utf-8"),
+            billed=True,
+            billed_object=reference.object_id,
         )
 
-    def _play_fault(self, fault: Fault, ids: RequestIds) -> Reply:
+    def _play_fault(self, fault: Fault, ids: RequestIds, object_id: str | None) -> Reply:
         self._stats.record_fault(fault.value)
         res_code = fault.res_code
         if res_code is not None:
             return self._error(res_code, f"{RES_MESSAGES[res_code]} (fault injected by the emulator)", ids)
         self._stats.record_response(fault.value)
-        logger.info("cut/out %s fault requestId=%s", fault.value, ids.request_id)
+        # The work was done and billed; the answer is held (then dropped) or garbled on the way back,
+        # as a gateway timeout or a cut connection would lose it. The soak measures what that costs.
+        self._stats.record_billed(object_id)
+        self._stats.record_undelivered(object_id, fault.value)
+        logger.info("cut/out %s fault requestId=%s (billed, answer undelivered)", fault.value, ids.request_id)
         if fault is Fault.TIMEOUT:
             return Reply(status=0, hold=True)
         return Reply(status=200, body=MALFORMED_BODY)
+
+    def record_undelivered(self, object_id: str | None, why: str) -> None:
+        """A billed answer the client never got (the handler saw the connection gone)."""
+        self._stats.record_undelivered(object_id, why)
+        logger.warning("cut/out billed answer undelivered (%s) object=%s", why, object_id)
 
     def _error(self, res_code: int, message: str, ids: RequestIds, *, http_status: int = 200) -> Reply:
         self._stats.record_response(res_code)
@@ -409,17 +522,32 @@ class AidgeEmulator:
 
     # --- results and control ------------------------------------------------------------------
 
-    def answer_result_fetch(self, path: str) -> Reply:
-        match = RESULT_PATH.match(path)
-        result = self._results.get(match["id"], match["ext"]) if match else None
-        self._stats.record_result_fetch(found=result is not None)
+    def answer_result_fetch(self, raw_path: str, host: str = RESULT_HOST, scheme: str = "http") -> Reply:
+        """A GET of a result URL, answered like OSS: signature and Expires first, then the key."""
+        key = key_of(raw_path)
+        query = single_values(parse_qs(urlsplit(raw_path).query, keep_blank_values=True))
+        oss_request_id = secrets_token()
+        headers = (("Server", "AliyunOSS"), ("x-oss-request-id", oss_request_id))
+        problem = self._signer.problem(key, query)
+        if problem is not None:
+            self._stats.record_result_refused(problem[0])
+            return Reply(
+                status=403,
+                body=error_xml(*problem, host=host, request_id=oss_request_id),
+                content_type="application/xml",
+                headers=headers,
+            )
+        match = RESULT_ID.match(key)
+        result = self._results.get(match["id"], key) if match else None
+        self._stats.record_result_fetch(found=result is not None, scheme=scheme)
         if result is None:
             return Reply(
                 status=404,
-                body=b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code></Error>",
+                body=error_xml("NoSuchKey", "The specified key does not exist.", host, oss_request_id),
                 content_type="application/xml",
+                headers=headers,
             )
-        return Reply(status=200, body=result.data, content_type=result.content_type)
+        return Reply(status=200, body=result.data, content_type=result.content_type, headers=headers)
 
     def answer_config_change(self, body: bytes) -> Reply:
         try:
@@ -464,10 +592,47 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], emulator: AidgeEmulator
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        emulator: AidgeEmulator,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.emulator = emulator
+        self.tls_context = tls_context
         super().__init__(address, handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """http and https on one port: a connection that opens with a TLS record gets TLS."""
+        if self.tls_context is None or not _opens_with_tls(request):
+            super().finish_request(request, client_address)
+            return
+        try:
+            request.settimeout(10)
+            wrapped = self.tls_context.wrap_socket(request, server_side=True)
+            wrapped.settimeout(None)
+        except (ssl.SSLError, OSError) as error:  # e.g. a client that does not trust the test CA
+            logger.debug("TLS handshake failed: %s", error)
+            return
+        try:
+            super().finish_request(wrapped, client_address)
+        finally:
+            with contextlib.suppress(OSError):
+                wrapped.close()
+
+
+def _opens_with_tls(connection: socket.socket) -> bool:
+    try:
+        connection.settimeout(10)
+        first = connection.recv(1, socket.MSG_PEEK)
+        connection.settimeout(None)
+    except OSError:
+        return False
+    return first[:1] == bytes([TLS_HANDSHAKE])
+
+
+def secrets_token() -> str:
+    return os.urandom(12).hex().upper()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -504,8 +669,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
-        if path.startswith("/results/"):
-            reply = self.emulator.answer_result_fetch(path)
+        if path.startswith("/data%2F") or path.startswith("/data/"):
+            reply = self.emulator.answer_result_fetch(
+                self.path,
+                self.headers.get("Host", RESULT_HOST).split(":")[0],
+                "https" if isinstance(self.connection, ssl.SSLSocket) else "http",
+            )
         elif path == "/_emulator/stats":
             reply = Reply.json(200, self.emulator.stats())
         elif path == "/_emulator/config":
@@ -557,14 +726,29 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.hold:
             self._hold()
             return
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        if close:
-            self.send_header("Connection", "close")
+        if reply.billed and self._client_gone():
+            # The client hung up before the answer was ready (its own deadline, or a crash): billed,
+            # and lost. Nothing else may ever explain a second bill for the same object.
             self.close_connection = True
-        self.end_headers()
-        self.wfile.write(reply.body)
+            self.emulator.record_undelivered(reply.billed_object, "client_gone")
+            return
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            if close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(reply.body)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
+            if reply.billed:
+                self.emulator.record_undelivered(reply.billed_object, "write_failed")
+            raise
 
     def _hold(self) -> None:
         """The ``timeout`` fault: say nothing until the hold time passes, the client leaves, or the
@@ -578,6 +762,8 @@ class _Handler(BaseHTTPRequestHandler):
             stopping.wait(min(0.1, max(0.0, deadline - time.monotonic())))
 
     def _client_gone(self) -> bool:
+        if isinstance(self.connection, ssl.SSLSocket):
+            return False  # no cheap peek under TLS (the API is called over plain http locally)
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
             return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""

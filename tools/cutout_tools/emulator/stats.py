@@ -13,7 +13,15 @@ from typing import Any
 
 
 class EmulatorStats:
-    """Thread-safe counters. ``billed`` counts successful (``success: true``) API calls."""
+    """Thread-safe counters.
+
+    ``billed`` counts the calls the real service would bill: every success, and the ``timeout`` and
+    ``malformed`` faults (the work was done; the answer was held, or garbled on the way back).
+    ``undelivered`` counts billed answers the client never got intact, by why: ``timeout`` and
+    ``malformed`` (faults), ``client_gone`` (the client had hung up before the answer was ready:
+    its own deadline, or a crash) and ``write_failed`` (the connection broke while answering).
+    Only an undelivered answer may explain a second bill for one object.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -24,10 +32,14 @@ class EmulatorStats:
         self._billed = 0
         self._calls_by_object: Counter[str] = Counter()
         self._billed_by_object: Counter[str] = Counter()
+        self._undelivered: Counter[str] = Counter()
+        self._undelivered_by_object: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
         self._responses: Counter[str] = Counter()
         self._result_fetches = 0
         self._result_not_found = 0
+        self._result_refused: Counter[str] = Counter()
+        self._result_fetches_by_scheme: Counter[str] = Counter()
 
     def record_call(self) -> None:
         with self._lock:
@@ -43,6 +55,12 @@ class EmulatorStats:
             if object_id is not None:
                 self._billed_by_object[object_id] += 1
 
+    def record_undelivered(self, object_id: str | None, why: str) -> None:
+        with self._lock:
+            self._undelivered[why] += 1
+            if object_id is not None:
+                self._undelivered_by_object[object_id] += 1
+
     def record_fault(self, kind: str) -> None:
         with self._lock:
             self._faults[kind] += 1
@@ -52,11 +70,17 @@ class EmulatorStats:
         with self._lock:
             self._responses[str(res_code)] += 1
 
-    def record_result_fetch(self, *, found: bool) -> None:
+    def record_result_fetch(self, *, found: bool, scheme: str = "http") -> None:
         with self._lock:
             self._result_fetches += 1
+            self._result_fetches_by_scheme[scheme] += 1
             if not found:
                 self._result_not_found += 1
+
+    def record_result_refused(self, oss_code: str) -> None:
+        """A result GET answered 403 (bad signature, past Expires): counted apart from not-found."""
+        with self._lock:
+            self._result_refused[oss_code] += 1
 
     def reset(self) -> None:
         with self._lock:
@@ -69,10 +93,16 @@ class EmulatorStats:
             return {
                 "calls": self._calls,
                 "billed": self._billed,
+                "undelivered": dict(self._undelivered),
                 "by_object": {
                     object_id: {
                         "calls": self._calls_by_object[object_id],
                         "billed": self._billed_by_object[object_id],
+                        **(
+                            {"undelivered": self._undelivered_by_object[object_id]}
+                            if self._undelivered_by_object[object_id]
+                            else {}
+                        ),
                     }
                     for object_id in sorted(objects)
                 },
@@ -80,4 +110,6 @@ class EmulatorStats:
                 "responses": dict(self._responses),
                 "result_fetches": self._result_fetches,
                 "result_not_found": self._result_not_found,
+                "result_refused": dict(self._result_refused),
+                "result_fetches_by_scheme": dict(self._result_fetches_by_scheme),
             }

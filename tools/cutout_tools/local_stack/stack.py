@@ -404,6 +404,7 @@ class LocalStack:
         """The function as the poller calls it: template environment, real handler, Lambda-like context."""
         from aws_lambda_powertools.utilities import parameters
 
+        from cutout.engine.aidge.seams import AidgeSeams
         from cutout.settings import Settings
         from cutout.wiring import aws_pipeline
 
@@ -414,7 +415,9 @@ class LocalStack:
         local_parts = {
             "AIDGE_API_HOST": emulator_origin.split("://", 1)[1],
             "AIDGE_API_SCHEME": "http",
-            "RESULT_URL_ALLOWLIST": emulator_origin,
+            # The emulator's loopback address, nothing more: its result URLs keep the documented
+            # shape (http on an OSS-shaped host) and run the template's RESULT_URL_POLICY.
+            "RESULT_URL_ALLOWLIST": self.emulator.address,
         }
         code_uri = deployed.evaluate(properties.get("CodeUri", global_function.get("CodeUri")))
         handler_name = str(deployed.evaluate(properties.get("Handler", global_function.get("Handler"))))
@@ -436,12 +439,15 @@ class LocalStack:
         # Lambda sets the function's variables in its process; Powertools reads them from there.
         self._set_environ(environment)
         parameters.clear_caches()  # type: ignore[no-untyped-call]  # a secret cached by an earlier stack in this process is not ours
-        pipeline = aws_pipeline(Settings.from_env(environment))
+        # The OSS-shaped result host resolves to the emulator, whose https the client trusts.
+        seams = AidgeSeams(resolver=self.emulator.result_resolver, verify=self.emulator.client_ssl_context())
+        pipeline = aws_pipeline(Settings.from_env(environment), aidge_seams=seams)
         handler = load_handler(code_dir, handler_name)
         self._log(
             f"function {FUNCTION_LOGICAL_ID} ({function_name}): {handler_name} from {code_uri} run "
             f"in-process, timeout {timeout:g} s, memory {memory} MB (not enforced); environment from the "
-            f"template, pointed at local parts: {', '.join(sorted(local_parts))}, AWS_ENDPOINT_URL"
+            f"template, pointed at local parts: {', '.join(sorted(local_parts))}, AWS_ENDPOINT_URL; result "
+            f"host {self.emulator.result_host} resolved to {self.emulator.address}, its test CA trusted"
         )
 
         def invoke(event: dict[str, Any]) -> dict[str, Any]:

@@ -119,6 +119,12 @@ def add_dlq_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     replay.add_argument(
         "--limit", type=_positive_int, default=None, metavar="N", help="replay at most N messages"
     )
+    replay.add_argument(
+        "--repay",
+        action="store_true",
+        help="pay once more, on purpose, for records whose call was paid but whose result is lost "
+        "(result_expired, result_gone, ...); without it a paid record reuses its stored result",
+    )
     _add_target_options(replay)
     replay.set_defaults(handler=run_dlq_replay)
 
@@ -313,6 +319,7 @@ def _dlq_replay(args: argparse.Namespace) -> int:
         reason=args.reason,
         limit=args.limit,
         dry_run=args.dry_run,
+        repay=args.repay,
         include_permanent=args.include_permanent,
     )
     what = f" with reason {args.reason!r}" if args.reason else ""
@@ -322,6 +329,11 @@ def _dlq_replay(args: argparse.Namespace) -> int:
         print(f"replayed {summary.replayed} of {summary.matched} matching message(s){what} to the work queue")
     for line in replay_breakdown(summary):
         print(line)
+    if summary.repaid:
+        print(
+            f"{summary.repaid} paid record(s) {'would be' if summary.dry_run else 'were'} sent back marked "
+            "--repay: each is paid for once more (metric RepaidOnPurpose)"
+        )
     if summary.not_replayable:
         print(
             f"skipped {summary.not_replayable} {UNRECOGNISED_MESSAGE_CODE} record(s): they name no object, "

@@ -13,6 +13,13 @@ Replay moves retryable messages only, unless asked: a permanent failure (``image
 and is counted apart, unless ``include_permanent`` (after fixing what made it permanent, such as
 the Aidge key or quota, or the limits).
 
+A record that says its call was paid (``paid: true``: the result could not be fetched or stored
+after billing) replays for free: the function reuses the stored receipt (a permanent one, such as
+``result_url_refused``, needs ``include_permanent`` after the fix). When that cannot work any
+more (``result_expired``, ``result_gone``), ``repay=True`` (``cutout dlq replay --repay``; it
+includes paid permanent records) marks the replayed copy ``repay: true``, and the function pays
+once more, on purpose (metric ``RepaidOnPurpose``). Records that were not paid replay as they are.
+
 Reading never consumes: messages are received with a visibility timeout long enough for the
 listing and made visible again (``ChangeMessageVisibility`` to 0) once it is done. A replayed
 message is deleted from the DLQ only after the work queue accepted its copy.
@@ -23,7 +30,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -244,6 +251,7 @@ class ReplaySummary:
     retryable: Mapping[str, int] = field(default_factory=dict)
     permanent: Mapping[str, int] = field(default_factory=dict)
     permanent_skipped: Mapping[str, int] = field(default_factory=dict)
+    repaid: int = 0  # paid records sent back marked ``repay`` (each will be paid once more)
 
 
 def replay_dead_letters(
@@ -256,8 +264,11 @@ def replay_dead_letters(
     dry_run: bool = False,
     include_permanent: bool = False,
     wait_seconds: int = 1,
+    repay: bool = False,
 ) -> ReplaySummary:
     """Move the DLQ's retryable messages (with ``reason``, at most ``limit``) back to the work queue.
+
+    ``repay``: paid records (``paid: true``) go back marked ``repay: true`` (paid once more).
 
     Each body is sent unchanged; a message is deleted from the DLQ only once its copy is on the
     work queue. Permanent failures stay (counted in ``permanent_skipped``) unless
@@ -266,7 +277,7 @@ def replay_dead_letters(
     """
     matches = _matches(reason)
     held: list[DeadLetter] = []
-    matched = replayed = not_replayable = 0
+    matched = replayed = not_replayable = repaid = 0
     retryable: Counter[str] = Counter()
     permanent: Counter[str] = Counter()
     permanent_skipped: Counter[str] = Counter()
@@ -283,7 +294,7 @@ def replay_dead_letters(
                     not_replayable += 1
                     held.append(letter)
                     continue
-                if letter.permanent and not include_permanent:
+                if letter.permanent and not include_permanent and not (repay and _paid(letter)):
                     permanent_skipped[letter.reason] += 1
                     held.append(letter)
                     continue
@@ -291,6 +302,10 @@ def replay_dead_letters(
                 (permanent if letter.permanent else retryable)[letter.reason] += 1
                 if dry_run:
                     held.append(letter)
+                    repaid += int(repay and _paid(letter))
+                elif repay and _paid(letter):
+                    chosen.append(_marked_repay(letter))
+                    repaid += 1
                 else:
                     chosen.append(letter)
             sent, unsent, reasons = _send_then_delete(sqs, dead_letter_queue_url, work_queue_url, chosen)
@@ -308,10 +323,22 @@ def replay_dead_letters(
         failed=len(failures),
         dry_run=dry_run,
         failures=tuple(failures),
+        repaid=repaid,
         retryable=dict(sorted(retryable.items())),
         permanent=dict(sorted(permanent.items())),
         permanent_skipped=dict(sorted(permanent_skipped.items())),
     )
+
+
+def _paid(letter: DeadLetter) -> bool:
+    return letter.record is not None and letter.record.paid is True
+
+
+def _marked_repay(letter: DeadLetter) -> DeadLetter:
+    """The same letter, its body the record marked ``repay: true`` (receipt handle unchanged)."""
+    assert letter.record is not None  # noqa: S101 - _paid() checked it
+    record = letter.record.model_copy(update={"repay": True})
+    return replace(letter, body=record.to_json(), record=record)
 
 
 def _send_then_delete(

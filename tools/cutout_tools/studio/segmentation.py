@@ -37,6 +37,7 @@ WORKING_MAX_SIDE = 640
 SHADOW_DEPTH_MIN = 0.3  # a shadow keeps at least 30 % of the light
 MAX_HOLE_FRACTION = 0.6  # a "hole" larger than this part of its object is rather a light product
 HOLE_PLAIN_FRACTION_MIN = 0.25  # a hole shows plain background somewhere, a grey part nowhere
+HOLE_RIM_EDGE_MIN = 0.5  # of a plain hole's rim that is sharp outline (the object's)
 # A hole lying wholly in a cast shadow shows no plain paper; it is told from a grey part of the product by
 # keeping the chroma of the shadow next to the object (median residual within this of that shadow's) ...
 SHADOWED_HOLE_CHROMA_MARGIN = 1.0
@@ -44,6 +45,7 @@ SHADOWED_HOLE_CHROMA_MAX = 3.0  # ... and never more than this many RGB levels o
 SHADOWED_HOLE_TEXTURE_MAX = 2.5  # by being smooth (90th percentile of |Laplacian| of luma, levels),
 SHADOWED_HOLE_OUTLINE_MIN = 0.3  # by being ringed by sharp edges (the object's outline) this much,
 SHADOWED_HOLE_FLOOD_CONTACT_MAX = 0.05  # and by not being the flooded shadow's own continuation
+SHADOWED_HOLE_GAIN_MARGIN = 0.06  # ... and by darkening the paper as much as the shadow beside it
 NEAR_SHADOW_RADIUS = 20  # working-resolution pixels: "the shadow just outside the object"
 CHROMATIC_BACKGROUND_MIN = 8.0  # Lab chroma of coloured paper
 CLEAN_SHADOW_CHROMA_MIN = 4.5  # RGB levels off the darkened paper colour, at working resolution
@@ -54,6 +56,19 @@ EDGE_WEAK_SLOPE_MIN = 3.0  # a faint outline continuing a sharp one (hysteresis)
 EDGE_WEAK_SHARPNESS_MIN = 1.3
 FRINGE_RADIUS = 4  # working-resolution pixels of JPEG colour bleeding forgiven next to the outline
 LEAK_GAP_RADIUS = 3  # working-resolution pixels: shadow is not entered through gaps narrower than ~2x this
+ENCLOSED_DIRECTIONS_MIN = 5  # of 8: rays from inside a body meet its outline on this many sides
+NEUTRAL_RESIDUAL_MAX = 8.0  # RGB levels off the darkened paper: a neutral (grey) pixel
+NEUTRAL_SHARE_MIN = 0.5  # of what the outline encloses, not paper-coloured: a neutral product
+WALLED_DIRECTIONS_MIN = 8  # a paper-coloured pixel walled in on every side is kept for the hole test
+# The confidence score's weights (see ``Evidence.confidence``)
+SCORE_WEIGHTS = {
+    "contrast": 4.6,
+    "edge_support": 4.6,
+    "shadow_share": -2.2,
+    "outline_agreement": 3.9,
+    "largest_share": 2.6,
+    "bias": -10.8,
+}
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 FloatArray = np.ndarray
@@ -65,6 +80,7 @@ class Segmentation:
 
     alpha: FloatArray  # float32, H x W, in [0, 1]
     confidence: float  # in [0, 1]
+    evidence: Evidence | None = None  # what the confidence was derived from
 
 
 def srgb_to_lab(rgb: FloatArray) -> FloatArray:
@@ -126,6 +142,7 @@ class _PixelTests:
     paper_residual_median: float  # the same on plain paper: what noise alone gives
     strict_threshold: float
     chromatic: bool  # a coloured background: only a shadow keeps its hue, so the shadow test is telling
+    gain: FloatArray  # k of I = k·S: how much of the paper's light the pixel keeps (< 1 in a shadow)
 
 
 def _pixel_tests(
@@ -153,7 +170,15 @@ def _pixel_tests(
     clean_shadow = shadow & (chroma_residual < clean_threshold)
     paper_median = float(np.median(chroma_residual[noise_sample])) if noise_sample.any() else 1.0
     return _PixelTests(
-        delta_e, strict, shadow, clean_shadow, chroma_residual, paper_median, strict_threshold, chromatic
+        delta_e,
+        strict,
+        shadow,
+        clean_shadow,
+        chroma_residual,
+        paper_median,
+        strict_threshold,
+        chromatic,
+        k,
     )
 
 
@@ -188,6 +213,42 @@ def sharp_edges(rgb: np.ndarray, working_shape: tuple[int, int]) -> np.ndarray:
     return np.asarray(
         ndimage.binary_dilation(np.asarray(pooled) > 40, structure=_EIGHT_CONNECTED), dtype=bool
     )
+
+
+_DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
+def _look(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``out[y, x] = mask[y + dy, x + dx]`` (False beyond the frame)."""
+    height, width = mask.shape
+    out = np.zeros_like(mask)
+    if abs(dy) >= height or abs(dx) >= width:
+        return out
+    out[max(0, -dy) : height - max(0, dy), max(0, -dx) : width - max(0, dx)] = mask[
+        max(0, dy) : height - max(0, -dy), max(0, dx) : width - max(0, -dx)
+    ]
+    return out
+
+
+def enclosure(edges: np.ndarray) -> np.ndarray:
+    """For each pixel, in how many of 8 directions a straight ray meets a sharp edge (0-8).
+
+    A product's body is bounded by its outline on (nearly) every side even where a stretch of it is
+    missing (where the body meets its own shadow in the same grey, or a highlight meets white paper);
+    a shadow lies beside or under the product, open to the paper on at least half of its sides. Rays
+    are cast by doubling (a ray of length 2L is a ray of length L or the same ray shifted by L), so the
+    cost is 8 x log2(side) shifts of the mask.
+    """
+    count = np.zeros(edges.shape, dtype=np.uint8)
+    longest = max(edges.shape)
+    for dy, dx in _DIRECTIONS:
+        hit = edges.copy()
+        span = 1
+        while span < longest:
+            hit |= _look(hit, dy * span, dx * span)
+            span *= 2
+        count += hit
+    return count
 
 
 def _border(shape: tuple[int, int], width: int) -> np.ndarray:
@@ -237,7 +298,7 @@ def _holes(
     object_areas = np.bincount(filled_labels.ravel())
     object_of_hole = ndimage.maximum(filled_labels, labels, index).astype(int)
     sized = (areas >= min_area) & (areas <= MAX_HOLE_FRACTION * object_areas[object_of_hole])
-    plain = strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas
+    plain = (strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas) & _rimmed_by_edges(labels, count, edges)
     considered = sized & ~plain
     in_shadow = _in_shadow_holes(labels, considered, subject, tests, edges=edges, luma=luma, flooded=flooded)
     accepted = sized & (plain | in_shadow)
@@ -246,6 +307,17 @@ def _holes(
     return np.asarray(
         ndimage.binary_dilation(holes, iterations=2, mask=tests.strict | tests.shadow), dtype=bool
     )
+
+
+def _rimmed_by_edges(labels: np.ndarray, count: int, edges: np.ndarray) -> np.ndarray:
+    """Which regions are ringed by sharp edges (a hole's rim is the object's outline; a part of the
+    product that happens to match the paper's colour continues the product's shading instead)."""
+    grown = ndimage.grey_dilation(labels, size=(5, 5))
+    rim = (labels == 0) & (grown > 0)
+    index = np.arange(1, count + 1)
+    rim_area = ndimage.sum_labels(rim, grown, index)
+    rim_edges = ndimage.sum_labels(rim & edges, grown, index)
+    return np.asarray(rim_edges >= HOLE_RIM_EDGE_MIN * np.maximum(rim_area, 1), dtype=bool)
 
 
 def _in_shadow_holes(
@@ -290,6 +362,17 @@ def _in_shadow_holes(
             continue
         if float(touching_flood[grown][region].mean()) >= SHADOWED_HOLE_FLOOD_CONTACT_MAX:
             continue
+        # the same shadow outside the object, near the hole, darkens the paper as much (a grey part of a
+        # neutral product keeps the paper's chroma too, but its darkness is its own)
+        around = tuple(
+            slice(max(0, s.start - NEAR_SHADOW_RADIUS), s.stop + NEAR_SHADOW_RADIUS) for s in region_slice
+        )
+        local_shadow = near_shadow[around]
+        if local_shadow.sum() < 20:
+            continue
+        hole_gain = float(np.median(tests.gain[grown][region]))
+        if abs(hole_gain - float(np.median(tests.gain[around][local_shadow]))) > SHADOWED_HOLE_GAIN_MARGIN:
+            continue
         rim = ndimage.binary_dilation(region, iterations=2) & ~region
         accepted[offset] = float(edges[grown][rim].mean()) > SHADOWED_HOLE_OUTLINE_MIN
     return accepted
@@ -323,7 +406,7 @@ def _flood_without_leaks(passable: np.ndarray, plain: np.ndarray, border: np.nda
     return np.asarray(wide_flood | plain_flood, dtype=bool)
 
 
-def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatArray, float]:
+def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatArray, Evidence]:
     """The subject mask at the given (working) resolution, the background surface and a confidence."""
     height, width = rgb.shape[:2]
     lab = srgb_to_lab(rgb)
@@ -341,8 +424,22 @@ def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatAr
     # Shadow-coloured pixels inside a closed sharp outline are a grey product, not a shadow, even where
     # the outline has a small gap (closing seals gaps of a few pixels, e.g. where it meets its shadow).
     outlined = ndimage.binary_fill_holes(ndimage.binary_closing(edges, _EIGHT_CONNECTED, iterations=3))
-    passable = (tests.strict | (tests.clean_shadow & ~outlined)) & ~edges
-    flooded = _flood_without_leaks(passable, tests.strict & ~edges, border)
+    rays = enclosure(edges)
+    enclosed = rays >= ENCLOSED_DIRECTIONS_MIN
+    # Rays matter for a neutral product (grey, white, steel, black: shadow-coloured inside its outline).
+    # A coloured product is told from its shadow by colour already, and its concavities (under an
+    # umbrella's canopy, between legs) often hold shadow that rays would wrongly enclose.
+    inside = enclosed & ~tests.strict
+    neutral = inside & (tests.chroma_residual < NEUTRAL_RESIDUAL_MAX)
+    if inside.any() and float(neutral.sum()) >= NEUTRAL_SHARE_MIN * float(inside.sum()):
+        outlined |= enclosed
+    else:
+        rays = np.minimum(rays, WALLED_DIRECTIONS_MIN - 1)  # nothing is walled in either
+    # paper-coloured pixels are background unless the outline surrounds them on every side (a part of a
+    # light product the colour of the paper; a handle's hole too, given back by ``_holes``)
+    walled = rays >= WALLED_DIRECTIONS_MIN
+    passable = ((tests.strict & ~walled) | (tests.clean_shadow & ~outlined)) & ~edges
+    flooded = _flood_without_leaks(passable, tests.strict & ~walled & ~edges, border)
     # win back the band the edge barrier (and JPEG's colour bleeding) took from the background; bounded,
     # so it never slides deep into a light product
     flooded = ndimage.binary_dilation(flooded, iterations=3, mask=tests.strict | tests.shadow)
@@ -358,24 +455,65 @@ def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatAr
     luma = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     subject &= ~_holes(subject, tests, edges, min_area, luma=luma, flooded=flooded)
     core = (tests.delta_e > 2.0 * tests.strict_threshold) & (~tests.shadow | outlined)
+    core |= (tests.delta_e > tests.strict_threshold) & (rays == len(_DIRECTIONS))  # a light part, walled in
     subject = _drop_specks(subject, core, min_area)
 
-    confidence = _confidence(subject, tests)
-    return subject, surface, confidence
+    evidence = _evidence(subject, tests, edges, outlined)
+    return subject, surface, evidence
 
 
-def _confidence(subject: np.ndarray, tests: _PixelTests) -> float:
-    """How separable subject and background were: contrast of the subject, nothing at the borders."""
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the engine saw while deciding, each in [0, 1]: the inputs of its confidence score."""
+
+    contrast: float  # how far the subject's outline is from the paper's colour (1 - exp(-ΔE/2thr))
+    edge_support: float  # share of the mask's outline lying on a sharp edge of the photo
+    shadow_share: float  # share of the ring just outside the mask that only the shadow model calls background
+    outline_agreement: float  # share of what the outline encloses that the mask keeps
+    largest_share: float  # share of the mask in its largest piece (1: one piece)
+    coverage: float  # share of the frame the mask covers
+    touching_border: float  # share of the frame's border the mask covers
+
+    def confidence(self) -> float:
+        """How much to trust the cut-out, in [0, 1]: like Aidge's score, low means "look at it"."""
+        if self.coverage == 0.0:
+            return 0.0
+        # A logistic model of "IoU >= 0.95" against "IoU < 0.85", fitted once on the evaluation set's
+        # tuning seeds (bench/engine_quality.py prints how it calibrates on every seed, held-out too)
+        logit = (
+            SCORE_WEIGHTS["contrast"] * self.contrast
+            + SCORE_WEIGHTS["edge_support"] * self.edge_support
+            + SCORE_WEIGHTS["shadow_share"] * self.shadow_share
+            + SCORE_WEIGHTS["outline_agreement"] * self.outline_agreement
+            + SCORE_WEIGHTS["largest_share"] * self.largest_share
+            + SCORE_WEIGHTS["bias"]
+        )
+        score = 1.0 / (1.0 + float(np.exp(-logit)))
+        score *= 1.0 - min(1.0, 3.0 * self.touching_border)
+        score *= 1.0 if 0.005 < self.coverage < 0.9 else 0.5
+        return float(np.clip(score, 0.0, 1.0))
+
+
+def _evidence(subject: np.ndarray, tests: _PixelTests, edges: np.ndarray, outlined: np.ndarray) -> Evidence:
     if not subject.any():
-        return 0.0
+        return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     outline = subject ^ ndimage.binary_erosion(subject, iterations=2)
     contrast = float(np.median(tests.delta_e[outline])) / tests.strict_threshold
-    separability = 1.0 - np.exp(-contrast / 2.0)
-    border = _border(subject.shape, 1)
-    touching_border = float(subject[border].mean())
-    coverage = float(subject.mean())
-    penalty = (1.0 - min(1.0, 3.0 * touching_border)) * (1.0 if 0.005 < coverage < 0.9 else 0.5)
-    return float(np.clip(separability * penalty, 0.0, 1.0))
+    near_edges = ndimage.binary_dilation(edges, iterations=2)
+    ring = ndimage.binary_dilation(subject, iterations=3) & ~subject
+    decided_by_shadow = tests.shadow & ~tests.strict
+    labels, count = ndimage.label(subject, structure=_EIGHT_CONNECTED)
+    areas = np.bincount(labels.ravel())[1:]
+    enclosed = ndimage.binary_erosion(outlined, iterations=2)
+    return Evidence(
+        contrast=1.0 - float(np.exp(-contrast / 2.0)),
+        edge_support=float(near_edges[outline].mean()),
+        shadow_share=float(decided_by_shadow[ring].mean()) if ring.any() else 0.0,
+        outline_agreement=float(subject[enclosed].mean()) if enclosed.sum() > 20 else 1.0,
+        largest_share=float(areas.max() / areas.sum()) if count else 0.0,
+        coverage=float(subject.mean()),
+        touching_border=float(subject[_border(subject.shape, 1)].mean()),
+    )
 
 
 def _working_image(rgb: np.ndarray) -> tuple[FloatArray, float]:
@@ -404,7 +542,8 @@ def segment(rgb: np.ndarray) -> Segmentation:
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     height, width = rgb.shape[:2]
     small, _scale = _working_image(rgb)
-    subject, _surface, confidence = coarse_mask(small, sharp_edges(rgb, small.shape[:2]))
+    subject, _surface, evidence = coarse_mask(small, sharp_edges(rgb, small.shape[:2]))
+    confidence = evidence.confidence()
     small_h, small_w = subject.shape
 
     # Sure regions and a band around the outline, at working resolution.
@@ -444,7 +583,7 @@ def segment(rgb: np.ndarray) -> Segmentation:
     # near-0 and near-1 values are noise of the colour model, not partial coverage
     alpha[alpha < ALPHA_SNAP] = 0.0
     alpha[alpha > 1.0 - ALPHA_SNAP] = 1.0
-    return Segmentation(alpha=alpha.astype(np.float32), confidence=confidence)
+    return Segmentation(alpha=alpha.astype(np.float32), confidence=confidence, evidence=evidence)
 
 
 def estimate_alpha(rgb: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cutout.events import FailureRecord, UnrecognisedMessage, UploadedObject
+from cutout.events import FailureRecord, PaidReceipt, UnrecognisedMessage, UploadedObject
 from cutout.failures import FailureReason
 from cutout.pipeline.outcome import Delivery
 
@@ -17,8 +17,16 @@ def _from_epoch_ms(value: str | None) -> datetime | None:
     return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
 
 
-def failure_record(upload: UploadedObject, failure: FailureReason, delivery: Delivery, engine: str) -> str:
-    """The JSON body of the DLQ message for ``upload``."""
+def failure_record(
+    upload: UploadedObject,
+    failure: FailureReason,
+    delivery: Delivery,
+    engine: str,
+    *,
+    paid: bool | None = False,
+    receipt: PaidReceipt | None = None,
+) -> str:
+    """The JSON body of the DLQ message for ``upload`` (``paid``/``receipt``: what it cost)."""
     return FailureRecord.for_upload(
         upload,
         failure.to_dict(),
@@ -26,6 +34,8 @@ def failure_record(upload: UploadedObject, failure: FailureReason, delivery: Del
         failed_at=datetime.now(UTC),
         first_received_at=_from_epoch_ms(delivery.first_received_at),
         engine=engine,
+        paid=paid,
+        receipt=receipt,
     ).to_json()
 
 

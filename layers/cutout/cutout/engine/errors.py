@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from cutout.failures import FailureReason
 
 
 class EngineError(FailureReason):
-    """Base of the engine tree."""
+    """Base of the engine tree. ``paid``: billed (``True``), possibly billed (``None``), or not."""
 
     code = "engine_error"
+    paid: ClassVar[bool | None] = False
 
 
 class RetryableEngineError(EngineError):

@@ -64,16 +64,21 @@ ImageSource = ImageUrl | ImageBytes
 
 @dataclass(frozen=True, slots=True)
 class CutoutReceipt:
-    """Proof of a paid call: where the result is and what it is. JSON-serialisable via ``to_dict``."""
+    """Proof of a paid call: where the result is and what it is. JSON-serialisable via ``to_dict``.
+
+    ``width``/``height`` are what the engine reported (``None``: not reported). ``expires_at`` is
+    the result URL's own expiry (Unix seconds, OSS's ``Expires``), when it says.
+    """
 
     engine: str
     result_url: str = field(repr=False)
-    width: int
-    height: int
+    width: int | None
+    height: int | None
     score: float | None
     usage: int
     request_id: str | None
     background: Background
+    expires_at: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,6 +101,8 @@ class Cutout:
     usage: int
     request_id: str | None
     engine: str
+    # What the engine reported when the image is not that size (stored, and flagged in metadata).
+    reported_size: tuple[int, int] | None = None
 
     @classmethod
     def from_bytes(cls, data: bytes, **facts: Any) -> Cutout:

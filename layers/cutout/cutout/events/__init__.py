@@ -13,6 +13,7 @@ from cutout.events.failure_record import (
     FailureError,
     FailureRecord,
     FailureSource,
+    PaidReceipt,
     iso_utc,
 )
 from cutout.events.parsing import (
@@ -36,6 +37,7 @@ __all__ = [
     "IgnoreReason",
     "IgnoredRecord",
     "MessageKind",
+    "PaidReceipt",
     "ParsedMessage",
     "UnrecognisedMessage",
     "UploadedObject",

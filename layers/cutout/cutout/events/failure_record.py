@@ -65,6 +65,23 @@ class FailureError(BaseModel):
     request_id: str | None = None
 
 
+class PaidReceipt(BaseModel):
+    """Where a paid call's result is, without the result URL (it is a bearer credential).
+
+    The receipt itself stays in the idempotency table (paid-call record of ``object_identity``)
+    for 15 days: ``cutout dlq replay`` fetches it again without a second call while
+    ``expires_at`` is ahead (Unix seconds; ``None``: the URL says no expiry).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    object_identity: str
+    request_id: str | None = None
+    expires_at: int | None = None
+    reported_width: int | None = None
+    reported_height: int | None = None
+
+
 class FailureRecord(BaseModel):
     """One failed upload. ``source`` is ``None`` only for a message that named no object
     (code ``unrecognised_message``); then ``original_body`` keeps what arrived, for a person."""
@@ -79,6 +96,12 @@ class FailureRecord(BaseModel):
     failed_at: str
     engine: str | None = None
     original_body: str | None = None
+    # What the failure cost: True billed (the receipt, if any, is in ``receipt``), None possibly
+    # billed (the answer was lost after sending), False not billed.
+    paid: bool | None = False
+    receipt: PaidReceipt | None = None
+    # Set by ``cutout dlq replay --repay`` on a paid record: the replay pays once more, on purpose.
+    repay: bool = False
 
     @classmethod
     def for_upload(
@@ -91,6 +114,8 @@ class FailureRecord(BaseModel):
         first_received_at: datetime | str | None = None,
         engine: str | None = None,
         original_body: str | None = None,
+        paid: bool | None = False,
+        receipt: PaidReceipt | None = None,
     ) -> FailureRecord:
         """Build a record from an upload (or ``None``) and an error's ``to_dict()``.
 
@@ -104,6 +129,8 @@ class FailureRecord(BaseModel):
             failed_at=failed_at if isinstance(failed_at, str) else iso_utc(failed_at),
             engine=engine,
             original_body=original_body,
+            paid=paid,
+            receipt=receipt,
         )
 
     def to_json(self) -> str:
@@ -124,6 +151,8 @@ class FailureRecord(BaseModel):
         if self.source is None:
             return None
         replay_of = {**self.error.model_dump(), "failed_at": self.failed_at, "attempts": self.attempts}
+        if self.repay:
+            replay_of["repay"] = True
         return self.source.to_upload(replay_of=replay_of)
 
 

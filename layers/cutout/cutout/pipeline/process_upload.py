@@ -13,7 +13,14 @@ Two idempotency records make "never pay twice" hold across duplicates, crashes a
   output, no second DLQ record.
 - **paid call** (keyed on the object version only): the receipt of the successful API call.
   Saved the moment the API answers, before the download and the PUT: a crash in between, a
-  redelivery or a DLQ replay reuses the receipt instead of calling the API again.
+  redelivery or a DLQ replay reuses the receipt instead of calling the API again. It outlives a
+  failed download: the DLQ record then says the call was paid (``paid``, ``receipt``: never the
+  signed URL), and a replay fetches it again for free. Only a replay made with
+  ``cutout dlq replay --repay`` gets a paid-call record of its own, so pays once more, on purpose
+  (metric ``RepaidOnPurpose``).
+
+An answer lost after sending (``engine_answer_lost``: possibly billed) counts ``PossiblyBilledTwice``:
+its redelivery pays again, and that is the only way an object can ever be billed twice.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from cutout import staging
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
 from cutout.deliverables import Deliverables, PixelReserve
+from cutout.engine.errors import EngineError
 from cutout.engine.port import (
     Background,
     Cutout,
@@ -41,7 +49,7 @@ from cutout.engine.port import (
     ImageUrl,
     ResumableBackgroundRemover,
 )
-from cutout.events import UploadedObject
+from cutout.events import PaidReceipt, UploadedObject
 from cutout.events.identity import resolve_upload
 from cutout.failures import FailureReason
 from cutout.normalisation import (
@@ -210,11 +218,12 @@ class UploadProcessor:
         head: ObjectHead | None = None,
     ) -> dict[str, Any]:
         logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
+        paid: list[CutoutReceipt] = []  # the receipt, once the paid call has one
         outcome: Outcome | None = None
         failure: FailureReason | None = None
         with upload_timings() as timings:
             try:
-                outcome = self._produce_output(upload, deadline, head)
+                outcome = self._produce_output(upload, deadline, paid, head)
             except IdempotencyAlreadyInProgressError:
                 raise  # the same paid call is under way elsewhere: come back later, record nothing
             except Exception as error:
@@ -227,7 +236,7 @@ class UploadProcessor:
                         request_id=failure.request_id,
                     )
                     raise
-                outcome = self._record_failure(upload, failure, delivery)
+                outcome = self._record_failure(upload, failure, delivery, paid[0] if paid else None)
             finally:
                 self._upload_finished(upload, timings, outcome, failure)
                 logger.thread_safe_clear_keys()
@@ -263,13 +272,19 @@ class UploadProcessor:
             logger.warning("could not emit the upload's timings", error=f"{type(error).__name__}: {error}")
 
     def _produce_output(
-        self, upload: UploadedObject, deadline: float, head: ObjectHead | None = None
+        self,
+        upload: UploadedObject,
+        deadline: float,
+        paid: list[CutoutReceipt],
+        head: ObjectHead | None = None,
     ) -> Outcome:
         if head is None:  # else the HEAD that resolved the identity (cutout.events.identity), reused
             with stage("head"):
                 head = self._store.head(upload.bucket, upload.key, upload.version_id)
         if self._profiles is not None and self._deliverables is not None:
-            return self._produce_deliverables(upload, head, self._profiles, self._deliverables, deadline)
+            return self._produce_deliverables(
+                upload, head, self._profiles, self._deliverables, deadline, paid=paid
+            )
         with stage("unchanged_check"):
             unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
@@ -292,14 +307,16 @@ class UploadProcessor:
             with stage("paid_call"):
                 receipt = CutoutReceipt.from_dict(
                     self._paid_call(
-                        request={"identity": upload.identity, "replay": None},
+                        request={"identity": upload.identity, "replay": _repay_marker(upload)},
                         upload=upload,
                         source=prepared.source,
                         deadline=deadline,
                     )
                 )
+            paid.append(receipt)
             with stage("result_download"):
                 cutout = self._engine().fetch(receipt, deadline=deadline)
+            self._flag_size_mismatch(cutout)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
             stamp = SourceStamp.of(upload, head).metadata()
@@ -362,6 +379,8 @@ class UploadProcessor:
         profiles: ProfileSet,
         deliverables: Deliverables,
         deadline: float,
+        *,
+        paid: list[CutoutReceipt],
     ) -> Outcome:
         """The profile's variants from one paid call's master (or from the master already stored)."""
         profile = profiles.choose(upload.key, head.metadata)  # an unknown profile is refused before paying
@@ -383,14 +402,16 @@ class UploadProcessor:
                 with stage("paid_call"):
                     receipt = CutoutReceipt.from_dict(
                         self._paid_call(
-                            request={"identity": upload.identity, "replay": None},
+                            request={"identity": upload.identity, "replay": _repay_marker(upload)},
                             upload=upload,
                             source=prepared.source,
                             deadline=deadline,
                         )
                     )
+                paid.append(receipt)
                 with stage("result_download"):
                     cutout = self._engine().fetch(receipt, deadline=deadline)
+                self._flag_size_mismatch(cutout)
             try:
                 metadata = {
                     **output_metadata(upload, head, cutout, self.options),
@@ -432,6 +453,16 @@ class UploadProcessor:
             match["source-version-id"] = version_id  # same bytes, new version: made again
         return match
 
+    def _flag_size_mismatch(self, cutout: Cutout) -> None:
+        """A valid image, just not the size reported: paid for, so stored and flagged, not thrown away."""
+        if cutout.reported_size is not None:
+            self._metrics.count("ResultSizeMismatch")
+            logger.warning(
+                "the result is not the size the API reported; stored and flagged",
+                reported=f"{cutout.reported_size[0]}x{cutout.reported_size[1]}",
+                actual=f"{cutout.width}x{cutout.height}",
+            )
+
     def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
         """The output key when this exact content was already cut out from this key, else None."""
         if not self._settings.skip_unchanged or not head.etag:
@@ -467,12 +498,16 @@ class UploadProcessor:
                 facts, self._limits, normalise_gps_images=self._settings.normalise_gps_images
             )
             if decision.taken:
-                return PreparedSource(self._original(upload, head, data), fast_path_metadata(facts))
+                return PreparedSource(
+                    self._original(upload, head, data, facts.mime), fast_path_metadata(facts)
+                )
         logger.info("normalising", reasons=list(decision.reasons), source_format=facts.format)
         with stage("normalisation"):
             return self._normalised(upload, head, facts, data)
 
-    def _original(self, upload: UploadedObject, head: ObjectHead, data: bytes | None) -> ImageSource:
+    def _original(
+        self, upload: UploadedObject, head: ObjectHead, data: bytes | None, mime: str | None = None
+    ) -> ImageSource:
         """The original object as the source: a presigned URL, or its bytes (base64 mode).
 
         A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
@@ -485,7 +520,8 @@ class UploadProcessor:
         if data is not None:
             return ImageBytes(data)
         ttl = self._settings.presigned_url_ttl_seconds
-        return ImageUrl(self._store.presigned_get_url(bucket, key, version, ttl))
+        # ``mime``: S3 answers with the type validation sniffed, in case the API trusts the header.
+        return ImageUrl(self._store.presigned_get_url(bucket, key, version, ttl, content_type=mime))
 
     def _normalised(
         self, upload: UploadedObject, head: ObjectHead, facts: ImageFacts, data: bytes | None
@@ -523,9 +559,17 @@ class UploadProcessor:
         started = self._clock()
         # base64 request bodies are memory too: bytes, their base64 text and the JSON body.
         body_bytes = request_body_working_set(len(source.data)) if isinstance(source, ImageBytes) else 0
-        with self._pixels.reserve(body_bytes):
-            receipt = self._engine().submit(source, self.options, deadline=deadline)
+        try:
+            with self._pixels.reserve(body_bytes):
+                receipt = self._engine().submit(source, self.options, deadline=deadline)
+        except EngineError as error:
+            if error.paid is None:  # sent, answer lost: the redelivery pays again
+                self._metrics.count("PossiblyBilledTwice")
+                logger.warning("the answer of a paid call was lost after sending", reason=error.code)
+            raise
         self._metrics.api_call((self._clock() - started) * 1000.0, receipt.usage)
+        if request.get("replay") is not None:
+            self._metrics.count("RepaidOnPurpose")
         logger.info("paid call succeeded", request_id=receipt.request_id, usage=receipt.usage)
         return receipt.to_dict()
 
@@ -546,8 +590,26 @@ class UploadProcessor:
             return False
         return ran >= self._settings.max_attempts
 
-    def _record_failure(self, upload: UploadedObject, failure: FailureReason, delivery: Delivery) -> Outcome:
-        record = failure_record(upload, failure, delivery, engine=self._engine_name())
+    def _record_failure(
+        self,
+        upload: UploadedObject,
+        failure: FailureReason,
+        delivery: Delivery,
+        receipt: CutoutReceipt | None = None,
+    ) -> Outcome:
+        paid: bool | None = True if receipt is not None else getattr(failure, "paid", False)
+        reference = None
+        if receipt is not None:
+            reference = PaidReceipt(
+                object_identity=upload.identity,
+                request_id=receipt.request_id,
+                expires_at=receipt.expires_at,
+                reported_width=receipt.width,
+                reported_height=receipt.height,
+            )
+        record = failure_record(
+            upload, failure, delivery, engine=self._engine_name(), paid=paid, receipt=reference
+        )
         self._dlq.send(record)
         rejected_before_call = isinstance(failure, ImageRejected)
         self._metrics.failed(failure.code, rejected_before_call=rejected_before_call)
@@ -557,6 +619,7 @@ class UploadProcessor:
             retryable=failure.retryable,
             request_id=failure.request_id,
             error_message=failure.message,
+            paid=paid,
         )
         return Outcome(
             status=Status.FAILED,
@@ -570,6 +633,13 @@ class UploadProcessor:
             return self._engine().engine_name
         except Exception:  # noqa: BLE001  (the engine could not even be built: say so, don't fail twice)
             return "unknown"
+
+
+def _repay_marker(upload: UploadedObject) -> str | None:
+    """``None`` (the object version's one paid call), or a replay's own for ``--repay`` replays."""
+    if not upload.replay_of or not upload.replay_of.get("repay"):
+        return None
+    return "repay:" + str(upload.replay_of.get("failed_at") or upload.replay_of.get("code") or "replay")
 
 
 def _replay_marker(upload: UploadedObject) -> str | None:

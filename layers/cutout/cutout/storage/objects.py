@@ -67,7 +67,11 @@ class ObjectStore(Protocol):
         """Bytes ``start..end`` inclusive; ``end=None`` reads to the end; a negative ``start`` is a suffix."""
         ...
 
-    def presigned_get_url(self, bucket: str, key: str, version_id: str | None, expires_in: int) -> str: ...
+    def presigned_get_url(
+        self, bucket: str, key: str, version_id: str | None, expires_in: int, content_type: str | None = None
+    ) -> str:
+        """A GET URL; ``content_type`` makes S3 answer with that Content-Type (the sniffed one)."""
+        ...
 
     def put(
         self,
@@ -164,10 +168,16 @@ class S3ObjectStore:
         with answer["Body"] as body:
             return body.read()
 
-    def presigned_get_url(self, bucket: str, key: str, version_id: str | None, expires_in: int) -> str:
+    def presigned_get_url(
+        self, bucket: str, key: str, version_id: str | None, expires_in: int, content_type: str | None = None
+    ) -> str:
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if version_id:
             params["VersionId"] = version_id
+        if content_type:
+            # An uploader's Content-Type may be wrong (octet-stream, or a PNG named .jpg): in case
+            # the API trusts the header, the URL makes S3 send the type validation sniffed.
+            params["ResponseContentType"] = content_type
         return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
     def put(

@@ -89,6 +89,8 @@ def output_metadata(
         "processed-at": (processed_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         "pipeline-version": __version__,  # the code that made it (the layer's release)
     }
+    if cutout.reported_size is not None:  # stored and flagged: the engine reported another size
+        metadata["result-size-mismatch"] = f"reported {cutout.reported_size[0]}x{cutout.reported_size[1]}"
     version_id = upload.version_id or source.version_id
     if version_id and version_id != "null":
         metadata["source-version-id"] = version_id

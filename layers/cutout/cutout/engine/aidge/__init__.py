@@ -8,6 +8,7 @@ from cutout.engine.aidge.client import ENGINE_NAME, AidgeClient, request_body
 from cutout.engine.aidge.config import CHINA_HOST, GLOBAL_HOST, AidgeConfig, AidgeTimeouts, parse_allowlist
 from cutout.engine.aidge.errors import (
     AidgeApiError,
+    AidgeBilledWithoutResultError,
     AidgeContentCheckFailedError,
     AidgeContentRiskFilterError,
     AidgeHttpError,
@@ -23,6 +24,8 @@ from cutout.engine.aidge.errors import (
     EngineAnswerLostError,
     EngineTimeoutError,
     EngineUnreachableError,
+    ResultExpiredError,
+    ResultGoneError,
     ResultMissingAlphaError,
     ResultNotAnImageError,
     ResultSizeMismatchError,
@@ -32,6 +35,7 @@ from cutout.engine.aidge.errors import (
     error_from,
 )
 from cutout.engine.aidge.retry import AIDGE_CALL_RETRY, RESULT_FETCH_RETRY, RetryPolicy, next_delay
+from cutout.engine.aidge.url_safety import ResultUrlPolicy
 
 __all__ = [
     "AIDGE_CALL_RETRY",
@@ -40,6 +44,7 @@ __all__ = [
     "GLOBAL_HOST",
     "RESULT_FETCH_RETRY",
     "AidgeApiError",
+    "AidgeBilledWithoutResultError",
     "AidgeClient",
     "AidgeConfig",
     "AidgeContentCheckFailedError",
@@ -58,11 +63,14 @@ __all__ = [
     "EngineAnswerLostError",
     "EngineTimeoutError",
     "EngineUnreachableError",
+    "ResultExpiredError",
+    "ResultGoneError",
     "ResultMissingAlphaError",
     "ResultNotAnImageError",
     "ResultSizeMismatchError",
     "ResultTooLargeError",
     "ResultUnavailableError",
+    "ResultUrlPolicy",
     "ResultUrlRefusedError",
     "RetryPolicy",
     "error_from",

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 import httpx
 
 from cutout.engine.aidge.retry import AIDGE_CALL_RETRY, RESULT_FETCH_RETRY, RetryPolicy
-from cutout.engine.aidge.url_safety import Origin, literal_address
+from cutout.engine.aidge.url_safety import (
+    IPNetwork,
+    Origin,
+    ResultUrlPolicy,
+    literal_address,
+    parse_address_allowlist,
+)
 
 if TYPE_CHECKING:
     from cutout.settings import Settings
@@ -28,8 +34,9 @@ class AidgeTimeouts:
     """Per-phase httpx timeouts in seconds (each attempt is also cut short by the deadline)."""
 
     connect: float = 3.0
-    # The longest wait for an answer. Generous on purpose: a call whose answer is abandoned may
-    # still be billed (``engine_answer_lost``), so waiting is cheaper than asking again.
+    # The least wait for an answer (longer when the observed answer budget is longer), and the
+    # longest between two chunks of a result download. Generous on purpose: a call whose answer
+    # is abandoned may still be billed (``engine_answer_lost``), so waiting is cheaper than asking again.
     read: float = 60.0
     write: float = 30.0
     pool: float = 3.0
@@ -50,8 +57,8 @@ class AidgeTimeouts:
 
 
 def parse_allowlist(text: str) -> tuple[str, ...]:
-    """Comma-separated ``scheme://host[:port]`` entries (the ``RESULT_URL_ALLOWLIST`` format)."""
-    return tuple(str(Origin.parse(entry)) for entry in text.split(",") if entry.strip())
+    """Comma-separated IP addresses or networks (the ``RESULT_URL_ALLOWLIST`` format), normalised."""
+    return tuple(str(network) for network in parse_address_allowlist(text.split(",")))
 
 
 def _is_loopback_host(host: str) -> bool:
@@ -68,9 +75,12 @@ class AidgeConfig:
     ``host`` may carry a port (``127.0.0.1:8080`` for the emulator). ``scheme`` is ``https``;
     ``http`` is accepted only for a loopback host or an allowlisted origin (the local emulator).
     ``call_deadline_seconds`` bounds one call including its retries; ``min_call_seconds`` is the
-    least time left for which a paid attempt is still started (a call we cannot wait for would
-    be billed and lost). ``result_url_allowlist`` lists origins the result download trusts
-    without the public-address checks: empty in production.
+    floor of the answer budget: a paid attempt starts only when the time left covers the budget
+    (``answer_times.AnswerTimes``: the API's observed high-percentile answer time, never below
+    this floor), since a call we cannot wait for would be billed and lost.
+    ``result_url_policy`` decides http/https for result downloads (``ResultUrlPolicy``).
+    ``result_url_allowlist`` lists the only non-public addresses (IPs or networks) a result may be
+    fetched from: empty in production, the emulator's loopback address locally.
     """
 
     app_key: str
@@ -88,6 +98,7 @@ class AidgeConfig:
     result_spool_bytes: int = 1 * MIB
     result_max_redirects: int = 3
     result_url_allowlist: tuple[str, ...] = ()
+    result_url_policy: ResultUrlPolicy = ResultUrlPolicy.UPGRADE_THEN_HTTP
     call_retry: RetryPolicy = AIDGE_CALL_RETRY
     fetch_retry: RetryPolicy = RESULT_FETCH_RETRY
 
@@ -101,10 +112,18 @@ class AidgeConfig:
         if any(ch in self.host for ch in "/?#@ \t") or not self.host:
             raise ValueError(f"host must be a bare host[:port], got {self.host!r}")
         endpoint = Origin.parse(f"{self.scheme}://{self.host}")
-        allowlist = tuple(str(Origin.parse(entry)) for entry in self.result_url_allowlist)
+        allowlist = tuple(str(network) for network in parse_address_allowlist(self.result_url_allowlist))
         object.__setattr__(self, "result_url_allowlist", allowlist)
-        if self.scheme == "http" and not (_is_loopback_host(endpoint.host) or str(endpoint) in allowlist):
-            raise ValueError("http is allowed only for the local emulator (a loopback or allowlisted host)")
+        object.__setattr__(self, "result_url_policy", ResultUrlPolicy(self.result_url_policy))
+        endpoint_address = literal_address(endpoint.host)
+        allowlisted_endpoint = endpoint_address is not None and any(
+            endpoint_address.version == network.version and endpoint_address in network
+            for network in self.allowed_networks
+        )
+        if self.scheme == "http" and not (_is_loopback_host(endpoint.host) or allowlisted_endpoint):
+            raise ValueError(
+                "http is allowed only for the local emulator (a loopback or allowlisted address)"
+            )
         if self.call_deadline_seconds <= 0 or self.result_max_seconds <= 0 or self.min_call_seconds < 0:
             raise ValueError("deadlines must be positive")
         if self.result_max_bytes <= 0 or self.result_spool_bytes <= 0 or self.result_max_redirects < 0:
@@ -116,8 +135,8 @@ class AidgeConfig:
         return f"{self.scheme}://{self.host}/rest/ai/image/cut/out"
 
     @property
-    def allowlisted_origins(self) -> frozenset[Origin]:
-        return frozenset(Origin.parse(entry) for entry in self.result_url_allowlist)
+    def allowed_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_address_allowlist(self.result_url_allowlist)
 
     @classmethod
     def from_settings(
@@ -131,5 +150,6 @@ class AidgeConfig:
             scheme=settings.aidge_api_scheme,
             trial=settings.aidge_trial,
             result_url_allowlist=parse_allowlist(settings.result_url_allowlist),
+            result_url_policy=ResultUrlPolicy(settings.result_url_policy),
             **overrides,  # type: ignore[arg-type]
         )

@@ -62,8 +62,8 @@ class CutOutData:
     """The useful part of a successful ``/ai/image/cut/out`` answer."""
 
     image_url: str
-    width: int
-    height: int
+    width: int | None  # optional: the reference's response table does not promise them
+    height: int | None
     score: float | None
     usage: int
     request_id: str | None
@@ -78,17 +78,18 @@ def _positive_int(value: object) -> int | None:
 
 
 def cut_out_data(envelope: dict[str, Any]) -> CutOutData | None:
-    """The payload of a successful answer, or ``None`` when it lacks what we need.
+    """The payload of a successful answer, or ``None`` when it has no ``imageUrl``.
 
-    ``imageUrl`` is required, and so are positive ``width`` and ``height``: they are what the
-    downloaded image is checked against. ``score`` is optional; ``usage`` defaults to 1 call.
+    ``width`` and ``height`` are optional (the reference's response table promises neither; its
+    sample shows them for a call with target sizes): when present and positive, the downloaded
+    image is checked against them. ``score`` is optional; ``usage`` defaults to 1 call.
     """
     data = envelope.get("data")
     if not isinstance(data, dict):
         return None
     image_url = data.get("imageUrl")
     width, height = _positive_int(data.get("width")), _positive_int(data.get("height"))
-    if not isinstance(image_url, str) or not image_url.strip() or width is None or height is None:
+    if not isinstance(image_url, str) or not image_url.strip():
         return None
     score = data.get("score")
     usage = data.get("usage")

@@ -17,14 +17,26 @@ resCode 1000 (sensitive content)       ``aidge_1000``               no
 resCode 1001                           ``aidge_1001``               yes (few)
 resCode 1002                           ``aidge_1002``               no
 any other resCode                      ``aidge_<resCode>``          no
+HTTP 502 / 504 without an envelope    ``engine_answer_lost``       yes, never
+                                                                    re-sent in the call
 other HTTP 5xx                         ``aidge_http_5xx``           yes
 other non-2xx                          ``aidge_http_<status>``      no
-not JSON, success without imageUrl     ``aidge_malformed_response`` yes
+2xx, JSON, neither success nor error   ``aidge_malformed_response`` yes
+2xx whose body is not JSON (cut off)   ``engine_answer_lost``       yes, never
+                                                                    re-sent in the call
+success without data.imageUrl          ``aidge_billed_without_result``  no (billed)
 connect / write / pool timeout         ``engine_timeout``           yes
 request sent, answer lost (read        ``engine_answer_lost``       yes, never
 timeout, reset, dropped connection)                                 re-sent in the call
 connection failure                     ``engine_unreachable``       yes
 =====================================  ===========================  =========
+
+**Billed** is any envelope with ``success: true`` and ``resCode: 200``, whatever else it holds:
+such an answer is never sent again. An answer that may have been billed but could not be read
+(``engine_answer_lost``) is not sent again within the invocation; the message goes back to the
+queue, and only that case may ever lead to a second bill (``PossiblyBilledTwice``).
+Each error's ``paid`` says what the failure cost: ``True`` billed, ``None`` possibly billed,
+``False`` not billed (the pipeline marks any failure after a stored receipt as paid).
 
 Messages are built from Aidge's answer and our own words, never from the request: no secret, no
 signature, no URL. The result-download errors (``result_*``) live here too, so the whole tree
@@ -35,7 +47,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, ClassVar, overload
 
 import httpx
 
@@ -139,6 +151,17 @@ class EngineTimeoutError(RetryableEngineError):
     code = "engine_timeout"
 
 
+class AidgeBilledWithoutResultError(PermanentEngineError):
+    """A billed success (``success: true``, ``resCode: 200``) without ``data.imageUrl``.
+
+    Paid, and nothing to fetch: never sent again by itself (``cutout dlq replay --repay`` does,
+    on purpose).
+    """
+
+    code = "aidge_billed_without_result"
+    paid: ClassVar[bool | None] = True
+
+
 class EngineAnswerLostError(RetryableEngineError):
     """The request reached the API but its answer did not arrive (read timeout, reset, dropped).
 
@@ -148,6 +171,7 @@ class EngineAnswerLostError(RetryableEngineError):
     """
 
     code = "engine_answer_lost"
+    paid: ClassVar[bool | None] = None  # possibly billed
 
 
 class EngineUnreachableError(RetryableEngineError):
@@ -178,7 +202,11 @@ class ResultNotAnImageError(PermanentEngineError):
 
 
 class ResultSizeMismatchError(PermanentEngineError):
-    """The result's pixel size differs from what Aidge reported."""
+    """The result's pixel size differs from what Aidge reported.
+
+    No longer raised: such a result is paid for, so it is stored and flagged
+    (``result-size-mismatch`` metadata). Kept so the code of older DLQ records stays known.
+    """
 
     code = "result_size_mismatch"
 
@@ -190,9 +218,34 @@ class ResultMissingAlphaError(PermanentEngineError):
 
 
 class ResultUnavailableError(RetryableEngineError):
-    """The result could not be fetched right now (404, 5xx, timeout, DNS); fetching is free to retry."""
+    """The result could not be fetched right now (404, 5xx, timeout, DNS); fetching is free to retry.
+
+    ``status`` is the HTTP status the result host answered, when it answered one.
+    """
 
     code = "result_unavailable"
+
+    def __init__(self, message: str, *, status: int | None = None, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.status = status
+
+
+class ResultExpiredError(PermanentEngineError):
+    """The signed result URL is past its ``Expires`` (or the host says so): fetching cannot succeed.
+
+    The call was paid; ``cutout dlq replay --repay`` pays again, on purpose.
+    """
+
+    code = "result_expired"
+
+
+class ResultGoneError(PermanentEngineError):
+    """The result host refuses the result for good (403 Forbidden, or still 404/410 after retries).
+
+    The call was paid; ``cutout dlq replay --repay`` pays again, on purpose.
+    """
+
+    code = "result_gone"
 
 
 # --- the factory ------------------------------------------------------------------------------
@@ -244,8 +297,9 @@ _ANSWER_LOST_PHASES: dict[type[Exception], str] = {
 
 def _from_request_error(exc: httpx.RequestError) -> EngineError:
     if isinstance(exc, httpx.DecodingError):
-        return AidgeMalformedResponseError(
-            "The Aidge API's answer could not be decoded (bad content encoding)."
+        return EngineAnswerLostError(
+            "The Aidge API's answer arrived but could not be decoded (bad content encoding); it may "
+            "have been billed, so it is not sent again in this invocation."
         )
     if isinstance(exc, httpx.ReadTimeout | httpx.ReadError | httpx.RemoteProtocolError):
         return EngineAnswerLostError(
@@ -331,6 +385,12 @@ def _from_http_status(status: int, facts: _Facts) -> EngineError:
         return AidgeRateLimitedError(
             f"Aidge rate-limited the call (HTTP {status}); retry more slowly.", **facts.as_kwargs()
         )
+    if status in (502, 504):
+        return EngineAnswerLostError(
+            f"A gateway answered HTTP {status} after the request was sent: the API may have done the "
+            "work and billed it, so it is not sent again in this invocation.",
+            **facts.as_kwargs(),
+        )
     if status >= 500:
         return AidgeHttpServerError(
             f"The Aidge API answered HTTP {status}; the call can be retried.", **facts.as_kwargs()
@@ -361,14 +421,19 @@ def _from_failed_envelope(status: int, envelope: dict[str, Any], facts: _Facts) 
 def _malformed_success(envelope: dict[str, Any] | None, facts: _Facts) -> EngineError | None:
     """For an HTTP 2xx: ``None`` if it is a usable success, else why it is malformed."""
     if envelope is None:
-        return AidgeMalformedResponseError("The Aidge API answered with something that is not a JSON object.")
+        return EngineAnswerLostError(
+            "The Aidge API answered HTTP 2xx with a body that is not a JSON object (cut off or garbled): "
+            "it may have been billed, so it is not sent again in this invocation."
+        )
     if not is_success(envelope):
         return AidgeMalformedResponseError(
             "The Aidge API answered neither a success nor an error it documents.", **facts.as_kwargs()
         )
     if cut_out_data(envelope) is None:
-        return AidgeMalformedResponseError(
-            "The Aidge API reported success without data.imageUrl, width and height.", **facts.as_kwargs()
+        return AidgeBilledWithoutResultError(
+            "The Aidge API reported success (billed) without data.imageUrl: there is no result to fetch, "
+            "and the call is not sent again (cutout dlq replay --repay pays once more, on purpose).",
+            **facts.as_kwargs(),
         )
     return None
 
@@ -381,8 +446,8 @@ def error_from(outcome: httpx.Response | httpx.RequestError) -> EngineError | No
     """The error an Aidge answer or a request failure stands for; ``None`` for a usable success.
 
     A response must have been read (``response.content`` available). A success is usable when it
-    is HTTP 2xx, ``success: true``, ``resCode: 200`` and carries ``data.imageUrl``, ``width`` and
-    ``height``. Precedence follows the table in the module docs: what the envelope says (quota,
+    is HTTP 2xx, ``success: true``, ``resCode: 200`` and carries ``data.imageUrl`` (``width`` and
+    ``height`` are optional). Precedence follows the table in the module docs: what the envelope says (quota,
     then auth/rate-limit statuses, then resCode), then the HTTP status, then the success checks.
     """
     if isinstance(outcome, httpx.RequestError):

@@ -76,14 +76,14 @@ AIDGE_CALL_RETRY = RetryPolicy(
     cap_seconds=8.0,
     max_attempts_by_code={
         "aidge_500": 4,
-        "aidge_http_5xx": 4,
+        "aidge_http_5xx": 4,  # 500/503 from a gateway: not processed (502/504 are engine_answer_lost)
         "aidge_rate_limited": 6,
         "aidge_801": 2,
         "aidge_1001": 2,
         "engine_timeout": 3,  # connect/write/pool: the request never reached the API
         "engine_answer_lost": 1,  # sent, answer lost: possibly billed, so never re-sent here
         "engine_unreachable": 3,
-        "aidge_malformed_response": 2,
+        "aidge_malformed_response": 2,  # JSON, neither success nor error: not billed
     },
     default_retryable_attempts=3,
 )

@@ -2,11 +2,13 @@
 
 ``data.imageUrl`` comes from a third party. Fetched blindly, a URL such as
 ``http://169.254.169.254/latest/meta-data/`` would read the Lambda's own credentials, and
-``http://10.0.0.5/`` would reach into a VPC. So a result URL is fetched only when:
-
-* its origin (``scheme://host[:port]``) is explicitly allowlisted (the local emulator), or
-* it is ``https``, carries no user info, its host is not a numeric trick (``2130706433``,
-  ``0x7f.1``, ``0177.0.0.1``), and **every** address the host resolves to is public unicast.
+``http://10.0.0.5/`` would reach into a VPC. So a result URL is fetched only when it is ``http``
+or ``https`` (which of the two is tried, and in what order, is the ``ResultUrlPolicy`` the
+downloader applies), carries no user info, its host is not a numeric trick (``2130706433``,
+``0x7f.1``, ``0177.0.0.1``), and **every** address the host resolves to is public unicast, or
+inside a network that is explicitly allowlisted (``RESULT_URL_ALLOWLIST``: addresses, never
+host names or schemes; the local stack allowlists the emulator's loopback address only). Nothing
+else can make a private, loopback, link-local or metadata address reachable.
 
 The check returns a *pinned* request: the URL rewritten to one of the addresses just checked,
 with the original ``Host`` header and TLS server name, so the connection cannot be re-resolved
@@ -20,6 +22,7 @@ import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -32,6 +35,49 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Sequence[tuple[Any, ...]]]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ResultUrlPolicy(StrEnum):
+    """Which schemes a result download uses (``RESULT_URL_POLICY``; see the README).
+
+    - ``upgrade-then-http`` (default): an ``http`` URL is fetched over https first (same host,
+      path and query); only when that fails for a TLS or connection reason, over plain http.
+    - ``upgrade``: an ``http`` URL is fetched over https only.
+    - ``https-only``: an ``http`` URL is refused.
+
+    An ``https`` URL is always fetched over https only, whatever the policy.
+    """
+
+    UPGRADE_THEN_HTTP = "upgrade-then-http"
+    UPGRADE = "upgrade"
+    HTTPS_ONLY = "https-only"
+
+
+def parse_address_allowlist(entries: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """``RESULT_URL_ALLOWLIST`` entries: IP addresses or networks (``127.0.0.1``, ``10.0.0.0/8``).
+
+    An old-style origin whose host is an IP literal (``http://127.0.0.1:9000``) is read as its
+    address only: the scheme and port rules apply to it like to any other URL. Host names are
+    refused: they would trust whatever the name resolves to tomorrow.
+    """
+    networks: list[IPNetwork] = []
+    for raw in entries:
+        entry = raw.strip()
+        if not entry:
+            continue
+        text = entry
+        if "://" in entry:
+            text = Origin.parse(entry).host
+        try:
+            networks.append(ipaddress.ip_network(text.strip("[]"), strict=False))
+        except ValueError:
+            raise ValueError(
+                f"not an IP address or network: {entry!r} (the result-URL allowlist names addresses, "
+                "e.g. 127.0.0.1 or 10.0.0.0/8, never host names)"
+            ) from None
+    return tuple(networks)
+
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _IPV4_NOT_PUBLIC = tuple(
@@ -150,27 +196,32 @@ class PinnedRequest:
 
 
 class UrlGuard:
-    """Checks result URLs against the allowlist and the address rules (see the module docs)."""
+    """Checks one result URL against the address rules and pins it (see the module docs).
 
-    def __init__(self, allowlist: Iterable[Origin], resolver: Resolver = socket.getaddrinfo) -> None:
-        self._allowlist = frozenset(allowlist)
+    ``allowed_networks`` are the only non-public addresses ever accepted (the local emulator's
+    loopback address). The scheme must be ``http`` or ``https``; which one is tried is the
+    downloader's policy, not the guard's.
+    """
+
+    def __init__(
+        self, allowed_networks: Iterable[IPNetwork] = (), resolver: Resolver = socket.getaddrinfo
+    ) -> None:
+        self._allowed = tuple(allowed_networks)
         self._resolver = resolver
 
-    def is_allowlisted(self, url: httpx.URL) -> bool:
-        return Origin.of(url) in self._allowlist
+    def is_allowlisted(self, address: IPAddress) -> bool:
+        return any(address.version == net.version and address in net for net in self._allowed)
 
     def check(self, url: httpx.URL) -> PinnedRequest:
         """A pinned request for ``url``, or ``ResultUrlRefusedError`` saying why not.
 
         Raises ``ResultUnavailableError`` when the host does not resolve (a retryable DNS hiccup).
         """
-        if self.is_allowlisted(url):
-            return PinnedRequest(url=url)
         host = url.host.lower()
-        if url.scheme != "https":
+        if url.scheme not in DEFAULT_PORTS:
             raise ResultUrlRefusedError(
                 f"The result URL was refused: scheme {url.scheme or '(none)'!r} is not allowed "
-                "(only https, or an allowlisted origin)."
+                "(http or https only)."
             )
         if url.userinfo:
             raise ResultUrlRefusedError("The result URL was refused: it carries user credentials.")
@@ -181,18 +232,23 @@ class UrlGuard:
             raise ResultUrlRefusedError(
                 f"The result URL was refused: host {host!r} is a numeric IP address in a non-standard form."
             )
-        addresses = [literal] if literal is not None else self._resolve(host, url.port or 443)
+        addresses = (
+            [literal] if literal is not None else self._resolve(host, url.port or DEFAULT_PORTS[url.scheme])
+        )
         for address in addresses:
             problem = address_problem(address)
-            if problem is not None:
+            if problem is not None and not self.is_allowlisted(address):
                 raise ResultUrlRefusedError(
                     f"The result URL was refused: host {host!r} is or resolves to {problem} ({address})."
                 )
         chosen = next((a for a in addresses if isinstance(a, ipaddress.IPv4Address)), addresses[0])
+        extensions: dict[str, Any] = (
+            {"sni_hostname": host} if url.scheme == "https" and literal is None else {}
+        )
         return PinnedRequest(
             url=url.copy_with(host=str(chosen)),
             headers={"Host": url.netloc.decode("ascii")},
-            extensions={"sni_hostname": host},
+            extensions=extensions,
         )
 
     def _resolve(self, host: str, port: int) -> list[IPAddress]:
