@@ -12,6 +12,7 @@ import pytest
 
 from cutout.engine.aidge import AidgeClient, request_body
 from cutout.engine.aidge.answer_times import AnswerTimes
+from cutout.engine.aidge.client import encoded_request_body
 from cutout.engine.aidge.signing import sign
 from cutout.engine.errors import EngineError
 from cutout.engine.port import (
@@ -364,3 +365,17 @@ def test_context_manager_closes_the_http_client(make_client: MakeClient) -> None
     # Then its one HTTP client is closed
     with pytest.raises(RuntimeError, match="closed"):
         client.submit(ImageBytes(image_bytes()), CutoutOptions())
+
+
+def test_the_request_body_is_encoded_once_as_the_bytes_sent() -> None:
+    # Given an image passed by value and target sizes
+    source, options = ImageBytes(b"\x00\xffimage bytes"), CutoutOptions(target_width=120, target_height=130)
+    # When the body is encoded
+    body = encoded_request_body(source, options)
+    # Then it is one JSON object with every field, the image as base64
+    assert json.loads(body) == {
+        "backGroundType": "TRANSPARENT",
+        "targetWidth": 120,
+        "targetHeight": 130,
+        "imageBase64": base64.b64encode(source.data).decode("ascii"),
+    }

@@ -18,6 +18,7 @@ all the time left: once sent, our own deadline never cuts the answer short below
 from __future__ import annotations
 
 import base64
+import json
 import random as _random
 import socket
 import ssl
@@ -70,19 +71,31 @@ log_redaction.install()  # httpx logs request URLs, whose query holds the signat
 
 
 def request_body(source: ImageSource, options: CutoutOptions) -> dict[str, Any]:
-    """The JSON body of ``/ai/image/cut/out`` for this source and these options."""
-    body: dict[str, Any] = {"backGroundType": options.background.value}
-    if isinstance(source, ImageBytes):
-        body["imageBase64"] = base64.b64encode(source.data).decode("ascii")
-    elif isinstance(source, ImageUrl):
-        body["imageUrl"] = source.url
-    else:  # pragma: no cover - the type union is closed
+    """The JSON body of ``/ai/image/cut/out`` for this source and these options, as a dict."""
+    body: dict[str, Any] = json.loads(encoded_request_body(source, options))
+    return body
+
+
+def encoded_request_body(source: ImageSource, options: CutoutOptions) -> bytes:
+    """The request body as the bytes sent, encoded once (and reused by every retry).
+
+    For an image passed by value the base64 text is spliced in as bytes: the image's bytes, its
+    base64 and the body are the only copies alive (about 3.7x the image at the peak, against 6x
+    for a dict serialised by ``json=``: the base64 as bytes and as str, the JSON as str and bytes).
+    """
+    fields: dict[str, Any] = {"backGroundType": options.background.value}
+    if isinstance(source, ImageUrl):
+        fields["imageUrl"] = source.url
+    elif not isinstance(source, ImageBytes):  # pragma: no cover - the type union is closed
         raise TypeError(f"unsupported image source: {type(source).__name__}")
     if options.target_width is not None:
-        body["targetWidth"] = options.target_width
+        fields["targetWidth"] = options.target_width
     if options.target_height is not None:
-        body["targetHeight"] = options.target_height
-    return body
+        fields["targetHeight"] = options.target_height
+    head = json.dumps(fields, separators=(",", ":")).encode("ascii")
+    if not isinstance(source, ImageBytes):
+        return head
+    return b"".join((head[:-1], b',"imageBase64":"', base64.b64encode(source.data), b'"}'))
 
 
 class AidgeClient:
@@ -148,7 +161,7 @@ class AidgeClient:
         (see ``errors.py``): the last one when retries run out or the next wait would pass the
         deadline; ``paid_call_deferred`` when not even the first attempt could start.
         """
-        body = request_body(source, options)
+        body = encoded_request_body(source, options)
         end = self._deadline(deadline)
         # Once sent, an answer may be read until the caller's deadline (the invocation's), not only
         # until the call's own: an answer cut short may have been billed and would be paid again.
@@ -267,7 +280,7 @@ class AidgeClient:
                     raise
                 self._sleep(delay)
 
-    def _call_once(self, body: dict[str, Any], background: Background, deadline: float) -> CutoutReceipt:
+    def _call_once(self, body: bytes, background: Background, deadline: float) -> CutoutReceipt:
         query = signed_query(self._config.app_key, self._config.app_secret)  # fresh timestamp
         secrets = (self._config.app_secret, query["sign"])
         # Aidge's public examples always send the trial header, "true" or "false": so do we.
@@ -295,7 +308,7 @@ class AidgeClient:
                 "POST",
                 self._config.endpoint,
                 params=query,
-                json=body,
+                content=body,
                 headers=headers,
                 timeout=timeout,
             ) as streamed:
