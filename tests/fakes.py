@@ -26,7 +26,10 @@ from cutout.storage.objects import ObjectHead, ObjectNotFound
 def image_bytes(width: int = 400, height: int = 300, fmt: str = "JPEG", mode: str = "RGB") -> bytes:
     """A small real image."""
     buffer = io.BytesIO()
-    Image.new(mode, (width, height), (200, 30, 30) if mode == "RGB" else None).save(buffer, fmt)
+    image = Image.new(mode, (width, height), (200, 30, 30) if mode == "RGB" else None)
+    if mode == "RGBA":  # a cut-out: an opaque subject in the middle, transparent around it
+        image.paste((200, 30, 30, 255), (width // 4, height // 4, width * 3 // 4, height * 3 // 4))
+    image.save(buffer, fmt)
     return buffer.getvalue()
 
 
@@ -48,6 +51,7 @@ class InMemoryObjectStore:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], StoredObject] = {}
         self.puts: list[tuple[str, str, str, dict[str, str]]] = []
+        self.tags: dict[tuple[str, str], dict[str, str]] = {}
         self.bytes_read = 0
         self._versions = itertools.count(1)
         self._lock = threading.Lock()
@@ -82,11 +86,21 @@ class InMemoryObjectStore:
         self._get(bucket, key, version_id)
         return f"https://{bucket}.s3.example.test/{key}?versionId={version_id}&X-Amz-Expires={expires_in}"
 
-    def put(self, bucket: str, key: str, body: BinaryIO, content_type: str, metadata: dict[str, str]) -> None:
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: BinaryIO,
+        content_type: str,
+        metadata: dict[str, str],
+        *,
+        tags: dict[str, str] | None = None,
+    ) -> None:
         data = body.read()
         with self._lock:
             stored = StoredObject(data, None, content_type, dict(metadata))
             self.objects[(bucket, key)] = stored
+            self.tags[(bucket, key)] = dict(tags or {})
             self.puts.append((bucket, key, content_type, dict(metadata)))
 
 
@@ -216,3 +230,6 @@ class RecordingMetrics:
 
     def api_call(self, latency_ms: float, usage: int) -> None:
         self.events.append(("api_call", usage))
+
+    def held_for_review(self, reason: str) -> None:
+        self.events.append(("held", reason))

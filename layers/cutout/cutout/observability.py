@@ -31,6 +31,8 @@ class PipelineMetrics(Protocol):
 
     def api_call(self, latency_ms: float, usage: int) -> None: ...
 
+    def held_for_review(self, reason: str) -> None: ...
+
 
 class PowertoolsPipelineMetrics:
     """``PipelineMetrics`` as CloudWatch EMF metrics through Powertools."""
@@ -57,3 +59,14 @@ class PowertoolsPipelineMetrics:
         with self._lock:
             self._sink.add_metric(name="ApiLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
             self._sink.add_metric(name="ApiUsage", unit=MetricUnit.Count, value=usage)
+
+    def held_for_review(self, reason: str) -> None:
+        """``ImagesHeldForReview`` by gate reason (low_score, empty_mask, …)."""
+        with (
+            self._lock,
+            single_metric(
+                name="ImagesHeldForReview", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+            ) as single,
+        ):
+            single.add_dimension(name="service", value=SERVICE)
+            single.add_dimension(name="reason", value=reason)

@@ -11,6 +11,7 @@ class Status(StrEnum):
     DONE = "done"  # the cut-out is in the output bucket
     UNCHANGED = "unchanged"  # a byte-identical re-upload: its output already exists, nothing paid
     FAILED = "failed"  # a DLQ record says why
+    REVIEW = "review"  # held by the quality gate: the outputs are under review/, not published
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,13 +21,16 @@ class Outcome:
     output_key: str | None = None
     request_id: str | None = None
     error_code: str | None = None
+    # The event announcing this outcome, built once with it: a redelivery announces the same one.
+    announcement: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcome:
-        return cls(**{**data, "status": Status(data["status"])})
+        known = {name: value for name, value in data.items() if name in cls.__dataclass_fields__}
+        return cls(**{**known, "status": Status(data["status"])})
 
 
 @dataclass(frozen=True, slots=True)

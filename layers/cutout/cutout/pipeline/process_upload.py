@@ -27,6 +27,9 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
+from cutout.announcements import EventPublisher, EventsNotPublished, NoEventPublisher
+from cutout.announcements.facts import failed_announcement, stored_announcement, unchanged_announcement
+from cutout.budget import PipelinePaused, SpendingGuard
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
 from cutout.engine.port import (
@@ -42,6 +45,8 @@ from cutout.events import UploadedObject
 from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
 from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
+from cutout.quality_gate.review import review_metadata, review_tags
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
     ObjectHead,
@@ -98,6 +103,9 @@ class UploadProcessor:
         idempotency: IdempotencyStores,
         metrics: PipelineMetrics,
         clock: Callable[[], float] = time.monotonic,
+        spending: SpendingGuard | None = None,
+        publisher: EventPublisher | None = None,
+        quality: QualityThresholds | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -105,6 +113,9 @@ class UploadProcessor:
         self._dlq = dead_letter_queue
         self._metrics = metrics
         self._clock = clock
+        self.spending = spending or SpendingGuard()
+        self._publisher = publisher or NoEventPublisher()
+        self._quality = quality or QualityThresholds()
         self._limits = ImageLimits(max_object_bytes=settings.max_object_bytes)
         self.options = CutoutOptions(
             background=settings.background,
@@ -133,7 +144,30 @@ class UploadProcessor:
         result: dict[str, Any] = self._decide_outcome(
             request=request, upload=upload, delivery=delivery, deadline=deadline
         )
-        return Outcome.from_dict(result)
+        outcome = Outcome.from_dict(result)
+        self._announce(outcome, delivery)
+        return outcome
+
+    def _announce(self, outcome: Outcome, delivery: Delivery) -> None:
+        """Publish the outcome's event (after its outputs exist). A redelivery publishes it again."""
+        from cutout.announcements import Announcement
+
+        if outcome.announcement is None:
+            return
+        try:
+            self._publisher.publish([Announcement.from_dict(outcome.announcement)])
+        except Exception as error:
+            self._metrics.processed("unannounced")
+            if delivery.is_last_attempt:  # the outcome stands; only its event is lost: say so loudly
+                logger.error(
+                    "outcome event not published", reason=getattr(error, "code", type(error).__name__)
+                )
+                return
+            if isinstance(error, EventsNotPublished):
+                raise
+            raise EventsNotPublished(
+                f"the outcome event was not published ({type(error).__name__})"
+            ) from error
 
     # -- the outcome, decided once per object version (and per replay) -----------------------
 
@@ -143,8 +177,8 @@ class UploadProcessor:
         logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
         try:
             outcome = self._produce_output(upload, deadline)
-        except IdempotencyAlreadyInProgressError:
-            raise  # the same paid call is under way elsewhere: come back later, record nothing
+        except (IdempotencyAlreadyInProgressError, PipelinePaused):
+            raise  # the same paid call is under way elsewhere, or we cannot pay: come back later
         except Exception as error:
             failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
             if failure.retryable and not delivery.is_last_attempt:
@@ -166,7 +200,16 @@ class UploadProcessor:
         unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
-            return Outcome(status=Status.UNCHANGED, identity=upload.identity, output_key=unchanged)
+            existing = self._store.head(self._settings.output_bucket, unchanged)
+            event = unchanged_announcement(
+                upload, head, existing, bucket=self._settings.output_bucket, key=unchanged
+            )
+            return Outcome(
+                status=Status.UNCHANGED,
+                identity=upload.identity,
+                output_key=unchanged,
+                announcement=event.to_dict(),
+            )
 
         source = self._validated_source(upload, head)
         for extension in _EXPECTED_EXTENSIONS[self.options.background]:
@@ -182,12 +225,29 @@ class UploadProcessor:
         cutout = self._engine().fetch(receipt, deadline=deadline)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
+            verdict = judge(alpha_stats_of_stream(cutout.body), cutout.score, self._quality)
+            metadata = output_metadata(upload, head, cutout, self.options)
+            tags = None
+            if verdict.held:  # the quality gate: never at the published key
+                output_key = review_key(output_key)
+                metadata, tags = {**metadata, **review_metadata(verdict)}, review_tags(verdict)
+                for reason in verdict.reasons:
+                    self._metrics.held_for_review(reason)
             self._store.put(
                 self._settings.output_bucket,
                 output_key,
                 cutout.body,
                 cutout.content_type,
-                output_metadata(upload, head, cutout, self.options),
+                metadata,
+                tags=tags,
+            )
+            event = stored_announcement(
+                upload,
+                head,
+                cutout,
+                bucket=self._settings.output_bucket,
+                key=output_key,
+                review_reasons=verdict.reasons,
             )
         finally:
             cutout.body.close()  # may be a spooled temporary file on disk
@@ -200,7 +260,11 @@ class UploadProcessor:
             height=cutout.height,
         )
         return Outcome(
-            status=Status.DONE, identity=upload.identity, output_key=output_key, request_id=cutout.request_id
+            status=Status.REVIEW if verdict.held else Status.DONE,
+            identity=upload.identity,
+            output_key=output_key,
+            request_id=cutout.request_id,
+            announcement=event.to_dict(),
         )
 
     def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
@@ -242,8 +306,13 @@ class UploadProcessor:
     def _paid_call_once(
         self, *, request: dict[str, Any], upload: UploadedObject, source: ImageSource, deadline: float
     ) -> dict[str, Any]:
+        reservation = self.spending.reserve()  # raises PipelinePaused when the budget is spent
         started = self._clock()
-        receipt = self._engine().submit(source, self.options, deadline=deadline)
+        try:
+            receipt = self._engine().submit(source, self.options, deadline=deadline)
+        except Exception as error:
+            self.spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
+            raise
         self._metrics.api_call((self._clock() - started) * 1000.0, receipt.usage)
         logger.info("paid call succeeded", request_id=receipt.request_id, usage=receipt.usage)
         return receipt.to_dict()
@@ -267,6 +336,7 @@ class UploadProcessor:
             identity=upload.identity,
             request_id=failure.request_id,
             error_code=failure.code,
+            announcement=failed_announcement(upload, failure, engine=self._engine_name()).to_dict(),
         )
 
     def _engine_name(self) -> str:

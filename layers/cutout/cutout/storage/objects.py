@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from urllib.parse import urlencode
 
 from cutout.failures import FailureReason
 
@@ -44,7 +45,14 @@ class ObjectStore(Protocol):
     def presigned_get_url(self, bucket: str, key: str, version_id: str | None, expires_in: int) -> str: ...
 
     def put(
-        self, bucket: str, key: str, body: BinaryIO, content_type: str, metadata: dict[str, str]
+        self,
+        bucket: str,
+        key: str,
+        body: BinaryIO,
+        content_type: str,
+        metadata: dict[str, str],
+        *,
+        tags: dict[str, str] | None = None,
     ) -> None: ...
 
 
@@ -113,8 +121,20 @@ class S3ObjectStore:
             params["VersionId"] = version_id
         return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
-    def put(self, bucket: str, key: str, body: BinaryIO, content_type: str, metadata: dict[str, str]) -> None:
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: BinaryIO,
+        content_type: str,
+        metadata: dict[str, str],
+        *,
+        tags: dict[str, str] | None = None,
+    ) -> None:
         # One PUT carries the bytes, the content type and the metadata: never a copy-in-place afterwards.
         # put_object streams the (seekable) body from where it is; upload_fileobj would switch to a
         # threaded multipart upload with 8 MB buffers past 8 MB, ten of them at once in a batch.
-        self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata)
+        extra: dict[str, Any] = {"Tagging": urlencode(tags)} if tags else {}
+        self._s3.put_object(
+            Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata, **extra
+        )
