@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cutout.budget.pause import PauseController
 from cutout.dead_letter import DeadLetterQueue
 from cutout.pipeline.batch import handle_direct_event, handle_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
@@ -23,6 +24,7 @@ class Pipeline:
     settings: Settings
     processor: UploadProcessor
     dead_letter_queue: DeadLetterQueue
+    pauser: PauseController | None = None
 
 
 _default_pipeline: Pipeline | None = None
@@ -40,6 +42,20 @@ def default_pipeline() -> Pipeline:
         return _default_pipeline
 
 
+RESUME_EVENT_KEY = "cutout"
+
+
+def resume_if_budget_allows(pipeline: Pipeline, *, by: str) -> dict[str, Any]:
+    """Enable the event source again unless the current period's budget is still spent."""
+    spending = pipeline.processor.spending
+    status = spending.budget.status()
+    if status.remaining == 0:
+        return {"resumed": False, "reason": "the budget of the current period is spent"}
+    spending.latch.clear()
+    changed = pipeline.pauser.resume(by=by) if pipeline.pauser is not None else False
+    return {"resumed": changed, "remaining": status.remaining}
+
+
 def is_sqs_batch(event: dict[str, Any]) -> bool:
     records = event.get("Records") or []
     return bool(records) and all(record.get("eventSource") == "aws:sqs" for record in records)
@@ -49,6 +65,8 @@ def handle_event(
     event: dict[str, Any], context: LambdaContext, pipeline: Pipeline | None = None
 ) -> dict[str, Any]:
     pipeline = pipeline or default_pipeline()
+    if event.get(RESUME_EVENT_KEY) == "resume":  # the template's schedule, or `cutout resume`
+        return resume_if_budget_allows(pipeline, by=str(event.get("by") or "schedule"))
     if is_sqs_batch(event):
         return handle_sqs_batch(
             event,
@@ -57,5 +75,6 @@ def handle_event(
             dead_letter_queue=pipeline.dead_letter_queue,
             max_receive_count=pipeline.settings.max_receive_count,
             max_workers=pipeline.settings.record_concurrency,
+            pauser=pipeline.pauser,
         )
     return handle_direct_event(event, context, pipeline.processor)

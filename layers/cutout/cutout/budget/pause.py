@@ -17,6 +17,7 @@ and end on the DLQ without the function running.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -57,34 +58,24 @@ class EventSourceSwitch(Protocol):
         ...
 
 
-class EventSourceNotFoundError(RuntimeError):
-    """No event source mapping joins this function to the work queue."""
-
-
 class LambdaEventSourceSwitch:
-    """``EventSourceSwitch`` on Lambda's ``UpdateEventSourceMapping`` (found once, then cached).
+    """``EventSourceSwitch`` on Lambda's ``Get``/``UpdateEventSourceMapping``.
 
-    The template allows ``lambda:UpdateEventSourceMapping`` only on mappings of this stack's function.
+    ``mapping_id`` gives the mapping's UUID (read once, then cached): in the deployed stack it is an
+    SSM parameter the template writes. The template allows these two calls on that mapping only.
     """
 
-    def __init__(self, client: Any, *, function_name: str, queue_arn: str) -> None:
+    def __init__(self, client: Any, *, mapping_id: Callable[[], str] | str) -> None:
         self._lambda = client
-        self._function_name = function_name
-        self._queue_arn = queue_arn
+        self._mapping_id = mapping_id
         self._uuid: str | None = None
         self._lock = threading.Lock()
 
     def _mapping_uuid(self) -> str:
         with self._lock:
             if self._uuid is None:
-                mappings = self._lambda.list_event_source_mappings(
-                    FunctionName=self._function_name, EventSourceArn=self._queue_arn
-                ).get("EventSourceMappings", [])
-                if not mappings:
-                    raise EventSourceNotFoundError(
-                        f"no event source mapping from {self._queue_arn} to {self._function_name}"
-                    )
-                self._uuid = str(mappings[0]["UUID"])
+                source = self._mapping_id
+                self._uuid = source if isinstance(source, str) else source()
             return self._uuid
 
     def state(self) -> SourceState:

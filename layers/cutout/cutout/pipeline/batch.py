@@ -17,6 +17,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cutout.budget import PipelinePaused
+from cutout.budget.pause import PauseController
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import unrecognised_message_record
 from cutout.events import UnrecognisedMessage, uploads_from_event, uploads_from_sqs_body
@@ -59,6 +61,7 @@ def handle_sqs_batch(
     dead_letter_queue: DeadLetterQueue,
     max_receive_count: int,
     max_workers: int,
+    pauser: PauseController | None = None,
 ) -> dict[str, Any]:
     """The deployed path: an SQS batch of S3 notifications (or DLQ records being replayed)."""
     deadline = deadline_for(context)
@@ -79,7 +82,17 @@ def handle_sqs_batch(
             return []
         for ignored in parsed.ignored:
             logger.info("ignored", reason=ignored.reason, key=ignored.key, message_id=record.message_id)
-        return [processor.process(upload, delivery, deadline).to_dict() for upload in parsed.uploads]
+        try:
+            return [processor.process(upload, delivery, deadline).to_dict() for upload in parsed.uploads]
+        except PipelinePaused as paused:  # we cannot pay: stop receiving, leave the message in the queue
+            if pauser is not None:
+                pauser.pause(paused.reason)
+                if delivery.is_last_attempt and pauser.requeue(record.body):
+                    logger.info(
+                        "paused on its last receive: sent again as a new message", reason=paused.reason.code
+                    )
+                    return []
+            raise
 
     batch = ConcurrentBatchProcessor(max_workers=max_workers)
     response = process_partial_response(
