@@ -233,3 +233,87 @@ class RecordingMetrics:
 
     def held_for_review(self, reason: str) -> None:
         self.events.append(("held", reason))
+
+
+class InMemoryBudget:
+    """``Budget`` over a counter and a lock: the semantics of the DynamoDB ledger, one period."""
+
+    def __init__(self, daily: int = 0, monthly: int = 0) -> None:
+        from cutout.budget import BudgetLimits
+
+        self.limits = BudgetLimits(daily=daily, monthly=monthly)
+        self.used = 0
+        self.reserved = 0
+        self.released = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, units: int) -> Any:
+        from cutout.budget import BudgetExhausted, Period, Reservation
+
+        if self.limits.unlimited:
+            return None
+        cap = min(limit for limit in (self.limits.daily, self.limits.monthly) if limit > 0)
+        with self._lock:
+            if self.used + units > cap:
+                raise BudgetExhausted(f"the budget of {cap} units is spent")
+            self.used += units
+            self.reserved += 1
+            return Reservation(units, Period("2026-12", "01"), self.used, self.used)
+
+    def release(self, reservation: Any) -> None:
+        with self._lock:
+            self.used -= reservation.units
+            self.released += 1
+
+    def status(self) -> Any:
+        from cutout.budget import BudgetStatus, Period
+
+        return BudgetStatus(self.limits, Period("2026-12", "01"), self.used, self.used)
+
+
+class RecordingEventPublisher:
+    """``EventPublisher`` keeping what it was given; ``fail_times`` publications raise first."""
+
+    def __init__(self, fail_times: int = 0) -> None:
+        self.published: list[Any] = []
+        self.fail_times = fail_times
+        self._lock = threading.Lock()
+
+    def publish(self, announcements: Any) -> None:
+        from cutout.announcements import EventsNotPublished
+
+        with self._lock:
+            if self.fail_times > 0:
+                self.fail_times -= 1
+                raise EventsNotPublished("EventBridge refused the events (simulated)")
+            self.published.extend(announcements)
+
+    def of_type(self, detail_type: str) -> list[Any]:
+        return [event for event in self.published if event.detail_type == detail_type]
+
+
+class FakeEventSourceSwitch:
+    """``EventSourceSwitch`` as a flag, counting the switches."""
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.disables = 0
+        self.enables = 0
+        self._lock = threading.Lock()
+
+    def state(self) -> Any:
+        from cutout.budget import SourceState
+
+        return SourceState(uuid="fake-mapping", state="Enabled" if self.enabled else "Disabled")
+
+    def disable(self) -> bool:
+        with self._lock:
+            changed, self.enabled = self.enabled, False
+            self.disables += changed
+            return changed
+
+    def enable(self) -> bool:
+        with self._lock:
+            changed, self.enabled = not self.enabled, True
+            self.enables += changed
+            return changed

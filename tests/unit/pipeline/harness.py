@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from cutout.announcements import EventPublisher
+from cutout.budget import SpendingGuard
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.quality_gate import QualityThresholds
 from cutout.settings import Settings
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
@@ -65,7 +68,14 @@ class Harness:
         return [put for put in self.store.puts if put[0] == OUTPUT]
 
 
-def build_harness(engine: FakeEngine | None = None, **setting_overrides: str) -> Harness:
+def build_harness(
+    engine: FakeEngine | None = None,
+    *,
+    spending: SpendingGuard | None = None,
+    publisher: EventPublisher | None = None,
+    quality: QualityThresholds | None = None,
+    **setting_overrides: str,
+) -> Harness:
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
     engine = engine or FakeEngine()
     table: dict[str, Any] = {}
@@ -76,6 +86,9 @@ def build_harness(engine: FakeEngine | None = None, **setting_overrides: str) ->
         dead_letter_queue=dlq,
         idempotency=IdempotencyStores(InMemoryPersistenceLayer(table), InMemoryPersistenceLayer(table)),
         metrics=metrics,
+        spending=spending,
+        publisher=publisher,
+        quality=quality,
     )
     processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
     return Harness(store, engine, dlq, metrics, processor, table)
