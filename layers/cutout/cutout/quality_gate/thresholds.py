@@ -20,7 +20,7 @@ class QualityThresholds(BaseModel):
     # The API's score (0..1) below which the engine's own confidence is too low.
     min_score: float = Field(default=0.3, ge=0.0, le=1.0)
     # Share of the frame that is opaque (alpha >= 50 %): below is "empty", above is "whole frame".
-    min_opaque_share: float = Field(default=0.005, ge=0.0, le=1.0)
+    min_opaque_share: float = Field(default=0.001, ge=0.0, le=1.0)
     max_opaque_share: float = Field(default=0.97, ge=0.0, le=1.0)
     # How many sides of the frame the subject may touch before it is "cut by the frame".
     max_edges_touched: int = Field(default=1, ge=0, le=4)
