@@ -60,6 +60,10 @@ STOP_GRACE_SECONDS = 10.0
 Log = Callable[[str], None]
 
 
+# Function variables an operator may change on a running stack (re-read before each batch).
+RECONFIGURABLE_VARIABLES = ("DAILY_BUDGET", "MONTHLY_BUDGET")
+
+
 def _check_port_free(port: int) -> None:
     if port == 0:
         return
@@ -215,6 +219,7 @@ class LocalStack:
                 maximum_concurrency=source.maximum_concurrency,
                 retry_delay_seconds=self._retry_delay_seconds,
                 on_batch=self._log_batch,
+                is_enabled=self._mapping_enabled(deployed, FUNCTION_LOGICAL_ID + source.event_name),
             ).start()
             retry = (
                 f"failures retried after {self._retry_delay_seconds} s (local override)"
@@ -394,7 +399,33 @@ class LocalStack:
             f"template, pointed at local parts: {', '.join(sorted(local_parts))}, AWS_ENDPOINT_URL"
         )
 
+        lambdas = local_client("lambda", self.endpoint_url, self._region)
+        current: dict[str, Any] = {"pipeline": pipeline, "environment": environment}
+        lock = threading.Lock()
+
+        def configured_pipeline() -> Any:
+            """The pipeline for the function's configuration in moto: a configuration update (a raised
+            budget, `cutout resume --daily-budget`) starts new execution environments, as on Lambda."""
+            answer = lambdas.get_function_configuration(FunctionName=function_name)
+            configured = (answer.get("Environment") or {}).get("Variables") or {}
+            with lock:
+                watched = {
+                    name: str(configured[name])
+                    for name in RECONFIGURABLE_VARIABLES
+                    if name in configured and str(configured[name]) != current["environment"].get(name)
+                }
+                if watched:
+                    updated = {**current["environment"], **watched}
+                    self._set_environ(updated)
+                    current["environment"] = self._function_environment = updated
+                    current["pipeline"] = aws_pipeline(Settings.from_env(updated))
+                    self._log(
+                        f"function configuration changed ({', '.join(sorted(watched))}): new environment"
+                    )
+                return current["pipeline"]
+
         def invoke(event: dict[str, Any]) -> dict[str, Any]:
+            pipeline = configured_pipeline()
             context = LocalLambdaContext(
                 function_name=function_name,
                 memory_limit_in_mb=memory,
@@ -410,6 +441,17 @@ class LocalStack:
             return response
 
         return invoke
+
+    def _mapping_enabled(self, deployed: DeployedStack, mapping_logical_id: str) -> Callable[[], bool]:
+        """Whether the template's mapping (in moto) is enabled: the pipeline disables it to pause."""
+        lambdas = local_client("lambda", self.endpoint_url, self._region)
+        uuid = deployed.ref(mapping_logical_id)
+
+        def enabled() -> bool:
+            state = lambdas.get_event_source_mapping(UUID=uuid).get("State", "Enabled")
+            return state not in ("Disabled", "Disabling")
+
+        return enabled
 
     def _log_batch(self, outcome: BatchOutcome) -> None:
         line = f"batch: {outcome.records} records, {outcome.failures} failed, {outcome.seconds * 1000:.0f} ms"
