@@ -62,6 +62,7 @@ Log = Callable[[str], None]
 
 # Function variables an operator may change on a running stack (re-read before each batch).
 RECONFIGURABLE_VARIABLES = ("DAILY_BUDGET", "MONTHLY_BUDGET")
+MAPPING_OUTPUT = "WorkQueueEventSourceMappingId"  # template.yaml's output: the mapping in moto
 
 
 def _check_port_free(port: int) -> None:
@@ -219,7 +220,7 @@ class LocalStack:
                 maximum_concurrency=source.maximum_concurrency,
                 retry_delay_seconds=self._retry_delay_seconds,
                 on_batch=self._log_batch,
-                is_enabled=self._mapping_enabled(deployed, FUNCTION_LOGICAL_ID + source.event_name),
+                is_enabled=self._mapping_enabled(deployed),
             ).start()
             retry = (
                 f"failures retried after {self._retry_delay_seconds} s (local override)"
@@ -442,16 +443,49 @@ class LocalStack:
 
         return invoke
 
-    def _mapping_enabled(self, deployed: DeployedStack, mapping_logical_id: str) -> Callable[[], bool]:
+    def _mapping_enabled(self, deployed: DeployedStack) -> Callable[[], bool] | None:
         """Whether the template's mapping (in moto) is enabled: the pipeline disables it to pause."""
+        uuid = deployed.outputs.get(MAPPING_OUTPUT)
+        if not uuid:
+            return None  # a template without the output: always enabled
         lambdas = local_client("lambda", self.endpoint_url, self._region)
-        uuid = deployed.ref(mapping_logical_id)
+        # moto would itself invoke the function (in Docker) on every message sent to a queue whose
+        # mapping is enabled, so the deploy disabled it. Detach moto's mappings from its queues (moto
+        # runs in this process): the mapping's Enabled state becomes plain data that the function
+        # (to pause), `cutout resume` and this poller share, as they share Lambda's on AWS.
+        from moto.sqs.models import sqs_backends
+
+        account = str(deployed.context.account_id)
+        for queue in sqs_backends[account][self._region].queues.values():
+            queue.lambda_event_source_mappings.clear()
+        lambdas.update_event_source_mapping(UUID=uuid, Enabled=True)
+        self._remove_schedule_rules()
+        self._log(
+            f"event source mapping {uuid}: detached from moto's queues, enabled; the function pauses by "
+            "disabling it (the poller then receives nothing) and `cutout resume` enables it"
+        )
 
         def enabled() -> bool:
             state = lambdas.get_event_source_mapping(UUID=uuid).get("State", "Enabled")
             return state not in ("Disabled", "Disabling")
 
         return enabled
+
+    def _remove_schedule_rules(self) -> None:
+        """moto never fires schedules, and its PutEvents fails on a bus holding a schedule rule (it
+        matches events against the rule's missing pattern): remove them; `cutout resume` resumes."""
+        events = local_client("events", self.endpoint_url, self._region)
+        for rule in events.list_rules().get("Rules", []):
+            if not rule.get("ScheduleExpression"):
+                continue
+            targets = events.list_targets_by_rule(Rule=rule["Name"]).get("Targets", [])
+            if targets:
+                events.remove_targets(Rule=rule["Name"], Ids=[target["Id"] for target in targets])
+            events.delete_rule(Name=rule["Name"])
+            self._log(
+                f"not emulated: schedule {rule['Name']} ({rule['ScheduleExpression']}); moto runs no "
+                "schedules (and fails PutEvents on a bus holding one): resume it with `cutout resume`"
+            )
 
     def _log_batch(self, outcome: BatchOutcome) -> None:
         line = f"batch: {outcome.records} records, {outcome.failures} failed, {outcome.seconds * 1000:.0f} ms"
