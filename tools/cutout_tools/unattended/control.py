@@ -77,7 +77,10 @@ def set_budget(
     """Change the function's budget variables (new execution environments pick them up)."""
     lambdas = session.client("lambda")
     configuration = lambdas.get_function_configuration(FunctionName=stack.function_name)
-    variables = dict((configuration.get("Environment") or {}).get("Variables") or {})
+    variables = {
+        name: str(value)
+        for name, value in ((configuration.get("Environment") or {}).get("Variables") or {}).items()
+    }
     if daily is not None:
         variables["DAILY_BUDGET"] = str(daily)
     if monthly is not None:
