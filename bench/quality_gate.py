@@ -104,13 +104,16 @@ def main() -> int:
     global BAD_IOU  # noqa: PLW0603  (a script's option)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--limit", type=int, default=0, help="only the first N photos (0: all)")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="only N photos, spread evenly over the set (0: all)"
+    )
     parser.add_argument("--bad-iou", type=float, default=BAD_IOU)
     args = parser.parse_args()
     BAD_IOU = args.bad_iou
     cases = load_or_generate(seed=args.seed)
-    if args.limit:
-        cases = cases[: args.limit]
+    if args.limit and args.limit < len(cases):
+        step = len(cases) / args.limit  # every background kind keeps its share
+        cases = [cases[int(index * step)] for index in range(args.limit)]
     engine = StudioEngine()
     results: list[Judged] = []
     for number, case in enumerate(cases, 1):
