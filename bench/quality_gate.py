@@ -65,7 +65,7 @@ def cut_out(engine: StudioEngine, photo: bytes) -> tuple[io.BytesIO, float | Non
 
 
 def judged(
-    engine: StudioEngine, group: str, name: str, photo: bytes, bad: bool | None, truth: np.ndarray | None
+    engine: StudioEngine, group: str, name: str, photo: bytes, *, bad: bool | None, truth: np.ndarray | None
 ) -> Judged:
     body, score = cut_out(engine, photo)
     verdict = judge(alpha_stats_of_stream(body), score, QualityThresholds())
@@ -74,7 +74,8 @@ def judged(
         with Image.open(body) as image:
             predicted = np.asarray(image.getchannel("A"), dtype=np.float32) / 255.0
         overlap = iou(predicted, truth)
-    return Judged(group, name, bad if bad is not None else (overlap or 0.0) < BAD_IOU, verdict.reasons, overlap)
+    is_bad = bad if bad is not None else (overlap or 0.0) < BAD_IOU
+    return Judged(group, name, is_bad, verdict.reasons, overlap)
 
 
 BAD_IOU = 0.75
@@ -119,11 +120,11 @@ def main() -> int:
     for number, case in enumerate(cases, 1):
         data, truth = case.load()
         photo = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-        results.append(judged(engine, "engine", case.name, data, None, truth))
-        results.append(judged(engine, "blank", case.name, jpeg(blank_of(photo, truth)), True, None))
+        results.append(judged(engine, "engine", case.name, data, bad=None, truth=truth))
+        results.append(judged(engine, "blank", case.name, jpeg(blank_of(photo, truth)), bad=True, truth=None))
         cropped = cropped_of(photo, truth)
         if cropped is not None:
-            results.append(judged(engine, "cropped", case.name, jpeg(cropped), True, None))
+            results.append(judged(engine, "cropped", case.name, jpeg(cropped), bad=True, truth=None))
         print(f"\r{number}/{len(cases)} photos", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     report(results, seed=args.seed)
@@ -131,8 +132,12 @@ def main() -> int:
 
 
 def report(results: list[Judged], *, seed: int) -> None:
-    print(f"quality gate on the studio engine's evaluation set (seed {seed}, default thresholds, bad = IoU < {BAD_IOU})")
-    print(f"{'group':<10}{'images':>8}{'bad':>6}{'caught':>8}{'catch rate':>12}{'good':>6}{'held':>6}{'false holds':>13}")
+    print(
+        f"quality gate on the studio engine's evaluation set (seed {seed}, default thresholds, "
+        f"bad = IoU < {BAD_IOU})"
+    )
+    header = ("group", "images", "bad", "caught", "catch rate", "good", "held", "false holds")
+    print(f"{header[0]:<10}" + "".join(f"{title:>{max(6, len(title) + 2)}}" for title in header[1:]))
     for group in ("engine", "blank", "cropped", "all"):
         chosen = [r for r in results if group in ("all", r.group)]
         bad = [r for r in chosen if r.bad]
@@ -141,14 +146,22 @@ def report(results: list[Judged], *, seed: int) -> None:
         held = sum(1 for r in good if r.reasons)
         rate = f"{100 * caught / len(bad):.1f} %" if bad else "-"
         false = f"{100 * held / len(good):.1f} %" if good else "-"
-        print(f"{group:<10}{len(chosen):>8}{len(bad):>6}{caught:>8}{rate:>12}{len(good):>6}{held:>6}{false:>13}")
+        cells = (len(chosen), len(bad), caught, rate, len(good), held, false)
+        print(
+            f"{group:<10}"
+            + "".join(
+                f"{cell!s:>{max(6, len(title) + 2)}}" for cell, title in zip(cells, header[1:], strict=True)
+            )
+        )
     reasons = Counter(reason for r in results for reason in r.reasons)
-    print("reasons given:", ", ".join(f"{reason} {count}" for reason, count in reasons.most_common()) or "none")
+    given = ", ".join(f"{reason} {count}" for reason, count in reasons.most_common())
+    print("reasons given:", given or "none")
     missed = [r for r in results if r.bad and not r.reasons]
     held_good = [r for r in results if not r.bad and r.reasons]
     for label, rows in (("missed (bad, published)", missed), ("false holds (good, held)", held_good)):
         shown = ", ".join(
-            f"{r.group}:{r.name}" + (f" (IoU {r.iou:.2f}; {'+'.join(r.reasons)})" if r.iou is not None else "")
+            f"{r.group}:{r.name}"
+            + (f" (IoU {r.iou:.2f}; {'+'.join(r.reasons)})" if r.iou is not None else "")
             for r in rows[:8]
         )
         print(f"{label}: {len(rows)}" + (f": {shown}" if rows else ""))

@@ -65,6 +65,10 @@ class Settings(BaseModel):
     work_queue_url: str = Field(alias="WORK_QUEUE_URL", default="")
     # The EventBridge bus completion events go to ("default" or a bus name); empty: no events.
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", default="")
+    # The deliverables (docs/profiles.md): a profiles file, relative to the function's code
+    # (LAMBDA_TASK_ROOT) unless absolute. Empty: one cut-out per upload at the source's key, as
+    # BACKGROUND_TYPE and TARGET_WIDTH/HEIGHT say (the layout before profiles).
+    profiles_file: str = Field(alias="PROFILES_FILE", default="")
 
     @field_validator("target_width", "target_height")
     @classmethod

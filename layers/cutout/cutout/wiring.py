@@ -26,6 +26,7 @@ from cutout.engine.errors import PermanentEngineError
 from cutout.entrypoint import Pipeline
 from cutout.observability import PowertoolsPipelineMetrics
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.profiles import configured_profiles
 from cutout.settings import Settings
 from cutout.storage import S3ObjectStore
 
@@ -120,6 +121,7 @@ def aws_pipeline(settings: Settings) -> Pipeline:
         metrics=PowertoolsPipelineMetrics(),
         spending=spending,
         publisher=publisher,
+        profiles=configured_profiles(settings.profiles_file),  # validated at start: a bad file fails init
     )
     return Pipeline(
         settings=settings, processor=processor, dead_letter_queue=dead_letter_queue, pauser=pauser

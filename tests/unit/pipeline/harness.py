@@ -13,6 +13,7 @@ from cutout.budget import SpendingGuard
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds
 from cutout.settings import Settings
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
@@ -71,6 +72,7 @@ class Harness:
 def build_harness(
     engine: FakeEngine | None = None,
     *,
+    profiles: ProfileSet | None = None,
     spending: SpendingGuard | None = None,
     publisher: EventPublisher | None = None,
     quality: QualityThresholds | None = None,
@@ -86,6 +88,7 @@ def build_harness(
         dead_letter_queue=dlq,
         idempotency=IdempotencyStores(InMemoryPersistenceLayer(table), InMemoryPersistenceLayer(table)),
         metrics=metrics,
+        profiles=profiles,
         spending=spending,
         publisher=publisher,
         quality=quality,

@@ -381,19 +381,28 @@ class LocalStack:
             "AIDGE_API_SCHEME": "http",
             "RESULT_URL_ALLOWLIST": emulator_origin,
         }
-        environment = {**resolved_function_environment(deployed.template, deployed.context), **local_parts}
+        code_uri = deployed.evaluate(properties.get("CodeUri", global_function.get("CodeUri")))
+        handler_name = str(deployed.evaluate(properties.get("Handler", global_function.get("Handler"))))
+        code_dir = self._template_path.parent / str(code_uri)
+        timeout = float(deployed.evaluate(properties.get("Timeout", global_function.get("Timeout", 3))))
+        memory = int(deployed.evaluate(properties.get("MemorySize", global_function.get("MemorySize", 128))))
+        # What Lambda itself sets: the code's folder (files shipped with the function, such as the
+        # profiles, are found from it) and the memory size (the pixel budget is sized from it).
+        runtime = {
+            "LAMBDA_TASK_ROOT": str(code_dir.resolve()),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+        }
+        environment = {
+            **resolved_function_environment(deployed.template, deployed.context),
+            **local_parts,
+            **runtime,
+        }
         self._function_environment = environment
         # Lambda sets the function's variables in its process; Powertools reads them from there.
         self._set_environ(environment)
         parameters.clear_caches()  # type: ignore[no-untyped-call]  # a secret cached by an earlier stack in this process is not ours
         pipeline = aws_pipeline(Settings.from_env(environment))
-
-        code_uri = deployed.evaluate(properties.get("CodeUri", global_function.get("CodeUri")))
-        handler_name = str(deployed.evaluate(properties.get("Handler", global_function.get("Handler"))))
-        code_dir = self._template_path.parent / str(code_uri)
         handler = load_handler(code_dir, handler_name)
-        timeout = float(deployed.evaluate(properties.get("Timeout", global_function.get("Timeout", 3))))
-        memory = int(deployed.evaluate(properties.get("MemorySize", global_function.get("MemorySize", 128))))
         self._log(
             f"function {FUNCTION_LOGICAL_ID} ({function_name}): {handler_name} from {code_uri} run "
             f"in-process, timeout {timeout:g} s, memory {memory} MB (not enforced); environment from the "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from cutout.announcements.events import (
     FAILED,
     NEEDS_REVIEW,
@@ -67,6 +70,43 @@ def stored_announcement(
         engine=cutout.engine,
         request_id=cutout.request_id,
         usage=cutout.usage,
+        review_reasons=review_reasons,
+    )
+    return image_announcement(NEEDS_REVIEW if review_reasons else PROCESSED, facts)
+
+
+def deliverables_announcement(
+    upload: UploadedObject,
+    head: ObjectHead,
+    outputs: Sequence[Any],  # deliverables.StoredOutput
+    *,
+    bucket: str,
+    profile: str,
+    metadata: Mapping[str, str],
+    review_reasons: tuple[str, ...] = (),
+) -> Announcement:
+    """``Processed`` (or ``Needs Review``) for every variant of a profile made from one master."""
+    facts = ImageFacts(
+        identity=upload.identity,
+        replay=_replay(upload),
+        source=source_facts(upload, head),
+        outputs=tuple(
+            OutputFacts(
+                variant=output.variant,
+                bucket=bucket,
+                key=output.key,
+                format=output.format,
+                width=output.width,
+                height=output.height,
+                bytes=output.bytes,
+            )
+            for output in outputs
+        ),
+        profile=profile,
+        score=float(metadata["score"]) if metadata.get("score") else None,
+        engine=metadata.get("engine"),
+        request_id=metadata.get("request-id") or None,
+        usage=_int(metadata.get("usage")),
         review_reasons=review_reasons,
     )
     return image_announcement(NEEDS_REVIEW if review_reasons else PROCESSED, facts)

@@ -23,6 +23,10 @@ class Outcome:
     error_code: str | None = None
     # The event announcing this outcome, built once with it: a redelivery announces the same one.
     announcement: dict[str, Any] | None = None
+    # With profiles: the profile, the master's key and every variant stored (``StoredOutput.to_dict``).
+    profile: str | None = None
+    master_key: str | None = None
+    outputs: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -30,7 +34,7 @@ class Outcome:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcome:
         known = {name: value for name, value in data.items() if name in cls.__dataclass_fields__}
-        return cls(**{**known, "status": Status(data["status"])})
+        return cls(**{**known, "status": Status(data["status"]), "outputs": tuple(data.get("outputs") or ())})
 
 
 @dataclass(frozen=True, slots=True)

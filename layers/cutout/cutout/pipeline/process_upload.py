@@ -18,6 +18,7 @@ Two idempotency records make "never pay twice" hold across duplicates, crashes a
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +29,16 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 from cutout.announcements import EventPublisher, EventsNotPublished, NoEventPublisher
-from cutout.announcements.facts import failed_announcement, stored_announcement, unchanged_announcement
+from cutout.announcements.facts import (
+    deliverables_announcement,
+    failed_announcement,
+    stored_announcement,
+    unchanged_announcement,
+)
 from cutout.budget import PipelinePaused, SpendingGuard
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
+from cutout.deliverables import Deliverables, PixelReserve
 from cutout.engine.port import (
     Background,
     CutoutOptions,
@@ -45,8 +52,9 @@ from cutout.events import UploadedObject
 from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
 from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
-from cutout.quality_gate.review import review_metadata, review_tags
+from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
     ObjectHead,
@@ -106,6 +114,8 @@ class UploadProcessor:
         spending: SpendingGuard | None = None,
         publisher: EventPublisher | None = None,
         quality: QualityThresholds | None = None,
+        profiles: ProfileSet | None = None,
+        reserve_pixels: PixelReserve | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -117,10 +127,22 @@ class UploadProcessor:
         self._publisher = publisher or NoEventPublisher()
         self._quality = quality or QualityThresholds()
         self._limits = ImageLimits(max_object_bytes=settings.max_object_bytes)
-        self.options = CutoutOptions(
-            background=settings.background,
-            target_width=settings.target_width or None,
-            target_height=settings.target_height or None,
+        # With profiles, the one paid call asks for the master: transparent, at the input's own size
+        # (the best the API gives); every deliverable is made from it (cutout.deliverables).
+        self._profiles = profiles
+        self._deliverables = (
+            None
+            if profiles is None
+            else Deliverables(store, settings.output_bucket, reserve_pixels=reserve_pixels)
+        )
+        self.options = (
+            CutoutOptions(
+                background=settings.background,
+                target_width=settings.target_width or None,
+                target_height=settings.target_height or None,
+            )
+            if profiles is None
+            else CutoutOptions(background=Background.TRANSPARENT)
         )
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="[identity, replay]",
@@ -197,6 +219,8 @@ class UploadProcessor:
 
     def _produce_output(self, upload: UploadedObject, deadline: float) -> Outcome:
         head = self._store.head(upload.bucket, upload.key, upload.version_id)
+        if self._profiles is not None and self._deliverables is not None:
+            return self._produce_deliverables(upload, head, self._profiles, self._deliverables, deadline)
         unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
@@ -266,6 +290,91 @@ class UploadProcessor:
             request_id=cutout.request_id,
             announcement=event.to_dict(),
         )
+
+    def _produce_deliverables(
+        self,
+        upload: UploadedObject,
+        head: ObjectHead,
+        profiles: ProfileSet,
+        deliverables: Deliverables,
+        deadline: float,
+    ) -> Outcome:
+        """The profile's variants from one paid call's master (or from the master already stored)."""
+        profile = profiles.choose(upload.key, head.metadata)  # an unknown profile is refused before paying
+        deliverables.check_keys(upload.key, profile)  # so is an output that could not be written
+        match = self._source_match(upload, head)
+        stored = deliverables.stored_master(upload.key, match)
+        if stored is not None:
+            logger.info("master already stored for this source: nothing to pay", profile=profile.name)
+            master, metadata = stored.data, stored.metadata
+        else:
+            source = self._validated_source(upload, head)
+            receipt = CutoutReceipt.from_dict(
+                self._paid_call(
+                    request={"identity": upload.identity, "replay": None},
+                    upload=upload,
+                    source=source,
+                    deadline=deadline,
+                )
+            )
+            cutout = self._engine().fetch(receipt, deadline=deadline)
+            try:
+                metadata = output_metadata(upload, head, cutout, self.options)
+                master = deliverables.store_master(upload.key, cutout.body, metadata)
+            finally:
+                cutout.body.close()
+        score = metadata.get("score")
+        verdict = judge(
+            alpha_stats_of_stream(io.BytesIO(master)), float(score) if score else None, profile.quality
+        )
+        for reason in verdict.reasons:
+            self._metrics.held_for_review(reason)
+        result = deliverables.deliver(
+            upload.key,
+            master,
+            profile,
+            {**metadata, **review_metadata(verdict)} if verdict.held else metadata,
+            match=match,
+            master_reused=stored is not None,
+            key_prefix=REVIEW_PREFIX if verdict.held else "",
+            tags=review_tags(verdict) if verdict.held else None,
+        )
+        event = deliverables_announcement(
+            upload,
+            head,
+            result.outputs,
+            bucket=self._settings.output_bucket,
+            profile=profile.name,
+            metadata=metadata,
+            review_reasons=verdict.reasons,
+        )
+        logger.info(
+            "deliverables stored",
+            profile=profile.name,
+            variants=len(result.outputs),
+            written=result.written,
+            master_key=result.master_key,
+            request_id=metadata.get("request-id"),
+        )
+        unchanged = stored is not None and result.written == 0
+        return Outcome(
+            status=Status.REVIEW if verdict.held else Status.UNCHANGED if unchanged else Status.DONE,
+            announcement=event.to_dict(),
+            identity=upload.identity,
+            output_key=result.outputs[0].key,
+            request_id=metadata.get("request-id") or None,
+            profile=profile.name,
+            master_key=result.master_key,
+            outputs=tuple(output.to_dict() for output in result.outputs),
+        )
+
+    def _source_match(self, upload: UploadedObject, head: ObjectHead) -> dict[str, str]:
+        """The source fields an existing output must carry to be this upload's (see ``skip_unchanged``)."""
+        match = {"source-bucket": upload.bucket, "source-etag": head.etag or upload.etag or ""}
+        version_id = upload.version_id or head.version_id
+        if not self._settings.skip_unchanged and version_id and version_id != "null":
+            match["source-version-id"] = version_id  # same bytes, new version: made again
+        return match
 
     def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
         """The output key when this exact content was already cut out from this key, else None."""

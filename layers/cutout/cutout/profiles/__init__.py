@@ -7,6 +7,7 @@ from cutout.profiles.profile_set import (
     ProfilesError,
     ProfileSet,
     UnknownProfile,
+    configured_profiles,
     load_profiles,
     parse_profiles,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "ProfilesError",
     "UnknownProfile",
     "VariantSpec",
+    "configured_profiles",
     "load_profiles",
     "parse_profiles",
 ]

@@ -8,6 +8,7 @@ else the profile with the longest matching key prefix, else the default profile.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -124,6 +125,21 @@ def parse_profiles(text: str, source: str = "profiles.toml") -> ProfileSet:
             for issue in error.errors()
         ]
         raise ProfilesError("\n".join(lines)) from None
+
+
+def configured_profiles(setting: str, environ: Mapping[str, str] | None = None) -> ProfileSet | None:
+    """The profiles named by the ``PROFILES_FILE`` setting (``None`` when it is empty), validated now.
+
+    A relative path is the function's own file: resolved against ``LAMBDA_TASK_ROOT`` on Lambda,
+    else the working directory.
+    """
+    if not setting.strip():
+        return None
+    path = Path(setting)
+    root = (os.environ if environ is None else environ).get("LAMBDA_TASK_ROOT")
+    if not path.is_absolute() and root:
+        path = Path(root) / path
+    return load_profiles(path)
 
 
 def load_profiles(path: str | Path) -> ProfileSet:
