@@ -295,3 +295,50 @@ def test_events_are_small_json_objects(load_event: LoadEvent) -> None:
     text = json.dumps(copy.deepcopy(event.detail))
     # Then it is far under EventBridge's entry limit (it carries keys, never image bytes)
     assert len(text.encode()) < 4096
+
+
+PROFILES = """
+default = "shop"
+[profiles.shop]
+variants = [{ name = "site", format = "png" }, { name = "thumb", format = "webp", canvas = "200x200" }]
+"""
+
+
+def test_with_profiles_a_held_upload_gets_its_variants_under_review_and_one_event_listing_them() -> None:
+    # Given profiles with two variants, an engine returning an empty mask, and a publisher
+    from cutout.profiles import parse_profiles
+
+    publisher = RecordingEventPublisher()
+    harness = build_harness(BlankEngine(), profiles=parse_profiles(PROFILES), publisher=publisher)
+    upload = harness.upload("shoes/red.jpg")
+    # When it is processed
+    outcome = harness.process(upload)
+    # Then both variants are under review/ (tagged), none at a published key, and one event lists both
+    keys = sorted(
+        key for bucket, key in harness.store.objects if bucket == OUTPUT and not key.startswith("masters/")
+    )
+    assert outcome.status is Status.REVIEW
+    assert keys == ["review/site/shoes/red.jpg.png", "review/thumb/shoes/red.jpg.webp"]
+    assert harness.store.tags[(OUTPUT, "review/site/shoes/red.jpg.png")] == {"cutout-review": "empty_mask"}
+    (event,) = publisher.of_type(NEEDS_REVIEW)
+    assert [output["variant"] for output in event.detail["outputs"]] == ["site", "thumb"]
+    assert event.detail["profile"] == "shop"
+    assert validation_errors(NEEDS_REVIEW, event.detail) == []
+
+
+def test_with_profiles_a_good_upload_is_announced_with_every_variant() -> None:
+    # Given profiles with two variants and a publisher
+    from cutout.profiles import parse_profiles
+
+    publisher = RecordingEventPublisher()
+    harness = build_harness(profiles=parse_profiles(PROFILES), publisher=publisher)
+    # When an upload is processed
+    harness.process(harness.upload("shoes/red.jpg"))
+    # Then one "Processed" event names both published variants with their sizes
+    (event,) = publisher.of_type(PROCESSED)
+    assert [(o["variant"], o["key"], o["format"]) for o in event.detail["outputs"]] == [
+        ("site", "site/shoes/red.jpg.png", "png"),
+        ("thumb", "thumb/shoes/red.jpg.webp", "webp"),
+    ]
+    assert all(output["bytes"] > 0 for output in event.detail["outputs"])
+    assert validation_errors(PROCESSED, event.detail) == []

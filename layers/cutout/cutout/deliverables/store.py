@@ -175,14 +175,11 @@ class Deliverables:
                         source=source_metadata,
                     ),
                 }
-                self._store.put(
-                    self._bucket,
-                    key,
-                    io.BytesIO(rendered.body),
-                    rendered.content_type,
-                    metadata,
-                    tags=dict(tags) if tags else None,
-                )
+                body = io.BytesIO(rendered.body)
+                if tags:  # held for review: the reasons travel as a tag too
+                    self._store.put(self._bucket, key, body, rendered.content_type, metadata, tags=dict(tags))
+                else:
+                    self._store.put(self._bucket, key, body, rendered.content_type, metadata)
                 outputs.append(
                     StoredOutput(
                         variant=spec.name,
