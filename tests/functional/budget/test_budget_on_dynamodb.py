@@ -18,7 +18,25 @@ DAILY_CAP = 150
 
 
 @pytest.fixture
-def table(aws_environment: str) -> Iterator[tuple[Any, str]]:
+def atomic_updates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies a conditional update atomically per item (its documented guarantee); moto
+    evaluates the condition and writes without a lock, so under a loaded machine moto itself lets two
+    conditional updates both pass. Give moto (in this process) the atomicity DynamoDB has, one
+    update at a time: what is tested is our use of it. Reads and other writes stay unserialised."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    original = DynamoDBBackend.update_item
+
+    def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", update_item)
+
+
+@pytest.fixture
+def table(aws_environment: str, atomic_updates: None) -> Iterator[tuple[Any, str]]:
     client = boto3.client("dynamodb")
     name = f"budget-{uuid.uuid4().hex[:8]}"
     client.create_table(
@@ -131,12 +149,17 @@ def test_the_switch_disables_and_enables_the_functions_own_mapping(aws_environme
     )
     switch = LambdaEventSourceSwitch(lambdas, mapping_id=mapping["UUID"])
     # When it is paused twice, then resumed
-    first, second = switch.disable(), switch.disable()
-    paused = switch.state()
-    resumed = switch.enable()
+    try:
+        first, second = switch.disable(), switch.disable()
+        paused = switch.state()
+        resumed = switch.enable()
+        state = lambdas.get_event_source_mapping(UUID=mapping["UUID"])["State"]
+    finally:  # moto is shared by this worker's tests: leave no mapping behind
+        lambdas.delete_event_source_mapping(UUID=mapping["UUID"])
+        lambdas.delete_function(FunctionName=function["FunctionName"])
     # Then the first pause changed it, the second found it paused, and resuming enabled it again
     assert (first, second, paused.paused, resumed) == (True, False, True, True)
-    assert lambdas.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Enabled"
+    assert state == "Enabled"
 
 
 def _zip() -> bytes:
