@@ -143,6 +143,7 @@ class BenchStack:
             "DeadLetterQueue": self.dlq_url,
             "IdempotencyTable": self.table,
             "AidgeSecret": self.secret,
+            "WorkQueue": "",  # no re-enqueueing of paused messages in the bench (it sets no budget)
         }
 
         def resolve_resource(logical_id: str, attribute: str | None) -> str:
