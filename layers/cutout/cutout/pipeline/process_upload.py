@@ -257,14 +257,11 @@ class UploadProcessor:
                 metadata, tags = {**metadata, **review_metadata(verdict)}, review_tags(verdict)
                 for reason in verdict.reasons:
                     self._metrics.held_for_review(reason)
-            self._store.put(
-                self._settings.output_bucket,
-                output_key,
-                cutout.body,
-                cutout.content_type,
-                metadata,
-                tags=tags,
-            )
+            put_args = (self._settings.output_bucket, output_key, cutout.body, cutout.content_type, metadata)
+            if tags:  # held for review: the reasons travel as a tag too
+                self._store.put(*put_args, tags=tags)
+            else:
+                self._store.put(*put_args)
             event = stored_announcement(
                 upload,
                 head,
