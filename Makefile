@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml layers/cutout/requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cutout needs Python >= 3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@# setuptools' "Editable installation" notice is information only: not the first thing a new user should read.
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
 venv: $(STAMP) ## create .venv and install the project with its dev dependencies (quick when nothing changed)
@@ -42,6 +43,7 @@ bench: venv ## benchmarks: engine quality, variants vs Pillow alone, then perfor
 	$(BIN)/python bench/engine_quality.py
 	$(BIN)/python bench/variants.py
 	$(BIN)/python bench/performance.py $(BENCH_ARGS)
+	$(BIN)/python bench/camera_batch.py
 
 clean: ## remove build and test leftovers (keeps .venv)
 	rm -rf .aws-sam build dist out .pytest_cache .mypy_cache .ruff_cache
@@ -81,7 +83,7 @@ $(TOOLS)/checkov/.installed-$(CHECKOV_VERSION):
 	$(TOOLS)/checkov/bin/python $(TOOL_PIP) 'checkov==$(CHECKOV_VERSION)'
 	@touch $@
 
-tools: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) $(TOOLS)/cfn-lint/.installed-$(CFN_LINT_VERSION)-$(CFN_LINT_SERVERLESS_VERSION) $(TOOLS)/checkov/.installed-$(CHECKOV_VERSION) ## install SAM CLI, cfn-lint and checkov, each in .tools/<name>/
+tools: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) $(TOOLS)/cfn-lint/.installed-$(CFN_LINT_VERSION)-$(CFN_LINT_SERVERLESS_VERSION) $(TOOLS)/checkov/.installed-$(CHECKOV_VERSION) ## install SAM CLI, cfn-lint, checkov and pip-audit, each in .tools/<name>/
 
 lint-template: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) $(TOOLS)/cfn-lint/.installed-$(CFN_LINT_VERSION)-$(CFN_LINT_SERVERLESS_VERSION) ## cfn-lint (+ serverless rules) and sam validate --lint on template.yaml
 	AWS_DEFAULT_REGION=$(TEMPLATE_REGION) $(TOOLS)/cfn-lint/bin/cfn-lint --regions $(TEMPLATE_REGION) \
@@ -94,7 +96,10 @@ build: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) ## sam build into .aws-sam/bui
 	PATH="$(CURDIR)/$(TOOLS)/sam/bin:$$PATH" $(SAM) build --template-file $(TEMPLATE)
 
 # --- Report and samples ----------------------------------------------------------------------------
-.PHONY: browser samples
+.PHONY: browser samples cli-reference
+
+cli-reference: venv ## regenerate the README's command-line reference from the `cutout` parser
+	$(BIN)/python -m cutout_tools.cli_reference README.md
 
 CHROMIUM := /usr/bin/chromium
 
@@ -105,6 +110,7 @@ browser: ## headless Chromium (Debian's chromium) for the report's browser test;
 
 samples: venv ## regenerate samples/ (needs npm once for the emoji SVGs; the result is committed)
 	$(BIN)/python -m cutout_tools.samples samples
+	$(BIN)/python -m cutout_tools.upload_samples samples
 
 # --- The demo: the whole pipeline on this machine, offline ------------------------------------------
 # template.yaml on moto, the Aidge emulator with the local studio engine, the real function in-process.

@@ -89,6 +89,8 @@ class BenchStack:
         s3.put_bucket_versioning(Bucket=self.input_bucket, VersioningConfiguration={"Status": "Enabled"})
         for bucket in self.output_buckets.values():
             s3.create_bucket(Bucket=bucket)
+        self.staging_bucket = f"bench-staging-{self.suffix}"  # where normalised images wait (issue 11)
+        s3.create_bucket(Bucket=self.staging_bucket)
         s3.put_bucket_notification_configuration(
             Bucket=self.input_bucket,
             NotificationConfiguration={
@@ -144,6 +146,7 @@ class BenchStack:
             "IdempotencyTable": self.table,
             "AidgeSecret": self.secret,
             "WorkQueue": "",  # no re-enqueueing of paused messages in the bench (it sets no budget)
+            "StagingBucket": self.staging_bucket,
         }
 
         def resolve_resource(logical_id: str, attribute: str | None) -> str:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,17 +30,27 @@ def _stop(process: subprocess.Popen[bytes]) -> int:
 
 
 @pytest.fixture(scope="module")
-def local_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`cutout local up --port 0 --describe FILE` running; yields the description it wrote."""
-    folder = tmp_path_factory.mktemp("local-up")
+def local_up_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the module's `cutout local up` writes: stdout.txt, stderr.txt, describe.json."""
+    return tmp_path_factory.mktemp("local-up")
+
+
+@pytest.fixture(scope="module")
+def local_up(local_up_output: Path) -> Iterator[dict[str, Any]]:
+    """`cutout local up --port 0 --describe FILE` running; yields the description it wrote.
+
+    Its stdout and stderr go to separate files in ``local_up_output``. After SIGINT it must exit 0,
+    say how long stopping took, and remove the --describe file (it names an endpoint that is gone).
+    """
+    folder = local_up_output
     describe = folder / "describe.json"
-    log_path = folder / "local-up.log"
+    log_path = folder / "stderr.txt"
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    with log_path.open("wb") as log:
+    with log_path.open("wb") as log, (folder / "stdout.txt").open("wb") as stdout:
         process = subprocess.Popen(
             cutout_command("local", "up", "--port", "0", "--describe", str(describe)),
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            stdout=stdout,
+            stderr=log,
             env=environment,
         )
         try:
@@ -53,8 +64,10 @@ def local_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             yield json.loads(describe.read_text(encoding="utf-8"))
         finally:
             returncode = _stop(process)
-    # Then, after SIGINT, it stopped cleanly with exit code 0
+    # Then, after SIGINT, it stopped cleanly with exit code 0, said so, and removed the description
     assert returncode == 0, log_path.read_text()[-4000:]
+    assert "cutout local: stopped in " in log_path.read_text(encoding="utf-8")
+    assert not describe.exists()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 STARTUP_TIMEOUT_SECONDS = 180.0
 OUTCOME_TIMEOUT_SECONDS = 120.0
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "dummy", "AWS_SECRET_ACCESS_KEY": "dummy"}
-CLI_ENTRY_POINT = "import sys; from cutout_tools.cli import main; sys.exit(main())"
+CLI_ENTRY_POINT = "from cutout_tools.cli import run; run()"
 
 
 def cutout_command(*arguments: str) -> list[str]:
@@ -23,12 +23,7 @@ def cutout_command(*arguments: str) -> list[str]:
     script = Path(sys.executable).with_name("cutout")
     if script.exists():
         return [str(script), *arguments]
-    return [
-        sys.executable,
-        "-c",
-        "import sys; from cutout_tools.cli import main; sys.exit(main())",
-        *arguments,
-    ]
+    return [sys.executable, "-c", CLI_ENTRY_POINT, *arguments]
 
 
 def product_photo(width: int = 480, height: int = 360, fmt: str = "JPEG") -> bytes:

@@ -1,9 +1,17 @@
-"""`cutout local run DIR`: a folder goes through the local stack; OUT holds the cut-outs and a summary."""
+"""`cutout local run DIR`: a folder goes through the local stack; OUT holds the cut-outs and a summary.
+
+Also what a new user meets first: an --out inside DIR (left out of the upload, the previous run's
+files replaced), an --out that is a file (one line, no traceback), and Ctrl-C in the middle of a
+run (a partial summary and report, exit 130, no process left behind).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -29,9 +37,24 @@ def photo_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path, tmp_path: Path) -> None:
-    # Given a folder with two product photos, a truncated JPEG, a README.md and a dotfile
-    out = tmp_path / "out"
+def _previous_run_in(out: Path) -> None:
+    """What an earlier run left in ``out``: a cut-out its summary lists, its run files, a user's file."""
+    (out / "shoes").mkdir(parents=True)
+    (out / "shoes" / "old cut-out.jpg").write_bytes(product_photo(200, 200))
+    (out / "report.html").write_text("<p>the previous report</p>", encoding="utf-8")
+    (out / "notes.txt").write_text("mine, not the run's\n", encoding="utf-8")
+    summary = {
+        "schema": "cutout.local-run/1",
+        "items": [{"key": "shoes/old.jpg", "status": "done", "output_file": "shoes/old cut-out.jpg"}],
+    }
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+
+
+def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path) -> None:
+    # Given a folder with two product photos, a truncated JPEG, a README.md and a dotfile, and an
+    # output folder inside it that holds the previous run's files
+    out = photo_folder / "out"
+    _previous_run_in(out)
     # When `cutout local run` processes it with a white background
     finished = subprocess.run(
         cutout_command("local", "run", str(photo_folder), "--out", str(out), "--background", "white"),
@@ -48,10 +71,17 @@ def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path,
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["schema"] == "cutout.local-run/1"
     assert summary["background"] == "WHITE_BACKGROUND"
-    assert summary["totals"] == {"inputs": 3, "done": 2, "failed": 1}
+    assert summary["totals"] == {"inputs": 3, "done": 2, "failed": 1, "interrupted": 0}
+    assert summary["interrupted"] is False
     assert summary["emulator"]["billed"] == 2  # the truncated file never reached the API
     items = {item["key"]: item for item in summary["items"]}
     assert set(items) == {"shoes/red shoe.jpg", "bags/tote+1 ü.png", "broken/truncated.jpg"}
+    # And the output folder inside DIR was not uploaded; the previous run's files are gone, the user's stays
+    assert "not uploading out/" in finished.stderr
+    assert not (out / "shoes" / "old cut-out.jpg").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine, not the run's\n"
+    assert summary["engine_backend"] == "local Aidge emulator (studio engine)"
+    assert all(isinstance(item["seconds"], float) for item in summary["items"])
     # And each cut-out is downloaded where output_file says, with its metadata
     for key in ("shoes/red shoe.jpg", "bags/tote+1 ü.png"):
         item = items[key]
@@ -65,3 +95,79 @@ def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path,
     assert (failed["status"], failed["output_key"], failed["output_file"]) == ("failed", None, None)
     assert failed["dlq_record"]["error"]["code"] == "truncated_image"
     assert (out / "report.html").is_file()
+
+
+def test_an_out_that_is_a_file_is_refused_in_one_line(photo_folder: Path, tmp_path: Path) -> None:
+    # Given --out naming a file
+    target = tmp_path / "out.txt"
+    target.write_text("not a folder\n", encoding="utf-8")
+    # When `cutout local run` is asked to write there
+    finished = subprocess.run(
+        cutout_command("local", "run", str(photo_folder), "--out", str(target)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then it exits 2 with one line that says why, and no traceback; the file is untouched
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines() == [
+        f"cutout local run: --out {target} is a file, not a folder: give a folder (it is created if missing)"
+    ]
+    assert target.read_text(encoding="utf-8") == "not a folder\n"
+
+
+def test_ctrl_c_in_the_middle_of_a_run_writes_a_partial_summary_and_exits_130(tmp_path: Path) -> None:
+    # Given a folder of sixteen product photos, more than the stack finishes in a moment
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    for number in range(16):
+        (photos / f"photo-{number:02d}.jpg").write_bytes(product_photo(900, 700))
+    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+
+    # When `cutout local run` has brought the stack up and started on them, and gets SIGINT (Ctrl-C)
+    with stdout.open("w") as out_file, stderr.open("w") as err_file:
+        process = subprocess.Popen(
+            cutout_command("local", "run", str(photos), "--out", str(out)),
+            stdout=out_file,
+            stderr=err_file,
+            start_new_session=True,  # its own process group: nothing of it may survive it
+        )
+        try:
+            deadline = time.monotonic() + 300
+            log = out / "run.log"
+            while not (log.exists() and "ready in" in log.read_text(encoding="utf-8")):
+                assert process.poll() is None, stderr.read_text()[-3000:]
+                assert time.monotonic() < deadline, "the stack did not come up"
+                time.sleep(0.2)
+            time.sleep(0.2)  # the uploads begin: on any machine, most of the work is still ahead
+            process.send_signal(signal.SIGINT)
+            returncode = process.wait(timeout=180)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    # Then it says it is stopping, exits 130 without a traceback, and leaves no process behind
+    errors = stderr.read_text(encoding="utf-8")
+    assert returncode == 130, errors[-3000:]
+    assert "stopping…" in errors
+    assert "Traceback" not in errors
+    assert "Traceback" not in stdout.read_text(encoding="utf-8")
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)
+    # And the partial summary says the run was interrupted, with an outcome or "interrupted" for each input
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["interrupted"] is True
+    totals = summary["totals"]
+    assert totals["inputs"] == 16
+    assert totals["interrupted"] >= 1
+    assert totals["done"] + totals["failed"] + totals["interrupted"] == 16
+    assert {item["status"] for item in summary["items"]} <= {"done", "interrupted"}
+    # And what was paid for was finished and written: every billed call has its cut-out on disk
+    done = [item for item in summary["items"] if item["status"] == "done"]
+    assert summary["emulator"]["billed"] == len(done)
+    assert all((out / item["output_file"]).is_file() for item in done)
+    # And the report says so too
+    assert "This run was interrupted" in (out / "report.html").read_text(encoding="utf-8")
+    assert "the run was interrupted: this summary is partial" in stdout.read_text(encoding="utf-8")

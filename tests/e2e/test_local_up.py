@@ -71,6 +71,28 @@ def test_description_names_every_part(local_up: dict[str, Any]) -> None:
     assert local_up["dead_letter_queue_url"].startswith(local_up["endpoint_url"])
 
 
+def test_stdout_is_a_block_for_a_person_and_the_logs_go_to_stderr(
+    local_up: dict[str, Any], local_up_output: Path
+) -> None:
+    # Given the running stack's stdout and stderr
+    stdout = (local_up_output / "stdout.txt").read_text(encoding="utf-8")
+    stderr = (local_up_output / "stderr.txt").read_text(encoding="utf-8")
+
+    # When a person reads what it printed
+    first_line = stdout.splitlines()[0]
+
+    # Then stdout starts with the stack's endpoint, names the buckets, gives the line to paste, and
+    # holds none of the function's JSON logs; those (and the stack's own lines) are on stderr
+    assert first_line.startswith("cutout local stack is up")
+    assert local_up["endpoint_url"] in first_line
+    assert local_up["input_bucket"] in stdout
+    assert local_up["output_bucket"] in stdout
+    assert f"export AWS_ENDPOINT_URL={local_up['endpoint_url']}" in stdout
+    assert not [line for line in stdout.splitlines() if line.lstrip().startswith("{")]
+    assert "cutout local: ready in" in stderr
+    assert "No application metrics to publish" not in stderr
+
+
 @pytest.mark.parametrize("key", KEYS)
 def test_boto3_upload_gets_a_cutout_with_its_metadata(
     local_up: dict[str, Any], aws_client: Callable[[str], Any], key: str

@@ -55,6 +55,7 @@ def test_the_corpus_covers_every_kind_of_hostile_input() -> None:
         "truncated_image",
         "animated_image",
         "unsupported_color_mode",
+        "corrupt_color_profile",
         "output_key_too_long",
         PROCESSED,
         IGNORED,

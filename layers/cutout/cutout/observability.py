@@ -8,6 +8,7 @@ threads, so per-object log keys are thread-local and metric writes are serialise
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Protocol
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -18,6 +19,9 @@ NAMESPACE = "Cutout"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+# An invocation whose events are all dropped (S3's s3:TestEvent when the notification is set up,
+# folder placeholders) adds no metric, and Powertools warns about it every time: expected, not news.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 # Patch only what the function uses (AWS calls and the Aidge client): patching every module the
 # X-Ray SDK supports imports each one that happens to be installed, which slows every cold start.
 TRACED_MODULES = ("botocore", "httpx")

@@ -16,7 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from cutout.engine.port import TARGET_SIDE_MAX, TARGET_SIDE_MIN, Background
 
 GLOBAL_API_HOST = "api.aidc-ai.com"
-MAX_OBJECT_BYTES_DEFAULT = 20 * 1024 * 1024
+# Admits a 45 MP camera JPEG at its finest quality or HEIC (measured: docs/benchmarks.md, "Object-size cap").
+MAX_OBJECT_BYTES_DEFAULT = 60 * 1024 * 1024
+# The pixel ceiling, from the header before decoding: a 45 MP camera (8256x5504) passes.
+MAX_SOURCE_PIXELS_DEFAULT = 50_000_000
 
 
 class SourceMode(StrEnum):
@@ -65,6 +68,12 @@ class Settings(BaseModel):
     work_queue_url: str = Field(alias="WORK_QUEUE_URL", default="")
     # The EventBridge bus completion events go to ("default" or a bus name); empty: no events.
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", default="")
+    # Normalisation (cutout.normalisation): the pixel ceiling, privacy and the passthrough switch.
+    max_source_pixels: int = Field(alias="MAX_SOURCE_PIXELS", default=MAX_SOURCE_PIXELS_DEFAULT, gt=0)
+    normalise_gps_images: bool = Field(alias="NORMALISE_GPS_IMAGES", default=False)
+    passthrough_cutouts: bool = Field(alias="PASSTHROUGH_CUTOUTS", default=True)
+    # Where normalised images wait for the API to fetch them (URL mode); empty: they are sent as base64.
+    staging_bucket: str = Field(alias="STAGING_BUCKET", default="")
     # The deliverables (docs/profiles.md): a profiles file, relative to the function's code
     # (LAMBDA_TASK_ROOT) unless absolute. Empty: one cut-out per upload at the source's key, as
     # BACKGROUND_TYPE and TARGET_WIDTH/HEIGHT say (the layout before profiles).

@@ -132,8 +132,8 @@ def test_replaying_a_record_whose_object_has_since_succeeded_pays_nothing_and_wr
     before = world.emulator.stats()
     assert before["billed"] == 1
 
-    # When the old record is replayed and the work queue drained
-    replay = operator.run("dlq", "replay")
+    # When the old record (a permanent aidge_1000) is replayed on purpose and the work queue drained
+    replay = operator.run("dlq", "replay", "--include-permanent")
     world.drain()
 
     # Then no call was made, the output is the first one, and no new failure was recorded
@@ -188,15 +188,17 @@ def test_replay_leaves_unrecognised_message_records_and_says_so(operator: Operat
 
     # Then nothing moved and the operator is told why
     assert replay.exit_code == 0
-    assert "replayed 0 of 1" in replay.stdout
+    assert "replayed 0 of 0" in replay.stdout
     assert "skipped 1 unrecognised_message record(s): they name no object" in replay.stdout
     assert queue_depth(world, world.dlq_url) == 1
     assert queue_depth(world, world.work_queue_url) == 0
 
 
 @pytest.mark.parametrize("reason", [None, "image_too_small"])
-def test_a_dry_run_replay_changes_nothing(operator: Operator, reason: str | None) -> None:
-    # Given two records on the DLQ and no notifications pending
+def test_a_dry_run_replay_changes_nothing_and_counts_permanent_failures_apart(
+    operator: Operator, reason: str | None
+) -> None:
+    # Given two permanent failures on the DLQ and no notifications pending
     world = operator.world
     world.upload("bad/a.jpg", product_photo(30, 30))
     world.upload("bad/b.jpg", product_photo(31, 31))
@@ -207,9 +209,46 @@ def test_a_dry_run_replay_changes_nothing(operator: Operator, reason: str | None
     argv = ["dlq", "replay", "--dry-run"] + (["--reason", reason] if reason else [])
     rehearsal = operator.run(*argv)
 
-    # Then it says what it would do, and both queues are as they were
+    # Then it says nothing would be replayed, and why: both are permanent; both queues are as they were
     assert rehearsal.exit_code == 0
-    assert "dry run: 2 message(s)" in rehearsal.stdout
+    assert "dry run: 0 message(s)" in rehearsal.stdout
     assert "nothing changed" in rehearsal.stdout
+    assert "not replayed: 2 permanent failure(s) (image_too_small 2)" in rehearsal.stdout
+    assert "--include-permanent" in rehearsal.stdout
     assert queue_depth(world, world.dlq_url) == 2
     assert queue_depth(world, world.work_queue_url) == 0
+
+
+def test_replay_moves_retryable_failures_and_leaves_permanent_ones_unless_asked(
+    make_world: Callable[..., World], aws_environment: str
+) -> None:
+    # Given a redriven message (retryable) and two permanent failures (image_too_small, not_an_image)
+    world = make_world(SKIP_UNCHANGED_REUPLOADS="false")
+    operator = Operator(world, aws_environment, "cutout-ops-split")
+    create_stack_naming(resources_of(world), operator.stack_name)
+    world.upload("bad/tiny.jpg", product_photo(40, 40))
+    world.upload("bad/text.jpg", b"just some text, not a photo\n" * 10)
+    world.drain()
+    world.upload("shoes/crashed.jpg", product_photo())
+    redrive_to_dead_letter_queue(world)
+    stop_notifications(world)
+
+    # When a dry run, then a replay, then a replay with --include-permanent run
+    rehearsal = operator.run("dlq", "replay", "--dry-run")
+    replay = operator.run("dlq", "replay")
+    left_after_replay = sorted(
+        letter.reason for letter in peek_dead_letters(world.sqs, world.dlq_url, wait_seconds=0)
+    )
+    forced = operator.run("dlq", "replay", "--include-permanent")
+
+    # Then the dry run splits the counts by retryable or not
+    assert "dry run: 1 message(s) would be replayed" in rehearsal.stdout
+    assert "retryable: redriven 1" in rehearsal.stdout
+    assert "not replayed: 2 permanent failure(s) (image_too_small 1, not_an_image 1)" in rehearsal.stdout
+    # And the replay moved only the retryable one, leaving both permanent failures on the DLQ
+    assert "replayed 1 of 1 matching message(s)" in replay.stdout
+    assert left_after_replay == ["image_too_small", "not_an_image"]
+    # And --include-permanent moved those too, saying they are permanent
+    assert "replayed 2 of 2 matching message(s)" in forced.stdout
+    assert "permanent (--include-permanent): image_too_small 1, not_an_image 1" in forced.stdout
+    assert queue_depth(world, world.dlq_url) == 0

@@ -77,7 +77,7 @@ def test_base64_mode_sends_the_bytes(make_world: Callable[..., World]) -> None:
     ("data", "code"),
     [
         (product_photo(99, 300), "image_too_small"),
-        (product_photo(3001, 100), "image_too_large"),
+        (product_photo(6000, 150), "image_too_small"),
         (b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "unsupported_format"),
         (b"plain words, not a picture at all", "not_an_image"),
         (product_photo(400, 300)[:-300], "truncated_image"),

@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 class ReportRow:
     status: str
     classes: list[str]
+    anchor: str = ""
+    flags: list[str] = field(default_factory=list)
     key: str = ""
     image_sources: list[str] = field(default_factory=list)
     frame_classes: list[list[str]] = field(default_factory=list)
@@ -40,7 +42,12 @@ class _ReportParser(HTMLParser):
             if value and not value.startswith(("data:", "#")):
                 self.page.external_references.append(value)
         if tag == "article" and "row" in classes:
-            self._row = ReportRow(status=attributes.get("data-status", ""), classes=classes)
+            self._row = ReportRow(
+                status=attributes.get("data-status", ""),
+                classes=classes,
+                anchor=attributes.get("id", ""),
+                flags=attributes.get("data-flags", "").split(),
+            )
             self.page.rows.append(self._row)
         if self._row is None:
             return

@@ -3,7 +3,8 @@
 Real images, small so the tests stay fast: an object in a strong blue that the browser test looks
 for in its screenshot, a transparent PNG cut-out, a cut-out on white as JPEG, an input that is not an
 image, and the rows a report must survive (a key with markup in it, a missing output, a status the
-report does not know).
+report does not know). ``make_review_run`` adds the two cut-outs a person must be shown first: an
+empty one (a white mug on white, fully transparent, score 0.0000) and one with a low score.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 OBJECT_BLUE = (30, 80, 220)
+EMPTY_KEY = "kitchen/white mug on white.jpg"
+LOW_SCORE_KEY = "bags/grey bag.jpg"
+REVIEW_KEYS = (EMPTY_KEY, LOW_SCORE_KEY)
 HOSTILE_KEY = "odd/<script>alert(\"x\")</script> & 'quotes' ünïcødé.jpg"
 
 
@@ -26,6 +30,15 @@ class RunOnDisk:
     @property
     def keys(self) -> list[str]:
         return [item["key"] for item in self.summary["items"]]
+
+    @property
+    def keys_in_report_order(self) -> list[str]:
+        """Rows to review first, then failures, then done, then anything else (each in summary order)."""
+        items = self.summary["items"]
+        review = [item["key"] for item in items if item["key"] in REVIEW_KEYS]
+        failed = [item["key"] for item in items if item["status"] == "failed"]
+        done = [item["key"] for item in items if item["status"] == "done" and item["key"] not in REVIEW_KEYS]
+        return review + failed + done
 
 
 def product_photo(size: tuple[int, int] = (640, 480)) -> Image.Image:
@@ -130,3 +143,26 @@ def make_run(root: Path) -> RunOnDisk:
         "items": items,
     }
     return RunOnDisk(out_dir=out_dir, summary=summary)
+
+
+def make_review_run(root: Path) -> RunOnDisk:
+    """``make_run`` plus an empty cut-out (score 0.0000) and a low-score one (0.46), listed last."""
+    run = make_run(root)
+    inputs, out_dir = root / "in", run.out_dir
+    product_photo().save(inputs / "kitchen" / "white mug on white.jpg", quality=90)
+    Image.new("RGBA", (640, 480), (255, 255, 255, 0)).save(out_dir / "kitchen" / "white mug on white.png")
+    product_photo().save(inputs / "bags" / "grey bag.jpg", quality=90)
+    transparent_cutout().save(out_dir / "bags" / "grey bag.png")
+    empty = _done(
+        EMPTY_KEY,
+        inputs / "kitchen" / "white mug on white.jpg",
+        "kitchen/white mug on white.png",
+        "TRANSPARENT",
+    )
+    empty["metadata"]["score"] = "0.0000"
+    low = _done(LOW_SCORE_KEY, inputs / "bags" / "grey bag.jpg", "bags/grey bag.png", "TRANSPARENT")
+    low["metadata"]["score"] = "0.4600"
+    run.summary["items"] += [empty, low]
+    run.summary["totals"] = {"inputs": 7, "done": 5, "failed": 2}
+    run.summary["emulator"] = {"calls": 5, "billed": 5}
+    return run

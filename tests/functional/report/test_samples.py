@@ -13,6 +13,7 @@ from cutout.engine.port import CutoutOptions, ImageBytes
 from cutout.validation import ImageRejected, validate_bytes
 from cutout_tools.samples import BROKEN, DEFAULT_SAMPLES_DIR, PRODUCTS, BrokenSample, ProductSample
 from cutout_tools.studio import StudioEngine
+from cutout_tools.upload_samples import UPLOADS
 
 MAX_TOTAL_BYTES = 4 * 1024 * 1024
 
@@ -20,6 +21,7 @@ MAX_TOTAL_BYTES = 4 * 1024 * 1024
 def test_the_folder_holds_exactly_the_generated_files_and_the_readme() -> None:
     # Given the generator's list of samples
     expected = {sample.path for sample in (*PRODUCTS, *BROKEN)} | {"README.md"}
+    expected |= {sample.path for sample in UPLOADS} | {"uploads/README.md"}  # issue 11's uploads
 
     # When the committed folder is listed
     files = {

@@ -7,12 +7,13 @@ import io
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from cutout_tools.report import PREVIEW_MAX_SIDE, NoPreview, Preview, preview, render_report, write_report
 from tests.functional.report.page import parse_report
-from tests.functional.report.run_on_disk import HOSTILE_KEY, make_run, product_photo
+from tests.functional.report.run_on_disk import HOSTILE_KEY, make_review_run, make_run, product_photo
 
 
 def truncated_png() -> bytes:
@@ -35,11 +36,12 @@ def test_the_report_has_one_row_per_input_with_its_key_and_status(tmp_path: Path
     # When its report is written
     path = write_report(run.out_dir, run.summary)
 
-    # Then it is out_dir/report.html, with one row per item, in order, with key and status
+    # Then it is out_dir/report.html, with one row per item, failures before done, with key and status
     assert path == run.out_dir / "report.html"
     page = parse_report(path.read_text(encoding="utf-8"))
-    assert [row.key for row in page.rows] == run.keys
-    assert [row.status for row in page.rows] == [item["status"] for item in run.summary["items"]]
+    assert [row.key for row in page.rows] == run.keys_in_report_order
+    statuses = {item["key"]: item["status"] for item in run.summary["items"]}
+    assert [row.status for row in page.rows] == [statuses[key] for key in run.keys_in_report_order]
 
 
 def test_markup_in_keys_and_messages_is_shown_as_text_never_parsed(tmp_path: Path) -> None:
@@ -66,11 +68,11 @@ def test_done_rows_show_both_images_inline_and_transparency_on_a_checkerboard(tm
 
     # Then each done row inlines the original and the cut-out; only the transparent one is on a checkerboard
     mug, tote = rows["kitchen/mug.jpg"], rows["bags/tote bag.png"]
-    assert [decode_data_uri(src)[0] for src in mug.image_sources] == ["image/jpeg", "image/png"]
+    assert [decode_data_uri(src)[0] for src in mug.image_sources] == ["image/jpeg", "image/webp"]
     assert [decode_data_uri(src)[0] for src in tote.image_sources] == ["image/jpeg", "image/jpeg"]
     assert "checker" in mug.frame_classes[1]
     assert "checker" not in tote.frame_classes[1]
-    assert decode_data_uri(mug.image_sources[1])[1].mode in {"P", "RGBA"}
+    assert decode_data_uri(mug.image_sources[1])[1].mode == "RGBA"
 
 
 def test_failed_rows_show_the_reason_code_and_message_and_a_placeholder(tmp_path: Path) -> None:
@@ -116,9 +118,10 @@ def test_the_report_is_self_contained_and_previews_are_downscaled(tmp_path: Path
     # Then nothing is fetched (no src or href but data: URIs and anchors), and previews are small
     assert page.external_references == []
     assert {"link", "script", "iframe"}.isdisjoint(page.tags)
-    original = decode_data_uri(page.rows[0].image_sources[0])[1]
+    first = next(row for row in page.rows if row.anchor == "item-1")
+    original = decode_data_uri(first.image_sources[0])[1]
     assert max(original.size) == PREVIEW_MAX_SIDE
-    assert "1600 × 1200" in page.rows[0].text
+    assert "1600 × 1200" in first.text
 
 
 @pytest.mark.parametrize(
@@ -142,7 +145,7 @@ def test_every_odd_item_still_gets_a_row(tmp_path: Path, change: dict[str, objec
 
     # Then every item still has its row, and the odd one says what is odd
     assert len(page.rows) == len(run.keys)
-    assert expected in page.rows[0].text
+    assert expected in next(row for row in page.rows if row.anchor == "item-1").text
 
 
 def test_a_summary_with_nothing_in_it_still_makes_a_page(tmp_path: Path) -> None:
@@ -220,3 +223,86 @@ def test_an_opaque_png_with_an_alpha_channel_is_previewed_as_opaque(tmp_path: Pa
     assert isinstance(result, Preview)
     assert result.data_uri.startswith("data:image/jpeg;base64,")
     assert (result.has_alpha, result.width, result.height, result.format) == (False, 640, 480, "PNG")
+
+
+def test_rows_to_review_are_listed_first_with_their_reasons(tmp_path: Path) -> None:
+    # Given a run with an empty cut-out (score 0.0000) and a low-score one
+    run = make_review_run(tmp_path)
+
+    # When its report is rendered
+    html = render_report(run.out_dir, run.summary)
+    page = parse_report(html)
+    text = " ".join(page.text.split())
+
+    # Then both come first, in the review colour, with their reasons, and the header counts them
+    assert [row.key for row in page.rows] == run.keys_in_report_order
+    assert [row.flags for row in page.rows[:2]] == [["empty_mask", "low_score"], ["low_score"]]
+    assert all("review" in row.classes for row in page.rows[:2])
+    assert not any("review" in row.classes for row in page.rows[2:])
+    assert "2 to review" in text
+    assert "2 to look at" in text
+    assert "empty cut-out: 0.0% of the picture kept as subject" in text
+    assert "low score 0.46" in text
+
+
+def test_an_interrupted_run_says_so_and_shows_the_inputs_without_outcome(tmp_path: Path) -> None:
+    # Given the summary of a run stopped with Ctrl-C: one input was never uploaded
+    run = make_run(tmp_path)
+    run.summary["interrupted"] = True
+    run.summary["items"][1].update(
+        status="interrupted",
+        output_file=None,
+        metadata=None,
+        error="interrupted before this file was uploaded",
+    )
+
+    # When its report is rendered
+    page = parse_report(render_report(run.out_dir, run.summary))
+    text = " ".join(page.text.split())
+
+    # Then the page says the run was interrupted, and the input says why it has no outcome
+    assert "This run was interrupted" in text
+    row = next(row for row in page.rows if row.anchor == "item-2")
+    assert row.status == "interrupted"
+    assert "interrupted before this file was uploaded" in row.text
+
+
+def test_done_rows_say_who_answered_how_long_it_took_and_what_score_means(tmp_path: Path) -> None:
+    # Given a local run's summary: the emulator answered, and each input's turnaround is known
+    run = make_run(tmp_path)
+    run.summary["engine_backend"] = "local Aidge emulator (studio engine)"
+    run.summary["items"][0]["seconds"] = 3.4
+
+    # When its report is rendered
+    page = parse_report(render_report(run.out_dir, run.summary))
+    mug = " ".join(next(row for row in page.rows if row.anchor == "item-1").text.split())
+
+    # Then the row names the API and who answered it, and the turnaround instead of a timestamp
+    assert "aidge, answered by the local Aidge emulator (studio engine)" in mug
+    assert "turnaround3.4 s" in mug  # <dt>turnaround</dt><dd>3.4 s</dd>
+    assert "2025-11-23T20:00:00" not in mug
+    # And the page explains the score
+    assert "the engine's own confidence in its cut-out, from 0 to 1" in " ".join(page.text.split())
+
+
+def test_a_transparent_gradient_is_previewed_in_full_colour_without_bands(tmp_path: Path) -> None:
+    # Given a transparent cut-out holding a smooth colour gradient and a soft alpha ramp
+    width, height = 480, 240
+    x = np.linspace(0, 1, width)[None, :].repeat(height, 0)
+    y = np.linspace(0, 1, height)[:, None].repeat(width, 1)
+    rgba = np.dstack([x * 255, y * 255, (1 - x) * 200 + 30, np.clip(x * 2, 0, 1) * 255]).astype(np.uint8)
+    path = tmp_path / "gradient.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+
+    # When it is previewed
+    result = preview(path)
+
+    # Then the preview keeps its alpha, has far more than a palette's 256 colours, and stays close to it
+    assert isinstance(result, Preview)
+    mime, image = decode_data_uri(result.data_uri)
+    assert (mime, image.mode, image.size) == ("image/webp", "RGBA", (width, height))
+    shown = np.asarray(image).astype(np.int16)
+    assert len(np.unique(shown[..., :3].reshape(-1, 3), axis=0)) > 5000
+    assert np.abs(shown[..., 3] - rgba[..., 3]).max() <= 2  # alpha is kept losslessly
+    visible = rgba[..., 3] > 128
+    assert np.abs(shown[..., :3] - rgba[..., :3])[visible].mean() < 3

@@ -236,3 +236,30 @@ def test_responses_are_read_as_lambda_reads_them(
     # Then the right messages stay, and a malformed response fails the whole batch
     assert failed == expected_failed
     assert (error is not None) == whole_batch_error
+
+
+def test_a_batch_received_as_the_stop_comes_goes_back_to_the_queue_unprocessed() -> None:
+    # Given a poller whose receive returns messages just as a stop is requested (during the long poll)
+    queue = InMemoryQueue(["a", "b"])
+    invoked: list[dict[str, Any]] = []
+    poller = _poller(queue, invoked.append, maximum_concurrency=1)
+    receive = queue.receive_message
+
+    def receive_while_stopping(**kwargs: Any) -> dict[str, Any]:
+        answer = receive(**kwargs)
+        if answer:
+            poller.request_stop()
+        return answer
+
+    queue.receive_message = receive_while_stopping  # type: ignore[method-assign]
+
+    # When it runs until it stops
+    poller.start()
+    _wait_for(lambda: bool(queue.visibility_changes))
+    assert poller.stop(timeout=10)
+
+    # Then the function never saw the batch, nothing was deleted, and the messages are visible again
+    assert invoked == []
+    assert queue.deleted == []
+    assert sorted(queue.visibility_changes) == [("m0", 0), ("m1", 0)]
+    assert poller.in_flight == 0

@@ -14,6 +14,7 @@ from cutout.engine.port import ImageBytes, ImageUrl
 from cutout.events import FailureRecord
 from cutout.pipeline.outcome import Status
 from tests.fakes import FakeEngine, image_bytes
+from tests.reliability.hostile_corpus import png_declaring
 from tests.unit.pipeline.harness import INPUT, OUTPUT, build_harness
 
 
@@ -111,12 +112,13 @@ def test_a_crash_between_the_paid_call_and_the_output_does_not_pay_again() -> No
     ("data", "code"),
     [
         (image_bytes(99, 99), "image_too_small"),
-        (image_bytes(3001, 10), "image_too_large"),
+        (image_bytes(3001, 10), "image_too_small"),
+        (png_declaring(8000, 7000), "image_too_large"),
         (b"<html><body>not a photo</body></html>", "unsupported_format"),
         (b"just some text that is not a photo", "not_an_image"),
         (b"", "empty_object"),
         (image_bytes(400, 300)[:-200], "truncated_image"),
-        (image_bytes(300, 300, "GIF", "P"), "unsupported_format"),
+        (b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "unsupported_format"),
     ],
 )
 def test_a_bad_input_is_rejected_before_paying_with_its_reason(data: bytes, code: str) -> None:

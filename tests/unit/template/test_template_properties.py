@@ -295,9 +295,9 @@ def test_function_memory_and_timeout_are_parameters(template: Template) -> None:
     properties = _properties(template, FUNCTION)
     # When memory and timeout are read
     bound = (properties["MemorySize"], properties["Timeout"])
-    # Then both come from parameters, 128 MB (measured peak 95 MiB, docs/benchmarks.md) and 120 s by default
+    # Then both come from parameters, 1024 MB (docs/benchmarks.md, "Memory default") and 120 s by default
     assert bound == ({"Ref": "FunctionMemorySize"}, {"Ref": "FunctionTimeout"})
-    assert template["Parameters"]["FunctionMemorySize"]["Default"] == 128
+    assert template["Parameters"]["FunctionMemorySize"]["Default"] == 1024
     assert str(template["Parameters"]["FunctionTimeout"]["Default"]) == "120"
 
 
@@ -397,6 +397,10 @@ def test_function_statements_are_scoped_to_our_resources(template: Template) -> 
             },
         ),
         "SeeMissingOutputObjects": (["s3:ListBucket"], {"Fn::GetAtt": ["OutputBucket", "Arn"]}),
+        "StageNormalisedImages": (
+            ["s3:GetObject", "s3:PutObject"],
+            {"Fn::Sub": "${StagingBucket.Arn}/staged/*"},
+        ),
         "SendFailuresToDeadLetterQueue": (["sqs:SendMessage"], {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}),
         "ReadAidgeCredentials": (["secretsmanager:GetSecretValue"], {"Ref": "AidgeSecret"}),
         "UseIdempotencyRecords": (
@@ -427,7 +431,7 @@ def test_environment_names_every_required_setting_and_nothing_unknown(template: 
     assert ours == {
         "OUTPUT_BUCKET", "DEAD_LETTER_QUEUE_URL", "IDEMPOTENCY_TABLE", "AIDGE_SECRET_NAME", "AIDGE_API_HOST",
         "AIDGE_TRIAL", "BACKGROUND_TYPE", "TARGET_WIDTH", "TARGET_HEIGHT", "SOURCE_MODE", "MAX_RECEIVE_COUNT",
-        "RESULT_URL_ALLOWLIST", "PROFILES_FILE", "DAILY_BUDGET", "MONTHLY_BUDGET",
+        "RESULT_URL_ALLOWLIST", "STAGING_BUCKET", "PROFILES_FILE", "DAILY_BUDGET", "MONTHLY_BUDGET",
         "EVENT_SOURCE_MAPPING_PARAMETER", "WORK_QUEUE_URL", "EVENT_BUS_NAME",
     }  # fmt: skip
 
@@ -570,4 +574,25 @@ def test_budget_alarms_watch_the_used_percentage_only_with_a_budget(
     assert (properties["ComparisonOperator"], properties["Threshold"]) == (
         "GreaterThanOrEqualToThreshold",
         threshold,
+    )
+
+
+def test_staging_bucket_never_triggers_processing_and_expires_its_objects_within_a_day(
+    template: Template,
+) -> None:
+    # Given the bucket normalised images are staged in (issue 11)
+    properties = _properties(template, "StagingBucket")
+    [rule] = properties["LifecycleConfiguration"]["Rules"]
+    # When its notifications, lifecycle and the function's view of it are read
+    environment = function_environment_variables(template)
+    # Then it notifies nobody, expires staged/ after one day, is private and encrypted, and is the
+    # function's STAGING_BUCKET (not the output bucket)
+    assert "NotificationConfiguration" not in properties
+    assert (rule["Status"], rule["Prefix"], rule["ExpirationInDays"]) == ("Enabled", "staged/", 1)
+    assert all(properties["PublicAccessBlockConfiguration"].values())
+    assert "BucketEncryption" in properties
+    assert environment["STAGING_BUCKET"] == {"Ref": "StagingBucket"}
+    assert any(
+        _is_tls_only_deny(statement)
+        for statement in _policy_statements(template, "AWS::S3::BucketPolicy", "Bucket", "StagingBucket")
     )

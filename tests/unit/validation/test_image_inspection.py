@@ -228,9 +228,14 @@ def test_a_header_beyond_the_read_cap_is_corrupt_and_costs_only_the_cap() -> Non
         pytest.param(
             _image("JPEG", (99, 240)), "image_too_small", "The image is 99×240 pixels; each side", id="99x240"
         ),
-        pytest.param(_image("PNG", (3001, 10)), "image_too_large", "3001×10 pixels", id="3001x10"),
-        pytest.param(_image("WEBP", (3001, 200)), "image_too_large", "3001×200", id="webp-3001"),
-        pytest.param(_image("BMP", (100, 3001)), "image_too_large", "100×3001", id="bmp-3001"),
+        pytest.param(_image("PNG", (3001, 10)), "image_too_small", "3001×10 pixels", id="3001x10"),
+        pytest.param(
+            _image("WEBP", (6000, 150)),
+            "image_too_small",
+            "its short side would be under 100",
+            id="webp-40-to-1",
+        ),
+        pytest.param(_png_declaring(8000, 7000), "image_too_large", "56.0 megapixels", id="over-50-mp"),
         pytest.param(_png_declaring(50_000, 50_000), "image_too_large", "50000×50000", id="png-bomb"),
         pytest.param(
             b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please log in</body></html>",
@@ -251,13 +256,11 @@ def test_a_header_beyond_the_read_cap_is_corrupt_and_costs_only_the_cap() -> Non
             "an EPS",
             id="eps",
         ),
-        pytest.param(_image("GIF", mode="P"), "unsupported_format", "a GIF", id="gif"),
-        pytest.param(_image("TIFF"), "unsupported_format", "a TIFF", id="tiff"),
         pytest.param(
-            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200,
+            b"\x00\x00\x00\x18ftypqt  \x00\x00\x00\x00qt  " + b"\x00" * 200,
             "unsupported_format",
-            "HEIC",
-            id="heic",
+            "ISO media",
+            id="quicktime",
         ),
         pytest.param(b"8BPS\x00\x01" + b"\x00" * 200, "unsupported_format", "a PSD", id="psd"),
         pytest.param(b"product: mug\nprice: 9.90\n" * 20, "not_an_image", "not an image", id="text"),
@@ -275,7 +278,6 @@ def test_a_header_beyond_the_read_cap_is_corrupt_and_costs_only_the_cap() -> Non
         ),
         pytest.param(_animation("WEBP"), "animated_image", "an animated WebP", id="animated-webp"),
         pytest.param(_animation("PNG"), "animated_image", "an animated PNG with 3 frames", id="apng"),
-        pytest.param(_image("JPEG", mode="CMYK"), "unsupported_color_mode", "CMYK", id="cmyk-jpeg"),
         pytest.param(
             b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, "corrupt_header", "starts like a PNG", id="corrupt-png"
         ),
@@ -297,17 +299,36 @@ def test_each_bad_input_is_rejected_with_its_code_and_a_sentence(data: bytes, co
     assert rejection.message.endswith(".")
 
 
-def test_a_4_channel_ycck_jpeg_is_refused_like_cmyk() -> None:
+def test_a_4_channel_ycck_jpeg_is_accepted_for_normalisation() -> None:
     # Given a 4-channel JPEG with Adobe's YCCK transform (APP14 transform flag 2)
     cmyk = _image("JPEG", mode="CMYK")
     adobe_ycck = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x02"
     data = cmyk[:2] + adobe_ycck + cmyk[2:]
 
     # When it is inspected
-    rejection, _ = _rejection(data)
+    facts, _ = _inspect(data)
 
-    # Then it is refused: the API wants RGB
-    assert rejection.code == "unsupported_color_mode"
+    # Then it passes as CMYK (normalisation converts it to sRGB before the API sees it)
+    assert (facts.format, facts.mode) == ("JPEG", "CMYK")
+
+
+@pytest.mark.parametrize(
+    ("data", "image_format"),
+    [
+        pytest.param(_image("GIF", mode="P"), "GIF", id="gif"),
+        pytest.param(_image("TIFF"), "TIFF", id="tiff"),
+        pytest.param(_image("AVIF"), "AVIF", id="avif"),
+    ],
+)
+def test_formats_without_a_ranged_header_are_accepted_for_normalisation(
+    data: bytes, image_format: str
+) -> None:
+    # Given a GIF, TIFF or AVIF (their headers are checked on the whole object by normalisation)
+    # When it is inspected
+    facts, _ = _inspect(data)
+
+    # Then only the format is known: the fast path cannot take it
+    assert (facts.format, facts.header_read, facts.width) == (image_format, False, 0)
 
 
 def test_a_jpeg_with_trailing_zero_padding_passes() -> None:
@@ -376,7 +397,7 @@ def test_a_rejection_has_the_dlq_error_shape() -> None:
     assert set(error) == set(PermanentEngineError("x").to_dict())
     assert error == {
         "code": "image_too_small",
-        "message": "The image is 99×240 pixels; each side must be between 100 and 3000 pixels.",
+        "message": "The image is 99×240 pixels; each side must be at least 100 pixels.",
         "retryable": False,
         "api_code": None,
         "api_message": None,
@@ -401,6 +422,8 @@ def test_every_reason_code_is_stable() -> None:
         "truncated_image",
         "animated_image",
         "unsupported_color_mode",
+        "corrupt_color_profile",
+        "corrupt_image",
     }
 
 
@@ -488,3 +511,29 @@ def test_inconsistent_limits_are_refused(limits: dict[str, int]) -> None:
     # Given / When limits that contradict themselves / Then they are refused at once
     with pytest.raises(ValueError, match=r"must|need"):
         ImageLimits(**limits)
+
+
+def test_a_heic_in_a_build_without_pillow_heif_is_refused_saying_how_to_enable_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a real HEIC (pillow-heif's encoder) and a layer built with CUTOUT_HEIC=0
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    data = _image("HEIF", (400, 300))
+    from cutout.pixels import codecs
+
+    monkeypatch.setattr(codecs, "_heif_state", [False])
+
+    # When it is inspected
+    rejection, _ = _rejection(data)
+
+    # Then it is an unsupported format, and the sentence says how to enable HEIC
+    assert rejection.code == "unsupported_format"
+    assert "CUTOUT_HEIC=1" in rejection.message
+
+
+def test_a_heic_is_accepted_for_normalisation_when_pillow_heif_is_there() -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    facts, _ = _inspect(_image("HEIF", (400, 300)))
+    assert (facts.format, facts.header_read) == ("HEIC", False)

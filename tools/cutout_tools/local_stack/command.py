@@ -1,25 +1,31 @@
 """``cutout local up`` and ``cutout local run``: the local stack from the command line.
 
-``local up`` runs until SIGINT/SIGTERM (exit 0) and, once ready, prints one line of JSON (and
-writes it to ``--describe FILE``): ``endpoint_url``, ``region``, ``input_bucket``, ``output_bucket``,
-``work_queue_url``, ``dead_letter_queue_url``, ``emulator_url``, and more. ``local run DIR`` brings
-the stack up, processes DIR, writes OUT/summary.json and OUT/report.html, and stops.
+``local up`` runs until SIGINT/SIGTERM (exit 0). Once ready it prints a block for a person on
+stdout (the endpoint, the buckets and queues, the ``export`` line to paste into another shell) or,
+with ``--json``, one line of JSON (``endpoint_url``, ``region``, ``input_bucket``, ``output_bucket``,
+``work_queue_url``, ``dead_letter_queue_url``, ``emulator_url``, and more; ``--describe FILE``
+writes the same JSON to FILE, removed on stop). The stack's and the function's logs go to stderr, or
+to ``--log FILE``. ``local run DIR`` brings the stack up, processes DIR, writes OUT/summary.json and
+OUT/report.html, and stops; Ctrl-C stops it early with a partial summary (exit 130).
 Heavy modules (moto, boto3, the studio engine) load inside the handlers.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from cutout_tools.emulator.command import add_fault_options
 from cutout_tools.local_stack.defaults import DEFAULT_PORT
-from cutout_tools.shutdown import stop_on_signals
+from cutout_tools.shutdown import Interrupted, StopRequest, stop_request_on_signals
 
 
 def _parameter(text: str) -> tuple[str, str]:
@@ -43,10 +49,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     up = actions.add_parser(
         "up",
         help="run the local stack until interrupted; point any S3 client at it",
-        description="Run until SIGINT/SIGTERM. When ready, print (and write to --describe FILE) one line of "
+        description="Run until SIGINT/SIGTERM. When ready, print on stdout the endpoint, the buckets, the "
+        "queues and the `export` line that points the AWS CLI and boto3 at it (or, with --json, one line of "
         "JSON with endpoint_url, region, input_bucket, output_bucket, work_queue_url, dead_letter_queue_url, "
-        "emulator_url. Then e.g. `aws --endpoint-url ENDPOINT s3 cp photo.jpg s3://INPUT_BUCKET/photo.jpg` "
-        "(any dummy credentials) makes the cut-out appear in OUTPUT_BUCKET.",
+        "emulator_url). Then e.g. `aws s3 cp photo.jpg s3://INPUT_BUCKET/photo.jpg` makes the cut-out "
+        "appear in OUTPUT_BUCKET. The stack's and the function's logs go to stderr (or --log FILE).",
     )
     up.add_argument(
         "--port",
@@ -55,7 +62,21 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="port of the AWS endpoint; 0 picks a free one (default: %(default)s)",
     )
     up.add_argument(
-        "--describe", type=Path, default=None, metavar="FILE", help="write the JSON description here"
+        "--describe",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the JSON description to FILE once ready (removed on stop)",
+    )
+    up.add_argument(
+        "--json", action="store_true", help="print the description as one line of JSON instead of the block"
+    )
+    up.add_argument(
+        "--log",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the stack's and the function's logs to FILE instead of stderr",
     )
     add_fault_options(up)  # passed to the emulator
     up.add_argument(
@@ -70,18 +91,34 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run = actions.add_parser(
         "run",
         help="process a folder through the local stack and write OUT/summary.json and OUT/report.html",
-        description="Bring the stack up, upload every file under DIR (relative paths as keys; dotfiles and "
-        "README.md are skipped), wait for each upload's outcome (a cut-out, or a dead-letter record with "
-        "its reason), download the cut-outs into OUT, write OUT/summary.json, OUT/report.html and "
-        "OUT/run.log (the stack's and the function's logs), print a table, and stop.",
+        description="Bring the stack up, upload every file under DIR (relative paths as keys; dotfiles, "
+        "README.md, OUT and any folder holding an earlier run's summary.json are skipped), wait for each "
+        "upload's outcome (a cut-out, or a dead-letter record with its reason), download the cut-outs into "
+        "OUT, write OUT/summary.json, OUT/report.html and OUT/run.log (the stack's and the function's logs), "
+        "print a table, and stop. OUT holds one run: the files the previous run wrote there are removed "
+        "first, other files are left alone. Ctrl-C stops early: batches in flight finish, then a partial "
+        "summary and report are written (exit 130). Exit 0 when every input has an outcome, 1 when some "
+        "had none in time, 2 for bad arguments.",
     )
-    run.add_argument("directory", type=Path, metavar="DIR")
-    run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: %(default)s)")
+    run.add_argument("directory", type=Path, metavar="DIR", help="the folder of images to upload")
     run.add_argument(
-        "--background", choices=("transparent", "white"), default="transparent", help="(default: %(default)s)"
+        "--out",
+        type=Path,
+        default=Path("out"),
+        help="output folder, created if missing; must not be DIR itself (default: %(default)s)",
     )
     run.add_argument(
-        "--timeout-seconds", type=float, default=600.0, help="give up waiting after this long (default: 600)"
+        "--background",
+        choices=("transparent", "white"),
+        default="transparent",
+        help="the cut-outs' background: transparent PNG, or a JPEG on white; sets the template's "
+        "BackgroundType (default: %(default)s)",
+    )
+    run.add_argument(
+        "--timeout-seconds",
+        type=float,
+        default=600.0,
+        help="stop waiting for outcomes after this long (default: %(default)s)",
     )
     run.set_defaults(handler=run_local_run)
 
@@ -95,58 +132,156 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def human_description(facts: dict[str, Any]) -> str:
+    """The block ``cutout local up`` prints for a person once the stack is ready."""
+    endpoint, region = facts["endpoint_url"], facts["region"]
+    lines = [
+        f"cutout local stack is up: template.yaml on moto at {endpoint} (region {region})",
+        f"  input bucket    {facts['input_bucket']}",
+        f"  output bucket   {facts['output_bucket']}",
+        f"  work queue      {facts['work_queue_url']}",
+        f"  dead letters    {facts['dead_letter_queue_url']}",
+        f"  Aidge emulator  {facts.get('emulator_url', '')}",
+        "",
+        "In another shell, point the AWS CLI and boto3 at it (any credentials do):",
+        f"  export AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={region} "
+        "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
+        f"  aws s3 cp photo.jpg s3://{facts['input_bucket']}/photo.jpg",
+        f"  aws s3 ls s3://{facts['output_bucket']}/            # photo.png appears",
+        f"  {_cutout_command()} dlq list --endpoint-url {endpoint}",
+        "",
+        "Logs of the stack and the function: stderr (or --log FILE). Ctrl-C stops.",
+    ]
+    return "\n".join(lines)
+
+
+def _cutout_command() -> str:
+    """How this shell ran us: ``.venv/bin/cutout`` from the repository, else ``cutout``."""
+    invoked = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("cutout")
+    return str(invoked) if invoked.name == "cutout" and invoked.parent != Path() else "cutout"
+
+
+@contextlib.contextmanager
+def _log_stream(path: Path | None) -> Iterator[IO[str]]:
+    """Where the stack's and the function's logs go: stderr, or a file (line-buffered)."""
+    if path is None:
+        yield sys.stderr
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8", buffering=1) as handle:
+        yield handle
+
+
 def run_up(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; exit 0 on either."""
+    from cutout_tools.local_stack.function_output import function_output_to
     from cutout_tools.local_stack.stack import LocalStack
 
-    stop = stop_on_signals()
-    stack = LocalStack(
-        port=args.port,
-        latency_ms=args.latency_ms,
-        faults=args.faults,
-        seed=args.seed,
-        retry_delay_seconds=args.retry_delay_seconds,
-    )
-    try:
-        stack.start()
-    except (OSError, RuntimeError, ValueError) as error:
-        print(f"cutout local up: {error}", file=sys.stderr)
-        return 1
-    try:
-        description = json.dumps(stack.describe())
-        if args.describe is not None:
-            _write_atomically(args.describe, description + "\n")
-        print(description, flush=True)
-        while not stop.wait(0.5):
-            pass
-        print("cutout local: stopping", file=sys.stderr, flush=True)
-    finally:
-        started = time.monotonic()
-        stack.stop()
-        print(f"cutout local: stopped in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+    stdout, stderr = sys.stdout, sys.stderr  # ours: the function's output is redirected below
+
+    def on_signal(stop: StopRequest) -> None:
+        if not stop.forced.is_set():
+            print("cutout local: stopping", file=stderr, flush=True)
+
+    with (
+        stop_request_on_signals(on_signal) as stop,
+        _log_stream(args.log) as log_stream,
+        function_output_to(log_stream),
+    ):
+
+        def log(line: str) -> None:
+            print(f"cutout local: {line}", file=log_stream, flush=True)
+
+        stack = LocalStack(
+            port=args.port,
+            latency_ms=args.latency_ms,
+            faults=args.faults,
+            seed=args.seed,
+            retry_delay_seconds=args.retry_delay_seconds,
+            log=log,
+        )
+        try:
+            with stop.interruptible():  # Ctrl-C while it comes up: nothing to finish, stop at once
+                stack.start()
+        except Interrupted:
+            pass  # start() stopped what it had started
+        except (OSError, RuntimeError, ValueError) as error:
+            print(f"cutout local up: {error}", file=stderr)
+            return 1
+        else:
+            try:
+                facts = stack.describe()
+                description = json.dumps(facts)
+                print(description if args.json else human_description(facts), file=stdout, flush=True)
+                if args.describe is not None:  # after stdout: a script waiting for the file finds both
+                    _write_atomically(args.describe, description + "\n")
+                while not stop.requested.wait(0.5):
+                    pass
+            finally:
+                stack.stop()
+                if args.describe is not None:
+                    args.describe.unlink(missing_ok=True)  # it names an endpoint that is gone
+        _join_other_threads()
+        stopping_at = stop.requested_at or time.monotonic()  # from the signal
+        print(f"cutout local: stopped in {time.monotonic() - stopping_at:.1f} s", file=stderr, flush=True)
     return 0
 
 
-def run_local_run(args: argparse.Namespace) -> int:
-    """Process a folder; exit 0 when every input has an outcome (done or failed), 1 otherwise."""
-    from cutout_tools.local_stack.local_run import LOG_NAME, run_directory, summary_table
+def _join_other_threads(timeout: float = 10.0) -> None:
+    """Wait for the threads the interpreter would wait for at exit, so "stopped in" is when we end."""
+    import threading
 
-    if not args.directory.is_dir():
-        print(f"cutout local run: {args.directory} is not a folder", file=sys.stderr)
-        return 2
-    try:
-        summary = run_directory(
-            args.directory, args.out, background=args.background, timeout_seconds=args.timeout_seconds
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread is threading.current_thread() or thread.daemon:
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def run_local_run(args: argparse.Namespace) -> int:
+    """Process a folder; exit 0 when every input has an outcome, 1 when some had none in time,
+    2 for bad arguments, 128 + the signal's number (130 for Ctrl-C) when interrupted."""
+    from cutout_tools.local_stack.local_run import LOG_NAME, RunFolderError, run_directory, summary_table
+
+    stderr = sys.stderr
+
+    def on_signal(stop: StopRequest) -> None:
+        if stop.forced.is_set():
+            print(
+                "\ncutout local run: stopping now, abandoning the batches in flight", file=stderr, flush=True
+            )
+        else:
+            print(
+                "\ncutout local run: stopping… (no more uploads; what is in flight finishes; "
+                "Ctrl-C again to quit at once)",
+                file=stderr,
+                flush=True,
+            )
+
+    with stop_request_on_signals(on_signal) as stop:
+        try:
+            summary = run_directory(
+                args.directory,
+                args.out,
+                background=args.background,
+                timeout_seconds=args.timeout_seconds,
+                progress_stream=stderr,
+                stop=stop,
+            )
+        except RunFolderError as error:
+            print(f"cutout local run: {error}", file=stderr)
+            return 2
+        except (OSError, RuntimeError) as error:  # the stack could not come up (a port, a missing part)
+            print(f"cutout local run: the local stack did not start: {error}", file=stderr)
+            return 1
+        print(summary_table(summary))
+        report = _write_report(args.out, summary)
+        print(
+            f"summary: {args.out / 'summary.json'}; logs: {args.out / LOG_NAME}"
+            + (f"; report: {report}" if report else "")
         )
-    except ValueError as error:
-        print(f"cutout local run: {error}", file=sys.stderr)
-        return 2
-    print(summary_table(summary))
-    report = _write_report(args.out, summary)
-    print(
-        f"summary: {args.out / 'summary.json'}; logs: {args.out / LOG_NAME}"
-        + (f"; report: {report}" if report else "")
-    )
+    if summary.get("interrupted"):
+        return stop.exit_code
     unsettled = [item for item in summary["items"] if item.get("error")]
     return 1 if unsettled else 0
 

@@ -1,81 +1,99 @@
 """``cutout local run DIR``: a folder of images through the local stack, and what came out.
 
-Uploads every file under DIR (relative paths as keys; dotfiles and README.md stay home), waits until
-each upload has its one outcome — an output object whose ``source-key`` metadata names it, or a
-dead-letter record for it — downloads the outputs, and writes ``summary.json`` (schema
-``cutout.local-run/1``) and ``report.html``. Outcomes are observed from the outside, through S3 and
-SQS, exactly as a user of the deployed stack would see them.
+Uploads every file under DIR (relative paths as keys; dotfiles, README.md and the output folder
+stay home), waits until each upload has its one outcome — an output object whose ``source-key``
+metadata names it, or a dead-letter record for it — downloads the outputs, and writes
+``summary.json`` (schema ``cutout.local-run/1``) and ``report.html``. Outcomes are observed from
+the outside, through S3 and SQS, exactly as a user of the deployed stack would see them.
+
+The output folder holds one run: the files the previous run wrote there (as its ``summary.json``
+lists them) are removed first; files it did not write are left alone. A stop request (Ctrl-C)
+uploads nothing more, lets the batches already running finish (their API calls are paid), then
+downloads what came out and writes a partial summary that says the run was interrupted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import mimetypes
 import posixpath
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, cast
 from urllib.parse import unquote, unquote_plus
 
+from cutout_tools.local_stack.function_output import function_output_to
 from cutout_tools.local_stack.stack import LocalStack
+from cutout_tools.progress import Progress, progress
+from cutout_tools.shutdown import Interrupted, StopRequest
 
 SUMMARY_SCHEMA = "cutout.local-run/1"
 SUMMARY_NAME = "summary.json"
 LOG_NAME = "run.log"
+REPORT_NAME = "report.html"  # written by cutout_tools.report; named here to clean it up
+RUN_FILES = (SUMMARY_NAME, LOG_NAME, REPORT_NAME)
 BACKGROUNDS = {"transparent": "TRANSPARENT", "white": "WHITE_BACKGROUND"}
 SKIPPED_NAMES = {"readme.md"}
 DEFAULT_TIMEOUT_SECONDS = 600.0
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.25
 DLQ_HIDE_SECONDS = 3600  # a record read once stays hidden for the rest of the run
+FORCED_STOP_GRACE_SECONDS = 1.0  # after a second Ctrl-C: how long running batches get before we leave
+INTERRUPTED = "interrupted"
 
 
-def input_files(input_dir: Path) -> list[tuple[str, Path]]:
-    """``(key, path)`` for every file to upload, sorted by key: no dotfiles, no README.md."""
-    found = []
-    for path in sorted(input_dir.rglob("*")):
-        relative = path.relative_to(input_dir)
-        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.name.lower() in SKIPPED_NAMES:
-            continue
-        found.append((PurePosixPath(*relative.parts).as_posix(), path))
-    return found
+class RunFolderError(ValueError):
+    """DIR or --out cannot be used as given (one line for the user)."""
 
 
-@dataclass
-class Progress:
-    """A one-line progress bar on a TTY; plain lines, only when something changes, otherwise."""
+# --- what to upload ----------------------------------------------------------------------------
 
-    total: int
-    stream: IO[str] = field(default_factory=lambda: sys.stderr)
-    width: int = 30
-    _last: tuple[int, int] | None = None
 
-    def update(self, done: int, failed: int) -> None:
-        if (done, failed) == self._last:
-            return
-        self._last = (done, failed)
-        settled = done + failed
-        if self.stream.isatty():
-            filled = self.width * settled // max(1, self.total)
-            bar = "#" * filled + "." * (self.width - filled)
-            self.stream.write(f"\r[{bar}] {settled}/{self.total}  done {done}  failed {failed}")
-            if settled >= self.total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(f"progress: {settled}/{self.total} settled (done {done}, failed {failed})\n")
-        self.stream.flush()
+def check_folders(input_dir: Path, out_dir: Path) -> None:
+    """Refuse an --out that is a file, or DIR itself (the cut-outs would overwrite the inputs)."""
+    if not input_dir.is_dir():
+        raise RunFolderError(f"{input_dir} is not a folder")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RunFolderError(
+            f"--out {out_dir} is a file, not a folder: give a folder (it is created if missing)"
+        )
+    if out_dir.resolve() == input_dir.resolve():
+        raise RunFolderError(
+            f"--out {out_dir} is DIR itself: the cut-outs would overwrite the inputs; give another folder"
+        )
 
-    def close(self) -> None:
-        if self.stream.isatty() and self._last is not None and sum(self._last) < self.total:
-            self.stream.write("\n")
-            self.stream.flush()
+
+def is_run_output_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds the ``summary.json`` of a local run (so it is an output, not an input)."""
+    return _read_summary(folder / SUMMARY_NAME) is not None
+
+
+def input_files(input_dir: Path, out_dir: Path | None = None) -> tuple[list[tuple[str, Path]], list[Path]]:
+    """``(key, path)`` for every file to upload, sorted by key, and the folders left out.
+
+    Left out: dotfiles and dot-folders, README.md, ``out_dir`` when it lies inside ``input_dir``,
+    and any folder holding a local run's ``summary.json`` (the output of an earlier run).
+    """
+    root = input_dir.resolve()
+    out = out_dir.resolve() if out_dir is not None else None
+    found: list[tuple[str, Path]] = []
+    skipped: list[Path] = []
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                continue
+            if path.is_dir():
+                if path.resolve() == out or is_run_output_folder(path):
+                    skipped.append(path)
+                else:
+                    pending.append(path)
+            elif path.is_file() and path.name.lower() not in SKIPPED_NAMES:
+                found.append((PurePosixPath(*path.relative_to(root).parts).as_posix(), path))
+    return sorted(found), sorted(skipped)
 
 
 def _same_output_stem(files: list[tuple[str, Path]]) -> dict[str, list[str]]:
@@ -84,6 +102,59 @@ def _same_output_stem(files: list[tuple[str, Path]]) -> dict[str, list[str]]:
     for key, _ in files:
         by_stem.setdefault(posixpath.splitext(key)[0], []).append(key)
     return {stem: keys for stem, keys in by_stem.items() if len(keys) > 1}
+
+
+# --- one run per output folder -----------------------------------------------------------------
+
+
+def _read_summary(path: Path) -> dict[str, Any] | None:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("schema") != SUMMARY_SCHEMA:
+        return None
+    return document
+
+
+def remove_previous_run(out_dir: Path, input_dir: Path) -> int:
+    """Delete what the previous run wrote to ``out_dir`` (its summary lists it); return how many files.
+
+    Only files inside ``out_dir`` are touched, never one inside ``input_dir`` when DIR lies inside
+    --out (those are inputs), and folders are removed only when that left them empty.
+    """
+    root = out_dir.resolve()
+    inputs = input_dir.resolve()
+    summary = _read_summary(root / SUMMARY_NAME)
+    if summary is None:
+        return 0
+    items = summary.get("items")
+    named = (
+        [item.get("output_file") for item in items if isinstance(item, dict)]
+        if isinstance(items, list)
+        else []
+    )
+    candidates = [root / name for name in named if isinstance(name, str) and name]
+    candidates += [root / name for name in RUN_FILES]
+    removed = 0
+    folders: set[Path] = set()
+    inputs_inside_out = inputs.is_relative_to(root)  # then files under DIR are inputs, never outputs
+    for candidate in candidates:
+        path = candidate.resolve()
+        if not path.is_relative_to(root) or path == root or not path.is_file():
+            continue
+        if inputs_inside_out and path.is_relative_to(inputs):
+            continue
+        path.unlink()
+        removed += 1
+        folders.update(parent for parent in path.parents if parent.is_relative_to(root) and parent != root)
+    for folder in sorted(folders, key=lambda folder: len(folder.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
+
+
+# --- dead letters ------------------------------------------------------------------------------
 
 
 def _source_keys_of_dead_letter(body: str) -> tuple[list[str], dict[str, Any] | None]:
@@ -114,22 +185,14 @@ def _inside(out_dir: Path, key: str) -> Path:
     return target
 
 
-@contextlib.contextmanager
-def _function_output_to(log_file: IO[str]) -> Iterator[None]:
-    """The function's logs and metrics (stdout in Lambda, CloudWatch's) and warnings go to the log file."""
-    handlers = [
-        handler
-        for handler in logging.getLogger("cutout").handlers
-        if isinstance(handler, logging.StreamHandler)
-    ]
-    previous = [handler.setStream(log_file) for handler in handlers]
-    try:
-        with contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
-            yield
-    finally:
-        for handler, stream in zip(handlers, previous, strict=True):
-            if stream is not None:
-                handler.setStream(stream)
+def engine_backend(stack: LocalStack) -> str:
+    """Who answered the API calls of a local run: the emulator, and the engine behind it."""
+    engine = stack.emulator.engine
+    name = getattr(engine, "engine_name", None) or type(engine).__name__
+    return f"local Aidge emulator ({name} engine)"
+
+
+# --- the run -----------------------------------------------------------------------------------
 
 
 def run_directory(
@@ -141,24 +204,37 @@ def run_directory(
     port: int = 0,
     progress_stream: IO[str] | None = None,
     stack_factory: Callable[..., LocalStack] = LocalStack,
+    stop: StopRequest | None = None,
 ) -> dict[str, Any]:
-    """Bring the stack up, process ``input_dir``, write ``out_dir``; return the summary written."""
+    """Bring the stack up, process ``input_dir``, write ``out_dir``; return the summary written.
+
+    Raises ``RunFolderError`` (a ``ValueError``) for folders it cannot use, before starting anything.
+    """
+    check_folders(input_dir, out_dir)
     input_dir = input_dir.resolve()
-    files = input_files(input_dir)
+    stream = progress_stream or sys.stderr  # the real stderr, before the function's output is redirected
+    files, skipped = input_files(input_dir, out_dir)
     if not files:
-        raise ValueError(f"{input_dir} has no files to upload")
+        raise RunFolderError(f"{input_dir} has no files to upload")
+
+    def say(line: str) -> None:
+        print(f"cutout local run: {line}", file=stream, flush=True)
+
+    for folder in skipped:
+        say(f"not uploading {folder.relative_to(input_dir)}/: it holds the output of a run")
     for stem, keys in _same_output_stem(files).items():
-        print(
-            f"cutout local run: {', '.join(keys)} share the output name {stem}.*: one overwrites the other",
-            file=progress_stream or sys.stderr,
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    progress = Progress(len(files), progress_stream or sys.stderr)  # the real stderr, before redirection
+        say(f"{', '.join(keys)} share the output name {stem}.*: one overwrites the other")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file on the way, no permission, a read-only disk
+        raise RunFolderError(f"cannot create --out {out_dir}: {error.strerror or error}") from None
+    removed = remove_previous_run(out_dir, input_dir)
+    if removed:
+        say(f"removed the previous run's {removed} files from {out_dir} (as its {SUMMARY_NAME} listed them)")
+    stop = stop or StopRequest()
     started = time.monotonic()
-    with (
-        (out_dir / LOG_NAME).open("w", encoding="utf-8") as log_file,
-        _function_output_to(log_file),
-    ):
+    backend = ""
+    with (out_dir / LOG_NAME).open("w", encoding="utf-8") as log_file, function_output_to(log_file):
 
         def log(line: str) -> None:
             log_file.write(f"cutout local: {line}\n")
@@ -167,19 +243,37 @@ def run_directory(
         stack = stack_factory(
             port=port, parameter_overrides={"BackgroundType": BACKGROUNDS[background]}, log=log
         )
-        with stack:
-            items = _process(stack, files, out_dir, timeout_seconds, progress)
-            emulator = stack.emulator.stats()
+        run = _Run(stack, files=files, out_dir=out_dir, timeout_seconds=timeout_seconds, stop=stop)
+        emulator: dict[str, Any] = {}
+        say(f"starting the local stack for {len(files)} files (its log: {out_dir / LOG_NAME})…")
+        try:
+            try:
+                with stop.interruptible():
+                    stack.start()
+            except Interrupted:
+                run.give_up(None)  # stopped while the stack came up: nothing was uploaded
+            else:
+                backend = engine_backend(stack)
+                with progress("cutout local run", len(files), stream=cast("Any", stream)) as bar:
+                    run.process(bar)
+                run.download_outputs()
+                emulator = stack.emulator.stats()
+        finally:
+            stack.stop(grace_seconds=FORCED_STOP_GRACE_SECONDS if stop.forced.is_set() else None)
+    items = run.items()
     summary = {
         "schema": SUMMARY_SCHEMA,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "input_dir": str(input_dir),
         "background": BACKGROUNDS[background],
+        "engine_backend": backend,
         "wall_seconds": round(time.monotonic() - started, 2),
+        "interrupted": stop.requested.is_set(),
         "totals": {
             "inputs": len(items),
             "done": sum(item["status"] == "done" for item in items),
             "failed": sum(item["status"] == "failed" for item in items),
+            INTERRUPTED: sum(item["status"] == INTERRUPTED for item in items),
         },
         "emulator": {"calls": emulator.get("calls", 0), "billed": emulator.get("billed", 0)},
         "items": items,
@@ -190,81 +284,163 @@ def run_directory(
     return summary
 
 
-def _process(
-    stack: LocalStack,
-    files: list[tuple[str, Path]],
-    out_dir: Path,
-    timeout_seconds: float,
-    progress: Progress,
-) -> list[dict[str, Any]]:
-    facts = stack.describe()
-    s3, sqs = stack.client("s3"), stack.client("sqs")
-    items: dict[str, dict[str, Any]] = {}
-    for key, path in files:
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        s3.put_object(Bucket=facts["input_bucket"], Key=key, Body=path.read_bytes(), ContentType=content_type)
-        items[key] = {
-            "key": key,
-            "input_file": str(path),
-            "status": "pending",
-            "output_key": None,
-            "output_file": None,
-            "metadata": None,
-            "dlq_record": None,
+class _Run:
+    """The uploads of one run and what became of each, observed through S3 and SQS."""
+
+    def __init__(
+        self,
+        stack: LocalStack,
+        *,
+        files: list[tuple[str, Path]],
+        out_dir: Path,
+        timeout_seconds: float,
+        stop: StopRequest,
+    ) -> None:
+        self._stack = stack
+        self._files = files
+        self._out_dir = out_dir
+        self._timeout_seconds = timeout_seconds
+        self._stop = stop
+        self._items: dict[str, dict[str, Any]] = {
+            key: {
+                "key": key,
+                "input_file": str(path),
+                "status": "pending",
+                "output_key": None,
+                "output_file": None,
+                "metadata": None,
+                "dlq_record": None,
+                "seconds": None,
+            }
+            for key, path in files
         }
-    seen_outputs: set[str] = set()
-    deadline = time.monotonic() + timeout_seconds
-    try:
-        while True:
-            _collect_outputs(s3, facts["output_bucket"], items, seen_outputs)
-            _collect_dead_letters(sqs, facts["dead_letter_queue_url"], items)
-            done = sum(item["status"] == "done" for item in items.values())
-            failed = sum(item["status"] == "failed" for item in items.values())
-            progress.update(done, failed)
-            if done + failed == len(items) or time.monotonic() >= deadline:
+        self._uploaded_at: dict[str, float] = {}
+        self._seen_outputs: set[str] = set()
+
+    def items(self) -> list[dict[str, Any]]:
+        return list(self._items.values())
+
+    def process(self, bar: Progress) -> None:
+        facts = self._stack.describe()
+        s3, sqs = self._stack.client("s3"), self._stack.client("sqs")
+        deadline = time.monotonic() + self._timeout_seconds
+        for key, path in self._files:
+            if self._stop.requested.is_set():
                 break
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            s3.put_object(
+                Bucket=facts["input_bucket"], Key=key, Body=path.read_bytes(), ContentType=content_type
+            )
+            self._uploaded_at[key] = time.monotonic()
+        stopping = waiting_noted = False
+        while True:
+            self._settle(bar, self._collect(s3, sqs, facts))
+            if not self._pending():
+                return
+            if time.monotonic() >= deadline:
+                self.give_up(f"no outcome within {self._timeout_seconds:g} s")
+                return
+            if self._stop.requested.is_set():
+                if not stopping:
+                    stopping = True
+                    self._stack.drain()
+                in_flight = self._in_flight()
+                if self._stop.forced.is_set() or in_flight == 0:
+                    self._settle(bar, self._collect(s3, sqs, facts))  # what the last batches made
+                    self.give_up(None)
+                    return
+                if not waiting_noted:
+                    waiting_noted = True
+                    bar.note(
+                        f"cutout local run: waiting for {in_flight} batch(es) in flight: the API calls "
+                        "under way finish and are stored, the rest stay unsent"
+                    )
             time.sleep(POLL_SECONDS)
-    finally:
-        progress.close()
-    for item in items.values():
-        if item["status"] == "pending":
-            item["status"] = "failed"
-            item["error"] = f"no outcome within {timeout_seconds:g} s"
-        elif item["status"] == "done":
-            target = _inside(out_dir, item["output_key"])
+
+    @staticmethod
+    def _settle(bar: Progress, settled: list[dict[str, Any]]) -> None:
+        for item in settled:
+            bar.advance()
+            if item["status"] == "failed":
+                bar.note(f"failed: {item['key']} ({_failure_code(item)})")
+
+    def _in_flight(self) -> int:
+        poller = self._stack.poller
+        return poller.in_flight if poller is not None else 0
+
+    def _pending(self) -> list[dict[str, Any]]:
+        return [item for item in self._items.values() if item["status"] == "pending"]
+
+    def give_up(self, error: str | None) -> None:
+        """Every input still without an outcome: failed after a timeout, or interrupted."""
+        for item in self._pending():
+            if error is not None:
+                item.update(status="failed", error=error)
+            elif item["key"] in self._uploaded_at:
+                item.update(status=INTERRUPTED, error="interrupted before this upload had an outcome")
+            else:
+                item.update(status=INTERRUPTED, error="interrupted before this file was uploaded")
+
+    def _collect(self, s3: Any, sqs: Any, facts: dict[str, Any]) -> list[dict[str, Any]]:
+        """Look for new outcomes; return the items that got one."""
+        settled = self._collect_outputs(s3, facts["output_bucket"])
+        settled += self._collect_dead_letters(sqs, facts["dead_letter_queue_url"])
+        now = time.monotonic()
+        for item in settled:
+            uploaded = self._uploaded_at.get(item["key"])
+            item["seconds"] = None if uploaded is None else round(now - uploaded, 1)
+        return settled
+
+    def _collect_outputs(self, s3: Any, bucket: str) -> list[dict[str, Any]]:
+        settled: list[dict[str, Any]] = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for listed in page.get("Contents", []):
+                output_key = listed["Key"]
+                if output_key in self._seen_outputs:
+                    continue
+                self._seen_outputs.add(output_key)
+                metadata = s3.head_object(Bucket=bucket, Key=output_key).get("Metadata", {})
+                item = self._items.get(unquote(metadata.get("source-key", "")))
+                if item is not None and item["status"] == "pending":
+                    item.update(status="done", output_key=output_key, metadata=metadata)
+                    settled.append(item)
+        return settled
+
+    def _collect_dead_letters(self, sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+        settled: list[dict[str, Any]] = []
+        while True:
+            messages = sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=0,
+                VisibilityTimeout=DLQ_HIDE_SECONDS,
+            ).get("Messages", [])
+            if not messages:
+                return settled
+            for message in messages:
+                keys, record = _source_keys_of_dead_letter(message["Body"])
+                for key in keys:
+                    item = self._items.get(key)
+                    if item is not None and item["status"] == "pending":
+                        item.update(status="failed", dlq_record=record)
+                        settled.append(item)
+
+    def download_outputs(self) -> None:
+        facts = self._stack.describe()
+        s3 = self._stack.client("s3")
+        for item in self._items.values():
+            if item["status"] != "done":
+                continue
+            target = _inside(self._out_dir, item["output_key"])
             target.parent.mkdir(parents=True, exist_ok=True)
             s3.download_file(facts["output_bucket"], item["output_key"], str(target))
-            item["output_file"] = target.relative_to(out_dir.resolve()).as_posix()
-    return list(items.values())
+            item["output_file"] = target.relative_to(self._out_dir.resolve()).as_posix()
 
 
-def _collect_outputs(s3: Any, bucket: str, items: dict[str, dict[str, Any]], seen: set[str]) -> None:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for listed in page.get("Contents", []):
-            output_key = listed["Key"]
-            if output_key in seen:
-                continue
-            seen.add(output_key)
-            metadata = s3.head_object(Bucket=bucket, Key=output_key).get("Metadata", {})
-            source_key = unquote(metadata.get("source-key", ""))
-            item = items.get(source_key)
-            if item is not None and item["status"] == "pending":
-                item.update(status="done", output_key=output_key, metadata=metadata)
-
-
-def _collect_dead_letters(sqs: Any, queue_url: str, items: dict[str, dict[str, Any]]) -> None:
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=DLQ_HIDE_SECONDS
-        ).get("Messages", [])
-        if not messages:
-            return
-        for message in messages:
-            keys, record = _source_keys_of_dead_letter(message["Body"])
-            for key in keys:
-                item = items.get(key)
-                if item is not None and item["status"] == "pending":
-                    item.update(status="failed", dlq_record=record)
+def _failure_code(item: dict[str, Any]) -> str:
+    record: dict[str, Any] = item.get("dlq_record") or {}
+    error = record.get("error")
+    return str(error.get("code")) if isinstance(error, dict) and error.get("code") else "dead-lettered"
 
 
 def summary_table(summary: dict[str, Any]) -> str:
@@ -276,6 +452,8 @@ def summary_table(summary: dict[str, Any]) -> str:
             score = (item.get("metadata") or {}).get("score")
             if score:
                 detail += f"  (score {score})"
+        elif item["status"] == INTERRUPTED:
+            detail = str(item.get("error") or INTERRUPTED)
         else:
             record: dict[str, Any] = item.get("dlq_record") or {}
             found = record.get("error")
@@ -285,11 +463,18 @@ def summary_table(summary: dict[str, Any]) -> str:
                 detail += f": {error['message']}"
         rows.append((item["key"], item["status"], detail))
     width = max([len(key) for key, _, _ in rows] + [5])
-    lines = [f"{'input':<{width}}  {'status':<6}  outcome"]
-    lines += [f"{key:<{width}}  {status:<6}  {detail}" for key, status, detail in rows]
+    status_width = max([len(status) for _, status, _ in rows] + [6])
+    lines = [f"{'input':<{width}}  {'status':<{status_width}}  outcome"]
+    lines += [f"{key:<{width}}  {status:<{status_width}}  {detail}" for key, status, detail in rows]
     totals = summary["totals"]
+    interrupted = totals.get(INTERRUPTED, 0)
     lines.append(
-        f"{totals['inputs']} inputs: {totals['done']} done, {totals['failed']} failed; "
-        f"{summary['emulator']['billed']} billed API calls; {summary['wall_seconds']:.1f} s"
+        f"{totals['inputs']} inputs: {totals['done']} done, {totals['failed']} failed"
+        + (f", {interrupted} interrupted" if interrupted else "")
+        + f"; {summary['emulator']['billed']} billed API calls"
+        + (f", answered by the {summary['engine_backend']}" if summary.get("engine_backend") else "")
+        + f"; {summary['wall_seconds']:.1f} s"
     )
+    if summary.get("interrupted"):
+        lines.append("the run was interrupted: this summary is partial")
     return "\n".join(lines)

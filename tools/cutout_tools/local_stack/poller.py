@@ -134,8 +134,13 @@ class EventSourcePoller:
         return self
 
     def request_stop(self) -> None:
-        """Receive no more; batches already running finish."""
-        self._stopping.set()
+        """Start no more batches; batches already running finish.
+
+        Once this returns, ``in_flight`` counts every batch that will still run: a batch received
+        but not yet started goes back to the queue unprocessed (nothing paid for it).
+        """
+        with self._lock:
+            self._stopping.set()
 
     def stop(self, timeout: float | None = None) -> bool:
         """Stop receiving and wait for running batches (up to ``timeout``). True if every worker ended."""
@@ -215,7 +220,12 @@ class EventSourcePoller:
 
     def _settle(self, messages: list[dict[str, Any]]) -> None:
         with self._lock:
-            self._in_flight += 1
+            stopping = self._stopping.is_set()
+            if not stopping:
+                self._in_flight += 1
+        if stopping:
+            self._make_visible_after(messages, 0)  # received as the stop came: not started, not paid
+            return
         try:
             outcome = self.run_batch(messages)
         finally:

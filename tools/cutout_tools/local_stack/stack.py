@@ -57,6 +57,7 @@ from cutout_tools.template import (
 )
 
 STOP_GRACE_SECONDS = 10.0
+DRAIN_FAULT = "801:1"  # what the emulator answers every new call with while the stack drains
 Log = Callable[[str], None]
 
 
@@ -235,15 +236,17 @@ class LocalStack:
         self._facts = self._describe(deployed, function_name, source.queue_logical_id)
         self._log(f"ready in {time.monotonic() - started:.1f} s")
 
-    def stop(self) -> None:
-        """Stop polling (running batches finish), then the emulator and moto; restore the environment."""
+    def stop(self, grace_seconds: float | None = None) -> None:
+        """Stop polling (running batches get ``grace_seconds``, default ``STOP_GRACE_SECONDS``, to
+        finish), then the emulator and moto; restore the environment. Returns once all have ended."""
+        grace = STOP_GRACE_SECONDS if grace_seconds is None else grace_seconds
         poller, self._poller = self._poller, None
         if poller is not None:
             poller.request_stop()
-            poller.stop(timeout=STOP_GRACE_SECONDS)
+            poller.stop(timeout=grace)
         self.emulator.stop()  # releases requests held by a `timeout` fault, so stuck batches end
         if poller is not None:
-            poller.stop()
+            poller.stop(timeout=None if grace_seconds is None else grace)
         moto, self._moto = self._moto, None
         if moto is not None:
             # moto's state lives in this process, beyond its server: leave none behind for others.
@@ -258,6 +261,19 @@ class LocalStack:
             from aws_lambda_powertools.utilities import parameters
 
             parameters.clear_caches()  # type: ignore[no-untyped-call]  # its client named our endpoint
+
+    def drain(self) -> None:
+        """Wind down for a stop: start no more batches, and let the running ones end soon.
+
+        The API calls under way finish (they are the paid ones) and their results are stored; from
+        now on the emulator turns new calls away with a transient error (Aidge's 801, which the
+        client retries only once and which bills nothing), so a batch still holding records that
+        have not reached the API ends in about a second and leaves them in the queue.
+        """
+        if self._poller is not None:
+            self._poller.request_stop()  # from now on, poller.in_flight counts every batch that will run
+        self.emulator.configure(faults=FaultPlan.parse([DRAIN_FAULT]))
+        self._log(f"draining: no new batches; new API calls are answered with the transient {DRAIN_FAULT}")
 
     def __enter__(self) -> LocalStack:
         return self.start()

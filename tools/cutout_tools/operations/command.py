@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cutout_tools.operations.stack import LOCAL_STACK_NAME
@@ -18,7 +18,7 @@ from cutout_tools.operations.stack import LOCAL_STACK_NAME
 if TYPE_CHECKING:
     import boto3
 
-    from cutout_tools.operations.dead_letters import DeadLetter
+    from cutout_tools.operations.dead_letters import DeadLetter, ReplaySummary
     from cutout_tools.operations.stack import StackResources
 
 DEFAULT_LIST_LIMIT = 100
@@ -100,10 +100,21 @@ def add_dlq_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "replay",
         help="move DLQ messages back to the work queue",
         description="Send matching DLQ messages back to the work queue unchanged, deleting each from "
-        "the DLQ once its copy is queued. Records of unrecognised messages name no object and stay.",
+        "the DLQ once its copy is queued. Only retryable failures are replayed unless --include-permanent: "
+        "a permanent one (image_too_small, not_an_image, ...) fails again the same way. Records of "
+        "unrecognised messages name no object and stay.",
     )
     replay.add_argument("--reason", metavar="CODE", help="only messages with this reason code")
-    replay.add_argument("--dry-run", action="store_true", help="count what would be replayed; change nothing")
+    replay.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="count what would be replayed, by reason, retryable or not; change nothing",
+    )
+    replay.add_argument(
+        "--include-permanent",
+        action="store_true",
+        help="also replay permanent failures (after fixing their cause: the Aidge key or quota, the limits)",
+    )
     replay.add_argument(
         "--limit", type=_positive_int, default=None, metavar="N", help="replay at most N messages"
     )
@@ -264,13 +275,15 @@ def _dlq_replay(args: argparse.Namespace) -> int:
         reason=args.reason,
         limit=args.limit,
         dry_run=args.dry_run,
+        include_permanent=args.include_permanent,
     )
     what = f" with reason {args.reason!r}" if args.reason else ""
     if summary.dry_run:
-        would = summary.matched - summary.not_replayable
-        print(f"dry run: {would} message(s){what} would be replayed; nothing changed")
+        print(f"dry run: {summary.matched} message(s){what} would be replayed; nothing changed")
     else:
         print(f"replayed {summary.replayed} of {summary.matched} matching message(s){what} to the work queue")
+    for line in replay_breakdown(summary):
+        print(line)
     if summary.not_replayable:
         print(
             f"skipped {summary.not_replayable} {UNRECOGNISED_MESSAGE_CODE} record(s): they name no object, "
@@ -280,6 +293,28 @@ def _dlq_replay(args: argparse.Namespace) -> int:
     for failure in summary.failures:
         print(f"failed: {failure}", file=sys.stderr)
     return 1 if summary.failed else 0
+
+
+def replay_breakdown(summary: ReplaySummary) -> list[str]:
+    """The lines after a replay's count: what it was made of, and what stayed on the DLQ and why."""
+    lines = []
+    verb = "would be" if summary.dry_run else "were"
+    if summary.retryable:
+        lines.append(f"  retryable: {_by_reason(summary.retryable)}")
+    if summary.permanent:
+        lines.append(f"  permanent (--include-permanent): {_by_reason(summary.permanent)}")
+    skipped = sum(summary.permanent_skipped.values())
+    if skipped:
+        lines.append(
+            f"not replayed: {skipped} permanent failure(s) ({_by_reason(summary.permanent_skipped)}) that "
+            f"{verb} left on the DLQ: replayed as they are, they fail again; add --include-permanent once "
+            "their cause is fixed (the Aidge key or quota, the limits)"
+        )
+    return lines
+
+
+def _by_reason(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{reason} {count}" for reason, count in counts.items())
 
 
 def run_backfill(args: argparse.Namespace) -> int:

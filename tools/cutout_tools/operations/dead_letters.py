@@ -8,6 +8,11 @@ function accepts its own records and raw S3 events. A replayed record names the 
 (same idempotency identity) as the original upload, so an object that has since succeeded is
 neither paid for nor written again.
 
+Replay moves retryable messages only, unless asked: a permanent failure (``image_too_small``,
+``not_an_image``: ``error.retryable`` is false) would fail again the same way, so it stays on the DLQ
+and is counted apart, unless ``include_permanent`` (after fixing what made it permanent, such as
+the Aidge key or quota, or the limits).
+
 Reading never consumes: messages are received with a visibility timeout long enough for the
 listing and made visible again (``ChangeMessageVisibility`` to 0) once it is done. A replayed
 message is deleted from the DLQ only after the work queue accepted its copy.
@@ -16,8 +21,9 @@ message is deleted from the DLQ only after the work queue accepted its copy.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -61,6 +67,11 @@ class DeadLetter:
     def replayable(self) -> bool:
         """A record that names no object (``unrecognised_message``) has nothing to replay."""
         return self.record is None or self.record.source is not None
+
+    @property
+    def permanent(self) -> bool:
+        """A failure that replaying as it is would only repeat (``error.retryable`` is false)."""
+        return self.retryable is False
 
     def to_json_dict(self) -> dict[str, Any]:
         """One JSON line of ``cutout dlq list --json``: the summary, and the record or raw body."""
@@ -216,7 +227,13 @@ def peek_dead_letters(
 
 @dataclass(frozen=True, slots=True)
 class ReplaySummary:
-    """What a replay did (or, with ``dry_run``, would do)."""
+    """What a replay did (or, with ``dry_run``, would do).
+
+    ``matched`` counts the messages chosen for replay (within ``limit``); ``retryable`` and
+    ``permanent`` split them by reason code. ``permanent_skipped`` counts, by reason, the permanent
+    failures left on the DLQ because ``include_permanent`` was not given; ``not_replayable`` the
+    records that name no object.
+    """
 
     matched: int
     replayed: int
@@ -224,6 +241,9 @@ class ReplaySummary:
     failed: int
     dry_run: bool
     failures: tuple[str, ...] = ()
+    retryable: Mapping[str, int] = field(default_factory=dict)
+    permanent: Mapping[str, int] = field(default_factory=dict)
+    permanent_skipped: Mapping[str, int] = field(default_factory=dict)
 
 
 def replay_dead_letters(
@@ -234,17 +254,22 @@ def replay_dead_letters(
     reason: str | None = None,
     limit: int | None = None,
     dry_run: bool = False,
+    include_permanent: bool = False,
     wait_seconds: int = 1,
 ) -> ReplaySummary:
-    """Move the DLQ's messages (with ``reason``, at most ``limit``) back to the work queue.
+    """Move the DLQ's retryable messages (with ``reason``, at most ``limit``) back to the work queue.
 
     Each body is sent unchanged; a message is deleted from the DLQ only once its copy is on the
-    work queue. Records naming no object stay on the DLQ and are counted as ``not_replayable``.
+    work queue. Permanent failures stay (counted in ``permanent_skipped``) unless
+    ``include_permanent``; records naming no object stay and are counted as ``not_replayable``.
     Everything read but not replayed is made visible again. ``dry_run`` only reads.
     """
     matches = _matches(reason)
     held: list[DeadLetter] = []
     matched = replayed = not_replayable = 0
+    retryable: Counter[str] = Counter()
+    permanent: Counter[str] = Counter()
+    permanent_skipped: Counter[str] = Counter()
     failures: list[str] = []
     try:
         for batch in _received_messages(sqs, dead_letter_queue_url, wait_seconds=wait_seconds):
@@ -254,11 +279,17 @@ def replay_dead_letters(
                 if not (room and matches(letter)):
                     held.append(letter)
                     continue
-                matched += 1
                 if not letter.replayable:
                     not_replayable += 1
                     held.append(letter)
-                elif dry_run:
+                    continue
+                if letter.permanent and not include_permanent:
+                    permanent_skipped[letter.reason] += 1
+                    held.append(letter)
+                    continue
+                matched += 1
+                (permanent if letter.permanent else retryable)[letter.reason] += 1
+                if dry_run:
                     held.append(letter)
                 else:
                     chosen.append(letter)
@@ -277,6 +308,9 @@ def replay_dead_letters(
         failed=len(failures),
         dry_run=dry_run,
         failures=tuple(failures),
+        retryable=dict(sorted(retryable.items())),
+        permanent=dict(sorted(permanent.items())),
+        permanent_skipped=dict(sorted(permanent_skipped.items())),
     )
 
 

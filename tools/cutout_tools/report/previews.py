@@ -3,7 +3,10 @@
 A report holds one original and one cut-out per input; inlining them at full size would make a
 15-image run weigh tens of megabytes. Each image is decoded once, turned upright, shrunk to a
 preview (``PREVIEW_MAX_SIDE`` pixels on its long side: sharp at half that size on a high-density
-screen) and re-encoded: PNG when it has transparency (the point of a cut-out), JPEG otherwise.
+screen) and re-encoded in full colour, never palette-quantised (a preview must not show bands or
+fringes the real file does not have, making the engine look worse than it is): WebP with its alpha
+channel kept losslessly when it has transparency (the point of a cut-out), JPEG otherwise, both at
+a quality where compression is invisible at preview size.
 
 A report must never fail because of one input: the inputs that fail validation are exactly the
 ones Pillow cannot read (a text file named ``.jpg``, a truncated JPEG), so reading them is expected
@@ -21,9 +24,9 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 PREVIEW_MAX_SIDE = 480
-JPEG_QUALITY = 82
+JPEG_QUALITY = 90
+WEBP_QUALITY = 90  # the colour planes; the alpha plane is kept losslessly (Pillow's default)
 MAX_DECODED_PIXELS = 64_000_000  # far above any product photo; a decompression bomb gets a placeholder
-PNG_COLOURS = 256  # transparent previews are quantised: a fifth of the bytes, invisible at preview size
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +73,13 @@ def _preview(path: Path, max_side: int) -> Preview:
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
     buffer = io.BytesIO()
     if has_alpha:
-        quantised = image.quantize(colors=PNG_COLOURS, method=Image.Quantize.FASTOCTREE)
-        quantised.save(buffer, format="PNG", optimize=True)
-        mime = "image/png"
+        # exact=True keeps the colour under transparent pixels, so soft edges blend as in the file.
+        image.save(buffer, format="WEBP", quality=WEBP_QUALITY, method=4, exact=True)
+        mime = "image/webp"
     else:
-        image.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+        image.save(
+            buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True, subsampling=0
+        )
         mime = "image/jpeg"
     data_uri = f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
     return Preview(data_uri=data_uri, width=width, height=height, has_alpha=has_alpha, format=source_format)

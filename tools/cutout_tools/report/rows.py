@@ -3,6 +3,11 @@
 The summary comes from another process and its items from files a user dropped in a folder, so
 nothing here trusts its shape: every field is read with a default, every value becomes a string the
 template escapes, and a row is built for every item, whatever its status.
+
+Rows are shown in the order a person should look at them: done rows flagged for review
+(``attention.py``: low score, empty or whole-frame mask, subject cut by the frame, the quality
+gate's verdict), then failures, then the other done rows, then anything else (the inputs of an
+interrupted run, which have nothing to show).
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cutout_tools.report.attention import Flag, attention_flags, mask_facts
 from cutout_tools.report.previews import NoPreview, Preview, preview
 
 SCHEMA = "cutout.local-run/1"
 STATUS_CLASSES = {"done": "done", "failed": "failed"}  # any other status is shown as it is, as "other"
+REVIEW = "review"  # the class of a done row with attention flags
+ROW_ORDER = {REVIEW: 0, "failed": 1, "done": 2, "other": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,13 @@ class Row:
     failure_code: str = ""
     failure_message: str = ""
     failure_details: list[tuple[str, str]] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)  # why a person should look at it (done rows)
+    status_note: str = ""  # e.g. why an interrupted input has no outcome
+
+    @property
+    def row_class(self) -> str:
+        """``review`` for a done row with flags, else the status class."""
+        return REVIEW if self.flags and self.status_class == "done" else self.status_class
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,9 @@ class Header:
     other: int
     emulator_calls: str
     emulator_billed: str
+    review: int = 0
+    interrupted: bool = False
+    engine_backend: str = ""
 
 
 def build_header(summary: Mapping[str, Any], rows: list[Row]) -> Header:
@@ -72,17 +90,21 @@ def build_header(summary: Mapping[str, Any], rows: list[Row]) -> Header:
         other=counted["other"],
         emulator_calls=_text(emulator.get("calls"), "–"),
         emulator_billed=_text(emulator.get("billed"), "–"),
+        review=sum(row.row_class == REVIEW for row in rows),
+        interrupted=summary.get("interrupted") is True,
+        engine_backend=_text(summary.get("engine_backend")),
     )
 
 
-def build_rows(out_dir: Path, items: object) -> list[Row]:
-    """One row per item of the summary, in the summary's order."""
+def build_rows(out_dir: Path, items: object, engine_backend: str = "") -> list[Row]:
+    """One row per item of the summary: flagged ones first, then failures, done, others (stable)."""
     if not isinstance(items, list):
         return []
-    return [build_row(out_dir, index, _mapping(item)) for index, item in enumerate(items)]
+    rows = [build_row(out_dir, index, _mapping(item), engine_backend) for index, item in enumerate(items)]
+    return sorted(rows, key=lambda row: ROW_ORDER.get(row.row_class, len(ROW_ORDER)))
 
 
-def build_row(out_dir: Path, index: int, item: Mapping[str, Any]) -> Row:
+def build_row(out_dir: Path, index: int, item: Mapping[str, Any], engine_backend: str = "") -> Row:
     """The row of one item: previews of both images, the metadata that matters, or the failure."""
     status = _text(item.get("status"), "unknown")
     input_file = _text(item.get("input_file"))
@@ -93,10 +115,20 @@ def build_row(out_dir: Path, index: int, item: Mapping[str, Any]) -> Row:
     error = _mapping(dlq_record.get("error"))
     output_file = _text(item.get("output_file"))
     cutout: Preview | NoPreview | None = None
+    flags: list[Flag] = []
     if output_file:
         cutout = _output_preview(out_dir, output_file)
     elif status == "done":
         cutout = NoPreview("no output file in the summary")
+    if status == "done" and isinstance(cutout, Preview):
+        same_size = isinstance(original, Preview) and (original.width, original.height) == (
+            cutout.width,
+            cutout.height,
+        )
+        facts = mask_facts((out_dir.resolve() / output_file).resolve())
+        flags = attention_flags(metadata, facts, same_size_as_original=same_size)
+    elif status == "done":
+        flags = attention_flags(metadata, None)
     return Row(
         anchor=f"item-{index + 1}",
         key=_text(item.get("key"), "(no key)"),
@@ -105,10 +137,12 @@ def build_row(out_dir: Path, index: int, item: Mapping[str, Any]) -> Row:
         original=original,
         original_size=_file_size(original_path),
         cutout=cutout,
-        details=_output_details(item, metadata),
+        details=_output_details(item, metadata, engine_backend),
         failure_code=_text(error.get("code")),
         failure_message=_text(error.get("message")),
         failure_details=_failure_details(dlq_record, error),
+        flags=flags,
+        status_note="" if status in STATUS_CLASSES else _text(item.get("error")),
     )
 
 
@@ -121,16 +155,28 @@ def _output_preview(out_dir: Path, output_file: str) -> Preview | NoPreview:
     return preview(path)
 
 
-def _output_details(item: Mapping[str, Any], metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Score, size, engine, background, time and ids: the metadata a person checks, in that order."""
+def _output_details(
+    item: Mapping[str, Any], metadata: Mapping[str, Any], engine_backend: str = ""
+) -> list[tuple[str, str]]:
+    """Score, size, engine, background, duration and ids: the metadata a person checks, in that order.
+
+    ``engine`` is what the output's metadata says (the API the pipeline called: ``aidge``) and, for
+    a local run, who answered it (``local Aidge emulator (studio engine)``).
+    """
     width, height = _text(metadata.get("width")), _text(metadata.get("height"))
+    engine = _text(metadata.get("engine"))
+    if engine and engine_backend:
+        engine = f"{engine}, answered by the {engine_backend}"
+    verdict = _text(metadata.get("quality-verdict"))
     details = [
         ("score", _text(metadata.get("score"))),
+        ("quality gate", verdict),
         ("size", f"{width} × {height}" if width and height else ""),
-        ("engine", _text(metadata.get("engine"))),
+        ("engine", engine),
         ("background", _text(metadata.get("background"))),
-        ("processed", _text(metadata.get("processed-at"))),
+        ("turnaround", _turnaround(item.get("seconds"))),
         ("output key", _text(item.get("output_key"))),
+        ("source version", _text(metadata.get("source-version-id"))),
         ("request id", _text(metadata.get("request-id"))),
     ]
     return [(label, value) for label, value in details if value]
@@ -147,6 +193,13 @@ def _failure_details(dlq_record: Mapping[str, Any], error: Mapping[str, Any]) ->
         ("request id", _text(error.get("request_id"))),
     ]
     return [(label, value) for label, value in details if value]
+
+
+def _turnaround(value: object) -> str:
+    """Seconds from the upload to its outcome, as the run saw it (queue wait included)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ""
+    return _seconds(value)
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

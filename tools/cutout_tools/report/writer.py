@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from cutout_tools.report.attention import LOW_SCORE
 from cutout_tools.report.previews import PREVIEW_MAX_SIDE
 from cutout_tools.report.rows import SCHEMA, build_header, build_rows
 
@@ -38,11 +39,17 @@ def _template() -> jinja2.Template:
 
 def render_report(out_dir: Path, summary: Mapping[str, Any]) -> str:
     """The report's HTML for ``summary`` (output files are read relative to ``out_dir``)."""
-    rows = build_rows(out_dir, summary.get("items"))
+    engine_backend = summary.get("engine_backend")
+    rows = build_rows(
+        out_dir, summary.get("items"), engine_backend if isinstance(engine_backend, str) else ""
+    )
     return _template().render(
         header=build_header(summary, rows),
         rows=rows,
-        failed_rows=[row for row in rows if row.status_class != "done"],
+        review_rows=[row for row in rows if row.row_class == "review"],
+        failed_rows=[row for row in rows if row.status_class == "failed"],
+        other_rows=[row for row in rows if row.status_class == "other"],
+        low_score=LOW_SCORE,
         schema=SCHEMA,
         preview_side=PREVIEW_MAX_SIDE,
     )

@@ -41,6 +41,7 @@ from cutout.dead_letter.record import failure_record
 from cutout.deliverables import Deliverables, PixelReserve
 from cutout.engine.port import (
     Background,
+    Cutout,
     CutoutOptions,
     CutoutReceipt,
     ImageBytes,
@@ -50,12 +51,22 @@ from cutout.engine.port import (
 )
 from cutout.events import UploadedObject
 from cutout.failures import FailureReason
+from cutout.normalisation import (
+    decide_fast_path,
+    fast_path_metadata,
+    is_already_cutout,
+    normalise,
+    normalised_metadata,
+    passthrough_cutout,
+)
 from cutout.observability import PipelineMetrics, logger
 from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.pixels import PixelBudget, pixel_budget, request_body_working_set
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
 from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
 from cutout.settings import Settings, SourceMode
+from cutout.staging import stage
 from cutout.storage import (
     ObjectHead,
     ObjectStore,
@@ -70,6 +81,7 @@ from cutout.validation import (
     inspect_image,
     validate_bytes,
 )
+from cutout.validation.inspection import ImageFacts
 
 # Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
 IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
@@ -83,6 +95,15 @@ class IdempotencyStores:
 
     outcomes: BasePersistenceLayer
     paid_calls: BasePersistenceLayer
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSource:
+    """What the paid call gets (``source``), or the cut-out itself when the input already is one."""
+
+    source: ImageSource | None
+    metadata: dict[str, str]
+    passthrough: Cutout | None = None
 
 
 class UnexpectedFailure(FailureReason):
@@ -116,8 +137,10 @@ class UploadProcessor:
         quality: QualityThresholds | None = None,
         profiles: ProfileSet | None = None,
         reserve_pixels: PixelReserve | None = None,
+        pixels: PixelBudget | None = None,
     ) -> None:
         self._settings = settings
+        self._pixels = pixels or pixel_budget()
         self._store = store
         self._engine = engine
         self._dlq = dead_letter_queue
@@ -126,14 +149,18 @@ class UploadProcessor:
         self.spending = spending or SpendingGuard()
         self._publisher = publisher or NoEventPublisher()
         self._quality = quality or QualityThresholds()
-        self._limits = ImageLimits(max_object_bytes=settings.max_object_bytes)
+        self._limits = ImageLimits(
+            max_object_bytes=settings.max_object_bytes, max_source_pixels=settings.max_source_pixels
+        )
         # With profiles, the one paid call asks for the master: transparent, at the input's own size
         # (the best the API gives); every deliverable is made from it (cutout.deliverables).
         self._profiles = profiles
         self._deliverables = (
             None
             if profiles is None
-            else Deliverables(store, settings.output_bucket, reserve_pixels=reserve_pixels)
+            else Deliverables(
+                store, settings.output_bucket, reserve_pixels=reserve_pixels or self._pixels.reserve
+            )
         )
         self.options = (
             CutoutOptions(
@@ -235,22 +262,25 @@ class UploadProcessor:
                 announcement=event.to_dict(),
             )
 
-        source = self._validated_source(upload, head)
         for extension in _EXPECTED_EXTENSIONS[self.options.background]:
             output_key_for(upload.key, extension)  # an output that cannot be written is refused before paying
-        receipt = CutoutReceipt.from_dict(
-            self._paid_call(
-                request={"identity": upload.identity, "replay": None},
-                upload=upload,
-                source=source,
-                deadline=deadline,
+        prepared = self._prepared_source(upload, head)
+        if prepared.passthrough is not None:
+            cutout = prepared.passthrough  # already a cut-out: nothing to pay
+        else:
+            receipt = CutoutReceipt.from_dict(
+                self._paid_call(
+                    request={"identity": upload.identity, "replay": None},
+                    upload=upload,
+                    source=prepared.source,
+                    deadline=deadline,
+                )
             )
-        )
-        cutout = self._engine().fetch(receipt, deadline=deadline)
+            cutout = self._engine().fetch(receipt, deadline=deadline)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
             verdict = judge(alpha_stats_of_stream(cutout.body), cutout.score, self._quality)
-            metadata = output_metadata(upload, head, cutout, self.options)
+            metadata = output_metadata(upload, head, cutout, self.options) | prepared.metadata
             tags = None
             if verdict.held:  # the quality gate: never at the published key
                 output_key = review_key(output_key)
@@ -305,18 +335,21 @@ class UploadProcessor:
             logger.info("master already stored for this source: nothing to pay", profile=profile.name)
             master, metadata = stored.data, stored.metadata
         else:
-            source = self._validated_source(upload, head)
-            receipt = CutoutReceipt.from_dict(
-                self._paid_call(
-                    request={"identity": upload.identity, "replay": None},
-                    upload=upload,
-                    source=source,
-                    deadline=deadline,
+            prepared = self._prepared_source(upload, head)
+            if prepared.passthrough is not None:
+                cutout = prepared.passthrough  # already a cut-out: it is the master, nothing to pay
+            else:
+                receipt = CutoutReceipt.from_dict(
+                    self._paid_call(
+                        request={"identity": upload.identity, "replay": None},
+                        upload=upload,
+                        source=prepared.source,
+                        deadline=deadline,
+                    )
                 )
-            )
-            cutout = self._engine().fetch(receipt, deadline=deadline)
+                cutout = self._engine().fetch(receipt, deadline=deadline)
             try:
-                metadata = output_metadata(upload, head, cutout, self.options)
+                metadata = output_metadata(upload, head, cutout, self.options) | prepared.metadata
                 master = deliverables.store_master(upload.key, cutout.body, metadata)
             finally:
                 cutout.body.close()
@@ -388,24 +421,71 @@ class UploadProcessor:
                 return key
         return None
 
-    def _validated_source(self, upload: UploadedObject, head: ObjectHead) -> ImageSource:
-        """Check the image before paying, and hand the engine a URL or the bytes."""
+    def _prepared_source(self, upload: UploadedObject, head: ObjectHead) -> PreparedSource:
+        """inspect → fast path (the original, by URL or bytes) or normalise → stage (or passthrough)."""
         bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
-        # A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
-        # normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
-        if self._settings.source_mode is SourceMode.BASE64 or not survives_url_normalisation(key):
+        as_url = self._settings.source_mode is SourceMode.URL
+        data: bytes | None = None
+        if as_url:
+
+            def read_range(start: int, end: int | None) -> bytes:
+                return self._store.read_range(bucket, key, version, start, end)
+
+            facts = inspect_image(read_range, head.size, self._limits)
+        else:
             check_object_size(head.size, self._limits)  # before reading it whole
             data = self._store.read_range(bucket, key, version, 0, None)
-            validate_bytes(data, self._limits)
-            return ImageBytes(data)
-
-        def read_range(start: int, end: int | None) -> bytes:
-            return self._store.read_range(bucket, key, version, start, end)
-
-        inspect_image(read_range, head.size, self._limits)
-        return ImageUrl(
-            self._store.presigned_get_url(bucket, key, version, self._settings.presigned_url_ttl_seconds)
+            facts = validate_bytes(data, self._limits)
+        decision = decide_fast_path(
+            facts, self._limits, normalise_gps_images=self._settings.normalise_gps_images
         )
+        if decision.taken:
+            return PreparedSource(self._original(upload, head, data), fast_path_metadata(facts))
+        logger.info("normalising", reasons=list(decision.reasons), source_format=facts.format)
+        return self._normalised(upload, head, facts, data)
+
+    def _original(self, upload: UploadedObject, head: ObjectHead, data: bytes | None) -> ImageSource:
+        """The original object as the source: a presigned URL, or its bytes (base64 mode).
+
+        A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
+        normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
+        """
+        bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
+        if data is None and not survives_url_normalisation(key):
+            data = self._store.read_range(bucket, key, version, 0, None)
+            validate_bytes(data, self._limits)
+        if data is not None:
+            return ImageBytes(data)
+        ttl = self._settings.presigned_url_ttl_seconds
+        return ImageUrl(self._store.presigned_get_url(bucket, key, version, ttl))
+
+    def _normalised(
+        self, upload: UploadedObject, head: ObjectHead, facts: ImageFacts, data: bytes | None
+    ) -> PreparedSource:
+        if data is None:
+            version = upload.version_id or head.version_id
+            data = self._store.read_range(upload.bucket, upload.key, version, 0, None)
+        image = normalise(data, self._pixels, self._limits)
+        del data
+        metadata = normalised_metadata(image.report)
+        logger.info(
+            "normalised", normalisation=metadata, steps=list(image.report.steps), bytes=len(image.data)
+        )
+        no_target = self.options.target_width is None and self.options.target_height is None
+        if self._settings.passthrough_cutouts and no_target and is_already_cutout(image.alpha):
+            logger.info("already a cut-out: passed through, no paid call")
+            return PreparedSource(
+                None, metadata, passthrough_cutout(image, self.options.background, self._pixels)
+            )
+        source = stage(
+            image,
+            store=self._store,
+            bucket=self._settings.staging_bucket,
+            identity=upload.identity,
+            url_ttl_seconds=self._settings.presigned_url_ttl_seconds,
+            as_url=self._settings.source_mode is SourceMode.URL,
+        )
+        return PreparedSource(source, metadata)
 
     # -- the paid call, made once per object version -----------------------------------------
 
@@ -414,8 +494,11 @@ class UploadProcessor:
     ) -> dict[str, Any]:
         reservation = self.spending.reserve()  # raises PipelinePaused when the budget is spent
         started = self._clock()
+        # base64 request bodies are memory too: bytes, their base64 text and the JSON body.
+        body_bytes = request_body_working_set(len(source.data)) if isinstance(source, ImageBytes) else 0
         try:
-            receipt = self._engine().submit(source, self.options, deadline=deadline)
+            with self._pixels.reserve(body_bytes):
+                receipt = self._engine().submit(source, self.options, deadline=deadline)
         except Exception as error:
             self.spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
             raise

@@ -1,13 +1,22 @@
 """What a file is, from its first bytes: never from its name or its Content-Type.
 
-``sniff_format`` names supported formats (JPEG, PNG, WEBP, BMP) and recognises common
+``sniff_format`` names supported formats (JPEG, PNG, WEBP, BMP, TIFF, GIF, AVIF, HEIC) and recognises common
 unsupported ones, so a rejection can say "this is a PDF" instead of "this is not an image".
 """
 
 from __future__ import annotations
 
-SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP"})
-MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "BMP": "image/bmp"}
+SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF", "HEIC"})
+MIME_BY_FORMAT = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "GIF": "image/gif",
+    "AVIF": "image/avif",
+    "HEIC": "image/heic",
+}
 
 # Fixed signatures at offset 0: (prefix, name). Longest first where prefixes overlap.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (

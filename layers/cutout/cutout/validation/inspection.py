@@ -16,14 +16,21 @@ from typing import Any
 
 from PIL import BmpImagePlugin, Image, ImageFile, JpegImagePlugin, PngImagePlugin
 
+from cutout.pixels.codecs import heif_available
 from cutout.validation.formats import MIME_BY_FORMAT, SUPPORTED_FORMATS, sniff_format
 from cutout.validation.limits import MIB, ImageLimits
+from cutout.validation.metadata import read_metadata_facts
+from cutout.validation.profile import ProfileKind, profile_kind
 from cutout.validation.reading import BoundedReader, EndTrackingStream, RangeReader, bytes_reader
 from cutout.validation.rejection import ImageRejected, RejectionCode
 from cutout.validation.webp import RIFF_HEADER_BYTES, WebPHeaderError, read_webp_header
 
-SUPPORTED_NAMES = "JPEG, PNG, WebP or BMP"
-UNSUPPORTED_COLOR_MODES = frozenset({"CMYK"})  # 4-channel JPEGs (CMYK and YCCK): the API wants RGB
+SUPPORTED_NAMES = "JPEG, PNG, WebP, AVIF, HEIC, TIFF, BMP or GIF"
+# Modes no conversion to sRGB makes sense of (32-bit integer and float samples: scientific data).
+UNSUPPORTED_COLOR_MODES = frozenset({"I", "F"})
+# Formats whose header is read here by ranged GETs; the others (TIFF, GIF, AVIF, HEIC) keep their
+# header where a prefix cannot promise to hold it, so normalisation checks it on the whole object.
+HEADER_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP"})
 ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 PNG_IEND_CHUNK = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 JPEG_END_OF_IMAGE = b"\xff\xd9"
@@ -54,6 +61,15 @@ class ImageFacts:
     has_alpha: bool
     is_animated: bool
     bytes_read: int
+    # Facts the fast path needs (see cutout.normalisation.fast_path), all from the header.
+    bits: int = 8  # bits per sample as stored (a 16-bit PNG is 16 even where Pillow reads it as RGB)
+    orientation: int = 1  # the EXIF orientation tag (1 = upright or no tag)
+    colour_profile: ProfileKind = "none"
+    has_gps: bool = False  # EXIF GPS IFD with entries, or GPS fields in XMP
+    has_metadata: bool = False  # any EXIF or XMP (what goes to the vendor on the fast path)
+    # False for formats whose header normalisation reads (TIFF, GIF, AVIF, HEIC): width and
+    # height are then 0 and nothing beyond the format is known yet.
+    header_read: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +83,11 @@ class _Header:
     has_alpha: bool
     frames: int
     raw_pixel_end: int | None = None  # uncompressed BMP: where its pixel array ends
+    bits: int = 8
+    orientation: int = 1
+    colour_profile: ProfileKind = "none"
+    has_gps: bool = False
+    has_metadata: bool = False
 
 
 def inspect_image(
@@ -83,6 +104,18 @@ def inspect_image(
     reader = BoundedReader(read_range, object_size)
     head = reader.prefix(limits.head_bytes)
     image_format = _supported_format(head)
+    if image_format not in HEADER_FORMATS:
+        return ImageFacts(
+            format=image_format,
+            mime=MIME_BY_FORMAT[image_format],
+            width=0,
+            height=0,
+            mode="",
+            has_alpha=False,
+            is_animated=False,
+            bytes_read=reader.bytes_read,
+            header_read=False,
+        )
     header = _webp_header(head) if image_format == "WEBP" else _pillow_header(image_format, reader, limits)
     _check_header(image_format, header, limits)
     _check_complete(image_format, header, reader, limits)
@@ -95,6 +128,11 @@ def inspect_image(
         has_alpha=header.has_alpha,
         is_animated=header.frames > 1,
         bytes_read=reader.bytes_read,
+        bits=header.bits,
+        orientation=header.orientation,
+        colour_profile=header.colour_profile,
+        has_gps=header.has_gps,
+        has_metadata=header.has_metadata,
     )
 
 
@@ -121,6 +159,13 @@ def _supported_format(head: bytes) -> str:
             RejectionCode.NOT_AN_IMAGE,
             f"The file is not an image: its first bytes match no image format ({SUPPORTED_NAMES} expected).",
         )
+    if detected == "HEIC" and not heif_available():
+        raise ImageRejected(
+            RejectionCode.UNSUPPORTED_FORMAT,
+            "The file is a HEIC/HEIF image, and this deployment was built without HEIC support; "
+            "rebuild the layer with HEIC enabled (`make build-CutoutLayer` with CUTOUT_HEIC=1, the "
+            "default; see the README, 'HEIC') or upload a JPEG or PNG.",
+        )
     if detected not in SUPPORTED_FORMATS:
         raise ImageRejected(
             RejectionCode.UNSUPPORTED_FORMAT,
@@ -135,7 +180,19 @@ def _webp_header(head: bytes) -> _Header:
     except WebPHeaderError as error:
         raise _corrupt("WEBP") from error
     frames = 2 if webp.is_animated else 1  # the VP8X animation flag; the frame count is not needed
-    return _Header(webp.width, webp.height, webp.mode, webp.has_alpha, frames)
+    # A WebP with an ICC or EXIF/XMP chunk is not sent as-is: its profile would need reading
+    # (normalisation does), and its metadata must not reach the vendor unchecked.
+    profile: ProfileKind = "other" if webp.has_icc else "none"
+    return _Header(
+        webp.width,
+        webp.height,
+        webp.mode,
+        webp.has_alpha,
+        frames,
+        colour_profile=profile,
+        has_metadata=webp.has_metadata,
+        orientation=0 if webp.has_metadata else 1,
+    )
 
 
 def _pillow_header(image_format: str, reader: BoundedReader, limits: ImageLimits) -> _Header:
@@ -149,8 +206,8 @@ def _pillow_header(image_format: str, reader: BoundedReader, limits: ImageLimits
         except Image.DecompressionBombError as error:
             raise ImageRejected(
                 RejectionCode.IMAGE_TOO_LARGE,
-                f"The image declares far more pixels than can be handled safely; each side must be "
-                f"between {limits.min_side} and {limits.max_side} pixels.",
+                f"The image declares far more pixels than can be handled safely; the largest accepted "
+                f"is {limits.max_source_pixels / 1e6:g} megapixels.",
             ) from error
         except _HEADER_ERRORS as error:
             if not stream.ran_out or reader.has_whole_object:
@@ -164,7 +221,30 @@ def _header_of(image: ImageFile.ImageFile) -> _Header:
     mode = image.mode
     has_alpha = mode in ALPHA_MODES or "transparency" in image.info
     frames = int(getattr(image, "n_frames", 1))
-    return _Header(image.width, image.height, mode, has_alpha, frames, _raw_bmp_pixel_end(image))
+    metadata = read_metadata_facts(image)
+    return _Header(
+        image.width,
+        image.height,
+        mode,
+        has_alpha,
+        frames,
+        _raw_bmp_pixel_end(image),
+        bits=_bits(image),
+        orientation=metadata.orientation,
+        colour_profile=profile_kind(image.info.get("icc_profile")),
+        has_gps=metadata.has_gps,
+        has_metadata=metadata.has_metadata,
+    )
+
+
+def _bits(image: ImageFile.ImageFile) -> int:
+    """Bits per sample as stored: JPEG's frame header, PNG's IHDR (Pillow reads 16-bit RGB as RGB)."""
+    if image.format == "JPEG":
+        return int(getattr(image, "bits", 8))
+    if image.format == "PNG" and image.tile:
+        rawmode = str(image.tile[0].args[0] if image.tile[0].args else "")
+        return 16 if "16" in rawmode or image.mode.startswith("I;16") else 8
+    return 8
 
 
 def _raw_bmp_pixel_end(image: ImageFile.ImageFile) -> int | None:
@@ -179,30 +259,53 @@ def _raw_bmp_pixel_end(image: ImageFile.ImageFile) -> int | None:
 
 
 def _check_header(image_format: str, header: _Header, limits: ImageLimits) -> None:
-    width, height = header.width, header.height
+    check_dimensions(image_format, header.width, header.height, limits)
+    if header.frames > 1:
+        raise animated(image_format, None if image_format == "WEBP" else header.frames)
+    if header.mode in UNSUPPORTED_COLOR_MODES:
+        raise unsupported_mode(image_format, header.mode)
+
+
+def check_dimensions(image_format: str, width: int, height: int, limits: ImageLimits) -> None:
+    """The declared size, before any decode: the pixel ceiling, and what the API will take once
+    the long side is scaled to ``max_side``."""
     if width <= 0 or height <= 0:
         raise _corrupt(image_format, f"it declares a size of {width}{TIMES}{height} pixels")
-    sides = f"each side must be between {limits.min_side} and {limits.max_side} pixels"
-    if max(width, height) > limits.max_side or width * height > limits.max_pixels:
+    if width * height > limits.max_source_pixels:
         raise ImageRejected(
-            RejectionCode.IMAGE_TOO_LARGE, f"The image is {width}{TIMES}{height} pixels; {sides}."
+            RejectionCode.IMAGE_TOO_LARGE,
+            f"The image is {width}{TIMES}{height} pixels ({width * height / 1e6:.1f} megapixels); "
+            f"the largest accepted is {limits.max_source_pixels / 1e6:g} megapixels.",
         )
-    if min(width, height) < limits.min_side:
+    short, long = min(width, height), max(width, height)
+    if short < limits.min_side:
         raise ImageRejected(
-            RejectionCode.IMAGE_TOO_SMALL, f"The image is {width}{TIMES}{height} pixels; {sides}."
+            RejectionCode.IMAGE_TOO_SMALL,
+            f"The image is {width}{TIMES}{height} pixels; "
+            f"each side must be at least {limits.min_side} pixels.",
         )
-    if header.frames > 1:
-        frames = "" if image_format == "WEBP" else f" with {header.frames} frames"
+    if long > limits.max_side and round(short * limits.max_side / long) < limits.min_side:
         raise ImageRejected(
-            RejectionCode.ANIMATED_IMAGE,
-            f"The image is an animated {_display(image_format)}{frames}; only still images are supported.",
+            RejectionCode.IMAGE_TOO_SMALL,
+            f"The image is {width}{TIMES}{height} pixels: scaled to {limits.max_side} pixels on its long "
+            f"side, its short side would be under {limits.min_side} pixels (the API's minimum).",
         )
-    if header.mode in UNSUPPORTED_COLOR_MODES:
-        raise ImageRejected(
-            RejectionCode.UNSUPPORTED_COLOR_MODE,
-            f"The {_display(image_format)} uses the {header.mode} colour model (made for print); "
-            "save it as RGB (sRGB) and upload it again.",
-        )
+
+
+def animated(image_format: str, frames: int | None) -> ImageRejected:
+    with_frames = "" if frames is None else f" with {frames} frames"
+    return ImageRejected(
+        RejectionCode.ANIMATED_IMAGE,
+        f"The image is an animated {_display(image_format)}{with_frames}; only still images are supported.",
+    )
+
+
+def unsupported_mode(image_format: str, mode: str) -> ImageRejected:
+    return ImageRejected(
+        RejectionCode.UNSUPPORTED_COLOR_MODE,
+        f"The {_display(image_format)} stores {mode} samples (32-bit integer or floating point), which "
+        "have no standard mapping to sRGB colours; save it as 8- or 16-bit RGB and upload it again.",
+    )
 
 
 def _check_complete(image_format: str, header: _Header, reader: BoundedReader, limits: ImageLimits) -> None:

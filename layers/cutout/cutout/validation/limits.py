@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cutout.engine.port import TARGET_SIDE_MAX, TARGET_SIDE_MIN
-from cutout.settings import MAX_OBJECT_BYTES_DEFAULT
+from cutout.settings import MAX_OBJECT_BYTES_DEFAULT, MAX_SOURCE_PIXELS_DEFAULT
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -13,7 +13,8 @@ MIB = 1024 * KIB
 
 @dataclass(frozen=True, slots=True)
 class ImageLimits:
-    """Input limits (the API's: each side 100 to 3000 pixels) and read budgets.
+    """Input limits and read budgets. ``min_side``/``max_side`` are the API's (100 to 3000 pixels a
+    side): larger images are scaled down by normalisation, so only ``max_source_pixels`` refuses size.
 
     ``head_bytes`` is the first read; most headers are in it. When a header is not (a JPEG with
     megabytes of EXIF, ICC or XMP before its frame header, a PNG with big text chunks before
@@ -24,7 +25,8 @@ class ImageLimits:
     max_object_bytes: int = MAX_OBJECT_BYTES_DEFAULT
     min_side: int = TARGET_SIDE_MIN
     max_side: int = TARGET_SIDE_MAX
-    max_pixels: int = TARGET_SIDE_MAX * TARGET_SIDE_MAX
+    # The pixel ceiling, checked on the declared size before any decode: 50 MP admits a 45 MP camera.
+    max_source_pixels: int = MAX_SOURCE_PIXELS_DEFAULT
     head_bytes: int = 64 * KIB
     header_growth_steps: tuple[int, ...] = (512 * KIB,)
     max_header_bytes: int = 4 * MIB

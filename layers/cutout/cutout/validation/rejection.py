@@ -20,6 +20,8 @@ class RejectionCode(StrEnum):
     TRUNCATED_IMAGE = "truncated_image"
     ANIMATED_IMAGE = "animated_image"
     UNSUPPORTED_COLOR_MODE = "unsupported_color_mode"
+    CORRUPT_COLOR_PROFILE = "corrupt_color_profile"
+    CORRUPT_IMAGE = "corrupt_image"
 
 
 class ImageRejected(FailureReason):

@@ -15,6 +15,9 @@ RIFF_HEADER_BYTES = 8
 
 _VP8X_ANIMATION = 0x02
 _VP8X_ALPHA = 0x10
+_VP8X_ICC = 0x20
+_VP8X_EXIF = 0x08
+_VP8X_XMP = 0x04
 _VP8L_SIGNATURE = 0x2F
 _VP8_START_CODE = b"\x9d\x01\x2a"
 
@@ -30,6 +33,8 @@ class WebPHeader:
     has_alpha: bool
     is_animated: bool
     riff_size: int  # the RIFF chunk's declared size: the file is ``riff_size + 8`` bytes
+    has_icc: bool = False  # VP8X flags: an ICCP chunk follows
+    has_metadata: bool = False  # VP8X flags: EXIF or XMP chunks
 
     @property
     def mode(self) -> str:
@@ -46,7 +51,15 @@ def read_webp_header(head: bytes) -> WebPHeader:
         flags = head[20]
         width = int.from_bytes(head[24:27], "little") + 1
         height = int.from_bytes(head[27:30], "little") + 1
-        return WebPHeader(width, height, bool(flags & _VP8X_ALPHA), bool(flags & _VP8X_ANIMATION), riff_size)
+        return WebPHeader(
+            width,
+            height,
+            bool(flags & _VP8X_ALPHA),
+            bool(flags & _VP8X_ANIMATION),
+            riff_size,
+            has_icc=bool(flags & _VP8X_ICC),
+            has_metadata=bool(flags & (_VP8X_EXIF | _VP8X_XMP)),
+        )
     if chunk == b"VP8L":
         if head[20] != _VP8L_SIGNATURE:
             raise WebPHeaderError("bad VP8L signature")

@@ -1,0 +1,98 @@
+"""progress(): a tqdm bar on a terminal, plain lines (first, periodic, last) everywhere else."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from cutout_tools import progress as progress_module
+from cutout_tools.progress import plain_line, progress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_in_a_pipe_it_prints_plain_lines_the_first_the_last_and_notes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a stream that is not a terminal, and a long interval between periodic lines
+    monkeypatch.setattr(progress_module, "PLAIN_INTERVAL_SECONDS", 3600.0)
+    stream = io.StringIO()
+
+    # When ten units advance, with a note after the fourth
+    with progress("uploads", 10, stream=stream) as bar:
+        for number in range(10):
+            bar.advance()
+            if number == 3:
+                bar.note("failed: a.jpg")
+
+    # Then there is the first line, the note, and the last line; no carriage returns
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("uploads: 1/10 (10 %)")
+    assert lines[1] == "failed: a.jpg"
+    assert lines[2].startswith("uploads: 10/10 (100 %)")
+    assert "finished in" in lines[2]
+    assert len(lines) == 3
+    assert "\r" not in stream.getvalue()
+
+
+def test_in_a_pipe_a_run_that_stops_early_still_prints_where_it_got(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a plain stream and a long interval
+    monkeypatch.setattr(progress_module, "PLAIN_INTERVAL_SECONDS", 3600.0)
+    stream = io.StringIO()
+    # When three of ten units advance and the block ends
+    with progress("uploads", 10, stream=stream) as bar:
+        bar.advance(3)
+        bar.advance()
+    # Then the last line says 4/10
+    assert stream.getvalue().splitlines()[-1].startswith("uploads: 4/10 (40 %)")
+
+
+def test_on_a_terminal_it_draws_a_bar_with_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a terminal
+    monkeypatch.setenv("TERM", "xterm")
+    stream = Terminal()
+    # When five units advance and a note is written
+    with progress("uploads", 5, stream=stream) as bar:
+        bar.advance(2)
+        bar.note("failed: b.jpg")
+        bar.advance(3)
+    # Then the bar (redrawn with carriage returns) shows the counts, and the note is a line of its own
+    text = stream.getvalue()
+    assert "\r" in text
+    assert "uploads" in text
+    assert "5/5" in text
+    assert "failed: b.jpg\n" in text
+
+
+def test_a_dumb_terminal_gets_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a terminal that cannot redraw a line
+    monkeypatch.setenv("TERM", "dumb")
+    stream = Terminal()
+    # When a unit advances
+    with progress("uploads", 2, stream=stream) as bar:
+        bar.advance()
+    # Then the output is a plain line
+    assert stream.getvalue().startswith("uploads: 1/2 (50 %)")
+    assert "\r" not in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("count", "total", "elapsed", "expected"),
+    [
+        (12, 40, 4.0, "uploads: 12/40 (30 %), 3.0/s, about 9 s left"),
+        (1, 10, 3.0, "uploads: 1/10 (10 %), 3.0 s each, about 27 s left"),
+        (10, 10, 125.0, "uploads: 10/10 (100 %), 12.5 s each, finished in 2 min 05 s"),
+        (7, None, 2.0, "uploads: 7, 3.5/s"),
+    ],
+)
+def test_plain_lines_have_counts_rate_and_eta(
+    count: int, total: int | None, elapsed: float, expected: str
+) -> None:
+    # Given a count, a total (or none) and the time so far
+    # When the line is written
+    # Then it has the counts, the rate and what is left
+    assert plain_line("uploads", count, total, elapsed) == expected
