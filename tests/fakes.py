@@ -27,7 +27,10 @@ from cutout.storage.objects import ObjectHead, ObjectNotFound, WriteCondition, W
 def image_bytes(width: int = 400, height: int = 300, fmt: str = "JPEG", mode: str = "RGB") -> bytes:
     """A small real image."""
     buffer = io.BytesIO()
-    Image.new(mode, (width, height), (200, 30, 30) if mode == "RGB" else None).save(buffer, fmt)
+    image = Image.new(mode, (width, height), (200, 30, 30) if mode == "RGB" else None)
+    if mode == "RGBA":  # a cut-out: an opaque subject in the middle, transparent around it
+        image.paste((200, 30, 30, 255), (width // 4, height // 4, width * 3 // 4, height * 3 // 4))
+    image.save(buffer, fmt)
     return buffer.getvalue()
 
 
@@ -51,6 +54,7 @@ class InMemoryObjectStore:
         self.objects: dict[tuple[str, str], StoredObject] = {}
         self.versions: dict[tuple[str, str, str], StoredObject] = {}  # older (replaced) versions
         self.puts: list[tuple[str, str, str, dict[str, str]]] = []
+        self.tags: dict[tuple[str, str], dict[str, str]] = {}
         self.bytes_read = 0
         self.heads = 0
         self.presigned_content_types: list[str | None] = []
@@ -111,6 +115,7 @@ class InMemoryObjectStore:
         metadata: dict[str, str],
         *,
         condition: WriteCondition | None = None,
+        tags: dict[str, str] | None = None,
     ) -> None:
         data = body.read()
         with self._lock:
@@ -125,6 +130,7 @@ class InMemoryObjectStore:
                 raise WriteConflict(f"{key} changed")
             stored = StoredObject(data, None, content_type, dict(metadata))
             self.objects[(bucket, key)] = stored
+            self.tags[(bucket, key)] = dict(tags or {})
             self.puts.append((bucket, key, content_type, dict(metadata)))
 
 
@@ -272,6 +278,9 @@ class RecordingMetrics:
     def count(self, name: str) -> None:
         self.events.append(("count", name))
 
+    def held_for_review(self, reason: str) -> None:
+        self.events.append(("held", reason))
+
 
 class RecordingMessageVisibility:
     """``MessageVisibility`` that records each redelivery it was asked for."""
@@ -296,3 +305,87 @@ class InMemoryAttemptCounter:
         with self._lock:
             self.counts[subject] = self.counts.get(subject, 0) + 1
             return self.counts[subject]
+
+
+class InMemoryBudget:
+    """``Budget`` over a counter and a lock: the semantics of the DynamoDB ledger, one period."""
+
+    def __init__(self, daily: int = 0, monthly: int = 0) -> None:
+        from cutout.budget import BudgetLimits
+
+        self.limits = BudgetLimits(daily=daily, monthly=monthly)
+        self.used = 0
+        self.reserved = 0
+        self.released = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, units: int) -> Any:
+        from cutout.budget import BudgetExhausted, Period, Reservation
+
+        if self.limits.unlimited:
+            return None
+        cap = min(limit for limit in (self.limits.daily, self.limits.monthly) if limit > 0)
+        with self._lock:
+            if self.used + units > cap:
+                raise BudgetExhausted(f"the budget of {cap} units is spent")
+            self.used += units
+            self.reserved += 1
+            return Reservation(units, Period("2026-12", "01"), self.used, self.used)
+
+    def release(self, reservation: Any) -> None:
+        with self._lock:
+            self.used -= reservation.units
+            self.released += 1
+
+    def status(self) -> Any:
+        from cutout.budget import BudgetStatus, Period
+
+        return BudgetStatus(self.limits, Period("2026-12", "01"), self.used, self.used)
+
+
+class RecordingEventPublisher:
+    """``EventPublisher`` keeping what it was given; ``fail_times`` publications raise first."""
+
+    def __init__(self, fail_times: int = 0) -> None:
+        self.published: list[Any] = []
+        self.fail_times = fail_times
+        self._lock = threading.Lock()
+
+    def publish(self, announcements: Any) -> None:
+        from cutout.announcements import EventsNotPublished
+
+        with self._lock:
+            if self.fail_times > 0:
+                self.fail_times -= 1
+                raise EventsNotPublished("EventBridge refused the events (simulated)")
+            self.published.extend(announcements)
+
+    def of_type(self, detail_type: str) -> list[Any]:
+        return [event for event in self.published if event.detail_type == detail_type]
+
+
+class FakeEventSourceSwitch:
+    """``EventSourceSwitch`` as a flag, counting the switches."""
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.disables = 0
+        self.enables = 0
+        self._lock = threading.Lock()
+
+    def state(self) -> Any:
+        from cutout.budget import SourceState
+
+        return SourceState(uuid="fake-mapping", state="Enabled" if self.enabled else "Disabled")
+
+    def disable(self) -> bool:
+        with self._lock:
+            changed, self.enabled = self.enabled, False
+            self.disables += changed
+            return changed
+
+    def enable(self) -> bool:
+        with self._lock:
+            changed, self.enabled = not self.enabled, True
+            self.enables += changed
+            return changed

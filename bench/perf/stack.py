@@ -148,6 +148,7 @@ class BenchStack:
             "DeadLetterQueue": self.dlq_url,
             "IdempotencyTable": self.table,
             "AidgeSecret": self.secret,
+            "WorkQueue": "",  # no re-enqueueing of paused messages in the bench (it sets no budget)
             "StagingBucket": self.staging_bucket,
         }
 

@@ -20,6 +20,7 @@ from cutout_tools.local_stack import command as local_command
 from cutout_tools.operations import command as operations_command
 from cutout_tools.operations import rerender as rerender_command
 from cutout_tools.profiles import command as profiles_command
+from cutout_tools.unattended import command as unattended_command
 
 AddParser = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -30,6 +31,7 @@ COMMANDS: tuple[AddParser, ...] = (
     operations_command.add_dlq_parser,
     operations_command.add_backfill_parser,
     profiles_command.add_parser,
+    unattended_command.add_parsers,
     rerender_command.add_parser,
 )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cutout.budget.pause import PauseController
 from cutout.dead_letter import DeadLetterQueue
 from cutout.pipeline.batch import handle_direct_event, handle_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
@@ -26,6 +27,7 @@ class Pipeline:
     dead_letter_queue: DeadLetterQueue
     # Sets each failed message's next receive (the retry schedule); None: the queue's visibility timeout.
     message_visibility: MessageVisibility | None = None
+    pauser: PauseController | None = None
 
     def retry_schedule(self) -> RetrySchedule:
         return RetrySchedule(
@@ -51,6 +53,20 @@ def default_pipeline() -> Pipeline:
         return _default_pipeline
 
 
+RESUME_EVENT_KEY = "cutout"
+
+
+def resume_if_budget_allows(pipeline: Pipeline, *, by: str) -> dict[str, Any]:
+    """Enable the event source again unless the current period's budget is still spent."""
+    spending = pipeline.processor.spending
+    status = spending.budget.status()
+    if status.remaining == 0:
+        return {"resumed": False, "reason": "the budget of the current period is spent"}
+    spending.latch.clear()
+    changed = pipeline.pauser.resume(by=by) if pipeline.pauser is not None else False
+    return {"resumed": changed, "remaining": status.remaining}
+
+
 def is_sqs_batch(event: dict[str, Any]) -> bool:
     records = event.get("Records") or []
     return bool(records) and all(record.get("eventSource") == "aws:sqs" for record in records)
@@ -60,6 +76,8 @@ def handle_event(
     event: dict[str, Any], context: LambdaContext, pipeline: Pipeline | None = None
 ) -> dict[str, Any]:
     pipeline = pipeline or default_pipeline()
+    if event.get(RESUME_EVENT_KEY) == "resume":  # the template's schedule, or `cutout resume`
+        return resume_if_budget_allows(pipeline, by=str(event.get("by") or "schedule"))
     if is_sqs_batch(event):
         return handle_sqs_batch(
             event,
@@ -70,5 +88,6 @@ def handle_event(
             max_workers=pipeline.settings.record_concurrency,
             retry_schedule=pipeline.retry_schedule(),
             visibility=pipeline.message_visibility,
+            pauser=pipeline.pauser,
         )
     return handle_direct_event(event, context, pipeline.processor)

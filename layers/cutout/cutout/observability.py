@@ -47,6 +47,8 @@ class PipelineMetrics(Protocol):
         """One occurrence of a named event (``PossiblyBilledTwice``, ``RepaidOnPurpose``, ...)."""
         ...
 
+    def held_for_review(self, reason: str) -> None: ...
+
 
 def stage_metric_name(stage: str) -> str:
     """``paid_call`` → ``PaidCallDuration``."""
@@ -96,3 +98,14 @@ class PowertoolsPipelineMetrics:
     def count(self, name: str) -> None:
         with self._lock:
             self._sink.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+    def held_for_review(self, reason: str) -> None:
+        """``ImagesHeldForReview`` by gate reason (low_score, empty_mask, …)."""
+        with (
+            self._lock,
+            single_metric(
+                name="ImagesHeldForReview", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+            ) as single,
+        ):
+            single.add_dimension(name="service", value=SERVICE)
+            single.add_dimension(name="reason", value=reason)

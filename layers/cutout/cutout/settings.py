@@ -78,6 +78,16 @@ class Settings(BaseModel):
     record_concurrency: int = Field(alias="RECORD_CONCURRENCY", default=10, ge=1, le=50)
     presigned_url_ttl_seconds: int = Field(alias="PRESIGNED_URL_TTL_SECONDS", default=300, ge=30, le=3600)
     skip_unchanged: bool = Field(alias="SKIP_UNCHANGED_REUPLOADS", default=True)
+    # The spending cap in API usage units per UTC day / month; 0 = no cap (template: DailyBudget…).
+    daily_budget: int = Field(alias="DAILY_BUDGET", default=0, ge=0)
+    monthly_budget: int = Field(alias="MONTHLY_BUDGET", default=0, ge=0)
+    budget_units_per_call: int = Field(alias="BUDGET_UNITS_PER_CALL", default=1, ge=1)
+    # The work queue, for pausing (its event source mapping) and re-enqueueing a paused last receive.
+    # (its id is in an SSM parameter: the template cannot put it in the function's own environment).
+    event_source_mapping_parameter: str = Field(alias="EVENT_SOURCE_MAPPING_PARAMETER", default="")
+    work_queue_url: str = Field(alias="WORK_QUEUE_URL", default="")
+    # The EventBridge bus completion events go to ("default" or a bus name); empty: no events.
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", default="")
     # Normalisation (cutout.normalisation): the pixel ceiling, privacy and the passthrough switch.
     max_source_pixels: int = Field(alias="MAX_SOURCE_PIXELS", default=MAX_SOURCE_PIXELS_DEFAULT, gt=0)
     normalise_gps_images: bool = Field(alias="NORMALISE_GPS_IMAGES", default=False)

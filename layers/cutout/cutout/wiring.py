@@ -18,6 +18,10 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
 
+from cutout.announcements import EventBridgePublisher, EventPublisher, NoEventPublisher
+from cutout.budget import BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
+from cutout.budget.metrics import PowertoolsBudgetMetrics
+from cutout.budget.pause import PauseController
 from cutout.dead_letter import SqsDeadLetterQueue
 from cutout.engine.aidge.client import AidgeClient
 from cutout.engine.aidge.config import AidgeConfig
@@ -218,6 +222,32 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         outcomes=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
         paid_calls=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
     )
+    limits = BudgetLimits(daily=settings.daily_budget, monthly=settings.monthly_budget)
+    spending = SpendingGuard(
+        DynamoDbBudget(dynamodb, settings.idempotency_table, limits),
+        metrics=PowertoolsBudgetMetrics(),
+        units_per_call=settings.budget_units_per_call,
+    )
+    publisher: EventPublisher = (
+        EventBridgePublisher(session.client("events", config=_BOTO_CONFIG), settings.event_bus_name)
+        if settings.event_bus_name
+        else NoEventPublisher()
+    )
+    switch = None
+    if settings.event_source_mapping_parameter:
+        ssm = session.client("ssm", config=_BOTO_CONFIG)
+        parameter = settings.event_source_mapping_parameter
+
+        def mapping_id() -> str:
+            return str(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+
+        switch = LambdaEventSourceSwitch(session.client("lambda", config=_BOTO_CONFIG), mapping_id=mapping_id)
+    work_queue_url = settings.work_queue_url
+
+    def requeue(body: str) -> None:
+        sqs.send_message(QueueUrl=work_queue_url, MessageBody=body)
+
+    pauser = PauseController(switch, publisher, requeue if work_queue_url else None)
     processor = UploadProcessor(
         settings=settings,
         store=S3ObjectStore(s3),
@@ -227,6 +257,8 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         dead_letter_queue=dead_letter_queue,
         idempotency=stores,
         metrics=PowertoolsPipelineMetrics(),
+        spending=spending,
+        publisher=publisher,
         profiles=configured_profiles(settings.profiles_file),  # validated at start: a bad file fails init
         attempts=DynamoDBAttemptCounter(
             dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
@@ -237,4 +269,5 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         processor=processor,
         dead_letter_queue=dead_letter_queue,
         message_visibility=SqsMessageVisibility(sqs),
+        pauser=pauser,
     )

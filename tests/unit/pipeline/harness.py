@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from cutout.announcements import EventPublisher
+from cutout.budget import SpendingGuard
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
 from cutout.profiles import ProfileSet
+from cutout.quality_gate import QualityThresholds
 from cutout.settings import Settings
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
@@ -72,6 +75,9 @@ def build_harness(
     attempts: InMemoryAttemptCounter | None = None,
     *,
     profiles: ProfileSet | None = None,
+    spending: SpendingGuard | None = None,
+    publisher: EventPublisher | None = None,
+    quality: QualityThresholds | None = None,
     **setting_overrides: str,
 ) -> Harness:
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
@@ -86,6 +92,9 @@ def build_harness(
         metrics=metrics,
         attempts=attempts,
         profiles=profiles,
+        spending=spending,
+        publisher=publisher,
+        quality=quality,
     )
     processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
     return Harness(store, engine, dlq, metrics, processor, table)

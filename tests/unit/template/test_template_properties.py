@@ -221,7 +221,7 @@ def test_queues_take_the_largest_messages(template: Template) -> None:
     assert sizes == {"WorkQueue": 262144, "DeadLetterQueue": 262144}
 
 
-def test_dead_letter_queue_keeps_messages_fourteen_days_longer_than_the_work_queue(
+def test_both_queues_keep_messages_fourteen_days_so_a_pause_outlasts_no_upload(
     template: Template,
 ) -> None:
     # Given default parameters
@@ -229,10 +229,10 @@ def test_dead_letter_queue_keeps_messages_fourteen_days_longer_than_the_work_que
     # When both queues' retention periods are read
     dead_letter = queue_settings(template, context, "DeadLetterQueue").message_retention_seconds
     work = queue_settings(template, context, "WorkQueue").message_retention_seconds
-    # Then the DLQ keeps 14 days, longer than the work queue (a redriven message keeps its age)
+    # Then both keep 14 days, the most SQS allows: uploads wait out a paused pipeline (budget, quota)
+    # in the work queue; the function's own DLQ records are new messages there (a full 14 days)
     assert dead_letter == 14 * 24 * 3600
-    assert work is not None
-    assert work < dead_letter
+    assert work == 14 * 24 * 3600
 
 
 @pytest.mark.parametrize(
@@ -391,7 +391,10 @@ def test_function_statements_are_scoped_to_our_resources(template: Template) -> 
                 ]
             },
         ),
-        "WriteOutputObjects": (["s3:GetObject", "s3:PutObject"], {"Fn::Sub": "${OutputBucket.Arn}/*"}),
+        "WriteOutputObjects": (
+            ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"],
+            {"Fn::Sub": "${OutputBucket.Arn}/*"},
+        ),
         "SeeMissingInputObjects": (
             ["s3:ListBucket"],
             {
@@ -400,6 +403,21 @@ def test_function_statements_are_scoped_to_our_resources(template: Template) -> 
                     {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ExistingInputBucketName}"},
                     {"Fn::GetAtt": ["InputBucket", "Arn"]},
                 ]
+            },
+        ),
+        "RequeuePausedMessages": (["sqs:SendMessage"], {"Fn::GetAtt": ["WorkQueue", "Arn"]}),
+        "FindOwnEventSourceMapping": (
+            ["ssm:GetParameter"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                "parameter/${AWS::StackName}/cutout/work-queue-mapping-id"
+            },
+        ),
+        "PublishCompletionEvents": (
+            ["events:PutEvents"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
+                "event-bus/${EventBusName}"
             },
         ),
         "SeeMissingOutputObjects": (["s3:ListBucket"], {"Fn::GetAtt": ["OutputBucket", "Arn"]}),
@@ -444,7 +462,8 @@ def test_environment_names_every_required_setting_and_nothing_unknown(template: 
         "AIDGE_TRIAL", "BACKGROUND_TYPE", "TARGET_WIDTH", "TARGET_HEIGHT", "SOURCE_MODE", "MAX_RECEIVE_COUNT",
         "RESULT_URL_ALLOWLIST", "RESULT_URL_POLICY", "STAGING_BUCKET", "MAX_ATTEMPTS",
         "RETRY_BACKOFF_SECONDS", "RATE_LIMIT_BACKOFF_SECONDS", "WORK_QUEUE_VISIBILITY_TIMEOUT",
-        "PROFILES_FILE",
+        "PROFILES_FILE", "DAILY_BUDGET", "MONTHLY_BUDGET", "EVENT_SOURCE_MAPPING_PARAMETER",
+        "WORK_QUEUE_URL", "EVENT_BUS_NAME",
     }  # fmt: skip
 
 
@@ -546,6 +565,48 @@ def test_outputs_name_every_resource_the_user_and_the_local_stack_need(template:
     }  # fmt: skip
     # Then all are there
     assert expected <= outputs
+
+
+def test_pausing_may_switch_only_this_stacks_own_event_source_mapping(template: Template) -> None:
+    # Given the policy the function pauses and resumes with
+    policy = _properties(template, "PauseOwnEventSourcePolicy")
+    # When its statements are read
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    # Then it is on the function's role and names exactly the function's work-queue mapping
+    assert policy["Roles"] == [{"Ref": "ProcessUploadFunctionRole"}]
+    assert sorted(statement["Action"]) == ["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"]
+    assert statement["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:"
+        "event-source-mapping:${ProcessUploadFunctionWorkQueue}"
+    }
+
+
+def test_a_daily_schedule_resumes_the_pipeline_after_midnight_utc(template: Template) -> None:
+    # Given the function's events
+    events = _properties(template, FUNCTION)["Events"]
+    # When the schedule is read
+    schedule = events["ResumeAtNextPeriod"]
+    # Then it runs at 00:05 UTC with the resume event the entry point recognises
+    assert schedule["Type"] == "Schedule"
+    assert schedule["Properties"]["Schedule"] == "cron(5 0 * * ? *)"
+    assert json.loads(schedule["Properties"]["Input"]) == {"cutout": "resume", "by": "schedule"}
+
+
+@pytest.mark.parametrize(("alarm", "threshold"), [("BudgetWarningAlarm", 80), ("BudgetSpentAlarm", 100)])
+def test_budget_alarms_watch_the_used_percentage_only_with_a_budget(
+    template: Template, alarm: str, threshold: int
+) -> None:
+    # Given a budget alarm
+    resource = template["Resources"][alarm]
+    # When its condition and metric are read
+    properties = resource["Properties"]
+    # Then it exists only with a budget and fires at its share of the cap
+    assert resource["Condition"] == "HasBudget"
+    assert (properties["Namespace"], properties["MetricName"]) == ("Cutout", "BudgetUsedPercent")
+    assert (properties["ComparisonOperator"], properties["Threshold"]) == (
+        "GreaterThanOrEqualToThreshold",
+        threshold,
+    )
 
 
 def test_staging_bucket_never_triggers_processing_and_expires_its_objects_within_a_day(

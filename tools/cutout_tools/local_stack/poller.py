@@ -27,6 +27,7 @@ logger = logging.getLogger("cutout_tools.local_stack")
 SQS_MAX_MESSAGES_PER_RECEIVE = 10
 DEFAULT_MAXIMUM_CONCURRENCY = 5  # when the mapping sets none; Lambda would scale much further
 ERROR_BACKOFF_SECONDS = 1.0
+DISABLED_RECHECK_SECONDS = 0.5
 
 
 class SqsReceiver(Protocol):
@@ -95,6 +96,7 @@ class EventSourcePoller:
         maximum_concurrency: int | None = None,
         poll_wait_seconds: int = 1,
         on_batch: Callable[[BatchOutcome], None] | None = None,
+        is_enabled: Callable[[], bool] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -108,6 +110,9 @@ class EventSourcePoller:
         self.maximum_concurrency = maximum_concurrency or DEFAULT_MAXIMUM_CONCURRENCY
         self._poll_wait_seconds = max(0, int(poll_wait_seconds))
         self._on_batch = on_batch
+        # The mapping's Enabled state, as Lambda reads it: a disabled mapping receives nothing (the
+        # pipeline pauses itself this way when it cannot pay). None: always enabled.
+        self._is_enabled = is_enabled
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -165,6 +170,9 @@ class EventSourcePoller:
     def _work(self) -> None:
         while not self._stopping.is_set():
             try:
+                if self._is_enabled is not None and not self._is_enabled():
+                    self._stopping.wait(DISABLED_RECHECK_SECONDS)
+                    continue
                 messages = self._gather()
             except Exception as error:  # noqa: BLE001 - a poller survives a failed receive, as Lambda's does
                 if self._stopping.is_set():

@@ -64,6 +64,11 @@ DRAIN_FAULT = "801:1"  # what the emulator answers every new call with while the
 Log = Callable[[str], None]
 
 
+# Function variables an operator may change on a running stack (re-read before each batch).
+RECONFIGURABLE_VARIABLES = ("DAILY_BUDGET", "MONTHLY_BUDGET")
+MAPPING_OUTPUT = "WorkQueueEventSourceMappingId"  # template.yaml's output: the mapping in moto
+
+
 def _check_port_free(port: int) -> None:
     if port == 0:
         return
@@ -240,6 +245,7 @@ class LocalStack:
                 batching_window_seconds=source.maximum_batching_window_seconds,
                 maximum_concurrency=source.maximum_concurrency,
                 on_batch=self._log_batch,
+                is_enabled=self._mapping_enabled(deployed),
             ).start()
             parameters = deployed.context.parameters
             retry = (
@@ -450,7 +456,33 @@ class LocalStack:
             f"host {self.emulator.result_host} resolved to {self.emulator.address}, its test CA trusted"
         )
 
+        lambdas = local_client("lambda", self.endpoint_url, self._region)
+        current: dict[str, Any] = {"pipeline": pipeline, "environment": environment}
+        lock = threading.Lock()
+
+        def configured_pipeline() -> Any:
+            """The pipeline for the function's configuration in moto: a configuration update (a raised
+            budget, `cutout resume --daily-budget`) starts new execution environments, as on Lambda."""
+            answer = lambdas.get_function_configuration(FunctionName=function_name)
+            configured = (answer.get("Environment") or {}).get("Variables") or {}
+            with lock:
+                watched = {
+                    name: str(configured[name])
+                    for name in RECONFIGURABLE_VARIABLES
+                    if name in configured and str(configured[name]) != current["environment"].get(name)
+                }
+                if watched:
+                    updated = {**current["environment"], **watched}
+                    self._set_environ(updated)
+                    current["environment"] = self._function_environment = updated
+                    current["pipeline"] = aws_pipeline(Settings.from_env(updated))
+                    self._log(
+                        f"function configuration changed ({', '.join(sorted(watched))}): new environment"
+                    )
+                return current["pipeline"]
+
         def invoke(event: dict[str, Any]) -> dict[str, Any]:
+            pipeline = configured_pipeline()
             context = LocalLambdaContext(
                 function_name=function_name,
                 memory_limit_in_mb=memory,
@@ -466,6 +498,50 @@ class LocalStack:
             return response
 
         return invoke
+
+    def _mapping_enabled(self, deployed: DeployedStack) -> Callable[[], bool] | None:
+        """Whether the template's mapping (in moto) is enabled: the pipeline disables it to pause."""
+        uuid = deployed.outputs.get(MAPPING_OUTPUT)
+        if not uuid:
+            return None  # a template without the output: always enabled
+        lambdas = local_client("lambda", self.endpoint_url, self._region)
+        # moto would itself invoke the function (in Docker) on every message sent to a queue whose
+        # mapping is enabled, so the deploy disabled it. Detach moto's mappings from its queues (moto
+        # runs in this process): the mapping's Enabled state becomes plain data that the function
+        # (to pause), `cutout resume` and this poller share, as they share Lambda's on AWS.
+        from moto.sqs.models import sqs_backends
+
+        account = str(deployed.context.account_id)
+        for queue in sqs_backends[account][self._region].queues.values():
+            queue.lambda_event_source_mappings.clear()
+        lambdas.update_event_source_mapping(UUID=uuid, Enabled=True)
+        self._remove_schedule_rules()
+        self._log(
+            f"event source mapping {uuid}: detached from moto's queues, enabled; the function pauses by "
+            "disabling it (the poller then receives nothing) and `cutout resume` enables it"
+        )
+
+        def enabled() -> bool:
+            state = lambdas.get_event_source_mapping(UUID=uuid).get("State", "Enabled")
+            return state not in ("Disabled", "Disabling")
+
+        return enabled
+
+    def _remove_schedule_rules(self) -> None:
+        """moto never fires schedules, and its PutEvents fails on a bus holding a schedule rule (it
+        matches events against the rule's missing pattern): remove them; `cutout resume` resumes."""
+        events = local_client("events", self.endpoint_url, self._region)
+        for rule in events.list_rules().get("Rules", []):
+            if not rule.get("ScheduleExpression"):
+                continue
+            targets = events.list_targets_by_rule(Rule=rule["Name"]).get("Targets", [])
+            if targets:
+                events.remove_targets(Rule=rule["Name"], Ids=[target["Id"] for target in targets])
+            events.delete_rule(Name=rule["Name"])
+            self._log(
+                f"not emulated: schedule {rule['Name']} ({rule['ScheduleExpression']}); moto runs no "
+                "schedules (and fails PutEvents on a bus holding one): resume it with `cutout resume`"
+            )
 
     def _log_batch(self, outcome: BatchOutcome) -> None:
         line = f"batch: {outcome.records} records, {outcome.failures} failed, {outcome.seconds * 1000:.0f} ms"

@@ -117,22 +117,30 @@ def for_moto(translated: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     }
     if not dropped:
         return translated, []
-    alias_targets: dict[str, Any] = {}
+    # ``Ref`` of an alias is its ARN: an event rule's target and a permission get the function's
+    # ARN; the event source mapping gets its name (moto lists mappings by the name they were made with).
+    alias_functions: dict[str, Any] = {}
     for logical_id, resource in dropped.items():
         if resource["Type"] == "AWS::Lambda::Alias":
-            alias_targets[logical_id] = resource.get("Properties", {}).get("FunctionName")
+            alias_functions[logical_id] = resource.get("Properties", {}).get("FunctionName")
 
-    def rewrite(value: Any) -> Any:
+    def alias_target(alias: str, by_name: bool) -> Any:
+        function = alias_functions[alias]
+        if by_name or not (isinstance(function, dict) and set(function) == {"Ref"}):
+            return function
+        return {"Fn::GetAtt": [function["Ref"], "Arn"]}
+
+    def rewrite(value: Any, by_name: bool = False) -> Any:
         if isinstance(value, dict):
-            if set(value) == {"Ref"} and value["Ref"] in alias_targets:
-                return alias_targets[value["Ref"]]
-            return {key: rewrite(item) for key, item in value.items()}
+            if set(value) == {"Ref"} and value["Ref"] in alias_functions:
+                return alias_target(value["Ref"], by_name)
+            return {key: rewrite(item, by_name) for key, item in value.items()}
         if isinstance(value, list):
-            return [rewrite(item) for item in value]
+            return [rewrite(item, by_name) for item in value]
         return value
 
     kept = {
-        logical_id: rewrite(resource)
+        logical_id: rewrite(resource, by_name=resource.get("Type") == "AWS::Lambda::EventSourceMapping")
         for logical_id, resource in resources.items()
         if logical_id not in dropped
     }

@@ -139,6 +139,8 @@ class Deliverables:
         *,
         match: Mapping[str, str],
         master_reused: bool = False,
+        key_prefix: str = "",
+        tags: Mapping[str, str] | None = None,
     ) -> StoredOutputs:
         """Every variant of ``profile`` made from ``master`` and stored; those already there are kept.
 
@@ -152,7 +154,8 @@ class Deliverables:
         with ExitStack() as held:
             image: Image.Image | None = None
             for spec in profile.variants:
-                key = variant_key(source_key, spec.name, spec.format.extension)
+                # key_prefix: "review/" when the quality gate holds the upload (never the published keys)
+                key = key_prefix + variant_key(source_key, spec.name, spec.format.extension)
                 digest = spec_digest(spec)
                 existing = self._existing(key, match, digest)
                 if existing is not None:
@@ -172,7 +175,11 @@ class Deliverables:
                         source=source_metadata,
                     ),
                 }
-                self._store.put(self._bucket, key, io.BytesIO(rendered.body), rendered.content_type, metadata)
+                body = io.BytesIO(rendered.body)
+                if tags:  # held for review: the reasons travel as a tag too
+                    self._store.put(self._bucket, key, body, rendered.content_type, metadata, tags=dict(tags))
+                else:
+                    self._store.put(self._bucket, key, body, rendered.content_type, metadata)
                 outputs.append(
                     StoredOutput(
                         variant=spec.name,

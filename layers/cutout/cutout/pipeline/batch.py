@@ -15,6 +15,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cutout.budget import PipelinePaused
+from cutout.budget.pause import PauseController
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import unrecognised_message_record
 from cutout.events import UnrecognisedMessage, uploads_from_event, uploads_from_sqs_body
@@ -49,6 +51,7 @@ def handle_sqs_batch(
     max_workers: int,
     retry_schedule: RetrySchedule | None = None,
     visibility: MessageVisibility | None = None,
+    pauser: PauseController | None = None,
 ) -> dict[str, Any]:
     """The deployed path: an SQS batch of S3 notifications (or DLQ records being replayed).
 
@@ -84,7 +87,17 @@ def handle_sqs_batch(
             return []
         for ignored in parsed.ignored:
             logger.info("ignored", reason=ignored.reason, key=ignored.key, message_id=record.message_id)
-        return [processor.process(upload, delivery, deadline).to_dict() for upload in parsed.uploads]
+        try:
+            return [processor.process(upload, delivery, deadline).to_dict() for upload in parsed.uploads]
+        except PipelinePaused as paused:  # we cannot pay: stop receiving, leave the message in the queue
+            if pauser is not None:
+                pauser.pause(paused.reason)
+                if delivery.is_last_attempt and pauser.requeue(record.body):
+                    logger.info(
+                        "paused on its last receive: sent again as a new message", reason=paused.reason.code
+                    )
+                    return []
+            raise
 
     response = process_sqs_batch(event, record_handler, max_workers=max_workers)
     if visibility is not None:
@@ -92,12 +105,29 @@ def handle_sqs_batch(
         schedule = retry_schedule or RetrySchedule()
         visibility.redeliver_after(
             [
-                _redelivery(record, error, schedule)
+                _paused_redelivery(record)
+                if isinstance(error, PipelinePaused)
+                else _redelivery(record, error, schedule)
                 for message_id, (record, error) in failures.items()
                 if message_id in reported
             ]
         )
     return dict(response)
+
+
+# A message that met a pause waits for the mapping to be enabled again, not for the retry schedule:
+# visible again a minute later (long enough for the disable to reach every poller), it is received
+# as soon as the pipeline resumes instead of a backoff step after.
+PAUSED_REDELIVERY_SECONDS = 60
+
+
+def _paused_redelivery(record: SqsMessage) -> Redelivery:
+    return Redelivery(
+        queue_arn=record.queue_arn,
+        receipt_handle=record.receipt_handle,
+        delay_seconds=PAUSED_REDELIVERY_SECONDS,
+        message_id=record.message_id,
+    )
 
 
 def _redelivery(record: SqsMessage, error: BaseException, schedule: RetrySchedule) -> Redelivery:

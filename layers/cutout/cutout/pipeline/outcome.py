@@ -12,6 +12,7 @@ class Status(StrEnum):
     UNCHANGED = "unchanged"  # a byte-identical re-upload: its output already exists, nothing paid
     FAILED = "failed"  # a DLQ record says why
     SUPERSEDED = "superseded"  # a newer version of the key won (error_code says so); no DLQ record
+    REVIEW = "review"  # held by the quality gate: the outputs are under review/, not published
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,8 @@ class Outcome:
     output_key: str | None = None
     request_id: str | None = None
     error_code: str | None = None
+    # The event announcing this outcome, built once with it: a redelivery announces the same one.
+    announcement: dict[str, Any] | None = None
     # With profiles: the profile, the master's key and every variant stored (``StoredOutput.to_dict``).
     profile: str | None = None
     master_key: str | None = None
@@ -31,7 +34,8 @@ class Outcome:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcome:
-        return cls(**{**data, "status": Status(data["status"]), "outputs": tuple(data.get("outputs") or ())})
+        known = {name: value for name, value in data.items() if name in cls.__dataclass_fields__}
+        return cls(**{**known, "status": Status(data["status"]), "outputs": tuple(data.get("outputs") or ())})
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ its redelivery pays again, and that is the only way an object can ever be billed
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 from cutout import staging
+from cutout.announcements import EventPublisher, EventsNotPublished, NoEventPublisher
+from cutout.announcements.facts import (
+    deliverables_announcement,
+    failed_announcement,
+    stored_announcement,
+    unchanged_announcement,
+)
+from cutout.budget import PipelinePaused, SpendingGuard
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
 from cutout.deliverables import Deliverables, PixelReserve
@@ -65,6 +74,8 @@ from cutout.ordering import NewestVersionWins, SourceStamp, Superseded
 from cutout.pipeline.outcome import Delivery, Outcome, Status
 from cutout.pixels import PixelBudget, pixel_budget, request_body_working_set
 from cutout.profiles import ProfileSet
+from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
+from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
 from cutout.redelivery.attempts import AttemptCounter
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
@@ -141,6 +152,9 @@ class UploadProcessor:
         metrics: PipelineMetrics,
         clock: Callable[[], float] = time.monotonic,
         attempts: AttemptCounter | None = None,
+        spending: SpendingGuard | None = None,
+        publisher: EventPublisher | None = None,
+        quality: QualityThresholds | None = None,
         profiles: ProfileSet | None = None,
         reserve_pixels: PixelReserve | None = None,
         pixels: PixelBudget | None = None,
@@ -153,6 +167,9 @@ class UploadProcessor:
         self._dlq = dead_letter_queue
         self._metrics = metrics
         self._clock = clock
+        self.spending = spending or SpendingGuard()
+        self._publisher = publisher or NoEventPublisher()
+        self._quality = quality or QualityThresholds()
         self._limits = ImageLimits(
             max_object_bytes=settings.max_object_bytes, max_source_pixels=settings.max_source_pixels
         )
@@ -204,7 +221,30 @@ class UploadProcessor:
         result: dict[str, Any] = self._decide_outcome(
             request=request, upload=upload, delivery=delivery, deadline=deadline, head=resolved.head
         )
-        return Outcome.from_dict(result)
+        outcome = Outcome.from_dict(result)
+        self._announce(outcome, delivery)
+        return outcome
+
+    def _announce(self, outcome: Outcome, delivery: Delivery) -> None:
+        """Publish the outcome's event (after its outputs exist). A redelivery publishes it again."""
+        from cutout.announcements import Announcement
+
+        if outcome.announcement is None:
+            return
+        try:
+            self._publisher.publish([Announcement.from_dict(outcome.announcement)])
+        except Exception as error:
+            self._metrics.processed("unannounced")
+            if delivery.is_last_attempt:  # the outcome stands; only its event is lost: say so loudly
+                logger.error(
+                    "outcome event not published", reason=getattr(error, "code", type(error).__name__)
+                )
+                return
+            if isinstance(error, EventsNotPublished):
+                raise
+            raise EventsNotPublished(
+                f"the outcome event was not published ({type(error).__name__})"
+            ) from error
 
     # -- the outcome, decided once per object version (and per replay) -----------------------
 
@@ -224,8 +264,8 @@ class UploadProcessor:
         with upload_timings() as timings:
             try:
                 outcome = self._produce_output(upload, deadline, paid, head)
-            except IdempotencyAlreadyInProgressError:
-                raise  # the same paid call is under way elsewhere: come back later, record nothing
+            except (IdempotencyAlreadyInProgressError, PipelinePaused):
+                raise  # the same paid call is under way elsewhere, or we cannot pay: come back later
             except Exception as error:
                 failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
                 if failure.retryable and not self._is_final(request, delivery):
@@ -289,7 +329,16 @@ class UploadProcessor:
             unchanged = self._existing_output_for(upload, head)
         if unchanged is not None:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
-            return Outcome(status=Status.UNCHANGED, identity=upload.identity, output_key=unchanged)
+            existing = self._store.head(self._settings.output_bucket, unchanged)
+            event = unchanged_announcement(
+                upload, head, existing, bucket=self._settings.output_bucket, key=unchanged
+            )
+            return Outcome(
+                status=Status.UNCHANGED,
+                identity=upload.identity,
+                output_key=unchanged,
+                announcement=event.to_dict(),
+            )
 
         output_keys = [
             output_key_for(upload.key, extension)
@@ -319,6 +368,11 @@ class UploadProcessor:
             self._flag_size_mismatch(cutout)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
+            verdict = judge(alpha_stats_of_stream(cutout.body), cutout.score, self._quality)
+            if verdict.held:  # the quality gate: never at the published key
+                output_key = review_key(output_key)
+                for reason in verdict.reasons:
+                    self._metrics.held_for_review(reason)
             stamp = SourceStamp.of(upload, head).metadata()
 
             def write(condition: WriteCondition) -> None:
@@ -327,6 +381,7 @@ class UploadProcessor:
                     **output_metadata(upload, head, cutout, self.options),
                     **prepared.metadata,
                     **stamp,
+                    **(review_metadata(verdict) if verdict.held else {}),
                 }
                 self._store.put(
                     self._settings.output_bucket,
@@ -335,10 +390,20 @@ class UploadProcessor:
                     cutout.content_type,
                     metadata,
                     condition=condition,
+                    # held for review: the reasons travel as a tag too
+                    tags=review_tags(verdict) if verdict.held else None,
                 )
 
             with stage("put"):
                 superseded = self._newest.write_unless_superseded(upload, head, output_key, write)
+            event = stored_announcement(
+                upload,
+                head,
+                cutout,
+                bucket=self._settings.output_bucket,
+                key=output_key,
+                review_reasons=verdict.reasons,
+            )
         finally:
             cutout.body.close()  # may be a spooled temporary file on disk
         if superseded is not None:
@@ -352,7 +417,11 @@ class UploadProcessor:
             height=cutout.height,
         )
         return Outcome(
-            status=Status.DONE, identity=upload.identity, output_key=output_key, request_id=cutout.request_id
+            status=Status.REVIEW if verdict.held else Status.DONE,
+            identity=upload.identity,
+            output_key=output_key,
+            request_id=cutout.request_id,
+            announcement=event.to_dict(),
         )
 
     def _superseded(
@@ -422,10 +491,32 @@ class UploadProcessor:
                     master = deliverables.store_master(upload.key, cutout.body, metadata)
             finally:
                 cutout.body.close()
+        score = metadata.get("score")
+        verdict = judge(
+            alpha_stats_of_stream(io.BytesIO(master)), float(score) if score else None, profile.quality
+        )
+        for reason in verdict.reasons:
+            self._metrics.held_for_review(reason)
         with stage("variants"):
             result = deliverables.deliver(
-                upload.key, master, profile, metadata, match=match, master_reused=stored is not None
+                upload.key,
+                master,
+                profile,
+                {**metadata, **review_metadata(verdict)} if verdict.held else metadata,
+                match=match,
+                master_reused=stored is not None,
+                key_prefix=REVIEW_PREFIX if verdict.held else "",
+                tags=review_tags(verdict) if verdict.held else None,
             )
+        event = deliverables_announcement(
+            upload,
+            head,
+            result.outputs,
+            bucket=self._settings.output_bucket,
+            profile=profile.name,
+            metadata=metadata,
+            review_reasons=verdict.reasons,
+        )
         logger.info(
             "deliverables stored",
             profile=profile.name,
@@ -436,7 +527,8 @@ class UploadProcessor:
         )
         unchanged = stored is not None and result.written == 0
         return Outcome(
-            status=Status.UNCHANGED if unchanged else Status.DONE,
+            status=Status.REVIEW if verdict.held else Status.UNCHANGED if unchanged else Status.DONE,
+            announcement=event.to_dict(),
             identity=upload.identity,
             output_key=result.outputs[0].key,
             request_id=metadata.get("request-id") or None,
@@ -556,6 +648,7 @@ class UploadProcessor:
     def _paid_call_once(
         self, *, request: dict[str, Any], upload: UploadedObject, source: ImageSource, deadline: float
     ) -> dict[str, Any]:
+        reservation = self.spending.reserve()  # raises PipelinePaused when the budget is spent
         started = self._clock()
         # base64 request bodies are memory too: bytes, their base64 text and the JSON body.
         body_bytes = request_body_working_set(len(source.data)) if isinstance(source, ImageBytes) else 0
@@ -566,6 +659,10 @@ class UploadProcessor:
             if error.paid is None:  # sent, answer lost: the redelivery pays again
                 self._metrics.count("PossiblyBilledTwice")
                 logger.warning("the answer of a paid call was lost after sending", reason=error.code)
+            self.spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
+            raise
+        except Exception as error:
+            self.spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
             raise
         self._metrics.api_call((self._clock() - started) * 1000.0, receipt.usage)
         if request.get("replay") is not None:
@@ -626,6 +723,7 @@ class UploadProcessor:
             identity=upload.identity,
             request_id=failure.request_id,
             error_code=failure.code,
+            announcement=failed_announcement(upload, failure, engine=self._engine_name()).to_dict(),
         )
 
     def _engine_name(self) -> str:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cutout.failures import FailureReason
 from cutout.profiles.spec import VARIANT_NAME, VariantSpec
+from cutout.quality_gate.thresholds import QualityThresholds
 
 PROFILE_METADATA_KEY = "cutout-profile"  # x-amz-meta-cutout-profile
 
@@ -40,6 +41,8 @@ class Profile(BaseModel):
     name: str = Field(pattern=VARIANT_NAME)
     prefixes: tuple[str, ...] = ()
     variants: tuple[VariantSpec, ...] = Field(min_length=1, max_length=12)
+    # The quality gate's thresholds (``[profiles.<name>.quality]``); the defaults suit product photos.
+    quality: QualityThresholds = QualityThresholds()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from urllib.parse import urlencode
 
 from cutout.failures import FailureReason
 
@@ -82,6 +83,7 @@ class ObjectStore(Protocol):
         metadata: dict[str, str],
         *,
         condition: WriteCondition | None = None,
+        tags: dict[str, str] | None = None,
     ) -> None:
         """Raises ``WriteConflict`` when ``condition`` does not hold."""
         ...
@@ -189,6 +191,7 @@ class S3ObjectStore:
         metadata: dict[str, str],
         *,
         condition: WriteCondition | None = None,
+        tags: dict[str, str] | None = None,
     ) -> None:
         # One PUT carries the bytes, the content type and the metadata: never a copy-in-place afterwards.
         # put_object streams the (seekable) body from where it is; upload_fileobj would switch to a
@@ -200,6 +203,8 @@ class S3ObjectStore:
             "ContentType": content_type,
             "Metadata": metadata,
         }
+        if tags:
+            kwargs["Tagging"] = urlencode(tags)
         if condition is not None and condition.if_match:
             kwargs["IfMatch"] = f'"{condition.if_match.strip(chr(34))}"'
         elif condition is not None and condition.if_absent:

@@ -1,0 +1,227 @@
+"""The DynamoDB ledger on moto: one conditional update per reservation, no overspend under concurrency."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from cutout.budget import BudgetExhausted, BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch
+
+THREADS = 32
+DAILY_CAP = 150
+
+
+@pytest.fixture
+def atomic_updates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies a conditional update atomically per item (its documented guarantee); moto
+    evaluates the condition and writes without a lock, so under a loaded machine moto itself lets two
+    conditional updates both pass. Give moto (in this process) the atomicity DynamoDB has, one
+    update at a time: what is tested is our use of it. Reads and other writes stay unserialised."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    original = DynamoDBBackend.update_item
+
+    def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", update_item)
+
+
+@pytest.fixture
+def table(aws_environment: str, atomic_updates: None) -> Iterator[tuple[Any, str]]:
+    client = boto3.client("dynamodb")
+    name = f"budget-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield client, name
+    client.delete_table(TableName=name)
+
+
+def at(day: int, month: int = 12) -> datetime:
+    return datetime(2026, month, day, 12, 0, tzinfo=UTC)
+
+
+def test_many_concurrent_callers_never_overspend_the_daily_cap(table: tuple[Any, str]) -> None:
+    # Given a daily cap of 150 units and 32 threads that reserve until refused, each giving back
+    # every third unit it got (a call that was not billed) and trying again
+    client, name = table
+    budget = DynamoDbBudget(client, name, BudgetLimits(daily=DAILY_CAP), now=lambda: at(1))
+    granted, refused, released = [0] * THREADS, [0] * THREADS, [0] * THREADS
+    start = threading.Barrier(THREADS)
+
+    def caller(number: int) -> None:
+        start.wait()
+        while True:
+            try:
+                reservation = budget.reserve(1)
+            except BudgetExhausted:
+                refused[number] += 1
+                return
+            assert reservation is not None
+            granted[number] += 1
+            if granted[number] % 3 == 0:
+                budget.release(reservation)
+                released[number] += 1
+
+    threads = [threading.Thread(target=caller, args=(number,)) for number in range(THREADS)]
+    # When they all run at once
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    status = budget.status()
+    # Then exactly the cap is spent: granted minus released is the cap, never more; every caller
+    # ended refused; the stored counters agree with what the callers saw
+    kept = sum(granted) - sum(released)
+    print(
+        f"\nbudget concurrency: {THREADS} threads, cap {DAILY_CAP}: granted {sum(granted)}, "
+        f"released {sum(released)}, kept {kept}, refused {sum(refused)}, stored {status.day_used}"
+    )
+    assert kept == DAILY_CAP
+    assert status.day_used == status.month_used == DAILY_CAP
+    assert sum(refused) == THREADS
+    assert status.calls == sum(granted)
+    assert status.released == sum(released)
+
+
+def test_the_daily_counter_starts_again_each_utc_day_while_the_month_accumulates(
+    table: tuple[Any, str],
+) -> None:
+    # Given a daily cap of 2 and a monthly cap of 3
+    client, name = table
+    today = [at(1)]
+    budget = DynamoDbBudget(client, name, BudgetLimits(daily=2, monthly=3), now=lambda: today[0])
+    # When two units are spent on the 1st, then the 2nd day starts
+    budget.reserve(1)
+    budget.reserve(1)
+    with pytest.raises(BudgetExhausted, match="daily budget of 2"):
+        budget.reserve(1)
+    today[0] = at(2)
+    budget.reserve(1)
+    # Then the 2nd day has room, but the month is spent after three
+    with pytest.raises(BudgetExhausted, match="monthly budget of 3"):
+        budget.reserve(1)
+    status = budget.status()
+    assert (status.day_used, status.month_used, status.remaining) == (1, 3, 0)
+
+
+def test_the_per_month_item_expires_by_ttl(table: tuple[Any, str]) -> None:
+    # Given one reservation in December 2026
+    client, name = table
+    DynamoDbBudget(client, name, BudgetLimits(daily=5), now=lambda: at(9)).reserve(1)
+    # When the item is read
+    item = client.get_item(TableName=name, Key={"id": {"S": "cutout-budget#2026-12"}})["Item"]
+    # Then its TTL (the idempotency table's "expiration") is 62 days after the month began
+    assert int(item["expiration"]["N"]) == int(datetime(2026, 12, 1, tzinfo=UTC).timestamp()) + 62 * 86400
+    assert item["day-09"]["N"] == "1"
+
+
+def test_the_switch_disables_and_enables_the_functions_own_mapping(aws_environment: str) -> None:
+    # Given a function fed by a queue through an event source mapping (in moto)
+    iam, lambdas, sqs = boto3.client("iam"), boto3.client("lambda"), boto3.client("sqs")
+    suffix = uuid.uuid4().hex[:8]
+    role = iam.create_role(RoleName=f"role-{suffix}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    function = lambdas.create_function(
+        FunctionName=f"cutout-{suffix}",
+        Runtime="python3.13",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": _zip()},
+    )
+    queue_url = sqs.create_queue(QueueName=f"work-{suffix}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    mapping = lambdas.create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=function["FunctionArn"]
+    )
+    switch = LambdaEventSourceSwitch(lambdas, mapping_id=mapping["UUID"])
+    # When it is paused twice, then resumed
+    try:
+        first, second = switch.disable(), switch.disable()
+        paused = switch.state()
+        resumed = switch.enable()
+        state = lambdas.get_event_source_mapping(UUID=mapping["UUID"])["State"]
+    finally:  # moto is shared by this worker's tests: leave no mapping behind
+        lambdas.delete_event_source_mapping(UUID=mapping["UUID"])
+        lambdas.delete_function(FunctionName=function["FunctionName"])
+    # Then the first pause changed it, the second found it paused, and resuming enabled it again
+    assert (first, second, paused.paused, resumed) == (True, False, True, True)
+    assert state == "Enabled"
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+class CheckThenWriteBudget:
+    """The racy pattern public samples use (read, compare, write): the harness above must catch it."""
+
+    def __init__(self, client: Any, table: str, cap: int, key: str) -> None:
+        self._client, self._table, self._cap, self._key = client, table, cap, key
+
+    def reserve(self, units: int) -> None:
+        key = {"id": {"S": self._key}}
+        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item", {})
+        used = int(item.get("used", {}).get("N", 0))
+        if used + units > self._cap:
+            raise BudgetExhausted("spent")
+        self._client.update_item(
+            TableName=self._table,
+            Key=key,
+            UpdateExpression="ADD used :units",
+            ExpressionAttributeValues={":units": {"N": str(units)}},
+        )
+
+
+def test_the_same_harness_catches_the_check_then_write_race(table: tuple[Any, str]) -> None:
+    # Given the read-compare-write pattern and the same 32 concurrent callers (up to three rounds:
+    # a race needs an unlucky interleaving, which 32 threads find almost every time)
+    client, name = table
+    totals = []
+    for round_number in range(3):
+        totals.append(_race(CheckThenWriteBudget(client, name, DAILY_CAP, f"naive-{round_number}")))
+        if totals[-1] > DAILY_CAP:
+            break
+    # Then it grants more than the cap: the concurrency test above would have failed on it
+    print(f"\ncheck-then-write: {THREADS} threads, cap {DAILY_CAP}: granted {totals}")
+    assert max(totals) > DAILY_CAP
+
+
+def _race(naive: CheckThenWriteBudget) -> int:
+    granted = [0] * THREADS
+    start = threading.Barrier(THREADS)
+
+    def caller(number: int) -> None:
+        start.wait()
+        while True:
+            try:
+                naive.reserve(1)
+            except BudgetExhausted:
+                return
+            granted[number] += 1
+
+    threads = [threading.Thread(target=caller, args=(number,)) for number in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return sum(granted)

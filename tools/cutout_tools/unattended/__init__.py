@@ -1,0 +1,1 @@
+"""Running cutout unattended: resume, budget status, review list/approve/reject, events tail."""

@@ -1,0 +1,202 @@
+"""``cutout resume``, ``cutout budget status``, ``cutout review list|approve|reject``, ``cutout events tail``.
+
+Targets a deployed stack (``--stack-name``, ``--region``) or the local stack (``--endpoint-url``),
+as ``cutout dlq`` does. Exit codes: 0 done, 1 runtime failure, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from typing import Any
+
+from cutout_tools.operations.command import _add_target_options, _guarded
+from cutout_tools.operations.stack import LOCAL_STACK_NAME
+
+
+class _Session:
+    """A boto3 session whose clients all use the target's endpoint (moto for the local stack)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from cutout_tools.operations.command import UsageError
+        from cutout_tools.operations.stack import aws_session
+
+        self.stack_name = args.stack_name or (LOCAL_STACK_NAME if args.endpoint_url else None)
+        if self.stack_name is None:
+            raise UsageError("give --stack-name (a deployed stack) or --endpoint-url (the local stack)")
+        self._session = aws_session(region=args.region, endpoint_url=args.endpoint_url)
+        self._endpoint_url = args.endpoint_url
+
+    def client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self._endpoint_url)  # type: ignore[call-overload]
+
+
+def _target(args: argparse.Namespace) -> tuple[_Session, Any]:
+    from cutout_tools.unattended.control import resolve
+
+    session = _Session(args)
+    return session, resolve(session.client("cloudformation"), str(session.stack_name))
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("expected 0 (no cap) or a positive number of units")
+    return value
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    resume = commands.add_parser(
+        "resume",
+        help="resume a paused pipeline (optionally with a new budget)",
+        description="Enable the work queue's event source mapping again, so the uploads waiting in the "
+        "queue are processed. With --daily-budget/--monthly-budget, first change the function's budget "
+        "(on a deployed stack, also change the DailyBudget/MonthlyBudget parameters, or the next deploy "
+        "sets them back).",
+    )
+    resume.add_argument(
+        "--daily-budget", type=_non_negative, metavar="UNITS", help="new daily budget (0: none)"
+    )
+    resume.add_argument(
+        "--monthly-budget", type=_non_negative, metavar="UNITS", help="new monthly budget (0: none)"
+    )
+    _add_target_options(resume)
+    resume.set_defaults(handler=lambda args: _guarded("resume", run_resume, args))
+
+    budget = commands.add_parser("budget", help="the spending cap: what is used and left")
+    budget_actions = budget.add_subparsers(dest="budget_action", metavar="ACTION", required=True)
+    status = budget_actions.add_parser(
+        "status", help="today's and this month's usage, the caps, paused or not"
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    _add_target_options(status)
+    status.set_defaults(handler=lambda args: _guarded("budget status", run_budget_status, args))
+
+    review = commands.add_parser(
+        "review",
+        help="cut-outs the quality gate held back (under review/)",
+        description="List, approve (publish by S3 copy, no API call) or reject held cut-outs.",
+    )
+    review_actions = review.add_subparsers(dest="review_action", metavar="ACTION", required=True)
+    listing = review_actions.add_parser("list", help="every held output with its reasons")
+    listing.add_argument("--prefix", default="", help="only published keys starting with this")
+    _add_target_options(listing)
+    listing.set_defaults(handler=lambda args: _guarded("review list", run_review_list, args))
+    for action, verb in (("approve", "publish"), ("reject", "delete")):
+        parser = review_actions.add_parser(action, help=f"{verb} held outputs")
+        parser.add_argument("keys", nargs="+", metavar="KEY", help="review/<key> or the published key")
+        _add_target_options(parser)
+        parser.set_defaults(
+            handler=lambda args, name=action: _guarded(f"review {name}", run_review_change, args)
+        )
+
+    events = commands.add_parser("events", help="the completion events on EventBridge")
+    events_actions = events.add_subparsers(dest="events_action", metavar="ACTION", required=True)
+    tail = events_actions.add_parser(
+        "tail",
+        help="print cutout's events as they come",
+        description="Put a temporary rule (source 'cutout') and SQS queue on the stack's bus, print each "
+        "event as it arrives, and remove both on exit (Ctrl-C, or after --seconds).",
+    )
+    tail.add_argument("--json", action="store_true", help="each event as one JSON line")
+    tail.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    _add_target_options(tail)
+    tail.set_defaults(handler=lambda args: _guarded("events tail", run_events_tail, args))
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    from cutout_tools.unattended.control import resume, set_budget
+
+    session, stack = _target(args)
+    if args.daily_budget is not None or args.monthly_budget is not None:
+        limits = set_budget(session, stack, daily=args.daily_budget, monthly=args.monthly_budget)
+        print(f"budget set: daily {limits.daily or 'none'}, monthly {limits.monthly or 'none'} (units)")
+    changed = resume(session, stack)
+    print("resumed: the work queue's mapping is enabled" if changed else "not paused: nothing to resume")
+    return 0
+
+
+def run_budget_status(args: argparse.Namespace) -> int:
+    from cutout_tools.unattended.control import budget_status
+
+    session, stack = _target(args)
+    status, state = budget_status(session, stack)
+    facts = {
+        "period": f"{status.period.month}-{status.period.day}",
+        "daily_budget": status.limits.daily,
+        "monthly_budget": status.limits.monthly,
+        "used_today": status.day_used,
+        "used_this_month": status.month_used,
+        "remaining": status.remaining,
+        "calls_reserved": status.calls,
+        "released_unbilled": status.released,
+        "event_source": state,
+        "paused": state in ("Disabled", "Disabling"),
+    }
+    if args.json:
+        print(json.dumps(facts))
+        return 0
+
+    def cap(value: int) -> str:
+        return str(value) if value > 0 else "none"
+
+    print(f"period (UTC)      {facts['period']}")
+    print(f"today             {status.day_used} of {cap(status.limits.daily)} units")
+    print(f"this month        {status.month_used} of {cap(status.limits.monthly)} units")
+    print(f"remaining         {'unlimited' if status.remaining is None else status.remaining}")
+    print(
+        f"event source      {state}{' (paused: uploads wait in the work queue)' if facts['paused'] else ''}"
+    )
+    return 0
+
+
+def run_review_list(args: argparse.Namespace) -> int:
+    from cutout_tools.unattended.control import held_outputs
+
+    session, stack = _target(args)
+    count = 0
+    for held in held_outputs(session.client("s3"), stack.output_bucket, args.prefix):
+        print(f"{held.key}\t{'+'.join(held.reasons) or '?'}\t{held.size} bytes")
+        count += 1
+    print(f"{count} held", file=sys.stderr)
+    return 0
+
+
+def run_review_change(args: argparse.Namespace) -> int:
+    from cutout_tools.unattended.control import approve, reject
+
+    session, stack = _target(args)
+    s3 = session.client("s3")
+    for key in args.keys:
+        if args.review_action == "approve":
+            print(f"published {approve(s3, stack.output_bucket, key)}")
+        else:
+            print(f"deleted {reject(s3, stack.output_bucket, key)}")
+    return 0
+
+
+def run_events_tail(args: argparse.Namespace) -> int:
+    from cutout_tools.unattended.control import EventTail, one_line
+
+    session, stack = _target(args)
+    if not stack.event_bus:
+        print("cutout events tail: the stack publishes no events (EventBusName is empty)", file=sys.stderr)
+        return 1
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    tail = EventTail(session, stack.event_bus)
+    print(f"following events on bus {stack.event_bus!r} (Ctrl-C to stop)", file=sys.stderr)
+    try:
+        count = tail.follow(
+            lambda event: print(json.dumps(event) if args.json else one_line(event), flush=True),
+            stop=stopping.is_set,
+            seconds=args.seconds,
+        )
+    finally:
+        tail.close()
+        signal.signal(signal.SIGINT, previous)
+    print(f"{count} event(s)", file=sys.stderr)
+    return 0
