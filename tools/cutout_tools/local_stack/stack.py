@@ -475,7 +475,7 @@ class LocalStack:
                     updated = {**current["environment"], **watched}
                     self._set_environ(updated)
                     current["environment"] = self._function_environment = updated
-                    current["pipeline"] = aws_pipeline(Settings.from_env(updated))
+                    current["pipeline"] = aws_pipeline(Settings.from_env(updated), aidge_seams=seams)
                     self._log(
                         f"function configuration changed ({', '.join(sorted(watched))}): new environment"
                     )

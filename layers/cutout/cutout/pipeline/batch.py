@@ -105,9 +105,7 @@ def handle_sqs_batch(
         schedule = retry_schedule or RetrySchedule()
         visibility.redeliver_after(
             [
-                _paused_redelivery(record)
-                if isinstance(error, PipelinePaused)
-                else _redelivery(record, error, schedule)
+                _redelivery(record, None if isinstance(error, PipelinePaused) else error, schedule)
                 for message_id, (record, error) in failures.items()
                 if message_id in reported
             ]
@@ -115,30 +113,18 @@ def handle_sqs_batch(
     return dict(response)
 
 
-# A message that met a pause waits for the mapping to be enabled again, not for the retry schedule:
-# visible again a minute later (long enough for the disable to reach every poller), it is received
-# as soon as the pipeline resumes instead of a backoff step after.
-PAUSED_REDELIVERY_SECONDS = 60
-
-
-def _paused_redelivery(record: SqsMessage) -> Redelivery:
-    return Redelivery(
-        queue_arn=record.queue_arn,
-        receipt_handle=record.receipt_handle,
-        delay_seconds=PAUSED_REDELIVERY_SECONDS,
-        message_id=record.message_id,
-    )
-
-
-def _redelivery(record: SqsMessage, error: BaseException, schedule: RetrySchedule) -> Redelivery:
-    receive_count = record.receive_count
+def _redelivery(record: SqsMessage, error: BaseException | None, schedule: RetrySchedule) -> Redelivery:
+    """The message's next receive. One that met a pause (``error`` None) is not failing: it waits
+    for the mapping to be enabled again, and comes back at the schedule's first step whatever its
+    receive count, so it is received soon after the pipeline resumes, not a long backoff later."""
+    receive_count = record.receive_count if error is not None else 1
     delay = schedule.delay_for(receive_count, error)
     logger.info(
         "failed message comes back later",
         message_id=record.message_id,
         receive_count=receive_count,
         retry_in_seconds=delay,
-        reason=str(getattr(error, "code", "") or type(error).__name__),
+        reason="paused" if error is None else str(getattr(error, "code", "") or type(error).__name__),
     )
     return Redelivery(
         queue_arn=record.queue_arn,
