@@ -350,22 +350,7 @@ class UploadProcessor:
             superseded = self._newest.superseded(upload, head, output_keys)
         if superseded is not None:
             return self._superseded(upload, superseded, paid=False)
-        if prepared.passthrough is not None:
-            cutout = prepared.passthrough  # already a cut-out: nothing to pay
-        else:
-            with stage("paid_call"):
-                receipt = CutoutReceipt.from_dict(
-                    self._paid_call(
-                        request={"identity": upload.identity, "replay": _repay_marker(upload)},
-                        upload=upload,
-                        source=prepared.source,
-                        deadline=deadline,
-                    )
-                )
-            paid.append(receipt)
-            with stage("result_download"):
-                cutout = self._engine().fetch(receipt, deadline=deadline)
-            self._flag_size_mismatch(cutout)
+        cutout = self._cutout_of(upload, prepared, deadline, paid)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
             verdict = judge(alpha_stats_of_stream(cutout.body), cutout.score, self._quality)
@@ -424,6 +409,28 @@ class UploadProcessor:
             announcement=event.to_dict(),
         )
 
+    def _cutout_of(
+        self, upload: UploadedObject, prepared: PreparedSource, deadline: float, paid: list[CutoutReceipt]
+    ) -> Cutout:
+        """The cut-out of the prepared source: the paid call (once per object version, its receipt
+        stored) and the result's download, or the input itself when it is already a cut-out."""
+        if prepared.passthrough is not None:
+            return prepared.passthrough  # already a cut-out: nothing to pay
+        with stage("paid_call"):
+            receipt = CutoutReceipt.from_dict(
+                self._paid_call(
+                    request={"identity": upload.identity, "replay": _repay_marker(upload)},
+                    upload=upload,
+                    source=prepared.source,
+                    deadline=deadline,
+                )
+            )
+        paid.append(receipt)
+        with stage("result_download"):
+            cutout = self._engine().fetch(receipt, deadline=deadline)
+        self._flag_size_mismatch(cutout)
+        return cutout
+
     def _superseded(
         self, upload: UploadedObject, superseded: Superseded, *, paid: bool, request_id: str | None = None
     ) -> Outcome:
@@ -465,22 +472,7 @@ class UploadProcessor:
                 superseded = self._newest.superseded(upload, head, [])  # the key's current version
             if superseded is not None:
                 return self._superseded(upload, superseded, paid=False)
-            if prepared.passthrough is not None:
-                cutout = prepared.passthrough  # already a cut-out: it is the master, nothing to pay
-            else:
-                with stage("paid_call"):
-                    receipt = CutoutReceipt.from_dict(
-                        self._paid_call(
-                            request={"identity": upload.identity, "replay": _repay_marker(upload)},
-                            upload=upload,
-                            source=prepared.source,
-                            deadline=deadline,
-                        )
-                    )
-                paid.append(receipt)
-                with stage("result_download"):
-                    cutout = self._engine().fetch(receipt, deadline=deadline)
-                self._flag_size_mismatch(cutout)
+            cutout = self._cutout_of(upload, prepared, deadline, paid)  # the master
             try:
                 metadata = {
                     **output_metadata(upload, head, cutout, self.options),
