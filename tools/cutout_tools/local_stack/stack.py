@@ -166,6 +166,8 @@ class LocalStack:
     def _start(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        from cutout_tools.local_stack.dynamodb_atomicity import give_moto_dynamodb_item_atomicity
+
         started = time.monotonic()
         template = load_template(self._template_path)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
@@ -174,6 +176,7 @@ class LocalStack:
         logging.getLogger("moto").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
         _check_port_free(self._port)  # moto's server thread would hang start() on a taken port
+        give_moto_dynamodb_item_atomicity()  # conditional updates, atomic per item as on DynamoDB
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
