@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from cutout.storage.objects import ObjectStore
 
 DEFAULT_PROFILES = Path("functions/process_upload/profiles.toml")
-MASTERS_PREFIX = "masters/"
 _MASTER_SUFFIX = ".png"
 
 
@@ -44,6 +43,8 @@ class RerenderSummary:
 
 def master_keys(list_keys: Callable[[str], Iterator[str]], prefix: str) -> Iterator[str]:
     """The master keys under ``masters/<prefix>`` (``list_keys`` lists an output-bucket prefix)."""
+    from cutout.variants.keys import MASTERS_PREFIX
+
     for key in list_keys(MASTERS_PREFIX + prefix):
         if key.endswith(_MASTER_SUFFIX) and len(key) > len(MASTERS_PREFIX) + len(_MASTER_SUFFIX):
             yield key
@@ -63,6 +64,7 @@ def rerender(
     from cutout.deliverables import Deliverables
     from cutout.deliverables.store import SOURCE_FIELDS
     from cutout.failures import FailureReason
+    from cutout.variants.keys import MASTERS_PREFIX
 
     deliverables = Deliverables(store, output_bucket)
     summary = RerenderSummary()

@@ -11,17 +11,10 @@ can be made again without paying) is ``masters/<source key>.png``; a variant can
 
 from __future__ import annotations
 
-from cutout.failures import FailureReason
 from cutout.profiles.spec import RESERVED_NAMES
+from cutout.storage.output import MAX_KEY_BYTES, OutputKeyTooLong
 
 MASTERS_PREFIX = "masters/"
-MAX_KEY_BYTES = 1024
-
-
-class OutputKeyTooLong(FailureReason):
-    """An output key would exceed S3's 1024-byte limit: refused before paying."""
-
-    code = "output_key_too_long"
 
 
 def _checked(key: str) -> str:
