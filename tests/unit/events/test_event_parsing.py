@@ -365,7 +365,7 @@ def test_an_unrecognised_body_raises_a_typed_error(load_event: LoadEvent) -> Non
         pytest.param('"hello"', "JSON string", id="string"),
         pytest.param("null", "JSON null", id="null"),
         pytest.param("{}", "top-level fields: (none)", id="empty-object"),
-        pytest.param('{"Records": []}', "Records: List should have at least 1 item", id="no-records"),
+        pytest.param('{"Records": []}', "Records: Expected `array` of length >= 1", id="no-records"),
         pytest.param('{"Records": "x"}', "Records", id="records-not-a-list"),
         pytest.param('{"Records": [{"eventSource": "aws:sns"}]}', "'aws:sns'", id="sns-record"),
         pytest.param('{"Records": [42]}', "eventSource None", id="record-not-an-object"),
@@ -376,7 +376,7 @@ def test_an_unrecognised_body_raises_a_typed_error(load_event: LoadEvent) -> Non
         ),
         pytest.param(
             json.dumps(_s3_notification("")),
-            "Records.0.s3.object.key: String should have at least 1",
+            "Records.0.s3.object.key: Expected `str` of length >= 1",
             id="empty-key",
         ),
         pytest.param(json.dumps(_s3_notification("%FF.jpg")), "not valid UTF-8", id="bad-percent-escape"),

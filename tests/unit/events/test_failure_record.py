@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from cutout.events import FAILURE_SCHEMA, FailureRecord, UploadedObject, uploads_from_sqs_body
+from cutout.typed import ValidationError
 
 BUCKET = "cutout-input-123456789012-us-east-1"
 ERROR = {

@@ -134,7 +134,7 @@ def test_an_unknown_profile_in_the_metadata_is_refused_with_its_reason() -> None
             '[profiles.b]\nprefixes = ["p/"]\nvariants = [{ name = "y" }]',
             "prefix 'p/' is claimed by both 'a' and 'b'",
         ),
-        ('default = "a"\n[profiles.a]\nvariants = [{ name = "x", colour = "red" }]', "colour: Extra inputs"),
+        ('default = "a"\n[profiles.a]\nvariants = [{ name = "x", colour = "red" }]', "colour: unknown field"),
         ("default = ", "profiles.toml: not valid TOML"),
     ],
 )

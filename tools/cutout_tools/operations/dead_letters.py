@@ -33,8 +33,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from cutout.events import (
     FAILURE_SCHEMA,
     UNRECOGNISED_MESSAGE_CODE,
@@ -42,6 +40,7 @@ from cutout.events import (
     UnrecognisedMessage,
     uploads_from_sqs_body,
 )
+from cutout.typed import ValidationError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

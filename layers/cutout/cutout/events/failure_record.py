@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta, field
 
 from cutout.events.uploaded_object import UploadedObject
+from cutout.typed import Model
+
+NonEmpty = Annotated[str, Meta(min_length=1)]
 
 FAILURE_SCHEMA = "cutout.failure/1"
 FAILURE_SCHEMA_PREFIX = "cutout.failure/"
@@ -30,17 +33,15 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FailureSource(BaseModel):
+class FailureSource(Model, frozen=True, kw_only=True):
     """The object that failed; the key is decoded."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    bucket: str = Field(min_length=1)
-    key: str = Field(min_length=1)
+    bucket: NonEmpty
+    key: NonEmpty
     version_id: str | None = None
     etag: str | None = None
     sequencer: str | None = None
-    size: int | None = Field(default=None, ge=0)
+    size: Annotated[int, Meta(ge=0)] | None = None
     event_time: str | None = None
     last_modified: str | None = None  # additive (cutout.failure/1): the resolved write time
 
@@ -52,12 +53,10 @@ class FailureSource(BaseModel):
         return UploadedObject(**self.model_dump(), replay_of=replay_of)
 
 
-class FailureError(BaseModel):
+class FailureError(Model, frozen=True, kw_only=True):
     """Why it failed: the keys of ``EngineError.to_dict()`` / ``ImageRejected.to_dict()``."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    code: str = Field(min_length=1)
+    code: NonEmpty
     message: str
     retryable: bool
     api_code: int | None = None
@@ -65,15 +64,13 @@ class FailureError(BaseModel):
     request_id: str | None = None
 
 
-class PaidReceipt(BaseModel):
+class PaidReceipt(Model, frozen=True, kw_only=True):
     """Where a paid call's result is, without the result URL (it is a bearer credential).
 
     The receipt itself stays in the idempotency table (paid-call record of ``object_identity``)
     for 15 days: ``cutout dlq replay`` fetches it again without a second call while
     ``expires_at`` is ahead (Unix seconds; ``None``: the URL says no expiry).
     """
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
     object_identity: str
     request_id: str | None = None
@@ -82,16 +79,14 @@ class PaidReceipt(BaseModel):
     reported_height: int | None = None
 
 
-class FailureRecord(BaseModel):
+class FailureRecord(Model, frozen=True, kw_only=True):
     """One failed upload. ``source`` is ``None`` only for a message that named no object
     (code ``unrecognised_message``); then ``original_body`` keeps what arrived, for a person."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    schema_id: Literal["cutout.failure/1"] = Field(default="cutout.failure/1", alias="schema")
+    schema_id: Literal["cutout.failure/1"] = field(default="cutout.failure/1", name="schema")
     source: FailureSource | None
     error: FailureError
-    attempts: int = Field(default=1, ge=1)
+    attempts: Annotated[int, Meta(ge=1)] = 1
     first_received_at: str | None = None
     failed_at: str
     engine: str | None = None
@@ -139,7 +134,7 @@ class FailureRecord(BaseModel):
 
     @classmethod
     def from_json(cls, body: str | bytes) -> FailureRecord:
-        """Parse a record; raises ``pydantic.ValidationError`` if it is not one."""
+        """Parse a record; raises ``cutout.typed.ValidationError`` if it is not one."""
         return cls.model_validate_json(body)
 
     def to_upload(self) -> UploadedObject | None:

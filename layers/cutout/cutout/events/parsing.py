@@ -21,8 +21,6 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import unquote_plus
 
-from pydantic import BaseModel, ValidationError
-
 from cutout.events.failure_record import FAILURE_SCHEMA_PREFIX, FailureRecord
 from cutout.events.shapes import (
     EVENTBRIDGE_OBJECT_CREATED,
@@ -40,9 +38,10 @@ from cutout.events.shapes import (
 )
 from cutout.events.uploaded_object import UploadedObject
 from cutout.failures import FailureReason
+from cutout.typed import Model, ValidationError, format_loc
 
 UNRECOGNISED_MESSAGE_CODE = "unrecognised_message"
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound=Model)
 _MAX_REASON_ERRORS = 3
 
 
@@ -329,11 +328,8 @@ def _validate(model: type[ModelT], document: Mapping[str, Any], what: str) -> Mo
 
 def _summarise(error: ValidationError) -> str:
     """Where and what, never the input values (they may be large or private)."""
-    problems = error.errors(include_url=False, include_input=False, include_context=False)
-    parts = [
-        f"{'.'.join(str(part) for part in problem['loc']) or '(root)'}: {problem['msg']}"
-        for problem in problems[:_MAX_REASON_ERRORS]
-    ]
+    problems = error.errors()
+    parts = [f"{format_loc(problem['loc'])}: {problem['msg']}" for problem in problems[:_MAX_REASON_ERRORS]]
     more = len(problems) - _MAX_REASON_ERRORS
     if more > 0:
         parts.append(f"and {more} more")

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from msgspec import Meta
 
 from cutout.failures import FailureReason
 from cutout.profiles.spec import VARIANT_NAME, VariantSpec
 from cutout.quality_gate.thresholds import QualityThresholds
+from cutout.typed import Loc, Model, Problem, ValidationError
 
 PROFILE_METADATA_KEY = "cutout-profile"  # x-amz-meta-cutout-profile
+ModelT = TypeVar("ModelT", bound=Model)
 
 
 class UnknownProfile(FailureReason):
@@ -33,46 +35,53 @@ class ProfilesError(ValueError):
     """``profiles.toml`` is not valid: the message names the file, the profile, the variant and the field."""
 
 
-class Profile(BaseModel):
+class Profile(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A named set of variants, and the key prefixes it serves."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(pattern=VARIANT_NAME)
+    name: Annotated[str, Meta(pattern=VARIANT_NAME)]
     prefixes: tuple[str, ...] = ()
-    variants: tuple[VariantSpec, ...] = Field(min_length=1, max_length=12)
+    variants: Annotated[tuple[VariantSpec, ...], Meta(min_length=1, max_length=12)]
     # The quality gate's thresholds (``[profiles.<name>.quality]``); the defaults suit product photos.
     quality: QualityThresholds = QualityThresholds()
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Profile:
+    @classmethod
+    def _prepare(cls, obj: object) -> object:
+        """Each variant validated on its own (presets and shorthands expanded), every error kept."""
+        if not isinstance(obj, Mapping) or not isinstance(obj.get("variants"), list):
+            return obj
+        variants, problems = _each(VariantSpec, enumerate(obj["variants"]), ("variants",))
+        if problems:
+            raise ValidationError(cls.__name__, problems)
+        return {**obj, "variants": variants}
+
+    def __post_init__(self) -> None:
         names = [variant.name for variant in self.variants]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"variant names must be unique in a profile; repeated: {', '.join(repeated)}")
-        return self
 
 
-class ProfileSet(BaseModel):
+class ProfileSet(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Every profile of a stack, and the default one."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     default: str
     profiles: dict[str, Profile]
 
-    @field_validator("profiles", mode="before")
     @classmethod
-    def _named(cls, profiles: object) -> object:
-        if not isinstance(profiles, Mapping):
-            return profiles
-        return {
-            name: {"name": name, **body} if isinstance(body, Mapping) else body
-            for name, body in profiles.items()
-        }
+    def _prepare(cls, obj: object) -> object:
+        """Each profile validated on its own, named by its table (``[profiles.<name>]``)."""
+        if not isinstance(obj, Mapping) or not isinstance(obj.get("profiles"), Mapping):
+            return obj
+        named = [
+            (name, {"name": name, **body} if isinstance(body, Mapping) else body)
+            for name, body in obj["profiles"].items()
+        ]
+        profiles, problems = _each(Profile, named, ("profiles",))
+        if problems:
+            raise ValidationError(cls.__name__, problems)
+        return {**obj, "profiles": dict(zip(obj["profiles"], profiles, strict=True))}
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ProfileSet:
+    def __post_init__(self) -> None:
         if self.default not in self.profiles:
             raise ValueError(f"the default profile {self.default!r} is not defined (defined: {self.known})")
         owners: dict[str, str] = {}
@@ -83,7 +92,6 @@ class ProfileSet(BaseModel):
                         f"prefix {prefix!r} is claimed by both {owners[prefix]!r} and {profile.name!r}"
                     )
                 owners[prefix] = profile.name
-        return self
 
     @property
     def known(self) -> str:
@@ -152,7 +160,7 @@ def load_profiles(path: str | Path) -> ProfileSet:
 
 
 def _where(raw: Mapping[str, Any], loc: Sequence[int | str]) -> str:
-    """'profile 'shop', variant 'thumb': quality: ' for a pydantic error location."""
+    """'profile 'shop', variant 'thumb': quality: ' for an error location."""
     parts = list(loc)
     words: list[str] = []
     if len(parts) >= 2 and parts[0] == "profiles":
@@ -170,3 +178,17 @@ def _where(raw: Mapping[str, Any], loc: Sequence[int | str]) -> str:
     if fields:
         words.append(".".join(fields))
     return ": ".join(words) + ": " if words else ""
+
+
+def _each(
+    model: type[ModelT], entries: Iterable[tuple[str | int, object]], at: Loc
+) -> tuple[list[ModelT], list[Problem]]:
+    """Validate each entry as ``model``; the valid ones, and every problem located under ``at``."""
+    valid: list[ModelT] = []
+    problems: list[Problem] = []
+    for where, entry in entries:
+        try:
+            valid.append(model.model_validate(entry))
+        except ValidationError as error:
+            problems.extend(error.within((*at, where)).errors())
+    return valid, problems

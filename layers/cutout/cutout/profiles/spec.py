@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from msgspec import Meta
 
 from cutout.profiles.presets import PRESETS
+from cutout.typed import Model, Problem, ValidationError
 
 VARIANT_NAME = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _HEX_COLOUR = re.compile(r"^#([0-9a-fA-F]{6})$")
@@ -72,10 +73,8 @@ class Anchor(StrEnum):
         return x, y
 
 
-class Length(BaseModel):
+class Length(Model, frozen=True, kw_only=True):
     """A margin on one side: pixels of the output, or a percentage of the subject's size."""
-
-    model_config = ConfigDict(frozen=True)
 
     value: float
     percent: bool
@@ -103,10 +102,8 @@ class Length(BaseModel):
         return f"{number}%" if self.percent else f"{number}px"
 
 
-class Margin(BaseModel):
+class Margin(Model, frozen=True, kw_only=True):
     """One, two or four lengths, as CSS writes them: all; vertical horizontal; top right bottom left."""
-
-    model_config = ConfigDict(frozen=True)
 
     top: Length
     right: Length
@@ -133,10 +130,8 @@ class Margin(BaseModel):
 NONE = Margin.parse(0)
 
 
-class Canvas(BaseModel):
+class Canvas(Model, frozen=True, kw_only=True):
     """``WxH`` (fixed), ``square`` (the content's longer side) or ``none`` (the content's own size)."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: Literal["fixed", "square", "none"]
     width: int | None = None
@@ -145,8 +140,10 @@ class Canvas(BaseModel):
     @classmethod
     def parse(cls, text: str) -> Canvas:
         text = str(text).strip().lower()
-        if text in ("square", "none"):
-            return cls(kind=text)
+        if text == "square":
+            return cls(kind="square")
+        if text == "none":
+            return cls(kind="none")
         match = _CANVAS.fullmatch(text)
         if match is None:
             raise ValueError(f"{text!r} is not a canvas: write 'WxH' (e.g. '2000x2000'), 'square' or 'none'")
@@ -174,68 +171,63 @@ def _colour(text: str) -> tuple[int, int, int] | None:
     return (value >> 16 & 0xFF, value >> 8 & 0xFF, value & 0xFF)
 
 
-Quality = Annotated[int, Field(ge=1, le=100)]
+Quality = Annotated[int, Meta(ge=1, le=100)]
+Side = Annotated[int, Meta(ge=1, le=MAX_CANVAS_SIDE)]
 
 
-class VariantSpec(BaseModel):
+class VariantSpec(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One deliverable made from the master (see the module docs for each field's meaning)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(pattern=VARIANT_NAME)
+    name: Annotated[str, Meta(pattern=VARIANT_NAME)]
     format: OutputFormat = OutputFormat.PNG
     quality: Quality = 90
-    max_bytes: int | None = Field(default=None, gt=1024)
+    max_bytes: Annotated[int, Meta(gt=1024)] | None = None
     background: str = "transparent"
     crop: Literal["subject", "none"] = "subject"
     margin: Margin = NONE
     canvas: Canvas = Canvas(kind="none")
     fit: Literal["contain"] = "contain"
     anchor: Anchor = Anchor.CENTER
-    fill: float | None = Field(default=None, gt=0.0, le=1.0)
-    min_side: int | None = Field(default=None, ge=1, le=MAX_CANVAS_SIDE)
-    max_side: int | None = Field(default=None, ge=1, le=MAX_CANVAS_SIDE)
+    fill: Annotated[float, Meta(gt=0.0, le=1.0)] | None = None
+    min_side: Side | None = None
+    max_side: Side | None = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _expand_preset(cls, entry: object) -> object:
-        """``{ preset = "amazon-main", quality = 85 }``: the preset's fields, the entry's own keys winning."""
-        if not isinstance(entry, Mapping) or "preset" not in entry:
-            return entry
-        fields = dict(entry)
-        preset = fields.pop("preset")
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r} (known: {', '.join(sorted(PRESETS))})")
-        return {"name": preset, **PRESETS[preset], **fields}
+    def _prepare(cls, obj: object) -> object:
+        """Expand a preset, read ``margin``/``canvas`` shorthands, check the name and the background.
 
-    @field_validator("name")
-    @classmethod
-    def _not_reserved(cls, value: str) -> str:
-        if value in RESERVED_NAMES:
-            raise ValueError(
-                f"{value!r} is reserved for cutout's own outputs "
-                f"(reserved: {', '.join(sorted(RESERVED_NAMES))})"
-            )
-        return value
+        ``{ preset = "amazon-main", quality = 85 }``: the preset's fields, the entry's own keys winning.
+        """
+        if not isinstance(obj, Mapping):
+            return obj
+        fields = dict(obj)
+        if "preset" in fields:
+            preset = fields.pop("preset")
+            if preset not in PRESETS:
+                raise _invalid((), f"unknown preset {preset!r} (known: {', '.join(sorted(PRESETS))})")
+            fields = {"name": preset, **PRESETS[preset], **fields}
+        name = fields.get("name")
+        if isinstance(name, str) and name in RESERVED_NAMES:
+            reserved = ", ".join(sorted(RESERVED_NAMES))
+            raise _invalid(("name",), f"{name!r} is reserved for cutout's own outputs (reserved: {reserved})")
+        for field, parse in (("margin", Margin.parse), ("canvas", Canvas.parse)):
+            value = fields.get(field)
+            kinds = (str,) if field == "canvas" else (str, int, float)
+            if isinstance(value, kinds) and not isinstance(value, bool):
+                try:
+                    fields[field] = parse(value)  # type: ignore[arg-type]  # checked just above
+                except ValueError as error:
+                    raise _invalid((field,), str(error)) from None
+        background = fields.get("background")
+        if isinstance(background, str):
+            try:
+                _colour(background)
+            except ValueError as error:
+                raise _invalid(("background",), str(error)) from None
+            fields["background"] = background.strip().lower()
+        return fields
 
-    @field_validator("margin", mode="before")
-    @classmethod
-    def _parse_margin(cls, value: object) -> object:
-        return Margin.parse(value) if isinstance(value, str | int | float) else value
-
-    @field_validator("canvas", mode="before")
-    @classmethod
-    def _parse_canvas(cls, value: object) -> object:
-        return Canvas.parse(value) if isinstance(value, str) else value
-
-    @field_validator("background")
-    @classmethod
-    def _check_background(cls, value: str) -> str:
-        _colour(value)
-        return value.strip().lower()
-
-    @model_validator(mode="after")
-    def _consistent(self) -> VariantSpec:
+    def __post_init__(self) -> None:
         if self.background_rgb is None and not self.format.has_alpha:
             raise ValueError(
                 "background 'transparent' needs a format with alpha (png, webp, avif), "
@@ -249,9 +241,12 @@ class VariantSpec(BaseModel):
             raise ValueError("a fixed 'WxH' canvas has its size already: drop 'min_side'/'max_side'")
         if self.min_side is not None and self.max_side is not None and self.min_side > self.max_side:
             raise ValueError(f"min_side ({self.min_side}) is larger than max_side ({self.max_side})")
-        return self
 
     @property
     def background_rgb(self) -> tuple[int, int, int] | None:
         """The background colour, or ``None`` for a transparent one."""
         return _colour(self.background)
+
+
+def _invalid(loc: tuple[str, ...], message: str) -> ValidationError:
+    return ValidationError("VariantSpec", [Problem(loc=loc, msg=message)])
