@@ -19,7 +19,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER_BUILD_DIR = ROOT / ".aws-sam" / "build" / "CutoutLayer"
-HEAVY_MODULES = ("PIL", "pydantic", "httpx", "aws_xray_sdk", "asyncio", "numpy", "requests", "botocore")
+HEAVY_MODULES = (
+    "PIL",
+    "pydantic",
+    "msgspec",
+    "httpx",
+    "aws_xray_sdk",
+    "asyncio",
+    "numpy",
+    "requests",
+    "botocore",
+)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 SINGLE_THREAD = dict.fromkeys(THREAD_VARIABLES, "1")
 # What the Lambda runtime sets in every function's process. Libraries take other paths inside

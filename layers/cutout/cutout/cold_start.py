@@ -1,6 +1,6 @@
 """The cold start in Lambda: the pipeline built during Init, without the garbage collector's rescans.
 
-Loading the function (our modules, pydantic's models, botocore's service models for the clients)
+Loading the function (our modules, botocore's service models for the clients, the validated settings)
 makes a few hundred thousand objects that live as long as the execution environment. CPython's
 cyclic collector, driven by allocation counts, scans them again and again while they are being
 made (a full collection in the middle of the imports, over a hundred young ones): about an eighth of
