@@ -270,6 +270,12 @@ class LocalStack:
                 f"{self._poller.maximum_concurrency}; {retry}; {redrive}"
             )
         self._facts = self._describe(deployed, function_name, source.queue_logical_id)
+        if self._facts.get("events_queue_url"):
+            self._log(
+                f"completion events: bus {deployed.context.parameters.get('EventBusName')!r}, rule on source "
+                f"'cutout' -> {self._facts['events_queue_url']} (the template's EventsQueue; moto's "
+                "EventBridge delivers to it): `cutout events tail` reads it"
+            )
         self._log(f"ready in {time.monotonic() - started:.1f} s")
 
     def stop(self, grace_seconds: float | None = None) -> None:
