@@ -79,7 +79,10 @@ class Measured:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["stats"] = None if self.stats is None else {**asdict(self.stats)}
+        stats = None if self.stats is None else asdict(self.stats)
+        if stats is not None:  # six decimals: far finer than any threshold
+            stats = {name: round(v, 6) if isinstance(v, float) else v for name, v in stats.items()}
+        data["stats"] = stats
         return data
 
     @classmethod
@@ -279,6 +282,13 @@ def report(judged: Sequence[Judged], *, thresholds: QualityThresholds, seeds: Se
         print(f"{label}: {len(rows)}" + (f": {shown}" if rows else "") + (" …" if len(rows) > 10 else ""))
 
 
+def save(target: Path, measured: Sequence[Measured], *, seeds: Sequence[int], groups: Sequence[str]) -> None:
+    """One cut-out per line (diffs stay readable), under the run's seeds, groups and IoU bar."""
+    head = json.dumps({"seeds": list(seeds), "groups": list(groups), "bad_iou": BAD_IOU})[:-1]
+    rows = ",\n".join(json.dumps(m.to_dict(), separators=(",", ":")) for m in measured)
+    target.write_text(f'{head}, "cutouts": [\n{rows}\n]}}\n', encoding="utf-8")
+
+
 def _thresholds(settings: Sequence[str]) -> QualityThresholds:
     values: dict[str, str] = {}
     for setting in settings:
@@ -319,13 +329,7 @@ def main() -> int:
         whole = not args.limit and set(groups) == set(GROUPS) and args.seeds == every_seed
         target = args.save or (RESULTS_PATH if whole else None)
         if target is not None:
-            payload = {
-                "seeds": seeds,
-                "groups": groups,
-                "bad_iou": BAD_IOU,
-                "cutouts": [m.to_dict() for m in measured],
-            }
-            target.write_text(json.dumps(payload, indent=0) + "\n")
+            save(target, measured, seeds=seeds, groups=groups)
             print(f"measured cut-outs written to {target}", file=sys.stderr)
     report(rejudge(measured, thresholds), thresholds=thresholds, seeds=seeds)
     return 0
