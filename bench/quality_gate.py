@@ -224,11 +224,8 @@ WIDTHS = tuple(max(7, len(title) + 2) for title in HEADER)
 
 
 def report(judged: Sequence[Judged], *, thresholds: QualityThresholds, seeds: Sequence[int]) -> None:
-    changed = {
-        name: value
-        for name, value in thresholds.model_dump().items()
-        if value != QualityThresholds.model_fields[name].default
-    }
+    defaults = QualityThresholds().model_dump()
+    changed = {name: value for name, value in thresholds.model_dump().items() if value != defaults[name]}
     print(
         f"quality gate on the studio engine's evaluation set (seeds {', '.join(map(str, seeds))}; "
         f"{'thresholds ' + str(changed) if changed else 'default thresholds'}; bad = IoU < {BAD_IOU})"
