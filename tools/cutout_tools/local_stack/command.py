@@ -107,13 +107,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "run",
         help="process a folder through the local stack and write OUT/summary.json and OUT/report.html",
         description="Bring the stack up, upload every file under DIR (relative paths as keys; dotfiles, "
-        "README.md, OUT and any folder holding an earlier run's summary.json are skipped), wait for each "
-        "upload's outcome (its master and every variant of its profile, or a dead-letter record with its "
-        "reason), download them into OUT, write OUT/summary.json, OUT/report.html and OUT/run.log (the "
-        "stack's and the function's logs), print a table, and stop. OUT holds one run: the files the previous run wrote there are removed "
-        "first, other files are left alone. Ctrl-C stops early: batches in flight finish, then a partial "
-        "summary and report are written (exit 130). Exit 0 when every input has an outcome, 1 when some "
-        "had none in time, 2 for bad arguments.",
+        "README.md, OUT and any folder holding an earlier run's summary.json are skipped), wait for "
+        "each upload's outcome (its master and every variant of its profile, or a dead-letter record "
+        "with its reason), download them into OUT, write OUT/summary.json, OUT/report.html and "
+        "OUT/run.log (the stack's and the function's logs), print a table, and stop. OUT holds one "
+        "run: the files the previous run wrote there are removed first, other files are left alone. "
+        "Ctrl-C stops early: batches in flight finish, then a partial summary and report are written "
+        "(exit 130). Exit 0 when every input has an outcome, 1 when some had none in time, 2 for bad "
+        "arguments.",
     )
     run.add_argument("directory", type=Path, metavar="DIR", help="the folder of images to upload")
     run.add_argument(
