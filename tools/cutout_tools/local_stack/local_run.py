@@ -546,7 +546,8 @@ def summary_table(summary: dict[str, Any]) -> str:
     rows = []
     for item in summary["items"]:
         if item["status"] == "done" and item.get("outputs"):
-            detail = "-> " + ", ".join(_described_output(output) for output in item["outputs"])
+            outputs = item["outputs"]
+            detail = f"-> {len(outputs)} variants: " + ", ".join(map(_described_output, outputs))
             score = (item.get("metadata") or {}).get("score")
             if score:
                 detail += f"  (score {score})"
@@ -585,9 +586,9 @@ def summary_table(summary: dict[str, Any]) -> str:
 
 
 def _described_output(output: dict[str, Any]) -> str:
-    """``amazon-main/shoes/red.jpg.jpg 2000×2000 412 KB``: a variant's key, size and bytes."""
+    """``amazon-main 2000×2000 412 KB``: a variant's name, size and bytes (its key: in the summary)."""
     size = f" {output['width']}×{output['height']}" if output.get("width") and output.get("height") else ""
-    return f"{output['key']}{size} {_bytes(int(output.get('bytes') or 0))}"
+    return f"{output['variant']}{size} {_bytes(int(output.get('bytes') or 0))}"
 
 
 def _bytes(count: int) -> str:
