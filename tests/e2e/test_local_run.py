@@ -74,7 +74,7 @@ def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path)
     assert (summary["mode"], summary["background"]) == ("deliverables", None)
     assert summary["totals"] == {"inputs": 3, "done": 2, "failed": 1, "interrupted": 0, "variants": 6}
     assert summary["interrupted"] is False
-    # billed calls = object versions delivered, however many variants (the truncated file never reached the API)
+    # billed calls = object versions delivered, however many variants (the truncated file: no call)
     assert summary["emulator"]["billed"] == 2
     items = {item["key"]: item for item in summary["items"]}
     assert set(items) == {"shoes/red shoe.jpg", "bags/tote+1 ü.png", "broken/truncated.jpg"}

@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 
+from cutout.profiles import load_profiles
 from cutout.storage.objects import S3ObjectStore
+from cutout.variants import master_key, variant_key
 from cutout_tools.local_stack.lambda_runtime import sqs_event_from_messages
 from tests.functional.aidge_testkit import product_photo
-from cutout.profiles import load_profiles
-from cutout.variants import master_key, variant_key
 from tests.functional.pipeline.world import REGION, World
 
 SHIPPED_PROFILES = Path(__file__).parents[2] / "functions" / "process_upload" / "profiles.toml"

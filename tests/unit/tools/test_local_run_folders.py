@@ -88,7 +88,7 @@ def test_a_new_run_removes_every_variant_and_master_the_previous_one_downloaded(
     photos, out = tmp_path / "photos", tmp_path / "out"
     photos.mkdir()
     files = ["masters/red.jpg.png", "site/red.jpg.png", "amazon-main/red.jpg.jpg"]
-    for name in files + ["amazon-main/mine.txt"]:
+    for name in [*files, "amazon-main/mine.txt"]:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(b"x")
     item = {
@@ -98,7 +98,8 @@ def test_a_new_run_removes_every_variant_and_master_the_previous_one_downloaded(
         "master_file": "masters/red.jpg.png",
         "outputs": [{"file": "site/red.jpg.png"}, {"file": "amazon-main/red.jpg.jpg"}],
     }
-    (out / "summary.json").write_text(json.dumps({"schema": SUMMARY_SCHEMA, "items": [item]}), encoding="utf-8")
+    summary = {"schema": SUMMARY_SCHEMA, "items": [item]}
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     # When the previous run is cleared
     removed = remove_previous_run(out, photos)
     # Then the master, both variants and the summary are gone, and the user's file stays
