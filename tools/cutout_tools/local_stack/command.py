@@ -164,7 +164,7 @@ def human_description(facts: dict[str, Any]) -> str:
         f"  export AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={region} "
         "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
         f"  aws s3 cp photo.jpg s3://{facts['input_bucket']}/photo.jpg",
-        f"  aws s3 ls s3://{facts['output_bucket']}/            # photo.png appears",
+        f"  aws s3 ls --recursive s3://{facts['output_bucket']}/  # masters/photo.jpg.png, each variant",
         f"  {_cutout_command()} dlq list --endpoint-url {endpoint}",
         "",
         "Logs of the stack and the function: stderr (or --log FILE). Ctrl-C stops.",
