@@ -245,8 +245,7 @@ def run_directory(
     for folder in skipped:
         say(f"not uploading {folder.relative_to(input_dir)}/: it holds the output of a run")
     if background is not None:  # single cut-out mode: the output key drops the source's extension
-        for stem, keys in _same_output_stem(files).items():
-            say(f"{', '.join(keys)} share the output name {stem}.*: one overwrites the other")
+        _say_shared_stems(files, say)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a file on the way, no permission, a read-only disk
@@ -263,9 +262,7 @@ def run_directory(
             log_file.write(f"cutout local: {line}\n")
             log_file.flush()
 
-        single = {"ProfilesFile": "", "BackgroundType": BACKGROUNDS[background or "transparent"]}
-        overrides = {} if background is None else single
-        stack = stack_factory(port=port, parameter_overrides=overrides, log=log)
+        stack = stack_factory(port=port, parameter_overrides=_stack_parameters(background), log=log)
         run = _Run(stack, files=files, out_dir=out_dir, timeout_seconds=timeout_seconds, stop=stop)
         emulator: dict[str, Any] = {}
         events: dict[str, Any] | None = None
@@ -311,6 +308,18 @@ def run_directory(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return summary
+
+
+def _stack_parameters(background: str | None) -> dict[str, str]:
+    """The template's defaults (the deliverables), or the single cut-out mode with ``background``."""
+    if background is None:
+        return {}
+    return {"ProfilesFile": "", "BackgroundType": BACKGROUNDS[background]}
+
+
+def _say_shared_stems(files: list[tuple[str, Path]], say: Callable[[str], None]) -> None:
+    for stem, keys in _same_output_stem(files).items():
+        say(f"{', '.join(keys)} share the output name {stem}.*: one overwrites the other")
 
 
 class _Run:
