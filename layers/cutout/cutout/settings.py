@@ -107,8 +107,9 @@ class Settings(Model, frozen=True, kw_only=True):
         name="WORK_QUEUE_VISIBILITY_TIMEOUT", default=1020
     )
     # The deliverables (docs/profiles.md): a profiles file, relative to the function's code
-    # (LAMBDA_TASK_ROOT) unless absolute. Empty: one cut-out per upload at the source's key, as
-    # BACKGROUND_TYPE and TARGET_WIDTH/HEIGHT say (the layout before profiles).
+    # (LAMBDA_TASK_ROOT) unless absolute; the template sets `profiles.toml` by default. Empty: the
+    # single cut-out mode, one cut-out per upload at the source's key, as BACKGROUND_TYPE and
+    # TARGET_WIDTH/HEIGHT say.
     profiles_file: str = field(name="PROFILES_FILE", default="")
 
     def __post_init__(self) -> None:
