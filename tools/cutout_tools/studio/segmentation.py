@@ -37,6 +37,13 @@ WORKING_MAX_SIDE = 640
 SHADOW_DEPTH_MIN = 0.3  # a shadow keeps at least 30 % of the light
 MAX_HOLE_FRACTION = 0.6  # a "hole" larger than this part of its object is rather a light product
 HOLE_PLAIN_FRACTION_MIN = 0.25  # a hole shows plain background somewhere, a grey part nowhere
+# ... and there it is the paper itself: the median ΔE of its paper-coloured pixels to the surface, over
+# the strict threshold, stays below this (measured: holes 0.0-0.45; a light grey part whose shading
+# crosses the paper's colour, 0.44-1.0, spread across the whole strict range)
+HOLE_PAPER_DELTA_MAX = 0.45
+# A paper-coloured core inside a grey body ends in a step: 3-6 pixels outside it, ΔE is this many strict
+# thresholds (a grey ring's body: 1.8-2.0; a light part's shading past the paper's colour: 1.2-1.6)
+STEP_RIM_INNER, STEP_RIM_OUTER, STEP_RIM_DELTA_MIN = 3, 6, 1.7
 HOLE_RIM_EDGE_MIN = 0.5  # of a plain hole's rim that is sharp outline (the object's)
 # A hole lying wholly in a cast shadow shows no plain paper; it is told from a grey part of the product by
 # keeping the chroma of the shadow next to the object (median residual within this of that shadow's) ...
@@ -127,9 +134,13 @@ def fit_background_surface(rgb: FloatArray, sample: np.ndarray, degree: int) -> 
         if new_keep.sum() < basis.shape[1] * 4 or np.array_equal(new_keep, keep):
             break
         keep = new_keep
-    grid_y, grid_x = np.meshgrid(ys_all, xs_all, indexing="ij")
-    surface = _poly_basis(grid_y, grid_x, degree) @ coef
-    return np.clip(surface, 0.0, 255.0).astype(np.float32)
+    # evaluated separably: each monomial x^i y^j over the grid is an outer product of two vectors
+    surface = np.zeros((height, width, 3), dtype=np.float32)
+    terms = [(i, j) for i in range(degree + 1) for j in range(degree + 1 - i)]
+    for (i, j), weights in zip(terms, coef, strict=True):
+        column = (ys_all**j)[:, None, None] * weights[None, None, :]
+        surface += column * (xs_all**i)[None, :, None]
+    return np.clip(surface, 0.0, 255.0, out=surface)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,15 +309,62 @@ def _holes(
     object_areas = np.bincount(filled_labels.ravel())
     object_of_hole = ndimage.maximum(filled_labels, labels, index).astype(int)
     sized = (areas >= min_area) & (areas <= MAX_HOLE_FRACTION * object_areas[object_of_hole])
+    paper = _paper_like(labels, count, tests)
     plain = (strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas) & _rimmed_by_edges(labels, count, edges)
     considered = sized & ~plain
     in_shadow = _in_shadow_holes(labels, considered, subject, tests, edges=edges, luma=luma, flooded=flooded)
-    accepted = sized & (plain | in_shadow)
+    accepted = sized & ((plain & paper) | in_shadow)
     holes = np.concatenate([[False], accepted])[labels]
+    # A hole whose rim is a grey body of the shadow's colour (a grey ring) merges with that body into one
+    # candidate too big to be a hole: its paper-coloured core alone is tested then.
+    too_big = np.concatenate([[False], (areas > MAX_HOLE_FRACTION * object_areas[object_of_hole])])[labels]
+    cores = tests.strict & too_big
+    if cores.any():
+        core_labels, core_count = ndimage.label(cores)
+        core_index = np.arange(1, core_count + 1)
+        core_areas = ndimage.sum_labels(cores, core_labels, core_index)
+        core_object = ndimage.maximum(filled_labels, core_labels, core_index).astype(int)
+        core_sized = (core_areas >= min_area) & (core_areas <= MAX_HOLE_FRACTION * object_areas[core_object])
+        core_ok = core_sized & _paper_like(core_labels, core_count, tests)
+        core_ok &= _rimmed_by_edges(core_labels, core_count, edges) | _stepped_rims(core_labels, core_ok, tests)
+        holes |= np.concatenate([[False], core_ok])[core_labels]
     # the rim the edge barrier left around a hole is background too, where it looks like it
     return np.asarray(
         ndimage.binary_dilation(holes, iterations=2, mask=tests.strict | tests.shadow), dtype=bool
     )
+
+
+def _paper_like(labels: np.ndarray, count: int, tests: _PixelTests) -> np.ndarray:
+    """Which regions' paper-coloured pixels are the paper itself (median ΔE well inside the threshold)."""
+    index = np.arange(1, count + 1)
+    strict_labels = np.where(tests.strict, labels, 0)
+    has_strict = ndimage.sum_labels(tests.strict, labels, index) > 0
+    median = np.full(count, np.inf)
+    if has_strict.any():
+        median[has_strict] = ndimage.median(tests.delta_e, strict_labels, index[has_strict])
+    return np.asarray(median <= HOLE_PAPER_DELTA_MAX * tests.strict_threshold, dtype=bool)
+
+
+def _stepped_rims(labels: np.ndarray, considered: np.ndarray, tests: _PixelTests) -> np.ndarray:
+    """Which regions end in a step: a few pixels outside, nothing is paper and all is clearly not.
+
+    The paper seen through a ring meets the ring's body abruptly, even where the body's grey makes the
+    sharp-edge test fail; a part of a light product matching the paper fades into its shading instead.
+    """
+    stepped = np.zeros(considered.shape, dtype=bool)
+    for offset, region_slice in enumerate(ndimage.find_objects(labels)):
+        if region_slice is None or not considered[offset]:
+            continue
+        grown = tuple(slice(max(0, s.start - STEP_RIM_OUTER), s.stop + STEP_RIM_OUTER) for s in region_slice)
+        region = labels[grown] == offset + 1
+        rim = ndimage.binary_dilation(region, iterations=STEP_RIM_OUTER) & ~ndimage.binary_dilation(
+            region, iterations=STEP_RIM_INNER
+        )
+        if not rim.any():
+            continue
+        delta = float(np.median(tests.delta_e[grown][rim])) / tests.strict_threshold
+        stepped[offset] = delta >= STEP_RIM_DELTA_MIN and float(tests.strict[grown][rim].mean()) < 0.05
+    return stepped
 
 
 def _rimmed_by_edges(labels: np.ndarray, count: int, edges: np.ndarray) -> np.ndarray:
