@@ -61,6 +61,9 @@ EDGE_SLOPE_MIN = 6.0  # luma levels per full-resolution pixel
 EDGE_SHARPNESS_MIN = 1.6  # fine-scale over coarse-scale slope: a step, not a ramp
 EDGE_WEAK_SLOPE_MIN = 3.0  # a faint outline continuing a sharp one (hysteresis)
 EDGE_WEAK_SHARPNESS_MIN = 1.3
+FAINT_SLOPE_MIN = 1.0  # luma levels per working-resolution pixel: a faint step continuing an outline
+FAINT_NOISE_FACTOR = 4.0
+FAINT_SHARPNESS_MIN = 1.5
 FRINGE_RADIUS = 4  # working-resolution pixels of JPEG colour bleeding forgiven next to the outline
 LEAK_GAP_RADIUS = 3  # working-resolution pixels: shadow is not entered through gaps narrower than ~2x this
 ENCLOSED_DIRECTIONS_MIN = 5  # of 8: rays from inside a body meet its outline on this many sides
@@ -221,9 +224,20 @@ def sharp_edges(rgb: np.ndarray, working_shape: tuple[int, int]) -> np.ndarray:
     edges = _touching(weak, strong)
     height, width = working_shape
     pooled = Image.fromarray(edges.astype(np.uint8) * 255).resize((width, height), Image.Resampling.BOX)
-    return np.asarray(
-        ndimage.binary_dilation(np.asarray(pooled) > 40, structure=_EIGHT_CONNECTED), dtype=bool
-    )
+    found = np.asarray(pooled) > 40
+    if (height, width) != luma.shape:
+        # Faint steps, seen at the working resolution where averaging has taken the noise down and a
+        # step stays a step: a light product's side against paper of nearly its grey. Kept only where
+        # they continue a sharp outline (hysteresis again), never alone.
+        small = np.asarray(Image.fromarray(luma).resize((width, height), Image.Resampling.BOX), np.float32)
+        fine_small = _slope(ndimage.gaussian_filter(small, sigma=0.7))
+        coarse_small = _slope(ndimage.gaussian_filter(small, sigma=2.0))
+        small_noise = float(np.median(fine_small))
+        faint = (fine_small > max(FAINT_SLOPE_MIN, FAINT_NOISE_FACTOR * small_noise)) & (
+            fine_small > FAINT_SHARPNESS_MIN * coarse_small
+        )
+        found = _touching(faint | found, found)
+    return np.asarray(ndimage.binary_dilation(found, structure=_EIGHT_CONNECTED), dtype=bool)
 
 
 _DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
@@ -497,7 +511,9 @@ def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatAr
     # light product the colour of the paper; a handle's hole too, given back by ``_holes``)
     walled = rays >= WALLED_DIRECTIONS_MIN
     passable = ((tests.strict & ~walled) | (tests.clean_shadow & ~outlined)) & ~edges
-    flooded = _flood_without_leaks(passable, tests.strict & ~walled & ~edges, border)
+    # inside an outline, paper-coloured pixels too are reached only by wide ways (a gap in a light
+    # product's outline lets no flood into its body)
+    flooded = _flood_without_leaks(passable, tests.strict & ~walled & ~edges & ~outlined, border)
     # win back the band the edge barrier (and JPEG's colour bleeding) took from the background; bounded,
     # so it never slides deep into a light product
     flooded = ndimage.binary_dilation(flooded, iterations=3, mask=tests.strict | tests.shadow)
