@@ -41,6 +41,9 @@ HOLE_PLAIN_FRACTION_MIN = 0.25  # a hole shows plain background somewhere, a gre
 # the strict threshold, stays below this (measured: holes 0.0-0.45; a light grey part whose shading
 # crosses the paper's colour, 0.44-1.0, spread across the whole strict range)
 HOLE_PAPER_DELTA_MAX = 0.45
+# A small hole (at most this share of its object) is dominated by its rim's JPEG bleeding and by the
+# surface's error under the object: measured 0.45-0.6 on true small holes, so it gets more room
+SMALL_HOLE_FRACTION, SMALL_HOLE_PAPER_DELTA_MAX = 0.04, 0.7
 # A paper-coloured core inside a grey body ends in a step: 3-6 pixels outside it, ΔE is this many strict
 # thresholds (a grey ring's body: 1.8-2.0; a light part's shading past the paper's colour: 1.2-1.6)
 STEP_RIM_INNER, STEP_RIM_OUTER, STEP_RIM_DELTA_MIN = 3, 6, 1.7
@@ -323,7 +326,10 @@ def _holes(
     object_areas = np.bincount(filled_labels.ravel())
     object_of_hole = ndimage.maximum(filled_labels, labels, index).astype(int)
     sized = (areas >= min_area) & (areas <= MAX_HOLE_FRACTION * object_areas[object_of_hole])
-    paper = _paper_like(labels, count, tests)
+    small = areas <= SMALL_HOLE_FRACTION * object_areas[object_of_hole]
+    paper = _paper_like(
+        labels, count, tests, np.where(small, SMALL_HOLE_PAPER_DELTA_MAX, HOLE_PAPER_DELTA_MAX)
+    )
     plain = (strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas) & _rimmed_by_edges(labels, count, edges)
     considered = sized & ~plain
     in_shadow = _in_shadow_holes(labels, considered, subject, tests, edges=edges, luma=luma, flooded=flooded)
@@ -339,8 +345,12 @@ def _holes(
         core_areas = ndimage.sum_labels(cores, core_labels, core_index)
         core_object = ndimage.maximum(filled_labels, core_labels, core_index).astype(int)
         core_sized = (core_areas >= min_area) & (core_areas <= MAX_HOLE_FRACTION * object_areas[core_object])
-        core_ok = core_sized & _paper_like(core_labels, core_count, tests)
-        core_ok &= _rimmed_by_edges(core_labels, core_count, edges) | _stepped_rims(core_labels, core_ok, tests)
+        core_ok = core_sized & _paper_like(
+            core_labels, core_count, tests, np.full(core_count, HOLE_PAPER_DELTA_MAX)
+        )
+        core_ok &= _rimmed_by_edges(core_labels, core_count, edges) | _stepped_rims(
+            core_labels, core_ok, tests
+        )
         holes |= np.concatenate([[False], core_ok])[core_labels]
     # the rim the edge barrier left around a hole is background too, where it looks like it
     return np.asarray(
@@ -348,15 +358,15 @@ def _holes(
     )
 
 
-def _paper_like(labels: np.ndarray, count: int, tests: _PixelTests) -> np.ndarray:
-    """Which regions' paper-coloured pixels are the paper itself (median ΔE well inside the threshold)."""
+def _paper_like(labels: np.ndarray, count: int, tests: _PixelTests, limit: np.ndarray) -> np.ndarray:
+    """Which regions' paper-coloured pixels are the paper itself (median ΔE within ``limit`` thresholds)."""
     index = np.arange(1, count + 1)
     strict_labels = np.where(tests.strict, labels, 0)
     has_strict = ndimage.sum_labels(tests.strict, labels, index) > 0
     median = np.full(count, np.inf)
     if has_strict.any():
         median[has_strict] = ndimage.median(tests.delta_e, strict_labels, index[has_strict])
-    return np.asarray(median <= HOLE_PAPER_DELTA_MAX * tests.strict_threshold, dtype=bool)
+    return np.asarray(median <= limit * tests.strict_threshold, dtype=bool)
 
 
 def _stepped_rims(labels: np.ndarray, considered: np.ndarray, tests: _PixelTests) -> np.ndarray:
@@ -547,6 +557,9 @@ class Evidence:
     largest_share: float  # share of the mask in its largest piece (1: one piece)
     coverage: float  # share of the frame the mask covers
     touching_border: float  # share of the frame's border the mask covers
+    paper_inside: float = 0.0  # share of the mask that is the paper's colour (kept by its outline alone)
+    shadow_inside: float = 0.0  # share of the mask that the shadow model would call background
+    paper_outline: float = 0.0  # share of the mask's outline that is the paper's colour (a boundary in doubt)
 
     def confidence(self) -> float:
         """How much to trust the cut-out, in [0, 1]: like Aidge's score, low means "look at it"."""
@@ -571,6 +584,8 @@ class Evidence:
 def _evidence(subject: np.ndarray, tests: _PixelTests, edges: np.ndarray, outlined: np.ndarray) -> Evidence:
     if not subject.any():
         return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    inner = ndimage.binary_erosion(subject, iterations=2)
+    inner = inner if inner.sum() > 20 else subject
     outline = subject ^ ndimage.binary_erosion(subject, iterations=2)
     contrast = float(np.median(tests.delta_e[outline])) / tests.strict_threshold
     near_edges = ndimage.binary_dilation(edges, iterations=2)
@@ -587,6 +602,9 @@ def _evidence(subject: np.ndarray, tests: _PixelTests, edges: np.ndarray, outlin
         largest_share=float(areas.max() / areas.sum()) if count else 0.0,
         coverage=float(subject.mean()),
         touching_border=float(subject[_border(subject.shape, 1)].mean()),
+        paper_inside=float(tests.strict[inner].mean()),
+        shadow_inside=float(decided_by_shadow[inner].mean()),
+        paper_outline=float(tests.strict[outline].mean()),
     )
 
 
