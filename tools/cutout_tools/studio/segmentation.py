@@ -12,17 +12,24 @@ contact shadow. The subject is what is *not* that smooth surface. So, at a worki
 3. **Flood from the border** through background-or-shadow pixels, stopped by sharp edges. Shadows have
    soft edges and are flooded; a grey product on white is shadow-coloured but has a sharp outline, so the
    flood does not enter it. JPEG's colour bleeding into the shadow right next to the outline is
-   forgiven. Everything not flooded is the subject.
+   forgiven. Faint steps (a light product's side against paper of nearly its grey) are found at the
+   working resolution, where averaging has lowered the noise, and kept where they continue a sharp
+   outline. Inside an outline (closed, or enclosing a pixel on most sides: ``enclosure``) the flood
+   goes only by ways wider than a gap in that outline. Everything not flooded is the subject.
 4. **Holes.** Enclosed regions whose colour matches the surface (a bag's handle, a mug's handle) become
-   transparent, unless they would be most of the object (then it is more likely a white product). A
-   hole lying wholly in a cast shadow shows no plain paper: it is told from a grey part by keeping the
-   chroma of the shadow beside the object, being smooth and being ringed by the object's outline.
+   transparent, unless they would be most of the object (then it is more likely a white product) or
+   their paper-coloured pixels are not the paper itself (a grey panel whose shading passes through the
+   paper's grey; measured by their median ΔE). A paper-coloured core inside a grey body of the shadow's
+   colour (a grey ring's hole) is tested alone. A hole lying wholly in a cast shadow shows no plain
+   paper: it is told from a grey part by keeping the chroma of the shadow beside the object, being
+   smooth and being ringed by the object's outline.
 5. **Soft edge.** In a thin band around the outline, at full resolution, alpha comes from the pixel's
    position between the local subject colour F and the local background colour B (both estimated from
    nearby sure pixels, so a shadow under the edge is B): ``alpha = (I - B)·(F - B) / |F - B|²``. Where F
    and B are too close to tell apart, the band falls back to the smoothed mask.
 
-Numpy and scipy only: nothing to download, about half a second per megapixel on one core.
+Numpy and scipy only: nothing to download, about 0.6 CPU seconds per megapixel on one core. The score
+(``Evidence.confidence``) is a logistic model of what the steps saw.
 """
 
 from __future__ import annotations
