@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from perf.images import input_set
-from perf.probes import engine_seconds_per_megapixel, init_times, layer_size, summary
+from perf.probes import LAMBDA_RUNTIME, engine_seconds_per_megapixel, init_times, layer_size, summary
 from perf.stack import BenchStack
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -97,7 +97,7 @@ def run_cutout(stack: BenchStack, images: list[bytes], runs: int, memory_mb: int
     """Per run: a fresh process, a first batch (after init), then a warm batch; both of ``images``."""
     first, warm, cpu, rss, inits = [], [], [], [], []
     for run in range(runs):
-        child = FunctionProcess("cutout", stack.function_environment("cutout", memory_mb))
+        child = FunctionProcess("cutout", stack.function_environment("cutout", memory_mb) | LAMBDA_RUNTIME)
         inits.append(child.init_ms)
         for phase in ("first", "warm"):
             stack.upload("cutout", run * 2 + (phase == "warm"), images)

@@ -31,6 +31,8 @@ LAMBDA_RUNTIME = {
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
     "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
     "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+    # The runtime API's address (Lambda sets it for every runtime): cutout.cold_start keys on it.
+    "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
 }
 
 BARE_BOTO3 = """

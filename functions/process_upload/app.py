@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from cutout import cold_start  # first: in Lambda, the garbage collector waits while the rest loads
+
+# isort: split
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,3 +19,6 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, pipeline: Pipeline | None = None
 ) -> dict[str, Any]:
     return handle_event(event, context, pipeline)
+
+
+cold_start.finish()  # in Lambda: the production pipeline built during Init, the collector back on

@@ -1,5 +1,6 @@
 """The local stack with a spending cap: a budget of 3 for 10 uploads pauses; `cutout resume` with a
-raised budget finishes the rest, billed exactly 10; every outcome's event is read back from EventBridge."""
+raised budget finishes the rest, billed exactly 10; every outcome's event is read back from the stack's
+events queue (the template's example consumer: an EventBridge rule on source "cutout" to SQS)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,13 @@ import pytest
 from cutout.announcements import PAUSED, PROCESSED, RESUMED
 from cutout_tools.cli import main as cutout
 from cutout_tools.local_stack import LocalStack
-from cutout_tools.unattended.control import EventTail
+from cutout_tools.unattended.event_queue import EventQueue
 from tests.e2e.support import product_photo, wait_for
 from tests.event_schemas import validation_errors
 from tests.functional.aidge_testkit import FakeCutoutEngine
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No application metrics to publish")]
 UPLOADS = 10
-
-
-class StackSession:
-    def __init__(self, stack: LocalStack) -> None:
-        self._stack = stack
-
-    def client(self, service: str) -> Any:
-        return self._stack.client(service)
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +56,9 @@ def billed(stack: LocalStack) -> int:
 def test_a_spent_budget_pauses_and_resume_with_a_raised_budget_finishes_billed_exactly_once_each(
     stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a local stack with a daily budget of 3, a tail on its event bus, and 10 uploads
+    # Given a local stack with a daily budget of 3, its events queue, and 10 uploads
     endpoint = ["--endpoint-url", stack.endpoint_url]
-    tail = EventTail(StackSession(stack), "default")
+    tail = EventQueue(stack.client("sqs"), stack.describe()["events_queue_url"])
     s3 = stack.client("s3")
     for number in range(UPLOADS):
         s3.put_object(
@@ -90,12 +83,11 @@ def test_a_spent_budget_pauses_and_resume_with_a_raised_budget_finishes_billed_e
     )["Attributes"]
     assert dlq["ApproximateNumberOfMessages"] == "0"
 
-    # And every outcome, the pause and the resume were announced on the bus, with valid payloads
+    # And every outcome, the pause and the resume reached the events queue, with valid payloads
     events: list[dict[str, Any]] = []
     wait_for(
         lambda: events.extend(tail.read(wait_seconds=1)) or len(_of(events, PROCESSED)) >= UPLOADS, timeout=30
     )
-    tail.close()
     processed = _of(events, PROCESSED)
     assert len({event["detail"]["source"]["key"] for event in processed}) == UPLOADS
     assert _of(events, PAUSED)

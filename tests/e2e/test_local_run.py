@@ -74,6 +74,9 @@ def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path)
     assert summary["totals"] == {"inputs": 3, "done": 2, "failed": 1, "interrupted": 0}
     assert summary["interrupted"] is False
     assert summary["emulator"]["billed"] == 2  # the truncated file never reached the API
+    # And the events the stack announced were read from its events queue and counted
+    assert summary["events"]["by_detail_type"] == {"Cutout Image Processed": 2, "Cutout Image Failed": 1}
+    assert "3 events on the events queue: Cutout Image Processed 2, Cutout Image Failed 1" in finished.stdout
     items = {item["key"]: item for item in summary["items"]}
     assert set(items) == {"shoes/red shoe.jpg", "bags/tote+1 ü.png", "broken/truncated.jpg"}
     # And the output folder inside DIR was not uploaded; the previous run's files are gone, the user's stays

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
 
 from cutout.announcements import EventBridgePublisher, EventPublisher, NoEventPublisher
+from cutout.aws_clients import lazy_client
 from cutout.budget import BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
 from cutout.budget.metrics import PowertoolsBudgetMetrics
 from cutout.budget.pause import PauseController
@@ -212,12 +213,17 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
     """The production pipeline. ``aidge_seams``: the local stack's resolver and test CA (else none)."""
     session = boto3.session.Session()
     s3 = s3_client(session)
-    sqs = session.client("sqs", config=_BOTO_CONFIG)
+    # SQS serves failures only (DLQ records, retry delays, re-enqueueing): built on its first call.
+    sqs = lazy_client(
+        session,
+        "sqs",
+        config=_BOTO_CONFIG,
+        attempt_seconds=AWS_CONNECT_TIMEOUT_SECONDS + AWS_READ_TIMEOUT_SECONDS,
+    )
     dead_letter_queue = SqsDeadLetterQueue(sqs, settings.dead_letter_queue_url)
     dynamodb = session.client("dynamodb", config=_BOTO_CONFIG)  # one client for both layers
     invocation_deadline.attach(s3, S3_CONNECT_TIMEOUT_SECONDS + S3_READ_TIMEOUT_SECONDS)
-    for client in (sqs, dynamodb):
-        invocation_deadline.attach(client, AWS_CONNECT_TIMEOUT_SECONDS + AWS_READ_TIMEOUT_SECONDS)
+    invocation_deadline.attach(dynamodb, AWS_CONNECT_TIMEOUT_SECONDS + AWS_READ_TIMEOUT_SECONDS)
     stores = IdempotencyStores(
         outcomes=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
         paid_calls=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
@@ -235,13 +241,15 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
     )
     switch = None
     if settings.event_source_mapping_parameter:
-        ssm = session.client("ssm", config=_BOTO_CONFIG)
+        ssm = lazy_client(session, "ssm", config=_BOTO_CONFIG)  # pausing only: built on its first call
         parameter = settings.event_source_mapping_parameter
 
         def mapping_id() -> str:
             return str(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
 
-        switch = LambdaEventSourceSwitch(session.client("lambda", config=_BOTO_CONFIG), mapping_id=mapping_id)
+        switch = LambdaEventSourceSwitch(
+            lazy_client(session, "lambda", config=_BOTO_CONFIG), mapping_id=mapping_id
+        )
     work_queue_url = settings.work_queue_url
 
     def requeue(body: str) -> None:

@@ -452,6 +452,7 @@ def test_environment_names_every_required_setting_and_nothing_unknown(template: 
         "POWERTOOLS_LOG_LEVEL",
         "LOG_LEVEL",
         "MALLOC_ARENA_MAX",
+        "PYDANTIC_DISABLE_PLUGINS",  # no plugin scan at the cold start (docs/observability.md)
         "CUTOUT_VERSION",  # the release deployed (cutout.__version__), for people reading the console
     }
     # Then every required alias is set, every other name is a settings alias, and issue 3's list is set

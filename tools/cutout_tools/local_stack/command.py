@@ -156,6 +156,7 @@ def human_description(facts: dict[str, Any]) -> str:
         f"  output bucket   {facts['output_bucket']}",
         f"  work queue      {facts['work_queue_url']}",
         f"  dead letters    {facts['dead_letter_queue_url']}",
+        *([f"  events queue    {facts['events_queue_url']}"] if facts.get("events_queue_url") else []),
         f"  Aidge emulator  {facts.get('emulator_url', '')}",
         "",
         "In another shell, point the AWS CLI and boto3 at it (any credentials do):",
@@ -164,6 +165,11 @@ def human_description(facts: dict[str, Any]) -> str:
         f"  aws s3 cp photo.jpg s3://{facts['input_bucket']}/photo.jpg",
         f"  aws s3 ls s3://{facts['output_bucket']}/            # photo.png appears",
         f"  {_cutout_command()} dlq list --endpoint-url {endpoint}",
+        *(
+            [f"  {_cutout_command()} events tail --endpoint-url {endpoint}"]
+            if facts.get("events_queue_url")
+            else []
+        ),
         "",
         "Logs of the stack and the function: stderr (or --log FILE). Ctrl-C stops.",
     ]

@@ -26,6 +26,7 @@ from typing import IO, Any, cast
 from urllib.parse import unquote, unquote_plus
 
 from cutout_tools.local_stack.function_output import function_output_to
+from cutout_tools.local_stack.run_events import collect_run_events, events_line
 from cutout_tools.local_stack.stack import LocalStack
 from cutout_tools.progress import Progress, progress
 from cutout_tools.shutdown import Interrupted, StopRequest
@@ -245,6 +246,7 @@ def run_directory(
         )
         run = _Run(stack, files=files, out_dir=out_dir, timeout_seconds=timeout_seconds, stop=stop)
         emulator: dict[str, Any] = {}
+        events: dict[str, Any] | None = None
         say(f"starting the local stack for {len(files)} files (its log: {out_dir / LOG_NAME})…")
         try:
             try:
@@ -258,6 +260,7 @@ def run_directory(
                     run.process(bar)
                 run.download_outputs()
                 emulator = stack.emulator.stats()
+                events = collect_run_events(stack)
         finally:
             stack.stop(grace_seconds=FORCED_STOP_GRACE_SECONDS if stop.forced.is_set() else None)
     items = run.items()
@@ -276,6 +279,7 @@ def run_directory(
             INTERRUPTED: sum(item["status"] == INTERRUPTED for item in items),
         },
         "emulator": {"calls": emulator.get("calls", 0), "billed": emulator.get("billed", 0)},
+        "events": events,  # counted per detail-type from the stack's events queue (run_events.py)
         "items": items,
     }
     (out_dir / SUMMARY_NAME).write_text(
@@ -475,6 +479,8 @@ def summary_table(summary: dict[str, Any]) -> str:
         + (f", answered by the {summary['engine_backend']}" if summary.get("engine_backend") else "")
         + f"; {summary['wall_seconds']:.1f} s"
     )
+    if events_line(summary):
+        lines.append(str(events_line(summary)))
     if summary.get("interrupted"):
         lines.append("the run was interrupted: this summary is partial")
     return "\n".join(lines)

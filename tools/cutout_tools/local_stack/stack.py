@@ -67,6 +67,10 @@ Log = Callable[[str], None]
 # Function variables an operator may change on a running stack (re-read before each batch).
 RECONFIGURABLE_VARIABLES = ("DAILY_BUDGET", "MONTHLY_BUDGET")
 MAPPING_OUTPUT = "WorkQueueEventSourceMappingId"  # template.yaml's output: the mapping in moto
+# Template parameters the local stack sets unless told otherwise: the example events consumer (a
+# rule on source "cutout" to a queue), so `cutout events tail` and `cutout local run` read the events.
+LOCAL_PARAMETER_DEFAULTS = {"EventsQueue": "true"}
+EVENTS_QUEUE_OUTPUT = "EventsQueueUrl"
 
 
 def _check_port_free(port: int) -> None:
@@ -170,6 +174,10 @@ class LocalStack:
 
         started = time.monotonic()
         template = load_template(self._template_path)
+        declared = template.get("Parameters") or {}
+        for name, value in LOCAL_PARAMETER_DEFAULTS.items():
+            if name in declared:
+                self._parameter_overrides.setdefault(name, value)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
         # moto says "No Moto CloudFormation support for X" (a log line and a warning) each time it
         # skips a resource type; the stack's own log says what it did instead.
@@ -262,6 +270,12 @@ class LocalStack:
                 f"{self._poller.maximum_concurrency}; {retry}; {redrive}"
             )
         self._facts = self._describe(deployed, function_name, source.queue_logical_id)
+        if self._facts.get("events_queue_url"):
+            self._log(
+                f"completion events: bus {deployed.context.parameters.get('EventBusName')!r}, rule on source "
+                f"'cutout' -> {self._facts['events_queue_url']} (the template's EventsQueue; moto's "
+                "EventBridge delivers to it): `cutout events tail` reads it"
+            )
         self._log(f"ready in {time.monotonic() - started:.1f} s")
 
     def stop(self, grace_seconds: float | None = None) -> None:
@@ -398,6 +412,7 @@ class LocalStack:
             "work_queue_arn": deployed.get_att(work_queue_logical_id, "Arn"),
             "dead_letter_queue_url": local_queue_url("DeadLetterQueue"),
             "dead_letter_queue_arn": deployed.get_att("DeadLetterQueue", "Arn"),
+            "events_queue_url": self._events_queue_url(deployed),
             "idempotency_table": environment.get("IDEMPOTENCY_TABLE"),
             "aidge_secret_name": environment.get("AIDGE_SECRET_NAME"),
             "function_name": function_name,
@@ -406,6 +421,13 @@ class LocalStack:
             "outputs": dict(deployed.outputs),
             "credentials": {"aws_access_key_id": LOCAL_ACCESS_KEY, "aws_secret_access_key": LOCAL_SECRET_KEY},
         }
+
+    def _events_queue_url(self, deployed: DeployedStack) -> str | None:
+        """The example consumer's queue (template output ``EventsQueueUrl``), as a local URL; or None."""
+        if not deployed.outputs.get(EVENTS_QUEUE_OUTPUT):
+            return None
+        name = deployed.get_att("CompletionEventsQueue", "QueueName")
+        return str(self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
 
     def _function_invoker(
         self, function: dict[str, Any], function_name: str

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from cutout_tools.report.attention import LOW_SCORE
+from cutout_tools.report.events import event_counts
 from cutout_tools.report.previews import PREVIEW_MAX_SIDE
 from cutout_tools.report.rows import SCHEMA, build_header, build_rows
 
@@ -52,6 +53,7 @@ def render_report(out_dir: Path, summary: Mapping[str, Any]) -> str:
         low_score=LOW_SCORE,
         schema=SCHEMA,
         preview_side=PREVIEW_MAX_SIDE,
+        events=event_counts(summary),
     )
 
 

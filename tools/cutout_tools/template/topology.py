@@ -246,10 +246,13 @@ def bucket_notification_configuration(
 
 
 def queue_policies(template: Template, context: StackContext | None = None) -> tuple[QueuePolicy, ...]:
-    """Every ``AWS::SQS::QueuePolicy``: its queues and its document, evaluated if ``context`` is given."""
+    """Every ``AWS::SQS::QueuePolicy``: its queues and its document, evaluated if ``context`` is given
+    (then only the policies whose ``Condition`` holds for its parameters)."""
     policies = []
     for logical_id, declared in template["Resources"].items():
         if declared.get("Type") != "AWS::SQS::QueuePolicy":
+            continue
+        if context is not None and not resource_is_created(template, logical_id, context):
             continue
         properties = declared.get("Properties") or {}
         document = properties.get("PolicyDocument") or {}

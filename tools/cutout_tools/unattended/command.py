@@ -85,8 +85,16 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     listing.add_argument("--prefix", default="", help="only published keys starting with this")
     _add_target_options(listing)
     listing.set_defaults(handler=lambda args: _guarded("review list", run_review_list, args))
-    for action, verb in (("approve", "publish"), ("reject", "delete")):
-        parser = review_actions.add_parser(action, help=f"{verb} held outputs")
+    for action, verb, event in (
+        ("approve", "publish", "Cutout Image Processed"),
+        ("reject", "delete", "Cutout Image Failed (rejected_in_review)"),
+    ):
+        parser = review_actions.add_parser(
+            action,
+            help=f"{verb} held outputs",
+            description=f"{verb.capitalize()} every held output of each KEY's upload (the gate judges an "
+            f"upload, not one variant) and announce {event} on the stack's bus. No API call.",
+        )
         parser.add_argument("keys", nargs="+", metavar="KEY", help="review/<key> or the published key")
         _add_target_options(parser)
         parser.set_defaults(
@@ -98,11 +106,19 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     tail = events_actions.add_parser(
         "tail",
         help="print cutout's events as they come",
-        description="Put a temporary rule (source 'cutout') and SQS queue on the stack's bus, print each "
-        "event as it arrives, and remove both on exit (Ctrl-C, or after --seconds).",
+        description="Print each event as it arrives, from the stack's events queue (template parameter "
+        'EventsQueue "true", output EventsQueueUrl; the local stack has one): each event is read once, '
+        "and deleted. A stack without one (or with --temporary) is followed through a temporary rule "
+        "(source 'cutout') and SQS queue on its bus, both removed on exit. Stops on Ctrl-C, or after "
+        "--seconds.",
     )
     tail.add_argument("--json", action="store_true", help="each event as one JSON line")
     tail.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    tail.add_argument(
+        "--temporary",
+        action="store_true",
+        help="leave the stack's events queue to its consumer: follow a temporary rule and queue instead",
+    )
     _add_target_options(tail)
     tail.set_defaults(handler=lambda args: _guarded("events tail", run_events_tail, args))
 
@@ -166,29 +182,50 @@ def run_review_list(args: argparse.Namespace) -> int:
 
 
 def run_review_change(args: argparse.Namespace) -> int:
-    from cutout_tools.unattended.control import approve, reject
+    from cutout_tools.unattended.control import publisher_for
+    from cutout_tools.unattended.review_decisions import approve_upload, held_key_of, reject_upload
 
     session, stack = _target(args)
     s3 = session.client("s3")
+    publisher = publisher_for(session, stack)
+    decide = approve_upload if args.review_action == "approve" else reject_upload
+    verb = "published" if args.review_action == "approve" else "deleted"
+    done: set[str] = set()  # keys of an upload already decided (a decision covers all its outputs)
     for key in args.keys:
-        if args.review_action == "approve":
-            print(f"published {approve(s3, stack.output_bucket, key)}")
+        if held_key_of(key) in done:
+            continue
+        decision = decide(s3, stack.output_bucket, key, publisher)
+        done.update(held_key_of(item) for item in decision.keys)
+        for item in decision.keys:
+            print(f"{verb} {item}")
+        detail = decision.announcement.detail
+        if decision.announced:
+            print(f"announced {decision.announcement.detail_type} (id {detail['id']})", file=sys.stderr)
         else:
-            print(f"deleted {reject(s3, stack.output_bucket, key)}")
+            print("no event: the stack publishes none (EventBusName is empty)", file=sys.stderr)
     return 0
 
 
 def run_events_tail(args: argparse.Namespace) -> int:
-    from cutout_tools.unattended.control import EventTail, one_line
+    from cutout_tools.unattended.control import event_queue, one_line
 
     session, stack = _target(args)
     if not stack.event_bus:
         print("cutout events tail: the stack publishes no events (EventBusName is empty)", file=sys.stderr)
         return 1
+    if not stack.events_queue_url and not args.temporary:
+        print(
+            'cutout events tail: the stack has no events queue (template parameter EventsQueue is "false"):'
+            " following a temporary rule and queue on its bus instead, removed on exit",
+            file=sys.stderr,
+        )
+    tail = event_queue(session, stack, temporary=args.temporary)
     stopping = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    tail = EventTail(session, stack.event_bus)
-    print(f"following events on bus {stack.event_bus!r} (Ctrl-C to stop)", file=sys.stderr)
+    where = (
+        "the stack's events queue" if stack.events_queue_url and not args.temporary else "a temporary queue"
+    )
+    print(f"following events on bus {stack.event_bus!r} through {where} (Ctrl-C to stop)", file=sys.stderr)
     try:
         count = tail.follow(
             lambda event: print(json.dumps(event) if args.json else one_line(event), flush=True),

@@ -6,17 +6,16 @@ local stack in moto). No call here reaches the Aidge API: approving a held cut-o
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cutout.announcements import RESUMED, SOURCE, EventBridgePublisher, pause_announcement
+from cutout.announcements import RESUMED, EventBridgePublisher, EventPublisher, pause_announcement
 from cutout.budget import BudgetLimits, BudgetStatus, DynamoDbBudget, LambdaEventSourceSwitch
-from cutout.quality_gate.review import REVIEW_METADATA, REVIEW_PREFIX, REVIEW_TAG, published_key
+from cutout.quality_gate.review import REVIEW_METADATA, REVIEW_PREFIX, REVIEW_TAG
 from cutout_tools.operations.stack import OperationsError, StackNotFoundError
+from cutout_tools.unattended.event_queue import EventQueue, TemporaryEventQueue, local_queue_url
+from cutout_tools.unattended.review_decisions import held_key_of, publish_copy, read_held
 
 OUTPUTS = {
     "output_bucket": "OutputBucketName",
@@ -25,6 +24,8 @@ OUTPUTS = {
     "event_bus": "EventBusName",
     "function_name": "ProcessUploadFunctionName",
 }
+# Outputs a stack may lack (a condition of the template leaves them out): "" when absent.
+OPTIONAL_OUTPUTS = {"events_queue_url": "EventsQueueUrl"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class UnattendedStack:
     table: str
     event_bus: str
     function_name: str
+    events_queue_url: str = ""  # the example consumer's queue (EventsQueue "true"), if any
 
 
 def resolve(cloudformation: Any, stack_name: str) -> UnattendedStack:
@@ -49,7 +51,10 @@ def resolve(cloudformation: Any, stack_name: str) -> UnattendedStack:
         raise OperationsError(
             f"stack {stack_name!r} has no output {', '.join(missing)}: deployed from an older template?"
         )
-    return UnattendedStack(**{field: outputs[name] for field, name in OUTPUTS.items()})
+    return UnattendedStack(
+        **{field: outputs[name] for field, name in OUTPUTS.items()},
+        **{field: outputs.get(name, "") for field, name in OPTIONAL_OUTPUTS.items()},
+    )
 
 
 # -- budget and pause ------------------------------------------------------------------------------
@@ -123,38 +128,27 @@ def held_outputs(s3: Any, bucket: str, prefix: str = "") -> Iterator[HeldOutput]
             yield HeldOutput(item["Key"], reasons, int(item.get("Size", 0)))
 
 
-def _held_key(key: str) -> str:
-    return key if key.startswith(REVIEW_PREFIX) else REVIEW_PREFIX + key
-
-
 def approve(s3: Any, bucket: str, key: str) -> str:
-    """Publish a held output: copy it to its published key (metadata kept, review marks dropped), then
-    delete the held copy. No API call: the cut-out was paid for once already."""
-    held = _held_key(key)
-    target = published_key(held)
-    head = s3.head_object(Bucket=bucket, Key=held)
-    metadata = {name: value for name, value in head.get("Metadata", {}).items() if name != REVIEW_METADATA}
-    metadata["reviewed"] = "approved"
-    s3.copy_object(
-        Bucket=bucket,
-        Key=target,
-        CopySource={"Bucket": bucket, "Key": held},
-        MetadataDirective="REPLACE",
-        Metadata=metadata,
-        ContentType=head.get("ContentType", "application/octet-stream"),
-        TaggingDirective="REPLACE",
-        Tagging="",
-    )
-    s3.delete_object(Bucket=bucket, Key=held)
+    """Publish one held output: copy it to its published key (metadata kept, review marks dropped),
+    then delete the held copy. No API call: the cut-out was paid for once already. (``cutout review
+    approve`` decides for the whole upload and announces it: ``review_decisions.approve_upload``.)"""
+    held = read_held(s3, bucket, held_key_of(key))
+    target = publish_copy(s3, bucket, held)
+    s3.delete_object(Bucket=bucket, Key=held.key)
     return target
 
 
 def reject(s3: Any, bucket: str, key: str) -> str:
-    """Delete a held output (the upload stays in the input bucket; re-upload a better photo)."""
-    held = _held_key(key)
+    """Delete one held output (the upload stays in the input bucket; re-upload a better photo)."""
+    held = held_key_of(key)
     s3.head_object(Bucket=bucket, Key=held)  # a clear 404 rather than a silent no-op
     s3.delete_object(Bucket=bucket, Key=held)
     return held
+
+
+def publisher_for(session: Any, stack: UnattendedStack) -> EventPublisher | None:
+    """What announces an operator's decision: the stack's bus, or nothing when events are off."""
+    return EventBridgePublisher(session.client("events"), stack.event_bus) if stack.event_bus else None
 
 
 def review_tag_of(s3: Any, bucket: str, key: str) -> str | None:
@@ -165,73 +159,13 @@ def review_tag_of(s3: Any, bucket: str, key: str) -> str | None:
 # -- events tail ----------------------------------------------------------------------------------
 
 
-class EventTail:
-    """A temporary SQS queue and rule on the stack's bus (every ``cutout`` event); removed on close."""
-
-    def __init__(self, session: Any, bus: str) -> None:
-        self._events = session.client("events")
-        self._sqs = session.client("sqs")
-        self._bus = bus
-        suffix = uuid.uuid4().hex[:10]
-        self._rule = f"cutout-tail-{suffix}"
-        self.queue_url = self._sqs.create_queue(
-            QueueName=f"cutout-tail-{suffix}", Attributes={"MessageRetentionPeriod": "3600"}
-        )["QueueUrl"]
-        arn = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        rule_arn = self._events.put_rule(
-            Name=self._rule, EventBusName=bus, EventPattern=json.dumps({"source": [SOURCE]}), State="ENABLED"
-        )["RuleArn"]
-        self._sqs.set_queue_attributes(
-            QueueUrl=self.queue_url,
-            Attributes={
-                "Policy": json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "events.amazonaws.com"},
-                                "Action": "sqs:SendMessage",
-                                "Resource": arn,
-                                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-                            }
-                        ],
-                    }
-                )
-            },
-        )
-        self._events.put_targets(Rule=self._rule, EventBusName=bus, Targets=[{"Id": "tail", "Arn": arn}])
-
-    def read(self, wait_seconds: int = 5) -> list[dict[str, Any]]:
-        answer = self._sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
-        )
-        messages = answer.get("Messages", [])
-        if messages:
-            self._sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
-            )
-        return [json.loads(message["Body"]) for message in messages]
-
-    def follow(
-        self, emit: Callable[[dict[str, Any]], None], *, stop: Callable[[], bool], seconds: float | None
-    ) -> int:
-        count, deadline = 0, None if seconds is None else time.monotonic() + seconds
-        while not stop() and (deadline is None or time.monotonic() < deadline):
-            for event in self.read(wait_seconds=1 if deadline is not None else 5):
-                emit(event)
-                count += 1
-        return count
-
-    def close(self) -> None:
-        try:
-            self._events.remove_targets(Rule=self._rule, EventBusName=self._bus, Ids=["tail"])
-            self._events.delete_rule(Name=self._rule, EventBusName=self._bus)
-        finally:
-            self._sqs.delete_queue(QueueUrl=self.queue_url)
+def event_queue(session: Any, stack: UnattendedStack, *, temporary: bool = False) -> EventQueue:
+    """The stack's events queue (output ``EventsQueueUrl``), or with ``temporary`` (or a stack
+    without one) a temporary rule and queue on its bus, removed on close."""
+    if stack.events_queue_url and not temporary:
+        sqs = session.client("sqs")
+        return EventQueue(sqs, local_queue_url(sqs, stack.events_queue_url))
+    return TemporaryEventQueue(session, stack.event_bus)
 
 
 def one_line(event: dict[str, Any]) -> str:
