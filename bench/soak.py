@@ -12,9 +12,13 @@ The emulator bills its ``timeout`` and ``malformed`` faults, as the real service
 whose answer was lost or garbled on the way back, and records each such answer as undelivered;
 it also records a billed answer the client had stopped waiting for (``client_gone``).
 
-Afterwards the rules are checked: every upload has exactly one outcome (an output xor a DLQ
-record), no output was written twice, every bill is accounted for (an output, a DLQ record that
-says it was paid, or an answer the emulator records as undelivered), an object is billed twice
+With the template's default profiles, an upload's output is its master and every variant of its
+profile (``masters/<key>.png``, ``<variant>/<key><ext>``): all of them, or a DLQ record.
+
+Afterwards the rules are checked: every upload has exactly one outcome (all its outputs xor a DLQ
+record), no output object was written twice, every bill is accounted for (an upload delivered,
+a DLQ record that says it was paid, or an answer the emulator records as undelivered), an object is
+billed twice
 only when the emulator recorded an undelivered answer for it, and no answer was lost because the
 client gave up (our own deadline). Prints the figures, lost answers included, and exits 1 if a
 rule is broken.
@@ -35,6 +39,8 @@ from urllib.parse import unquote
 
 from PIL import Image, ImageDraw
 
+from cutout.profiles import ProfileSet
+from cutout.variants import master_key, variant_key
 from cutout_tools.local_stack import LocalStack
 
 TRANSIENT_FAULTS = {
@@ -67,6 +73,8 @@ class SoakResult:
     lost_answers: dict[str, int] = field(default_factory=dict)
     objects_billed_twice: int = 0  # each explained by an undelivered answer, or a violation
     paid_dlq_records: int = 0
+    objects: int = 0  # output objects stored: each delivered upload's master and variants
+    object_versions: int = 0  # their versions (the output bucket is versioned): more = a rewrite
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,9 +149,21 @@ def run_soak(
         stats = stack.emulator.stats()
         records = _dlq_records(sqs, facts["dead_letter_queue_url"])
         versions = _output_versions(s3, facts["output_bucket"])
+        profiles = stack.function_profiles()  # the template's default: the shipped profiles
     finally:
         stack.stop()
-    return _checked(keys, records, versions, stats, wall)
+    return _checked(keys, records, versions, stats, wall, profiles=profiles)
+
+
+def _expected_objects(key: str, profiles: ProfileSet | None) -> set[str]:
+    """The output keys one upload's outcome consists of: its master and every variant of its profile
+    (the template's default, the shipped profiles file), or its one cut-out in single cut-out mode."""
+    if profiles is None:
+        return {key.rsplit(".", 1)[0] + ".png"}
+    profile = profiles.choose(key)
+    return {master_key(key)} | {
+        variant_key(key, spec.name, spec.format.extension) for spec in profile.variants
+    }
 
 
 def _checked(
@@ -152,19 +172,28 @@ def _checked(
     versions: dict[str, list[dict[str, str]]],
     stats: dict[str, Any],
     wall: float,
+    *,
+    profiles: ProfileSet | None = None,
 ) -> SoakResult:
     violations: list[str] = []
-    output_sources = Counter(
-        unquote(metadata["source-key"]) for stored in versions.values() for metadata in stored
-    )
+    objects_by_source: dict[str, set[str]] = {}
+    for output_key, stored in versions.items():
+        for metadata in stored:
+            objects_by_source.setdefault(unquote(metadata["source-key"]), set()).add(output_key)
     record_sources = Counter((record.get("source") or {}).get("key") for record in records)
+    delivered = 0
     for key in keys:
-        outcomes = output_sources[key] + record_sources[key]
-        if outcomes != 1:
+        expected, found = _expected_objects(key, profiles), objects_by_source.get(key, set())
+        complete = found == expected
+        delivered += complete
+        if complete + record_sources[key] != 1:
             violations.append(
-                f"{key}: {output_sources[key]} output(s) and {record_sources[key]} DLQ record(s)"
+                f"{key}: {len(found)} of its {len(expected)} output object(s) and "
+                f"{record_sources[key]} DLQ record(s)"
             )
-    strangers = (set(output_sources) | set(record_sources)) - set(keys)
+        elif record_sources[key] and found - {master_key(key)}:
+            violations.append(f"{key}: a DLQ record and variants {sorted(found)}")
+    strangers = (set(objects_by_source) | set(record_sources)) - set(keys)
     violations += [f"an outcome for an unknown key: {key!r}" for key in sorted(map(str, strangers))]
     violations += [
         f"{key}: written {len(stored)} times" for key, stored in versions.items() if len(stored) > 1
@@ -183,16 +212,17 @@ def _checked(
         for why, count in ours.items()
     ]
     paid_records = sum(1 for record in records if record.get("paid") is True)
-    accounted = len(versions) + paid_records + sum(lost.values())
+    # Billed calls = object versions delivered (however many variants each) + paid failures + lost answers.
+    accounted = delivered + paid_records + sum(lost.values())
     if stats["billed"] != accounted:
         violations.append(
-            f"billed calls ({stats['billed']}) differ from outputs ({len(versions)}) + paid DLQ records "
-            f"({paid_records}) + undelivered answers ({sum(lost.values())})"
+            f"billed calls ({stats['billed']}) differ from uploads delivered ({delivered}) + paid DLQ "
+            f"records ({paid_records}) + undelivered answers ({sum(lost.values())})"
         )
     return SoakResult(
         uploads=len(keys),
-        outputs=len(versions),
-        output_versions=sum(len(stored) for stored in versions.values()),
+        outputs=delivered,
+        output_versions=delivered if not any(len(stored) > 1 for stored in versions.values()) else -1,
         dlq_records=len(records),
         dlq_by_reason=dict(Counter(record["error"]["code"] for record in records).most_common()),
         api_calls=stats["calls"],
@@ -203,13 +233,15 @@ def _checked(
         lost_answers=lost,
         objects_billed_twice=len(billed_twice),
         paid_dlq_records=paid_records,
+        objects=len(versions),
+        object_versions=sum(len(stored) for stored in versions.values()),
     )
 
 
 def describe(result: SoakResult) -> str:
     lines = [
-        f"uploads {result.uploads}  outputs {result.outputs} ({result.output_versions} versions)  "
-        f"DLQ records {result.dlq_records}",
+        f"uploads {result.uploads}  delivered {result.outputs} (their master and every variant: "
+        f"{result.objects} objects, {result.object_versions} versions)  DLQ records {result.dlq_records}",
         f"DLQ by reason {result.dlq_by_reason}",
         f"API calls {result.api_calls}  billed {result.billed_calls}  faults injected {result.faults}",
         f"lost answers {sum(result.lost_answers.values())} {result.lost_answers}  objects billed twice "

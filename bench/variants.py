@@ -36,8 +36,7 @@ CHILD = r"""
 import json, sys, time
 from PIL import Image, ImageDraw, ImageFilter
 from cutout.profiles import VariantSpec
-from cutout.variants import plan_layout, render_variant, subject_box
-from cutout.variants.render import _save as save
+from cutout.variants import encode_at, plan_layout, render_variant, subject_box
 
 mode, names = sys.argv[1], sys.argv[2].split(",")
 
@@ -72,7 +71,7 @@ else:  # Pillow alone: the same crop, resize and encode, nothing else
             flat = Image.new("RGB", layout.canvas, spec.background_rgb)
             flat.paste(canvas.convert("RGB"), mask=canvas.getchannel("A"))
             canvas = flat
-        sizes.append(len(save(canvas, spec.format, spec.quality)))  # the same encoder settings
+        sizes.append(len(encode_at(canvas, spec.format, spec.quality)))  # the same encoder settings
 cpu = time.process_time() - start
 hwm_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"cpu_seconds": cpu, "peak_rss_mib": hwm_kib / 1024, "bytes": sizes}))

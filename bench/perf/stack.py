@@ -138,7 +138,9 @@ class BenchStack:
                 "AIDGE_APP_SECRET": KEY_SECRET,
                 "OUTPUT_BUCKET": self.output_buckets["baseline"],
             }
-        return environment | self._template_environment()
+        # The single cut-out mode (ProfilesFile empty): the baseline's job, like for like. The
+        # template's default deliverables add the variants' rendering, measured by bench/variants.py.
+        return environment | self._template_environment() | {"PROFILES_FILE": ""}
 
     def _template_environment(self) -> dict[str, str]:
         """The function's environment as template.yaml sets it (its parameter defaults), with the

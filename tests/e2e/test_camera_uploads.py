@@ -70,11 +70,11 @@ def test_camera_and_phone_uploads_come_out_upright_srgb_and_sized(
              f"s3://{local_up['input_bucket']}/camera/{path.name}"],
             check=True, env=environment, capture_output=True, timeout=120,
         )  # fmt: skip
-    # Then each cut-out is a PNG of the normalised size, landscape (upright), without a non-sRGB
+    # Then each master is a PNG of the normalised size, landscape (upright), without a non-sRGB
     # profile, and its metadata says what normalisation did
     s3 = aws_client("s3")
     for name, (path, size) in files.items():
-        key = f"camera/{path.stem}.png"
+        key = f"masters/camera/{path.name}.png"  # the master: the cut-out at the normalised size
         head = wait_for(lambda key=key: _head(s3, local_up["output_bucket"], key), timeout=300, what=name)
         body = s3.get_object(Bucket=local_up["output_bucket"], Key=key)["Body"].read()
         cutout = Image.open(io.BytesIO(body))

@@ -81,20 +81,27 @@ def test_tail_prints_each_outcome_from_the_stacks_events_queue_and_review_decisi
         assert validation_errors(event["detail-type"], event["detail"]) == []
     held = by_key["shoes/empty.jpg"]["detail"]
     assert "empty_mask" in held["review"]["reasons"]
-    (held_output,) = held["outputs"]
-    assert held_output["key"].startswith("review/")
+    # (the template's default profiles: every variant of the held upload is held, under review/)
+    assert [output["key"] for output in held["outputs"]] == [
+        "review/web-transparent/shoes/empty.jpg.png",
+        "review/amazon-main/shoes/empty.jpg.jpg",
+        "review/listing-webp/shoes/empty.jpg.webp",
+    ]
+    held_output = held["outputs"][0]
 
     # When the held cut-out is approved with `cutout review approve`
     assert cutout(["review", "approve", held_output["key"], "--endpoint-url", stack.endpoint_url]) == 0
     approved, _ = tail(stack, capsys, seconds=2)
-    # Then it is at its published key, and a "Processed" event names it, for the same source, nothing paid
-    published = held_output["key"].removeprefix("review/")
-    assert published in output_keys(stack)
-    assert held_output["key"] not in output_keys(stack)
+    # Then the upload's held outputs (every variant) are at their published keys, and a "Processed"
+    # event names them, for the same source, nothing paid
+    published = [output["key"].removeprefix("review/") for output in held["outputs"]]
+    assert held_output["key"].removeprefix("review/") in published
+    assert set(published) <= set(output_keys(stack))
+    assert not {output["key"] for output in held["outputs"]} & set(output_keys(stack))
     (event,) = approved
     assert event["detail-type"] == PROCESSED
     assert validation_errors(PROCESSED, event["detail"]) == []
-    assert [output["key"] for output in event["detail"]["outputs"]] == [published]
+    assert [output["key"] for output in event["detail"]["outputs"]] == published
     assert event["detail"]["source"] == held["source"]
     assert event["detail"]["usage"] == 0
 
@@ -107,15 +114,17 @@ def test_a_rejected_cut_out_is_deleted_and_announced_as_failed(
     stack.client("s3").put_object(
         Bucket=facts["input_bucket"], Key="bags/empty.jpg", Body=blank_photo(400, 400)
     )
-    wait_for(lambda: "review/bags/empty.png" in output_keys(stack), what="a held cut-out")
+    held = "review/web-transparent/bags/empty.jpg.png"  # one of its held variants
+    wait_for(lambda: held in output_keys(stack), what="a held cut-out")
     stack.wait_until_idle(timeout=60)
     tail(stack, capsys, seconds=1)  # its "Needs Review" event
     # When it is rejected with `cutout review reject`
-    assert cutout(["review", "reject", "bags/empty.png", "--endpoint-url", stack.endpoint_url]) == 0
+    published = held.removeprefix("review/")
+    assert cutout(["review", "reject", published, "--endpoint-url", stack.endpoint_url]) == 0
     events, _ = tail(stack, capsys, seconds=2)
-    # Then it is gone, and one "Failed" event says it was rejected in review
-    assert "review/bags/empty.png" not in output_keys(stack)
-    assert "bags/empty.png" not in output_keys(stack)
+    # Then it is gone (every held variant of the upload), and one "Failed" event says it was rejected
+    left = [key for key in output_keys(stack) if "bags/empty.jpg" in key]
+    assert left == ["masters/bags/empty.jpg.png"]  # the master stays: a re-render needs no call
     (event,) = events
     assert event["detail-type"] == FAILED
     assert event["detail"]["error"]["code"] == "rejected_in_review"

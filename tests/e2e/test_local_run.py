@@ -55,25 +55,27 @@ def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path)
     # output folder inside it that holds the previous run's files
     out = photo_folder / "out"
     _previous_run_in(out)
-    # When `cutout local run` processes it with a white background
+    # When `cutout local run` processes it with the template's defaults (the shipped profiles)
     finished = subprocess.run(
-        cutout_command("local", "run", str(photo_folder), "--out", str(out), "--background", "white"),
+        cutout_command("local", "run", str(photo_folder), "--out", str(out)),
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
-    # Then it exits 0 and prints a table naming every input
+    # Then it exits 0 and prints a table naming every input and its variants
     assert finished.returncode == 0, finished.stderr[-3000:]
     for key in ("shoes/red shoe.jpg", "bags/tote+1 ü.png", "broken/truncated.jpg"):
         assert key in finished.stdout
+    assert "3 variants: web-transparent" in finished.stdout
     # And summary.json has one entry per input (README.md and the dotfile stayed home)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["schema"] == "cutout.local-run/1"
-    assert summary["background"] == "WHITE_BACKGROUND"
-    assert summary["totals"] == {"inputs": 3, "done": 2, "failed": 1, "interrupted": 0}
+    assert (summary["mode"], summary["background"]) == ("deliverables", None)
+    assert summary["totals"] == {"inputs": 3, "done": 2, "failed": 1, "interrupted": 0, "variants": 6}
     assert summary["interrupted"] is False
-    assert summary["emulator"]["billed"] == 2  # the truncated file never reached the API
+    # billed calls = object versions delivered, however many variants (the truncated file: no call)
+    assert summary["emulator"]["billed"] == 2
     # And the events the stack announced were read from its events queue and counted
     assert summary["events"]["by_detail_type"] == {"Cutout Image Processed": 2, "Cutout Image Failed": 1}
     assert "3 events on the events queue: Cutout Image Processed 2, Cutout Image Failed 1" in finished.stdout
@@ -85,19 +87,61 @@ def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path)
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine, not the run's\n"
     assert summary["engine_backend"] == "local Aidge emulator (studio engine)"
     assert all(isinstance(item["seconds"], float) for item in summary["items"])
-    # And each cut-out is downloaded where output_file says, with its metadata
+    # And each upload's master and every variant are downloaded where the summary says, as it says
     for key in ("shoes/red shoe.jpg", "bags/tote+1 ü.png"):
         item = items[key]
         assert item["status"] == "done"
         assert item["dlq_record"] is None
-        assert item["metadata"]["background"] == "WHITE_BACKGROUND"
-        with Image.open(out / item["output_file"]) as image:
-            assert image.size == Image.open(photo_folder / key).size
+        assert item["profile"] == "standard"
+        assert item["master_key"] == f"masters/{key}.png"
+        with Image.open(out / item["master_file"]) as master:
+            assert (master.mode, master.size) == ("RGBA", Image.open(photo_folder / key).size)
+        assert [output["variant"] for output in item["outputs"]] == [
+            "web-transparent",
+            "amazon-main",
+            "listing-webp",
+        ]
+        for output in item["outputs"]:
+            path = out / output["file"]
+            assert output["key"] == output["file"]
+            assert output["bytes"] == path.stat().st_size
+            with Image.open(path) as image:
+                assert (image.width, image.height) == (output["width"], output["height"])
+                assert image.format == output["format"].upper()
     # And the truncated file failed with its DLQ record and reason
     failed = items["broken/truncated.jpg"]
     assert (failed["status"], failed["output_key"], failed["output_file"]) == ("failed", None, None)
+    assert failed["outputs"] == []
     assert failed["dlq_record"]["error"]["code"] == "truncated_image"
     assert (out / "report.html").is_file()
+
+
+def test_local_run_with_a_background_runs_the_single_cutout_mode(tmp_path: Path) -> None:
+    # Given one product photo
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "red shoe.jpg").write_bytes(product_photo(480, 360))
+    out = tmp_path / "out"
+    # When `cutout local run --background white` processes it
+    finished = subprocess.run(
+        cutout_command("local", "run", str(folder), "--out", str(out), "--background", "white"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    # Then its one output is on white at the source's key (its extension the result's format), the
+    # input's size, and one call was billed
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["mode"], summary["background"]) == ("single", "WHITE_BACKGROUND")
+    assert summary["emulator"]["billed"] == 1
+    [item] = summary["items"]
+    assert (item["status"], item["outputs"], item["master_key"]) == ("done", [], None)
+    assert item["output_key"] in {"red shoe.jpg", "red shoe.png"}
+    assert item["metadata"]["background"] == "WHITE_BACKGROUND"
+    with Image.open(out / item["output_file"]) as image:
+        assert image.size == (480, 360)
 
 
 def test_an_out_that_is_a_file_is_refused_in_one_line(photo_folder: Path, tmp_path: Path) -> None:

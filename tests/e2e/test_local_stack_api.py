@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No applicatio
 KEY_NAME = "e2e-key"
 KEY_SECRET = "e2e-secret-Zq8XWv3pL0"  # recognisable: it must never reach the log
 
-OVERRIDES = {"BatchSize": "3", "MaxConcurrency": "2", "BackgroundType": "WHITE_BACKGROUND"}
+OVERRIDES = {"BatchSize": "3", "MaxConcurrency": "2"}  # and the template's default profiles
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +90,14 @@ def test_uploads_settle_and_the_stack_goes_idle(stack_and_log: tuple[LocalStack,
         )
     # When the stack is waited on until idle
     stack.wait_until_idle(timeout=120)
-    # Then each upload has a white-background cut-out (JPEG), and every batch held at most 3 records
-    listed = s3.list_objects_v2(Bucket=facts["output_bucket"], Prefix="batch/").get("Contents", [])
-    assert sorted(item["Key"] for item in listed) == [f"batch/item-{n}.jpg" for n in range(5)]
+    # Then each upload has its master and the default profile's variants (the Amazon one a JPEG on
+    # white), and every batch held at most 3 records
+    listed = {item["Key"] for item in s3.list_objects_v2(Bucket=facts["output_bucket"]).get("Contents", [])}
+    for n in range(5):
+        key = f"batch/item-{n}.jpg"
+        assert {f"masters/{key}.png", f"web-transparent/{key}.png", f"listing-webp/{key}.webp"} <= listed
+        amazon = s3.get_object(Bucket=facts["output_bucket"], Key=f"amazon-main/{key}.jpg")
+        assert amazon["ContentType"] == "image/jpeg"
     batch_sizes = [int(line.split()[1]) for line in lines if line.startswith("batch: ")]
     assert batch_sizes
     assert max(batch_sizes) <= 3
@@ -111,15 +116,18 @@ def test_answers_in_the_documented_shape_run_the_production_policy(
     s3.put_object(Bucket=facts["input_bucket"], Key="shape/sample.jpg", Body=product_photo(300, 240))
     stack.wait_until_idle(timeout=120)
     # Then the result was fetched over https (the template's upgrade-then-http), its signature held,
-    # and the output exists, billed once
+    # and its outputs exist (a master and three variants), billed once
     after = stack.emulator.stats()
     assert after["result_fetches_by_scheme"].get("https", 0) > before["result_fetches_by_scheme"].get(
         "https", 0
     )
     assert after["result_refused"] == before["result_refused"]
     assert after["billed"] == before["billed"] + 1
-    keys = [
-        item["Key"] for item in s3.list_objects_v2(Bucket=facts["output_bucket"], Prefix="shape/")["Contents"]
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=facts["output_bucket"])["Contents"]]
+    assert sorted(key for key in keys if "shape/sample.jpg" in key) == [
+        "amazon-main/shape/sample.jpg.jpg",
+        "listing-webp/shape/sample.jpg.webp",
+        "masters/shape/sample.jpg.png",
+        "web-transparent/shape/sample.jpg.png",
     ]
-    assert keys == ["shape/sample.jpg"]
     assert any(stack.emulator.result_host in line for line in lines)

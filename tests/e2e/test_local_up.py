@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -31,8 +30,13 @@ KEYS = [
 
 
 def _output_key(key: str) -> str:
-    stem, _ = posixpath.splitext(key)
-    return stem + ".png"
+    """The master of ``key`` (the template's default profiles): the paid call's transparent cut-out."""
+    return f"masters/{key}.png"
+
+
+# The default profile's variants, each at ``<variant>/<key><ext>``, with their content types.
+VARIANTS = {"web-transparent": (".png", "image/png"), "amazon-main": (".jpg", "image/jpeg"),
+            "listing-webp": (".webp", "image/webp")}  # fmt: skip
 
 
 def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
@@ -101,7 +105,7 @@ def test_boto3_upload_gets_a_cutout_with_its_metadata(
     s3 = aws_client("s3")
     # When it is uploaded to the input bucket under a key with spaces, '+' or unicode
     s3.put_object(Bucket=local_up["input_bucket"], Key=key, Body=product_photo(), ContentType="image/jpeg")
-    # Then the cut-out appears under the same key with .png, and its metadata names the source
+    # Then the master appears under masters/<key>.png, and its metadata names the source
     head = wait_for(lambda: _head(s3, local_up["output_bucket"], _output_key(key)), what=f"cut-out of {key}")
     metadata = head["Metadata"]
     assert head["ContentType"] == "image/png"
@@ -111,6 +115,18 @@ def test_boto3_upload_gets_a_cutout_with_its_metadata(
     assert metadata["source-version-id"]  # the input bucket is versioned, as the template says
     body = s3.get_object(Bucket=local_up["output_bucket"], Key=_output_key(key))["Body"].read()
     assert body.startswith(b"\x89PNG")
+    # And every variant of the default profile is there, naming its source, profile and master
+    for variant, (extension, content_type) in VARIANTS.items():
+        output = wait_for(
+            lambda variant=variant, extension=extension: _head(
+                s3, local_up["output_bucket"], f"{variant}/{key}{extension}"
+            ),
+            what=f"{variant} of {key}",
+        )
+        assert output["ContentType"] == content_type
+        assert unquote(output["Metadata"]["source-key"]) == key
+        assert (output["Metadata"]["profile"], output["Metadata"]["variant"]) == ("standard", variant)
+        assert unquote(output["Metadata"]["master-key"]) == _output_key(key)
 
 
 @pytest.mark.skipif(AWS_CLI is None, reason="the AWS CLI is not installed")

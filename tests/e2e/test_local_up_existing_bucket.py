@@ -124,8 +124,8 @@ def test_the_stack_joins_the_shops_bucket_and_cuts_out_its_uploads(
     s3.put_object(Bucket=BUCKET, Key="shop/mug blue.jpg", Body=product_photo())
     s3.put_object(Bucket=BUCKET, Key="private/passport.jpg", Body=product_photo())
 
-    # Then its cut-out appears (the event came through EventBridge), the other is never touched
-    head = wait_for(lambda: _output(description, "shop/mug blue.png"), what="cut-out")
+    # Then its master appears (the event came through EventBridge), the other is never touched
+    head = wait_for(lambda: _output(description, "masters/shop/mug blue.jpg.png"), what="cut-out")
     assert head["Metadata"]["source-bucket"] == BUCKET
     assert description["input_bucket"] == BUCKET
     log = log_path.read_text()
@@ -134,7 +134,7 @@ def test_the_stack_joins_the_shops_bucket_and_cuts_out_its_uploads(
     )
     assert "EventBridge notifications turned on" in log
     time.sleep(2)
-    assert _output(description, "private/passport.png") is None
+    assert _output(description, "masters/private/passport.jpg.png") is None
     buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
     assert not [name for name in buckets if name.startswith("cutout-input-")]
 
@@ -176,7 +176,7 @@ def test_the_stack_joins_a_bucket_that_notifies_an_sns_topic(
     # When a photo is uploaded to the bucket
     s3.put_object(Bucket=BUCKET, Key="catalogue/a b+c.jpg", Body=product_photo())
 
-    # Then its cut-out appears: S3 -> SNS -> SQS, through the SNS envelope
-    head = wait_for(lambda: _output(description, "catalogue/a b+c.png"), what="cut-out")
+    # Then its master appears: S3 -> SNS -> SQS, through the SNS envelope
+    head = wait_for(lambda: _output(description, "masters/catalogue/a b+c.jpg.png"), what="cut-out")
     assert head["Metadata"]["source-bucket"] == BUCKET
     assert "ExistingTopicSubscription (AWS::SNS::Subscription" in log_path.read_text()

@@ -1,7 +1,9 @@
 """Duplicates, reordering and crashes: however often and in whatever order events arrive, and even
-when the process dies between the API's success and the output PUT, the API bills at most one call
-per object version, each key's output is its newest version's, and an older version whose newer
-one is already known is superseded without a call.
+when the process dies between the API's success and the output PUTs, the API bills at most one call
+per object version, each key's outputs are its newest version's, and an older version whose newer
+one is already known is superseded without a call. With the shipped profiles (the template's
+default): each upload's outputs are its master and three variants, and a crash may come after the
+master or between two variants.
 
 The events are the real ones moto's S3 sent to the work queue, given the version id real S3 puts in
 them (moto leaves it out), then delivered to the real handler twice or three times each, shuffled,
@@ -15,15 +17,23 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cutout.profiles import load_profiles
 from cutout.storage.objects import S3ObjectStore
+from cutout.variants import master_key, variant_key
 from cutout_tools.local_stack.lambda_runtime import sqs_event_from_messages
 from tests.functional.aidge_testkit import product_photo
 from tests.functional.pipeline.world import REGION, World
+
+SHIPPED_PROFILES = Path(__file__).parents[2] / "functions" / "process_upload" / "profiles.toml"
+# The first PUT of these crashes: a master (after the paid call), a variant after two of three, the
+# first variant (after the master).
+CRASHING = {"masters/dup/03.jpg.png", "listing-webp/dup/07.jpg.webp", "web-transparent/dup/11.jpg.png"}
 
 
 class CrashOncePerKey:
@@ -73,9 +83,11 @@ def _batches(deliveries: list[dict[str, Any]], rng: random.Random) -> Iterator[l
 
 @pytest.mark.slow
 def test_duplicated_reordered_and_crashed_deliveries_bill_each_version_once_and_the_newest_wins(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    make_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given 12 uploads, two keys uploaded twice with new content (so 14 object versions)
+    # Given the shipped profiles, 12 uploads, two keys uploaded twice with new content (14 object versions)
+    world = make_world(PROFILES_FILE=str(SHIPPED_PROFILES))
+    profile = load_profiles(SHIPPED_PROFILES).choose("dup/00.jpg")
     rng = random.Random(5)
     versions: dict[tuple[str, str], str] = {}
 
@@ -93,8 +105,8 @@ def test_duplicated_reordered_and_crashed_deliveries_bill_each_version_once_and_
         messages.extend(batch)
     events = _with_version_ids(messages, versions)
     assert len(events) == 14
-    # ... and the first output PUT of three objects crashes after the paid call
-    crash = CrashOncePerKey(S3ObjectStore.put, {"dup/03.png", "dup/07.png", "dup/11.png"})
+    # ... and the first PUT of three output objects crashes after the paid call
+    crash = CrashOncePerKey(S3ObjectStore.put, CRASHING)
 
     def crashing_put(store: S3ObjectStore, bucket: str, key: str, *rest: Any, **options: Any) -> None:
         crash(store, bucket, key, *rest, **options)
@@ -113,11 +125,12 @@ def test_duplicated_reordered_and_crashed_deliveries_bill_each_version_once_and_
     retry = world.invoke(sqs_event_from_messages(failed, world.work_queue_arn, REGION)) if failed else {}
 
     # Then the crashes happened and were reported for redelivery, which then succeeded
-    assert sorted(crash.crashed) == ["dup/03.png", "dup/07.png", "dup/11.png"]
+    assert sorted(crash.crashed) == sorted(CRASHING)
     assert len(failed) >= 3
     assert retry.get("batchItemFailures", []) == []
-    # ... the API billed at most one call per object version (none twice, the crashed ones included):
-    # an older version is paid only if it came before its newer one existed, which here it never does
+    # ... the API billed one call per object version delivered, however many variants each (none
+    # twice, the crashed ones included): the two older versions, whose newer ones already existed
+    # when their events came, are superseded without a call
     stats = world.emulator.stats()
     assert len(set(versions.values())) == 14
     assert stats["billed"] == 12
@@ -126,10 +139,22 @@ def test_duplicated_reordered_and_crashed_deliveries_bill_each_version_once_and_
         {object_id.rsplit("/", 2)[-1]: entry["billed"] for object_id, entry in stats["by_object"].items()}
     )
     assert all(billed_by_key[f"{n:02d}.jpg"] == 1 for n in range(12))
-    # ... every key has its output, the re-uploaded keys their newest version's, and nothing went to the DLQ
+    # ... every key has its master and every variant, the re-uploaded keys their newest version's,
+    # and nothing went to the DLQ
     outputs = world.outputs()
-    assert sorted(outputs) == [f"dup/{n:02d}.png" for n in range(12)]
+    expected: dict[str, str] = {}
+    for n in range(12):
+        key = f"dup/{n:02d}.jpg"
+        expected[master_key(key)] = key
+        for spec in profile.variants:
+            expected[variant_key(key, spec.name, spec.format.extension)] = key
+    assert sorted(outputs) == sorted(expected)
     for key, data in newest.items():
         newest_version = versions[(key, hashlib.md5(data, usedforsecurity=False).hexdigest())]
-        assert outputs[key.replace(".jpg", ".png")]["metadata"]["source-version-id"] == newest_version
+        made_from = {
+            outputs[output]["metadata"]["source-version-id"]
+            for output, source in expected.items()
+            if source == key
+        }
+        assert made_from == {newest_version}
     assert world.dlq_records() == []

@@ -19,15 +19,18 @@ def test_under_faults_every_upload_has_one_outcome_and_no_object_is_paid_twice()
     result = run_soak(SUITE_UPLOADS, seed=11)
     print("\n" + describe(result))
 
-    # Then the faults really happened, and the rules held: one outcome per upload (an output xor a
-    # DLQ record), no output written twice, every bill accounted for (an output, a paid DLQ record
-    # or an answer the emulator could not deliver), a second bill only for an object whose answer
-    # was undelivered, and no answer lost because the client stopped waiting (our own deadline)
+    # Then the faults really happened, and the rules held with the template's default profiles (a
+    # master and three variants per upload): one outcome per upload (all its outputs xor a DLQ
+    # record), no output object written twice, every bill accounted for (an upload delivered, a
+    # paid DLQ record or an answer the emulator could not deliver), so billed calls = object versions
+    # delivered, however many variants each; a second bill only for an object whose answer was
+    # undelivered, and no answer lost because the client stopped waiting (our own deadline)
     assert sum(result.faults.values()) >= 10
     assert result.api_calls > result.billed_calls
     assert result.violations == []
     assert result.outputs + result.dlq_records == result.uploads
-    assert result.output_versions == result.outputs
+    assert result.objects >= 4 * result.outputs  # the master and three variants of each
+    assert result.object_versions == result.objects
     lost = sum(result.lost_answers.values())
     assert result.billed_calls == result.outputs + result.paid_dlq_records + lost
     assert "client_gone" not in result.lost_answers

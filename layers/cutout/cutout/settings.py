@@ -103,8 +103,9 @@ class Settings(BaseModel):
     retry_jitter: float = Field(alias="RETRY_JITTER", default=0.2, ge=0.0, lt=1.0)
     work_queue_visibility_timeout: int = Field(alias="WORK_QUEUE_VISIBILITY_TIMEOUT", default=1020, ge=1)
     # The deliverables (docs/profiles.md): a profiles file, relative to the function's code
-    # (LAMBDA_TASK_ROOT) unless absolute. Empty: one cut-out per upload at the source's key, as
-    # BACKGROUND_TYPE and TARGET_WIDTH/HEIGHT say (the layout before profiles).
+    # (LAMBDA_TASK_ROOT) unless absolute; the template sets `profiles.toml` by default. Empty: the
+    # single cut-out mode, one cut-out per upload at the source's key, as BACKGROUND_TYPE and
+    # TARGET_WIDTH/HEIGHT say.
     profiles_file: str = Field(alias="PROFILES_FILE", default="")
 
     @field_validator("target_width", "target_height")

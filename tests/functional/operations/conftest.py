@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -116,6 +117,18 @@ class Operator:
 
 @pytest.fixture
 def operator(world: World, aws_environment: str) -> Operator:
+    stack_name = f"cutout-ops-{uuid.uuid4().hex[:8]}"
+    create_stack_naming(resources_of(world), stack_name)
+    return Operator(world=world, endpoint_url=aws_environment, stack_name=stack_name)
+
+
+SHIPPED_PROFILES = Path(__file__).parents[3] / "functions" / "process_upload" / "profiles.toml"
+
+
+@pytest.fixture
+def deliverables_operator(make_world: Callable[..., World], aws_environment: str) -> Operator:
+    """An operator of a stack with the shipped profiles (the template's default): masters and variants."""
+    world = make_world(PROFILES_FILE=str(SHIPPED_PROFILES))
     stack_name = f"cutout-ops-{uuid.uuid4().hex[:8]}"
     create_stack_naming(resources_of(world), stack_name)
     return Operator(world=world, endpoint_url=aws_environment, stack_name=stack_name)

@@ -129,6 +129,40 @@ def test_an_inventory_backfill_skips_objects_with_a_newer_cutout_and_pays_only_f
     assert queue_depth(world, world.dlq_url) == 0
 
 
+def test_an_inventory_backfill_skips_objects_with_a_newer_master_when_deliverables_are_on(
+    deliverables_operator: Operator, tmp_path: Path
+) -> None:
+    # Given a stack with the shipped profiles: two uploads already delivered (a master and three
+    # variants each), then a third uploaded while notifications were off
+    operator = deliverables_operator
+    world = operator.world
+    world.upload("shop/1.jpg", product_photo(300, 200))
+    world.upload("shop/2.jpg", product_photo(310, 200))
+    world.drain()
+    stop_notifications(world)
+    world.upload("shop/3.jpg", product_photo(320, 200))
+    manifest = _report_of_bucket(world)
+
+    # When the report is backfilled and the queue drained
+    result = operator.run("backfill", "--inventory", manifest, "--checkpoint", str(tmp_path / "c.json"))
+    world.drain()
+
+    # Then only the new object was enqueued and billed (the masters said the others were done), and
+    # every upload has its master and variants: billed calls = object versions
+    assert result.exit_code == 0, result.stderr
+    assert "enqueued 1;" in result.stdout
+    assert "skipped: 2 with a newer cut-out" in result.stdout
+    assert world.emulator.stats()["billed"] == 3
+    outputs = sorted(world.outputs())
+    assert [key for key in outputs if key.startswith("masters/")] == [
+        "masters/shop/1.jpg.png",
+        "masters/shop/2.jpg.png",
+        "masters/shop/3.jpg.png",
+    ]
+    assert len(outputs) == 3 * 4
+    assert queue_depth(world, world.dlq_url) == 0
+
+
 class _StopAfter:
     """A progress display that asks the backfill to stop after ``rows`` rows were acknowledged."""
 

@@ -166,3 +166,62 @@ def make_review_run(root: Path) -> RunOnDisk:
     run.summary["totals"] = {"inputs": 7, "done": 5, "failed": 2}
     run.summary["emulator"] = {"calls": 5, "billed": 5}
     return run
+
+
+# The default profile's three variants, as `cutout local run` lists them for an upload.
+DELIVERABLES_KEY = "kitchen/mug.jpg"
+VARIANTS = (
+    ("web-transparent", "png", (250, 300)),
+    ("amazon-main", "jpeg", (400, 400)),
+    ("listing-webp", "webp", (200, 200)),
+)
+
+
+def make_deliverables_run(root: Path) -> RunOnDisk:
+    """A run with the default profiles: two inputs, each with its master and three variants on disk."""
+    inputs, out_dir = root / "in", root / "out"
+    items = []
+    for key in (DELIVERABLES_KEY, "bags/tote bag.png"):
+        (inputs / key).parent.mkdir(parents=True, exist_ok=True)
+        product_photo().save(inputs / key, format="JPEG" if key.endswith(".jpg") else "PNG")
+        master = f"masters/{key}.png"
+        (out_dir / master).parent.mkdir(parents=True, exist_ok=True)
+        transparent_cutout().save(out_dir / master)
+        outputs = []
+        for name, fmt, size in VARIANTS:
+            extension = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}[fmt]
+            variant_key = f"{name}/{key}{extension}"
+            (out_dir / variant_key).parent.mkdir(parents=True, exist_ok=True)
+            picture = transparent_cutout(size)
+            if fmt == "png":
+                picture.save(out_dir / variant_key)
+            else:
+                flat = Image.new("RGB", size, "white")
+                flat.paste(picture, mask=picture.getchannel("A"))
+                flat.save(out_dir / variant_key, format=fmt.upper())
+            outputs.append(
+                {
+                    "variant": name,
+                    "key": variant_key,
+                    "file": variant_key,
+                    "format": fmt,
+                    "width": size[0],
+                    "height": size[1],
+                    "bytes": (out_dir / variant_key).stat().st_size,
+                }
+            )
+        item = _done(key, inputs / key, outputs[0]["key"], "TRANSPARENT")
+        item.update(profile="standard", master_key=master, master_file=master, outputs=outputs)
+        items.append(item)
+    summary = {
+        "schema": "cutout.local-run/1",
+        "generated_at": "2025-11-23T20:00:02+00:00",
+        "input_dir": str(inputs),
+        "background": None,
+        "mode": "deliverables",
+        "wall_seconds": 8.1,
+        "totals": {"inputs": 2, "done": 2, "failed": 0, "variants": 6},
+        "emulator": {"calls": 2, "billed": 2},
+        "items": items,
+    }
+    return RunOnDisk(out_dir=out_dir, summary=summary)

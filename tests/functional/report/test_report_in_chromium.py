@@ -16,6 +16,8 @@ from tests.functional.report.run_on_disk import (
     HOSTILE_KEY,
     LOW_SCORE_KEY,
     OBJECT_BLUE,
+    VARIANTS,
+    make_deliverables_run,
     make_review_run,
     make_run,
 )
@@ -87,3 +89,24 @@ def test_chromium_shows_the_cutouts_to_review_first_in_their_own_colour(tmp_path
     assert pixels_near(image[:700], REVIEW_AMBER) > 500  # above the first failure's row
     assert pixels_near(np.array([[REVIEW_AMBER]], np.uint8), DONE_GREEN, tolerance=40) == 0
     assert pixels_near(np.array([[REVIEW_AMBER]], np.uint8), FAILED_RED, tolerance=40) == 0
+
+
+def test_chromium_shows_every_variant_of_every_input(tmp_path: Path) -> None:
+    # Given a report of a run with the default profiles (a master and three variants per input)
+    chromium = chromium_or_skip()
+    run = make_deliverables_run(tmp_path)
+    report = write_report(run.out_dir, run.summary)
+
+    # When Chromium loads it, dumps its DOM and takes a screenshot
+    page = parse_report(dump_dom(chromium, tmp_path / "profile", report))
+    shot = screenshot(chromium, tmp_path / "profile", report, tmp_path / "report.png", window=(1280, 1600))
+
+    # Then every row holds the original, the master and each variant, named with its size
+    assert [row.status for row in page.rows] == ["done", "done"]
+    for row in page.rows:
+        assert len(row.image_sources) == 2 + len(VARIANTS)
+        for name, _, (width, height) in VARIANTS:
+            assert f"{name} · {width} × {height}" in row.text
+    # and the variants are painted (the blue product in each of the eight previews per row at least once)
+    image = np.asarray(Image.open(shot).convert("RGB"))
+    assert pixels_near(image, OBJECT_BLUE, tolerance=20) > 20_000

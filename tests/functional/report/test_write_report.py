@@ -13,7 +13,15 @@ from PIL import Image
 
 from cutout_tools.report import PREVIEW_MAX_SIDE, NoPreview, Preview, preview, render_report, write_report
 from tests.functional.report.page import parse_report
-from tests.functional.report.run_on_disk import HOSTILE_KEY, make_review_run, make_run, product_photo
+from tests.functional.report.run_on_disk import (
+    DELIVERABLES_KEY,
+    HOSTILE_KEY,
+    VARIANTS,
+    make_deliverables_run,
+    make_review_run,
+    make_run,
+    product_photo,
+)
 
 
 def truncated_png() -> bytes:
@@ -73,6 +81,35 @@ def test_done_rows_show_both_images_inline_and_transparency_on_a_checkerboard(tm
     assert "checker" in mug.frame_classes[1]
     assert "checker" not in tote.frame_classes[1]
     assert decode_data_uri(mug.image_sources[1])[1].mode == "RGBA"
+
+
+def test_every_variant_of_every_input_is_shown_with_its_size_bytes_and_key(tmp_path: Path) -> None:
+    # Given a run with the default profiles: two inputs, each with a master and three variants
+    run = make_deliverables_run(tmp_path)
+
+    # When the report is rendered
+    html = render_report(run.out_dir, run.summary)
+    page = parse_report(html)
+
+    # Then each row shows the original, the master and every variant, each inlined
+    assert len(page.rows) == 2
+    for row in page.rows:
+        assert len(row.image_sources) == 2 + len(VARIANTS)
+        assert all(source.startswith("data:image/") for source in row.image_sources)
+        assert f"masters/{row.key}.png" in row.text
+        # ... each variant with its name, its size, its bytes and its key
+        item = next(item for item in run.summary["items"] if item["key"] == row.key)
+        for output in item["outputs"]:
+            assert output["variant"] in row.text
+            assert f"{output['width']} × {output['height']}" in row.text
+            assert output["key"] in row.text
+            size = output["bytes"]
+            assert (f"{size} B" if size < 1024 else f"{size / 1024:.0f} KB") in row.text
+    # and the header counts the variants
+    assert html.count('data-variant="') == 2 * len(VARIANTS)
+    assert "<b>6</b> <span>variants</span>" in html
+    mug = next(row for row in page.rows if row.key == DELIVERABLES_KEY)
+    assert "checker" in mug.frame_classes[1]  # the master is transparent
 
 
 def test_failed_rows_show_the_reason_code_and_message_and_a_placeholder(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from cutout.budget import SpendingGuard
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.pixels import PixelBudget
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds
 from cutout.settings import Settings
@@ -78,6 +79,7 @@ def build_harness(
     spending: SpendingGuard | None = None,
     publisher: EventPublisher | None = None,
     quality: QualityThresholds | None = None,
+    pixels: PixelBudget | None = None,
     **setting_overrides: str,
 ) -> Harness:
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
@@ -95,6 +97,7 @@ def build_harness(
         spending=spending,
         publisher=publisher,
         quality=quality,
+        pixels=pixels,
     )
     processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
     return Harness(store, engine, dlq, metrics, processor, table)

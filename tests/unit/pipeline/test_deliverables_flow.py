@@ -104,12 +104,12 @@ def test_a_crash_after_two_variants_finishes_the_third_on_redelivery_without_pay
     real_put = harness.store.put
     calls = {"n": 0}
 
-    def crashing_put(bucket, key, body, content_type, metadata):  # type: ignore[no-untyped-def]
+    def crashing_put(bucket, key, body, content_type, metadata, **options):  # type: ignore[no-untyped-def]
         if key.startswith("thumb/"):
             calls["n"] += 1
             if calls["n"] == 1:
                 raise RuntimeError("simulated crash before the third variant")
-        real_put(bucket, key, body, content_type, metadata)
+        real_put(bucket, key, body, content_type, metadata, **options)
 
     harness.store.put = crashing_put  # type: ignore[method-assign]
     # When it is delivered, fails, and is delivered again

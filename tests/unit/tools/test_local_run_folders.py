@@ -83,6 +83,33 @@ def test_a_new_run_removes_what_the_previous_one_wrote_and_nothing_else(tmp_path
     ]
 
 
+def test_a_new_run_removes_every_variant_and_master_the_previous_one_downloaded(tmp_path: Path) -> None:
+    # Given a previous run with the deliverables: a master and two variants listed for one input
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    files = ["masters/red.jpg.png", "site/red.jpg.png", "amazon-main/red.jpg.jpg"]
+    for name in [*files, "amazon-main/mine.txt"]:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(b"x")
+    item = {
+        "key": "red.jpg",
+        "status": "done",
+        "output_file": "site/red.jpg.png",
+        "master_file": "masters/red.jpg.png",
+        "outputs": [{"file": "site/red.jpg.png"}, {"file": "amazon-main/red.jpg.jpg"}],
+    }
+    summary = {"schema": SUMMARY_SCHEMA, "items": [item]}
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    # When the previous run is cleared
+    removed = remove_previous_run(out, photos)
+    # Then the master, both variants and the summary are gone, and the user's file stays
+    assert removed == 4
+    assert sorted(path.relative_to(out).as_posix() for path in out.rglob("*")) == [
+        "amazon-main",
+        "amazon-main/mine.txt",
+    ]
+
+
 def test_clearing_never_touches_files_outside_out_or_inside_the_input(tmp_path: Path) -> None:
     # Given a tampered summary naming a file outside --out, and the input folder inside --out
     out = tmp_path / "out"

@@ -107,13 +107,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "run",
         help="process a folder through the local stack and write OUT/summary.json and OUT/report.html",
         description="Bring the stack up, upload every file under DIR (relative paths as keys; dotfiles, "
-        "README.md, OUT and any folder holding an earlier run's summary.json are skipped), wait for each "
-        "upload's outcome (a cut-out, or a dead-letter record with its reason), download the cut-outs into "
-        "OUT, write OUT/summary.json, OUT/report.html and OUT/run.log (the stack's and the function's logs), "
-        "print a table, and stop. OUT holds one run: the files the previous run wrote there are removed "
-        "first, other files are left alone. Ctrl-C stops early: batches in flight finish, then a partial "
-        "summary and report are written (exit 130). Exit 0 when every input has an outcome, 1 when some "
-        "had none in time, 2 for bad arguments.",
+        "README.md, OUT and any folder holding an earlier run's summary.json are skipped), wait for "
+        "each upload's outcome (its master and every variant of its profile, or a dead-letter record "
+        "with its reason), download them into OUT, write OUT/summary.json, OUT/report.html and "
+        "OUT/run.log (the stack's and the function's logs), print a table, and stop. OUT holds one "
+        "run: the files the previous run wrote there are removed first, other files are left alone. "
+        "Ctrl-C stops early: batches in flight finish, then a partial summary and report are written "
+        "(exit 130). Exit 0 when every input has an outcome, 1 when some had none in time, 2 for bad "
+        "arguments.",
     )
     run.add_argument("directory", type=Path, metavar="DIR", help="the folder of images to upload")
     run.add_argument(
@@ -125,9 +126,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument(
         "--background",
         choices=("transparent", "white"),
-        default="transparent",
-        help="the cut-outs' background: transparent PNG, or a JPEG on white; sets the template's "
-        "BackgroundType (default: %(default)s)",
+        default=None,
+        help="the single cut-out mode instead of the deliverables: one output per upload, a "
+        "transparent PNG or a JPEG on white (sets the template's ProfilesFile to empty and its "
+        "BackgroundType). Default: the shipped profiles, every variant of each upload's profile",
     )
     run.add_argument(
         "--timeout-seconds",
@@ -163,7 +165,7 @@ def human_description(facts: dict[str, Any]) -> str:
         f"  export AWS_ENDPOINT_URL={endpoint} AWS_DEFAULT_REGION={region} "
         "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
         f"  aws s3 cp photo.jpg s3://{facts['input_bucket']}/photo.jpg",
-        f"  aws s3 ls s3://{facts['output_bucket']}/            # photo.png appears",
+        f"  aws s3 ls --recursive s3://{facts['output_bucket']}/  # masters/photo.jpg.png, each variant",
         f"  {_cutout_command()} dlq list --endpoint-url {endpoint}",
         *(
             [f"  {_cutout_command()} events tail --endpoint-url {endpoint}"]

@@ -1,10 +1,16 @@
 """``cutout local run DIR``: a folder of images through the local stack, and what came out.
 
 Uploads every file under DIR (relative paths as keys; dotfiles, README.md and the output folder
-stay home), waits until each upload has its one outcome — an output object whose ``source-key``
-metadata names it, or a dead-letter record for it — downloads the outputs, and writes
+stay home), waits until each upload has its one outcome — its outputs, found by the ``source-key``
+metadata that names it, or a dead-letter record for it — downloads the outputs, and writes
 ``summary.json`` (schema ``cutout.local-run/1``) and ``report.html``. Outcomes are observed from
 the outside, through S3 and SQS, exactly as a user of the deployed stack would see them.
+
+With the template's default profiles (the deliverables), an upload is done once its master
+(``masters/<key>.png``) and every variant of its profile (``<variant>/<key><ext>``) are in the
+output bucket; each item of the summary lists them (``outputs``: variant, key, file, format, size
+and bytes; ``master_key``, ``master_file``). ``--background`` runs the single cut-out mode instead
+(``ProfilesFile`` empty: one output per upload at the source's key).
 
 The output folder holds one run: the files the previous run wrote there (as its ``summary.json``
 lists them) are removed first; files it did not write are left alone. A stop request (Ctrl-C)
@@ -25,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
 from urllib.parse import unquote, unquote_plus
 
+from cutout.profiles import ProfileSet
 from cutout_tools.local_stack.function_output import function_output_to
 from cutout_tools.local_stack.run_events import collect_run_events, events_line
 from cutout_tools.local_stack.stack import LocalStack
@@ -37,6 +44,7 @@ LOG_NAME = "run.log"
 REPORT_NAME = "report.html"  # written by cutout_tools.report; named here to clean it up
 RUN_FILES = (SUMMARY_NAME, LOG_NAME, REPORT_NAME)
 BACKGROUNDS = {"transparent": "TRANSPARENT", "white": "WHITE_BACKGROUND"}
+MASTERS_FOLDER = "masters/"
 SKIPPED_NAMES = {"readme.md"}
 DEFAULT_TIMEOUT_SECONDS = 600.0
 POLL_SECONDS = 0.25
@@ -131,7 +139,7 @@ def remove_previous_run(out_dir: Path, input_dir: Path) -> int:
         return 0
     items = summary.get("items")
     named = (
-        [item.get("output_file") for item in items if isinstance(item, dict)]
+        [name for item in items if isinstance(item, dict) for name in _files_of(item)]
         if isinstance(items, list)
         else []
     )
@@ -153,6 +161,17 @@ def remove_previous_run(out_dir: Path, input_dir: Path) -> int:
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
     return removed
+
+
+def _files_of(item: dict[str, Any]) -> list[object]:
+    """Every file a summary item names: its output, its master and each variant's."""
+    outputs = item.get("outputs")
+    variants = (
+        [output.get("file") for output in outputs if isinstance(output, dict)]
+        if isinstance(outputs, list)
+        else []
+    )
+    return [item.get("output_file"), item.get("master_file"), *variants]
 
 
 # --- dead letters ------------------------------------------------------------------------------
@@ -200,7 +219,7 @@ def run_directory(
     input_dir: Path,
     out_dir: Path,
     *,
-    background: str = "transparent",
+    background: str | None = None,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     port: int = 0,
     progress_stream: IO[str] | None = None,
@@ -209,6 +228,8 @@ def run_directory(
 ) -> dict[str, Any]:
     """Bring the stack up, process ``input_dir``, write ``out_dir``; return the summary written.
 
+    ``background`` (``transparent`` or ``white``) runs the single cut-out mode; ``None`` (the
+    default) runs the template's deliverables: every variant of each upload's profile.
     Raises ``RunFolderError`` (a ``ValueError``) for folders it cannot use, before starting anything.
     """
     check_folders(input_dir, out_dir)
@@ -223,8 +244,8 @@ def run_directory(
 
     for folder in skipped:
         say(f"not uploading {folder.relative_to(input_dir)}/: it holds the output of a run")
-    for stem, keys in _same_output_stem(files).items():
-        say(f"{', '.join(keys)} share the output name {stem}.*: one overwrites the other")
+    if background is not None:  # single cut-out mode: the output key drops the source's extension
+        _say_shared_stems(files, say)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a file on the way, no permission, a read-only disk
@@ -241,9 +262,7 @@ def run_directory(
             log_file.write(f"cutout local: {line}\n")
             log_file.flush()
 
-        stack = stack_factory(
-            port=port, parameter_overrides={"BackgroundType": BACKGROUNDS[background]}, log=log
-        )
+        stack = stack_factory(port=port, parameter_overrides=_stack_parameters(background), log=log)
         run = _Run(stack, files=files, out_dir=out_dir, timeout_seconds=timeout_seconds, stop=stop)
         emulator: dict[str, Any] = {}
         events: dict[str, Any] | None = None
@@ -268,7 +287,9 @@ def run_directory(
         "schema": SUMMARY_SCHEMA,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "input_dir": str(input_dir),
-        "background": BACKGROUNDS[background],
+        "background": BACKGROUNDS[background] if background is not None else None,
+        # "deliverables": each upload's master and every variant of its profile; "single": one cut-out
+        "mode": "single" if background is not None else "deliverables",
         "engine_backend": backend,
         "wall_seconds": round(time.monotonic() - started, 2),
         "interrupted": stop.requested.is_set(),
@@ -277,6 +298,7 @@ def run_directory(
             "done": sum(item["status"] == "done" for item in items),
             "failed": sum(item["status"] == "failed" for item in items),
             INTERRUPTED: sum(item["status"] == INTERRUPTED for item in items),
+            "variants": sum(len(item.get("outputs") or []) for item in items),
         },
         "emulator": {"calls": emulator.get("calls", 0), "billed": emulator.get("billed", 0)},
         "events": events,  # counted per detail-type from the stack's events queue (run_events.py)
@@ -286,6 +308,18 @@ def run_directory(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return summary
+
+
+def _stack_parameters(background: str | None) -> dict[str, str]:
+    """The template's defaults (the deliverables), or the single cut-out mode with ``background``."""
+    if background is None:
+        return {}
+    return {"ProfilesFile": "", "BackgroundType": BACKGROUNDS[background]}
+
+
+def _say_shared_stems(files: list[tuple[str, Path]], say: Callable[[str], None]) -> None:
+    for stem, keys in _same_output_stem(files).items():
+        say(f"{', '.join(keys)} share the output name {stem}.*: one overwrites the other")
 
 
 class _Run:
@@ -315,16 +349,25 @@ class _Run:
                 "metadata": None,
                 "dlq_record": None,
                 "seconds": None,
+                "profile": None,
+                "master_key": None,
+                "master_file": None,
+                "outputs": [],
             }
             for key, path in files
         }
         self._uploaded_at: dict[str, float] = {}
         self._seen_outputs: set[str] = set()
+        self._profiles: ProfileSet | None = None
+        # Deliverables seen so far, by source key: its master's key and metadata, its variants by name.
+        self._masters: dict[str, tuple[str, dict[str, str]]] = {}
+        self._variants: dict[str, dict[str, dict[str, Any]]] = {}
 
     def items(self) -> list[dict[str, Any]]:
         return list(self._items.values())
 
     def process(self, bar: Progress) -> None:
+        self._profiles = self._stack.function_profiles()  # None: the single cut-out mode
         facts = self._stack.describe()
         s3, sqs = self._stack.client("s3"), self._stack.client("sqs")
         deadline = time.monotonic() + self._timeout_seconds
@@ -405,10 +448,60 @@ class _Run:
                 self._seen_outputs.add(output_key)
                 metadata = s3.head_object(Bucket=bucket, Key=output_key).get("Metadata", {})
                 item = self._items.get(unquote(metadata.get("source-key", "")))
-                if item is not None and item["status"] == "pending":
+                if item is None or item["status"] != "pending":
+                    continue
+                if self._profiles is None:  # single cut-out mode: the one output is the outcome
                     item.update(status="done", output_key=output_key, metadata=metadata)
                     settled.append(item)
+                elif self._deliverable_seen(item, output_key, int(listed.get("Size", 0)), metadata):
+                    settled.append(item)
         return settled
+
+    def _deliverable_seen(
+        self, item: dict[str, Any], output_key: str, size: int, metadata: dict[str, str]
+    ) -> bool:
+        """Note a master or a variant of ``item``; True once its master and every variant are there."""
+        source = item["key"]
+        variant = metadata.get("variant")
+        if variant is None:
+            if output_key.startswith(MASTERS_FOLDER):
+                self._masters[source] = (output_key, metadata)
+        else:
+            self._variants.setdefault(source, {})[variant] = {
+                "variant": variant,
+                "key": output_key,
+                "file": None,
+                "format": metadata.get("format"),
+                "width": _number(metadata.get("width")),
+                "height": _number(metadata.get("height")),
+                "bytes": size,
+                "metadata": metadata,
+            }
+        variants = self._variants.get(source, {})
+        if source not in self._masters or not variants:
+            return False
+        profile_name = next(iter(variants.values()))["metadata"].get("profile", "")
+        profile = self._profiles.profiles.get(profile_name) if self._profiles is not None else None
+        names = [spec.name for spec in profile.variants] if profile is not None else list(variants)
+        if any(name not in variants for name in names):
+            return False
+        master, master_metadata = self._masters[source]
+        outputs = [variants[name] for name in names]
+        review = {
+            name: value
+            for output in outputs
+            for name, value in output["metadata"].items()
+            if name.startswith("review")
+        }
+        item.update(
+            status="done",
+            profile=profile_name,
+            master_key=master,
+            output_key=outputs[0]["key"],
+            metadata={**master_metadata, **review},  # the paid call's facts, and the gate's verdict
+            outputs=[{name: value for name, value in one.items() if name != "metadata"} for one in outputs],
+        )
+        return True
 
     def _collect_dead_letters(self, sqs: Any, queue_url: str) -> list[dict[str, Any]]:
         settled: list[dict[str, Any]] = []
@@ -432,13 +525,27 @@ class _Run:
     def download_outputs(self) -> None:
         facts = self._stack.describe()
         s3 = self._stack.client("s3")
+
+        def download(key: str) -> str:
+            target = _inside(self._out_dir, key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(facts["output_bucket"], key, str(target))
+            return target.relative_to(self._out_dir.resolve()).as_posix()
+
         for item in self._items.values():
             if item["status"] != "done":
                 continue
-            target = _inside(self._out_dir, item["output_key"])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(facts["output_bucket"], item["output_key"], str(target))
-            item["output_file"] = target.relative_to(self._out_dir.resolve()).as_posix()
+            item["output_file"] = download(item["output_key"])
+            if item["master_key"]:
+                item["master_file"] = download(item["master_key"])
+            for output in item["outputs"]:
+                output["file"] = (
+                    item["output_file"] if output["key"] == item["output_key"] else download(output["key"])
+                )
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _failure_code(item: dict[str, Any]) -> str:
@@ -451,7 +558,13 @@ def summary_table(summary: dict[str, Any]) -> str:
     """A short plain-text table: one line per input, then the totals."""
     rows = []
     for item in summary["items"]:
-        if item["status"] == "done":
+        if item["status"] == "done" and item.get("outputs"):
+            outputs = item["outputs"]
+            detail = f"-> {len(outputs)} variants: " + ", ".join(map(_described_output, outputs))
+            score = (item.get("metadata") or {}).get("score")
+            if score:
+                detail += f"  (score {score})"
+        elif item["status"] == "done":
             detail = f"-> {item['output_key']}"
             score = (item.get("metadata") or {}).get("score")
             if score:
@@ -475,6 +588,7 @@ def summary_table(summary: dict[str, Any]) -> str:
     lines.append(
         f"{totals['inputs']} inputs: {totals['done']} done, {totals['failed']} failed"
         + (f", {interrupted} interrupted" if interrupted else "")
+        + (f"; {totals['variants']} variants" if totals.get("variants") else "")
         + f"; {summary['emulator']['billed']} billed API calls"
         + (f", answered by the {summary['engine_backend']}" if summary.get("engine_backend") else "")
         + f"; {summary['wall_seconds']:.1f} s"
@@ -484,3 +598,17 @@ def summary_table(summary: dict[str, Any]) -> str:
     if summary.get("interrupted"):
         lines.append("the run was interrupted: this summary is partial")
     return "\n".join(lines)
+
+
+def _described_output(output: dict[str, Any]) -> str:
+    """``amazon-main 2000×2000 412 KB``: a variant's name, size and bytes (its key: in the summary)."""
+    size = f" {output['width']}×{output['height']}" if output.get("width") and output.get("height") else ""
+    return f"{output['variant']}{size} {_bytes(int(output.get('bytes') or 0))}"
+
+
+def _bytes(count: int) -> str:
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.0f} KB"
+    return f"{count / 1024 / 1024:.1f} MB"

@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 
 from cutout.engine.port import BackgroundRemover
+from cutout.profiles import ProfileSet
 from cutout_tools.emulator import AidgeEmulator, FaultPlan
 from cutout_tools.local_stack.defaults import DEFAULT_REGION, DEFAULT_STACK_NAME
 from cutout_tools.local_stack.deploy import (
@@ -359,6 +360,14 @@ class LocalStack:
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` on the local endpoint, with dummy credentials."""
         return local_client(service, self.endpoint_url, self._region)
+
+    def function_profiles(self) -> ProfileSet | None:
+        """The deliverables the function runs with (its ``PROFILES_FILE``, from its code folder, as
+        Lambda resolves it), or ``None`` in the single cut-out mode (``ProfilesFile`` empty)."""
+        from cutout.profiles import configured_profiles
+
+        environment = self._function_environment
+        return configured_profiles(environment.get("PROFILES_FILE", ""), environment)
 
     def wait_until_idle(self, timeout: float = 60.0, poll_seconds: float = 0.2) -> None:
         """Wait until the work queue is empty (visible, in flight, delayed) and no batch is running.

@@ -39,7 +39,9 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from cutout.events.uploaded_object import normalise_etag, normalise_version_id
+from cutout.failures import FailureReason
 from cutout.storage.output import output_key_for
+from cutout.variants.keys import MASTERS_PREFIX, master_key
 from cutout_tools.operations.backfill import ExistingObject, s3_notification_for
 from cutout_tools.operations.dead_letters import SQS_BATCH
 from cutout_tools.progress import Progress
@@ -245,16 +247,20 @@ class ReportLocation:
 def existing_outputs(s3: S3Client, output_bucket: str, prefix: str) -> dict[str, float]:
     """Output key without its extension -> the newest output's LastModified (epoch seconds).
 
+    Both layouts are indexed: the single cut-out mode's outputs (``shop/1.png``, by stem) and the
+    deliverables' masters (``masters/shop/1.jpg.png``, by their whole key: a master is written
+    once the paid call succeeded, so its time says the source was processed).
     About 150 MB per million outputs; ``skip_existing=False`` avoids it (the function still skips a
     byte-identical object whose cut-out exists before any paid call, at the cost of its invocation).
     """
     index: dict[str, float] = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=output_bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            stem = _stem(item["Key"])
-            modified = item["LastModified"].timestamp()
-            if modified > index.get(stem, 0.0):
-                index[stem] = modified
+    for listed_prefix, key_of in ((prefix, _stem), (MASTERS_PREFIX + prefix, str)):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=output_bucket, Prefix=listed_prefix):
+            for item in page.get("Contents", []):
+                indexed = key_of(item["Key"])
+                modified = item["LastModified"].timestamp()
+                if modified > index.get(indexed, 0.0):
+                    index[indexed] = modified
     return index
 
 
@@ -603,9 +609,13 @@ class _InventoryRun:
 
 
 def _has_newer_output(outputs: Mapping[str, float], row: InventoryRow) -> bool:
+    """Whether the row's object has a cut-out (single mode) or a master (deliverables) newer than it."""
     if not outputs:
         return False
     written = outputs.get(_stem(row.key))
+    with contextlib.suppress(FailureReason):  # a key too long for a master has none
+        master = outputs.get(master_key(row.key))
+        written = master if written is None or (master is not None and master > written) else written
     if written is None:
         return False
     return row.last_modified is None or written >= row.last_modified.timestamp()

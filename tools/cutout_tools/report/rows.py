@@ -27,6 +27,18 @@ ROW_ORDER = {REVIEW: 0, "failed": 1, "done": 2, "other": 3}
 
 
 @dataclass(frozen=True, slots=True)
+class VariantView:
+    """One deliverable of an input, as the page shows it: name, key, size, bytes and a preview."""
+
+    name: str
+    key: str
+    format: str
+    size: str  # "2000 × 2000", or "" when unknown
+    bytes: str  # "412 KB"
+    image: Preview | NoPreview
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     """One input: where it is on the page, its two images and what is known about it."""
 
@@ -43,6 +55,8 @@ class Row:
     failure_details: list[tuple[str, str]] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)  # why a person should look at it (done rows)
     status_note: str = ""  # e.g. why an interrupted input has no outcome
+    variants: list[VariantView] = field(default_factory=list)  # the deliverables (profiles mode)
+    master_key: str = ""  # where the paid call's transparent master is kept
 
     @property
     def row_class(self) -> str:
@@ -69,6 +83,7 @@ class Header:
     review: int = 0
     interrupted: bool = False
     engine_backend: str = ""
+    variants: int = 0  # the deliverables made, every input's variants together
 
 
 def build_header(summary: Mapping[str, Any], rows: list[Row]) -> Header:
@@ -93,6 +108,7 @@ def build_header(summary: Mapping[str, Any], rows: list[Row]) -> Header:
         review=sum(row.row_class == REVIEW for row in rows),
         interrupted=summary.get("interrupted") is True,
         engine_backend=_text(summary.get("engine_backend")),
+        variants=_count(totals.get("variants"), sum(len(row.variants) for row in rows)),
     )
 
 
@@ -113,7 +129,9 @@ def build_row(out_dir: Path, index: int, item: Mapping[str, Any], engine_backend
     metadata = _mapping(item.get("metadata"))
     dlq_record = _mapping(item.get("dlq_record"))
     error = _mapping(dlq_record.get("error"))
-    output_file = _text(item.get("output_file"))
+    # With deliverables, the cut-out shown beside the original is the master (the paid call's
+    # transparent result, at the input's size); each variant is shown below them.
+    output_file = _text(item.get("master_file")) or _text(item.get("output_file"))
     cutout: Preview | NoPreview | None = None
     flags: list[Flag] = []
     if output_file:
@@ -143,7 +161,32 @@ def build_row(out_dir: Path, index: int, item: Mapping[str, Any], engine_backend
         failure_details=_failure_details(dlq_record, error),
         flags=flags,
         status_note="" if status in STATUS_CLASSES else _text(item.get("error")),
+        variants=_variant_views(out_dir, item.get("outputs")),
+        master_key=_text(item.get("master_key")),
     )
+
+
+def _variant_views(out_dir: Path, outputs: object) -> list[VariantView]:
+    """Every variant the summary lists for an input (``outputs``), in its profile's order."""
+    if not isinstance(outputs, list):
+        return []
+    views = []
+    for found in outputs:
+        output = _mapping(found)
+        file = _text(output.get("file"))
+        width, height = _text(output.get("width")), _text(output.get("height"))
+        size = output.get("bytes")
+        views.append(
+            VariantView(
+                name=_text(output.get("variant"), "(unnamed)"),
+                key=_text(output.get("key")),
+                format=_text(output.get("format")).upper(),
+                size=f"{width} × {height}" if width and height else "",
+                bytes=_byte_count(size) if isinstance(size, int) and not isinstance(size, bool) else "",
+                image=_output_preview(out_dir, file) if file else NoPreview("not downloaded"),
+            )
+        )
+    return views
 
 
 def _output_preview(out_dir: Path, output_file: str) -> Preview | NoPreview:
@@ -175,7 +218,9 @@ def _output_details(
         ("engine", engine),
         ("background", _text(metadata.get("background"))),
         ("turnaround", _turnaround(item.get("seconds"))),
-        ("output key", _text(item.get("output_key"))),
+        ("output key", "" if item.get("outputs") else _text(item.get("output_key"))),
+        ("profile", _text(item.get("profile"))),
+        ("master", _text(item.get("master_key"))),
         ("source version", _text(metadata.get("source-version-id"))),
         ("request id", _text(metadata.get("request-id"))),
     ]
@@ -232,6 +277,10 @@ def _file_size(path: Path | None) -> str:
         size = None
     if size is None:
         return ""
+    return _byte_count(size)
+
+
+def _byte_count(size: int) -> str:
     if size < 1024:
         return f"{size} B"
     if size < 1024 * 1024:

@@ -9,15 +9,32 @@ and a digest of the spec that made it, so the stored objects are the checkpoints
   it, a redelivery or a DLQ replay starts from it, even after the result URL has expired;
 - a variant already stored for this source version and this spec is not made again: a crash after
   two of three variants finishes the third on redelivery.
+
+Newest version wins here too (``cutout.ordering``): the conductor passes a ``WriteGuard`` that
+makes the master's and each variant's PUT conditional and refuses to write over an output made
+from a newer version of the source; the older version's outcome is then *superseded*.
 """
 
 from cutout.deliverables.store import (
     Deliverables,
+    MasterPixels,
     PixelReserve,
     StoredMaster,
     StoredOutput,
     StoredOutputs,
+    WriteGuard,
     spec_digest,
+    unguarded,
 )
 
-__all__ = ["Deliverables", "PixelReserve", "StoredMaster", "StoredOutput", "StoredOutputs", "spec_digest"]
+__all__ = [
+    "Deliverables",
+    "MasterPixels",
+    "PixelReserve",
+    "StoredMaster",
+    "StoredOutput",
+    "StoredOutputs",
+    "WriteGuard",
+    "spec_digest",
+    "unguarded",
+]

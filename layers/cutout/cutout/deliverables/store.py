@@ -8,14 +8,15 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import quote
 
 from PIL import Image
 
 from cutout.failures import FailureReason
+from cutout.ordering import Superseded
 from cutout.profiles import Profile, VariantSpec
-from cutout.storage.objects import ObjectHead, ObjectNotFound, ObjectStore
+from cutout.storage.objects import ObjectHead, ObjectNotFound, ObjectStore, WriteCondition
 from cutout.storage.output import METADATA_LIMIT_BYTES
 from cutout.variants import RenderedVariant, master_key, render_variant, variant_key
 
@@ -25,6 +26,17 @@ _WORKING_BYTES_PER_PIXEL = 4 * 4
 MASTER_CONTENT_TYPE = "image/png"
 
 PixelReserve = Callable[[int], AbstractContextManager[Any]]
+# One PUT, given the condition to send (``None``: unconditional).
+Write = Callable[[WriteCondition | None], None]
+# Runs ``write`` for ``key`` unless a newer version of the source has won (then says so instead):
+# the conductor passes ``NewestVersionWins.write_unless_superseded`` bound to the upload.
+WriteGuard = Callable[[str, Write], Superseded | None]
+
+
+def unguarded(_key: str, write: Write) -> Superseded | None:
+    """The guard of a writer with no upload to order (``cutout rerender``): write unconditionally."""
+    write(None)
+    return None
 
 
 class MasterUnreadable(FailureReason):
@@ -36,6 +48,14 @@ class MasterUnreadable(FailureReason):
 @contextmanager
 def _no_budget(_nbytes: int) -> Iterator[None]:
     yield
+
+
+@dataclass(frozen=True, slots=True)
+class MasterPixels:
+    """The master decoded once (RGBA), and whether the stored image had an alpha channel at all."""
+
+    image: Image.Image
+    has_alpha: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +89,8 @@ class StoredOutputs:
     outputs: tuple[StoredOutput, ...]
     written: int  # variants written now; the others were already there (checkpoints)
     master_reused: bool
+    # Set when a newer version of the source won before every variant was written: the rest stopped.
+    superseded: Superseded | None = None
 
 
 def spec_digest(spec: VariantSpec) -> str:
@@ -121,19 +143,43 @@ class Deliverables:
         except ObjectNotFound:
             return None
 
-    def store_master(self, source_key: str, body: BinaryIO, metadata: Mapping[str, str]) -> bytes:
-        """PUT the master (the paid call's transparent result) and return its bytes for rendering."""
-        body.seek(0)
-        data = body.read()
-        self._store.put(
-            self._bucket, master_key(source_key), io.BytesIO(data), MASTER_CONTENT_TYPE, dict(metadata)
-        )
-        return data
+    def store_master(
+        self,
+        source_key: str,
+        data: bytes,
+        metadata: Mapping[str, str],
+        *,
+        guard: WriteGuard = unguarded,
+    ) -> Superseded | None:
+        """PUT the master (the paid call's transparent result) unless a newer version has won."""
+        key = master_key(source_key)
+
+        def write(condition: WriteCondition | None) -> None:
+            self._store.put(
+                self._bucket,
+                key,
+                io.BytesIO(data),
+                MASTER_CONTENT_TYPE,
+                dict(metadata),
+                condition=condition,
+            )
+
+        return guard(key, write)
+
+    @contextmanager
+    def decoded(self, master: bytes, profile: Profile) -> Iterator[MasterPixels]:
+        """The master decoded once, holding its working set in the pixel budget for the ``with`` block.
+
+        Everything that needs the master's pixels (the quality gate's alpha, every variant) uses
+        this one decode, so the budget bounds it like any other decode.
+        """
+        with ExitStack() as held:
+            yield self._decode(master, profile, held)
 
     def deliver(
         self,
         source_key: str,
-        master: bytes,
+        master: bytes | MasterPixels,
         profile: Profile,
         source_metadata: Mapping[str, str],
         *,
@@ -141,18 +187,22 @@ class Deliverables:
         master_reused: bool = False,
         key_prefix: str = "",
         tags: Mapping[str, str] | None = None,
+        guard: WriteGuard = unguarded,
     ) -> StoredOutputs:
         """Every variant of ``profile`` made from ``master`` and stored; those already there are kept.
 
         ``source_metadata`` is what every output carries (source, engine, score, …); a variant
         already stored whose metadata has ``match``'s source fields and the same spec is kept. Each variant
-        adds ``profile``, ``variant``, ``variant-digest``, ``master-key`` and its own size. The master
-        is decoded once, inside the pixel budget, and only when a variant is missing.
+        adds ``profile``, ``variant``, ``variant-digest``, ``master-key`` and its own size. ``master``
+        is the decoded master (``decoded``), or its bytes, then decoded once, inside the pixel
+        budget, and only when a variant is missing. Each PUT goes through ``guard``: when a newer
+        version of the source has won, nothing more is written and ``superseded`` says so.
         """
         outputs: list[StoredOutput] = []
         written = 0
         with ExitStack() as held:
-            image: Image.Image | None = None
+            pixels = master if isinstance(master, MasterPixels) else None
+            encoded = master if isinstance(master, bytes) else b""
             for spec in profile.variants:
                 # key_prefix: "review/" when the quality gate holds the upload (never the published keys)
                 key = key_prefix + variant_key(source_key, spec.name, spec.format.extension)
@@ -161,9 +211,9 @@ class Deliverables:
                 if existing is not None:
                     outputs.append(_described(spec, key, existing))
                     continue
-                if image is None:
-                    image = self._decode(master, profile, held)
-                rendered = self._render(image, spec)
+                if pixels is None:
+                    pixels = self._decode(encoded, profile, held)
+                rendered = self._render(pixels.image, spec)
                 metadata = {
                     **source_metadata,
                     **_variant_metadata(
@@ -175,11 +225,15 @@ class Deliverables:
                         source=source_metadata,
                     ),
                 }
-                body = io.BytesIO(rendered.body)
-                if tags:  # held for review: the reasons travel as a tag too
-                    self._store.put(self._bucket, key, body, rendered.content_type, metadata, tags=dict(tags))
-                else:
-                    self._store.put(self._bucket, key, body, rendered.content_type, metadata)
+                superseded = guard(key, self._variant_write(key, rendered, metadata, tags))
+                if superseded is not None:
+                    return StoredOutputs(
+                        master_key=master_key(source_key),
+                        outputs=tuple(outputs),
+                        written=written,
+                        master_reused=master_reused,
+                        superseded=superseded,
+                    )
                 outputs.append(
                     StoredOutput(
                         variant=spec.name,
@@ -198,6 +252,26 @@ class Deliverables:
             master_reused=master_reused,
         )
 
+    def _variant_write(
+        self,
+        key: str,
+        rendered: RenderedVariant,
+        metadata: dict[str, str],
+        tags: Mapping[str, str] | None,
+    ) -> Write:
+        def write(condition: WriteCondition | None) -> None:
+            self._store.put(
+                self._bucket,
+                key,
+                io.BytesIO(rendered.body),
+                rendered.content_type,
+                metadata,
+                condition=condition,
+                tags=dict(tags) if tags else None,  # held for review: the reasons travel as a tag too
+            )
+
+        return write
+
     def _existing(self, key: str, source: Mapping[str, str], digest: str) -> ObjectHead | None:
         """The HEAD of ``key`` if it is this source's variant made by this spec, else ``None``."""
         try:
@@ -208,13 +282,14 @@ class Deliverables:
             return head
         return None
 
-    def _decode(self, master: bytes, profile: Profile, held: ExitStack) -> Image.Image:
+    def _decode(self, master: bytes, profile: Profile, held: ExitStack) -> MasterPixels:
         """The master as RGBA, decoded once its working set is reserved in the pixel budget."""
         try:
             opened = held.enter_context(Image.open(io.BytesIO(master), formats=("PNG", "WEBP")))
             width, height = opened.size
             held.enter_context(self._reserve(working_set(width, height, profile)))
-            return opened.convert("RGBA")
+            has_alpha = "A" in opened.getbands() or "transparency" in opened.info
+            return MasterPixels(image=opened.convert("RGBA"), has_alpha=has_alpha)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
             raise MasterUnreadable(
                 "The master (the paid call's result) cannot be decoded as an image."

@@ -25,7 +25,6 @@ its redelivery pays again, and that is the only way an object can ever be billed
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from cutout.budget import PipelinePaused, SpendingGuard
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
 from cutout.deliverables import Deliverables, PixelReserve
+from cutout.deliverables.store import Write
 from cutout.engine.errors import EngineError
 from cutout.engine.port import (
     Background,
@@ -76,6 +76,7 @@ from cutout.pixels import PixelBudget, pixel_budget, request_body_working_set
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
 from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
+from cutout.quality_gate.stats import alpha_stats
 from cutout.redelivery.attempts import AttemptCounter
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
@@ -95,6 +96,7 @@ from cutout.validation import (
     validate_bytes,
 )
 from cutout.validation.inspection import ImageFacts
+from cutout.variants import master_key
 
 # Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
 IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
@@ -353,7 +355,8 @@ class UploadProcessor:
         cutout = self._cutout_of(upload, prepared, deadline, paid)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
-            verdict = judge(alpha_stats_of_stream(cutout.body), cutout.score, self._quality)
+            stats = alpha_stats_of_stream(cutout.body, self._pixels.reserve)  # within the pixel budget
+            verdict = judge(stats, cutout.score, self._quality)
             if verdict.held:  # the quality gate: never at the published key
                 output_key = review_key(output_key)
                 for reason in verdict.reasons:
@@ -463,13 +466,17 @@ class UploadProcessor:
         deliverables.check_keys(upload.key, profile)  # so is an output that could not be written
         match = self._source_match(upload, head)
         stored = deliverables.stored_master(upload.key, match)
+
+        def guard(key: str, write: Write) -> Superseded | None:  # newest version wins, for every PUT
+            return self._newest.write_unless_superseded(upload, head, key, write)
+
         if stored is not None:
             logger.info("master already stored for this source: nothing to pay", profile=profile.name)
             master, metadata = stored.data, stored.metadata
         else:
             prepared = self._prepared_source(upload, head)
-            with stage("ordering"):
-                superseded = self._newest.superseded(upload, head, [])  # the key's current version
+            with stage("ordering"):  # the key's current version, and a master made from a newer one
+                superseded = self._newest.superseded(upload, head, [master_key(upload.key)])
             if superseded is not None:
                 return self._superseded(upload, superseded, paid=False)
             cutout = self._cutout_of(upload, prepared, deadline, paid)  # the master
@@ -479,26 +486,37 @@ class UploadProcessor:
                     **prepared.metadata,
                     **SourceStamp.of(upload, head).metadata(),
                 }
-                with stage("put"):
-                    master = deliverables.store_master(upload.key, cutout.body, metadata)
+                cutout.body.seek(0)
+                master = cutout.body.read()
             finally:
                 cutout.body.close()
+            with stage("put"):
+                superseded = deliverables.store_master(upload.key, master, metadata, guard=guard)
+            if superseded is not None:
+                return self._superseded(upload, superseded, paid=True, request_id=cutout.request_id)
         score = metadata.get("score")
-        verdict = judge(
-            alpha_stats_of_stream(io.BytesIO(master)), float(score) if score else None, profile.quality
-        )
-        for reason in verdict.reasons:
-            self._metrics.held_for_review(reason)
-        with stage("variants"):
-            result = deliverables.deliver(
-                upload.key,
-                master,
-                profile,
-                {**metadata, **review_metadata(verdict)} if verdict.held else metadata,
-                match=match,
-                master_reused=stored is not None,
-                key_prefix=REVIEW_PREFIX if verdict.held else "",
-                tags=review_tags(verdict) if verdict.held else None,
+        # The master is decoded once, inside the pixel budget, for the gate and every variant.
+        with deliverables.decoded(master, profile) as pixels:
+            del master
+            stats = alpha_stats(pixels.image) if pixels.has_alpha else None
+            verdict = judge(stats, float(score) if score else None, profile.quality)
+            for reason in verdict.reasons:
+                self._metrics.held_for_review(reason)
+            with stage("variants"):
+                result = deliverables.deliver(
+                    upload.key,
+                    pixels,
+                    profile,
+                    {**metadata, **review_metadata(verdict)} if verdict.held else metadata,
+                    match=match,
+                    master_reused=stored is not None,
+                    key_prefix=REVIEW_PREFIX if verdict.held else "",
+                    tags=review_tags(verdict) if verdict.held else None,
+                    guard=guard,
+                )
+        if result.superseded is not None:
+            return self._superseded(
+                upload, result.superseded, paid=stored is None, request_id=metadata.get("request-id")
             )
         event = deliverables_announcement(
             upload,

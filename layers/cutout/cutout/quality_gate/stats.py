@@ -2,16 +2,19 @@
 
 The alpha is reduced to at most ``ANALYSIS_SIDE`` pixels on its longer side (a box filter: the
 shares it measures do not change) and thresholded at 50 %; everything below runs on that small
-mask, so the cost hardly depends on the image's size. Decoding the master is serialised (one at a
-time per process): a 3000×3000 RGBA master is 36 MB of pixels.
+mask, so the cost hardly depends on the image's size. Decoding the master holds its working set in
+the pixel budget (``cutout.pixels``; a 3000×3000 RGBA master is 36 MB of pixels); the deliverables
+path decodes the master once for the gate and every variant (``Deliverables.decoded``).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from PIL import Image
 
@@ -67,16 +70,24 @@ def alpha_stats(image: Image.Image) -> AlphaStats | None:
     return alpha_stats_of(rgba.getchannel("A"))
 
 
-def alpha_stats_of_stream(body: BinaryIO) -> AlphaStats | None:
-    """Decode an encoded master from ``body`` (rewound afterwards) and return its alpha's stats."""
-    with _decode:
-        body.seek(0)
-        try:
-            with Image.open(body) as image:
+def alpha_stats_of_stream(
+    body: BinaryIO, reserve: Callable[[int], AbstractContextManager[Any]] | None = None
+) -> AlphaStats | None:
+    """Decode an encoded master from ``body`` (rewound afterwards) and return its alpha's stats.
+
+    ``reserve`` is the pixel budget's (``PixelBudget.reserve``): the decode holds its working set
+    there, as every decode does; without one, decodes are serialised (one at a time per process).
+    """
+    body.seek(0)
+    try:
+        with Image.open(body) as image:
+            width, height = image.size
+            # the decoded image, and one RGBA conversion (a palette PNG) alive at once
+            with reserve(2 * width * height * 4) if reserve is not None else _decode:
                 image.load()
                 return alpha_stats(image)
-        finally:
-            body.seek(0)
+    finally:
+        body.seek(0)
 
 
 def _edges_touched(pixels: bytes, w: int, h: int) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from cutout.variants.render import (
     compose,
     decontaminate,
     encode,
+    encode_at,
     render_variant,
     subject_box,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "compose",
     "decontaminate",
     "encode",
+    "encode_at",
     "master_key",
     "plan_layout",
     "render_variant",

@@ -133,7 +133,8 @@ def srgb_profile() -> bytes:
     return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
 
 
-def _save(image: Image.Image, output: OutputFormat, quality: int) -> bytes:
+def encode_at(image: Image.Image, output: OutputFormat, quality: int) -> bytes:
+    """``image`` encoded as ``output`` at ``quality`` with the variants' encoder settings (sRGB-tagged)."""
     buffer = io.BytesIO()
     icc = srgb_profile()
     if output is OutputFormat.PNG:
@@ -154,7 +155,7 @@ def _save(image: Image.Image, output: OutputFormat, quality: int) -> bytes:
 def encode(image: Image.Image, spec: VariantSpec) -> tuple[bytes, int | None]:
     """(bytes, quality used): at ``spec.quality``, lowered (binary search) until ``max_bytes`` fits."""
     output = spec.format
-    body = _save(image, output, spec.quality)
+    body = encode_at(image, output, spec.quality)
     if spec.max_bytes is None or len(body) <= spec.max_bytes:
         return body, spec.quality if output.lossy else None
     if not output.lossy:
@@ -167,7 +168,7 @@ def encode(image: Image.Image, spec: VariantSpec) -> tuple[bytes, int | None]:
     low, high = MIN_QUALITY, spec.quality - 1
     while low <= high:
         quality = (low + high) // 2
-        candidate = _save(image, output, quality)
+        candidate = encode_at(image, output, quality)
         if len(candidate) <= spec.max_bytes:
             best, low = (candidate, quality), quality + 1
         else:
