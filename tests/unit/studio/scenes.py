@@ -122,3 +122,25 @@ def shaded_scene(
     )
     photo = flat.astype(np.float32) + colour * alpha[..., None]  # flat holds the background times 1 - alpha
     return np.clip(photo + 0.5, 0, 255).astype(np.uint8), alpha
+
+
+def panelled_scene(
+    *, top: float, bottom: float, seed: int = 0, size: tuple[int, int] = (240, 320)
+) -> tuple[np.ndarray, np.ndarray]:
+    """A grey product of two panels on grey seamless paper (lighter towards the bottom), outlined dark.
+
+    The left panel is a flat light grey; the right one is shaded from ``top`` to ``bottom`` grey, so
+    part of it crosses the paper's own grey (a silver shoe's side, a steel kettle's flank), walled in
+    by the product's dark frame and the seam between the panels.
+    """
+    height, width = size
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    inside = (x >= 90) & (x < 230) & (y >= 50) & (y < 200)
+    frame = inside & ~((x >= 96) & (x < 224) & (y >= 56) & (y < 194))
+    seam = inside & (np.abs(x - 160) < 2)
+    photo = background("grey_gradient", height, width).copy()
+    shading = top + (bottom - top) * (y - 50) / 150
+    photo[inside] = np.where(x[inside] > 160, shading[inside], 205.0)[:, None]
+    photo[frame | seam] = 110.0
+    photo += np.random.default_rng(seed).normal(0.0, 1.5, photo.shape)
+    return np.clip(photo + 0.5, 0, 255).astype(np.uint8), inside.astype(np.float32)

@@ -146,6 +146,20 @@ def test_a_tinted_grey_part_in_a_cast_shadow_is_not_taken_for_a_hole(colour: tup
     assert scenes.iou(alpha, truth) >= 0.97
 
 
+def test_a_grey_panel_whose_shading_crosses_the_papers_grey_is_not_taken_for_a_hole() -> None:
+    # Given a two-panel grey product on grey paper, one panel shaded through the paper's own grey,
+    # walled in by the product's dark frame (so its paper-coloured band is ringed by sharp edges)
+    rgb, truth = scenes.panelled_scene(top=150.0, bottom=240.0)
+
+    # When its alpha is estimated from the JPEG
+    alpha = estimate_alpha(_decoded(rgb))
+
+    # Then the panel stays opaque: a hole shows the paper itself, this band only passes through its
+    # colour on the way from darker to lighter (the engine cut it out as a hole before: IoU 0.51)
+    assert alpha[125, 200] > 0.9, "the shaded panel where it matches the paper"
+    assert scenes.iou(alpha, truth) >= 0.97
+
+
 def test_the_edge_is_soft() -> None:
     # Given a disc whose outline is anti-aliased in the truth
     rgb, _truth = scenes.scene(scenes.disc, (40, 90, 200), "white", shadow=False)
