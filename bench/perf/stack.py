@@ -121,7 +121,11 @@ class BenchStack:
 
     # -- the two sides' environments ------------------------------------------------------------
 
-    def function_environment(self, side: str, memory_mb: int) -> dict[str, str]:
+    def function_environment(
+        self, side: str, memory_mb: int, *, deliverables: bool = False
+    ) -> dict[str, str]:
+        """The child process's environment. ``deliverables``: the template's default profiles file
+        (what a default deployment's init parses); otherwise the single cut-out mode."""
         environment = {
             "PATH": os.environ.get("PATH", ""),
             "AWS_ENDPOINT_URL": self.endpoint,
@@ -140,7 +144,10 @@ class BenchStack:
             }
         # The single cut-out mode (ProfilesFile empty): the baseline's job, like for like. The
         # template's default deliverables add the variants' rendering, measured by bench/variants.py.
-        return environment | self._template_environment() | {"PROFILES_FILE": ""}
+        template_environment = self._template_environment()
+        if deliverables:
+            return environment | template_environment
+        return environment | template_environment | {"PROFILES_FILE": ""}
 
     def _template_environment(self) -> dict[str, str]:
         """The function's environment as template.yaml sets it (its parameter defaults), with the
