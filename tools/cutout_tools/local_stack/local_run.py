@@ -37,6 +37,7 @@ from cutout_tools.local_stack.run_events import collect_run_events, events_line
 from cutout_tools.local_stack.stack import LocalStack
 from cutout_tools.progress import Progress, progress
 from cutout_tools.shutdown import Interrupted, StopRequest
+from cutout_tools.units import human_bytes
 
 SUMMARY_SCHEMA = "cutout.local-run/1"
 SUMMARY_NAME = "summary.json"
@@ -603,12 +604,4 @@ def summary_table(summary: dict[str, Any]) -> str:
 def _described_output(output: dict[str, Any]) -> str:
     """``amazon-main 2000×2000 412 KB``: a variant's name, size and bytes (its key: in the summary)."""
     size = f" {output['width']}×{output['height']}" if output.get("width") and output.get("height") else ""
-    return f"{output['variant']}{size} {_bytes(int(output.get('bytes') or 0))}"
-
-
-def _bytes(count: int) -> str:
-    if count < 1024:
-        return f"{count} B"
-    if count < 1024 * 1024:
-        return f"{count / 1024:.0f} KB"
-    return f"{count / 1024 / 1024:.1f} MB"
+    return f"{output['variant']}{size} {human_bytes(int(output.get('bytes') or 0))}"

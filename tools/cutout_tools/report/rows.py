@@ -19,6 +19,7 @@ from typing import Any
 
 from cutout_tools.report.attention import Flag, attention_flags, mask_facts
 from cutout_tools.report.previews import NoPreview, Preview, preview
+from cutout_tools.units import human_bytes
 
 SCHEMA = "cutout.local-run/1"
 STATUS_CLASSES = {"done": "done", "failed": "failed"}  # any other status is shown as it is, as "other"
@@ -182,7 +183,7 @@ def _variant_views(out_dir: Path, outputs: object) -> list[VariantView]:
                 key=_text(output.get("key")),
                 format=_text(output.get("format")).upper(),
                 size=f"{width} × {height}" if width and height else "",
-                bytes=_byte_count(size) if isinstance(size, int) and not isinstance(size, bool) else "",
+                bytes=human_bytes(size) if isinstance(size, int) and not isinstance(size, bool) else "",
                 image=_output_preview(out_dir, file) if file else NoPreview("not downloaded"),
             )
         )
@@ -277,12 +278,4 @@ def _file_size(path: Path | None) -> str:
         size = None
     if size is None:
         return ""
-    return _byte_count(size)
-
-
-def _byte_count(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
+    return human_bytes(size)
