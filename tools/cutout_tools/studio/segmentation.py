@@ -339,7 +339,11 @@ def _holes(
     object_of_hole = ndimage.maximum(filled_labels, labels, index).astype(int)
     sized = (areas >= min_area) & (areas <= MAX_HOLE_FRACTION * object_areas[object_of_hole])
     small = areas <= SMALL_HOLE_FRACTION * object_areas[object_of_hole]
-    plain = (strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas) & _rimmed_by_edges(labels, count, edges)
+    # plain: mostly paper-coloured, and ringed by sharp edges or ending in a step (the paper seen
+    # through a grey or pastel ring meets its body abruptly even where the luminance edges are weak)
+    enough_paper = strict_areas >= HOLE_PLAIN_FRACTION_MIN * areas
+    rimmed = _rimmed_by_edges(labels, count, edges)
+    plain = enough_paper & (rimmed | _stepped_rims(labels, sized & enough_paper & ~rimmed, tests))
     limits = np.where(small, SMALL_HOLE_PAPER_DELTA_MAX, HOLE_PAPER_DELTA_MAX)
     paper = _paper_like(labels, sized & plain, tests, limits)
     considered = sized & ~plain
