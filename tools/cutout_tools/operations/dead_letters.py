@@ -40,6 +40,7 @@ from cutout.events import (
     UnrecognisedMessage,
     uploads_from_sqs_body,
 )
+from cutout.redelivery.visibility import SQS_MAX_BATCH_ENTRIES
 from cutout.typed import ValidationError
 
 if TYPE_CHECKING:
@@ -47,8 +48,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 REDRIVEN_REASON = "redriven"
-# SQS batch calls take at most ten entries.
-SQS_BATCH = 10
+# SQS batch calls take at most ten entries: the layer's one statement of that limit.
+SQS_BATCH = SQS_MAX_BATCH_ENTRIES
 # How long a message stays hidden while a listing or replay is under way (released at the end).
 READ_VISIBILITY_SECONDS = 120
 
