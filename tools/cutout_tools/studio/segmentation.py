@@ -15,7 +15,7 @@ contact shadow. The subject is what is *not* that smooth surface. So, at a worki
    forgiven. Faint steps (a light product's side against paper of nearly its grey) are found at the
    working resolution, where averaging has lowered the noise, and kept where they continue a sharp
    outline. Inside an outline (closed, or enclosing a pixel on most sides: ``enclosure``) the flood
-   goes only by ways wider than a gap in that outline. Everything not flooded is the subject.
+   goes only by ways wider than a gap in that outline. Everything not flooded is the rules' subject.
 4. **Holes.** Enclosed regions whose colour matches the surface (a bag's handle, a mug's handle) become
    transparent, unless they would be most of the object (then it is more likely a white product) or
    their paper-coloured pixels are not the paper itself (a grey panel whose shading passes through the
@@ -23,13 +23,24 @@ contact shadow. The subject is what is *not* that smooth surface. So, at a worki
    colour (a grey ring's hole) is tested alone. A hole lying wholly in a cast shadow shows no plain
    paper: it is told from a grey part by keeping the chroma of the shadow beside the object, being
    smooth and being ringed by the object's outline.
-5. **Soft edge.** In a thin band around the outline, at full resolution, alpha comes from the pixel's
+5. **The learned prior** (``prior``, when its weights are there). The rules above tell a product from
+   the paper by colour and by its sharp outline; a neutral product (white, grey, steel, black goods)
+   has the paper's own colours, darkened as a shadow darkens it, and where its outline fades (a white
+   body's side against white paper, a grey body sitting in its grey shadow) only its *shape* says where
+   it ends. A small U-Net, trained on studio photos of other objects than the evaluation set's, reads
+   the rules' measurements (the surface, the shadow model's gain, the paper test, the sharp outline,
+   the rays, the rules' mask) over the whole frame and gives each pixel a probability of being subject.
+   Its mask decides what is subject; near its outline, wherever the rules draw an outline of their own
+   close by, the rules' pixel is kept (``_fused``): the prior knows the shape, the rules the pixel.
+6. **Soft edge.** In a thin band around the outline, at full resolution, alpha comes from the pixel's
    position between the local subject colour F and the local background colour B (both estimated from
    nearby sure pixels, so a shadow under the edge is B): ``alpha = (I - B)·(F - B) / |F - B|²``. Where F
    and B are too close to tell apart, the band falls back to the smoothed mask.
 
-Numpy and scipy only: nothing to download, about 0.6 CPU seconds per megapixel on one core. The score
-(``Evidence.confidence``) is a logistic model of what the steps saw.
+Numpy and scipy only at run time (the prior's weights are a 0.3 MB file beside this module; PyTorch
+trains them and is not needed here), about 0.7 CPU seconds per megapixel on one core. The score
+(``Evidence.confidence``) is a logistic model of what the steps saw, the prior's certainty and its
+agreement with the rules among it.
 """
 
 from __future__ import annotations
@@ -39,6 +50,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+
+from cutout_tools.studio import prior
 
 WORKING_MAX_SIDE = 640
 SHADOW_DEPTH_MIN = 0.3  # a shadow keeps at least 30 % of the light
@@ -66,6 +79,9 @@ SHADOWED_HOLE_GAIN_MARGIN = 0.06  # ... and by darkening the paper as much as th
 NEAR_SHADOW_RADIUS = 20  # working-resolution pixels: "the shadow just outside the object"
 CHROMATIC_BACKGROUND_MIN = 8.0  # Lab chroma of coloured paper
 CLEAN_SHADOW_CHROMA_MIN = 4.5  # RGB levels off the darkened paper colour, at working resolution
+FUSE_RADIUS = 3  # working-resolution pixels: the rules' outline this close to the prior's is the one kept
+PRIOR_UNSURE = 0.7  # |2p - 1| under this: the rules decide (p between 0.15 and 0.85)
+PRIOR_CERTAIN = 0.9  # |2p - 1| at or over this: the prior may keep a paper-coloured pixel the rules dropped
 ALPHA_SNAP = 0.04  # alpha this close to 0 or 1 is noise of the colour model
 EDGE_SLOPE_MIN = 6.0  # luma levels per full-resolution pixel
 EDGE_SHARPNESS_MIN = 1.6  # fine-scale over coarse-scale slope: a step, not a ramp
@@ -82,15 +98,17 @@ NEUTRAL_SHARE_MIN = 0.5  # of what the outline encloses, not paper-coloured: a n
 WALLED_DIRECTIONS_MIN = 8  # a paper-coloured pixel walled in on every side is kept for the hole test
 # The confidence score's weights (see ``Evidence.confidence``)
 SCORE_WEIGHTS = {
-    "contrast": 5.18,
-    "edge_support": 2.25,
-    "shadow_share": -1.41,
-    "outline_agreement": 2.8,
-    "largest_share": 0.44,
-    "paper_inside": -2.13,
-    "shadow_inside": -1.61,
-    "paper_outline": -2.34,
-    "bias": -5.74,
+    "contrast": 1.70,
+    "edge_support": 3.78,
+    "shadow_share": -2.72,
+    "outline_agreement": 3.91,
+    "largest_share": 0.20,
+    "paper_inside": -3.10,
+    "shadow_inside": -2.83,
+    "paper_outline": -2.81,
+    "prior_certainty": 1.43,
+    "rules_agreement": 2.95,
+    "bias": -5.85,
 }
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
@@ -504,8 +522,20 @@ def _flood_without_leaks(passable: np.ndarray, plain: np.ndarray, border: np.nda
     return np.asarray(wide_flood | plain_flood, dtype=bool)
 
 
-def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatArray, Evidence]:
-    """The subject mask at the given (working) resolution, the background surface and a confidence."""
+@dataclass(frozen=True, slots=True)
+class CoarseMask:
+    """What ``coarse_mask`` decided (at the working resolution) and what it measured on the way."""
+
+    subject: np.ndarray  # bool: the subject by the rules above
+    surface: FloatArray  # the background surface (RGB)
+    tests: _PixelTests
+    rays: np.ndarray  # uint8: in how many of 8 directions a ray meets a sharp edge
+    outlined: np.ndarray  # bool: inside a (nearly) closed sharp outline
+    evidence: Evidence
+
+
+def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> CoarseMask:
+    """The subject mask at the given (working) resolution, with the surface and tests it came from."""
     height, width = rgb.shape[:2]
     lab = srgb_to_lab(rgb)
     border = _border((height, width), max(2, round(0.03 * min(height, width))))
@@ -559,7 +589,7 @@ def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> tuple[np.ndarray, FloatAr
     subject = _drop_specks(subject, core, min_area)
 
     evidence = _evidence(subject, tests, edges, outlined)
-    return subject, surface, evidence
+    return CoarseMask(subject, surface, tests, rays, outlined, evidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,14 +606,16 @@ class Evidence:
     paper_inside: float = 0.0  # share of the mask that is the paper's colour (kept by its outline alone)
     shadow_inside: float = 0.0  # share of the mask that the shadow model would call background
     paper_outline: float = 0.0  # share of the mask's outline that is the paper's colour (a boundary in doubt)
+    prior_certainty: float = 1.0  # how sure the learned prior is, in and around the mask (mean |2p - 1|)
+    rules_agreement: float = 1.0  # IoU of the rules' own mask with the one returned
 
     def confidence(self) -> float:
         """How much to trust the cut-out, in [0, 1]: like Aidge's score, low means "look at it"."""
         if self.coverage == 0.0:
             return 0.0
         # A logistic model of "IoU >= 0.95" against "IoU < 0.85" (classes weighted equally, L2 0.3, the bias
-        # then set so both buckets are right equally often), fitted once on the evaluation set's
-        # tuning seeds (bench/engine_quality.py prints how it calibrates on every seed, held-out too)
+        # then set so both buckets are right equally often), fitted by bench/fit_score.py on the
+        # evaluation set's tuning seeds (bench/engine_quality.py prints how it calibrates on every seed)
         logit = (
             SCORE_WEIGHTS["contrast"] * self.contrast
             + SCORE_WEIGHTS["edge_support"] * self.edge_support
@@ -593,6 +625,8 @@ class Evidence:
             + SCORE_WEIGHTS["paper_inside"] * self.paper_inside
             + SCORE_WEIGHTS["shadow_inside"] * self.shadow_inside
             + SCORE_WEIGHTS["paper_outline"] * self.paper_outline
+            + SCORE_WEIGHTS["prior_certainty"] * self.prior_certainty
+            + SCORE_WEIGHTS["rules_agreement"] * self.rules_agreement
             + SCORE_WEIGHTS["bias"]
         )
         score = 1.0 / (1.0 + float(np.exp(-logit)))
@@ -601,9 +635,24 @@ class Evidence:
         return float(np.clip(score, 0.0, 1.0))
 
 
-def _evidence(subject: np.ndarray, tests: _PixelTests, edges: np.ndarray, outlined: np.ndarray) -> Evidence:
+def _evidence(
+    subject: np.ndarray,
+    tests: _PixelTests,
+    edges: np.ndarray,
+    outlined: np.ndarray,
+    *,
+    likely: FloatArray | None = None,
+    rules: np.ndarray | None = None,
+) -> Evidence:
     if not subject.any():
         return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    prior_certainty, rules_agreement = 1.0, 1.0
+    if likely is not None and rules is not None:
+        band = ndimage.binary_dilation(subject, iterations=4) & ~ndimage.binary_erosion(subject, iterations=4)
+        certain = np.abs(2.0 * likely - 1.0)
+        # the prior's doubt inside the mask and in the band around it (outside it, doubt costs nothing)
+        prior_certainty = float(np.mean(certain[band | subject]))
+        rules_agreement = float((rules & subject).sum() / max(1, (rules | subject).sum()))
     inner = ndimage.binary_erosion(subject, iterations=2)
     inner = inner if inner.sum() > 20 else subject
     outline = subject ^ ndimage.binary_erosion(subject, iterations=2)
@@ -625,7 +674,33 @@ def _evidence(subject: np.ndarray, tests: _PixelTests, edges: np.ndarray, outlin
         paper_inside=float(tests.strict[inner].mean()),
         shadow_inside=float(decided_by_shadow[inner].mean()),
         paper_outline=float(tests.strict[outline].mean()),
+        prior_certainty=prior_certainty,
+        rules_agreement=rules_agreement,
     )
+
+
+def _fused(rules: np.ndarray, likely: FloatArray, paper: np.ndarray) -> np.ndarray:
+    """The prior's subject, corrected by the rules where the rules know better.
+
+    The prior decides *what* is subject (a grey body, not the grey shadow under it) at half the working
+    resolution; the rules find *where* an outline runs to the pixel. So the rules' pixel is kept near the
+    prior's outline wherever the rules draw an outline of their own close by (``FUSE_RADIUS``), wherever
+    the prior is unsure (``PRIOR_UNSURE``: probability within 0.15 of one half), and on paper-coloured
+    pixels the rules called background unless the prior is all but certain (``PRIOR_CERTAIN``: a
+    handle's hole the prior's coarser view filled in).
+    """
+    learned = likely > 0.5
+    near_learned = ndimage.binary_dilation(learned, iterations=FUSE_RADIUS) & ~ndimage.binary_erosion(
+        learned, iterations=FUSE_RADIUS
+    )
+    rules_outline = rules ^ ndimage.binary_erosion(rules)
+    near_rules = ndimage.binary_dilation(rules_outline, iterations=FUSE_RADIUS)
+    certainty = np.abs(2.0 * likely - 1.0)
+    take = (near_learned & near_rules) | (certainty < PRIOR_UNSURE)
+    fused = learned.copy()
+    fused[take] = rules[take]
+    fused &= ~(paper & ~rules & (certainty < PRIOR_CERTAIN))
+    return fused
 
 
 def _working_image(rgb: np.ndarray) -> tuple[FloatArray, float]:
@@ -654,7 +729,15 @@ def segment(rgb: np.ndarray) -> Segmentation:
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     height, width = rgb.shape[:2]
     small, _scale = _working_image(rgb)
-    subject, _surface, evidence = coarse_mask(small, sharp_edges(rgb, small.shape[:2]))
+    edges = sharp_edges(rgb, small.shape[:2])
+    coarse = coarse_mask(small, edges)
+    subject, evidence = coarse.subject, coarse.evidence
+    if prior.available():
+        likely = prior.probability(small, coarse, edges)
+        subject = _fused(coarse.subject, likely, coarse.tests.strict)
+        evidence = _evidence(
+            subject, coarse.tests, edges, coarse.outlined, likely=likely, rules=coarse.subject
+        )
     confidence = evidence.confidence()
     small_h, small_w = subject.shape
 
@@ -685,13 +768,13 @@ def segment(rgb: np.ndarray) -> Segmentation:
         fg = np.stack([sample(fg_colour[..., c]) for c in range(3)], axis=-1)
         bg = np.stack([sample(bg_colour[..., c]) for c in range(3)], axis=-1)
         support = np.minimum(sample(fg_weight), sample(bg_weight))
-        prior = sample(mask_smooth)
+        smoothed = sample(mask_smooth)
         pixel = rgb[rows, cols].astype(np.float32)
         difference = fg - bg
         contrast2 = np.sum(difference * difference, axis=-1)
         from_colour = np.clip(np.sum((pixel - bg) * difference, axis=-1) / np.maximum(contrast2, 1.0), 0, 1)
         trust = np.clip((np.sqrt(contrast2) - 12.0) / 24.0, 0.0, 1.0) * (support > 0.02)
-        alpha[rows, cols] = trust * from_colour + (1.0 - trust) * prior
+        alpha[rows, cols] = trust * from_colour + (1.0 - trust) * smoothed
     # near-0 and near-1 values are noise of the colour model, not partial coverage
     alpha[alpha < ALPHA_SNAP] = 0.0
     alpha[alpha > 1.0 - ALPHA_SNAP] = 1.0

@@ -1,0 +1,208 @@
+"""Train the studio engine's learned prior and write its weights for the numpy runtime.
+
+Run, after ``bench/prior_data.py`` has written its shards (PyTorch is needed here only, never to run
+the engine; ``bench/requirements-train.txt``)::
+
+    python -m venv .venv-train && .venv-train/bin/pip install -r bench/requirements-train.txt
+    .venv-train/bin/python bench/train_prior.py [--epochs 14] [--threads 2]
+
+The network is ``cutout_tools.studio.prior``'s U-Net (the same layers, the same names); it learns the
+true alpha at its resolution with binary cross-entropy plus a soft-IoU term, whole frames at a time
+(the shape of the whole product is what it is for), flipped left-right at random (never upside down:
+a shadow lies under its product). The last shards are kept aside and their IoU printed per epoch. The
+weights go to ``tools/cutout_tools/studio/prior-weights.npz`` (float32, about 0.4 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+ROOT = Path(__file__).resolve().parent.parent
+PRIOR_DIR = ROOT / "bench" / ".cache" / "prior"
+WEIGHTS_PATH = ROOT / "tools" / "cutout_tools" / "studio" / "prior-weights.npz"
+
+
+def _prior_module() -> ModuleType:
+    """``cutout_tools.studio.prior`` by its path: numpy only, without the package's engine imports."""
+    spec = importlib.util.spec_from_file_location("studio_prior", ROOT / "tools/cutout_tools/studio/prior.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_prior = _prior_module()
+FEATURE_NAMES: tuple[str, ...] = _prior.FEATURE_NAMES
+WIDTHS: tuple[int, ...] = _prior.WIDTHS
+
+VALIDATION_SHARDS = 3
+RULES_CHANNEL = FEATURE_NAMES.index("rules_mask")
+RULES_DROPOUT = 0.3
+BATCH = 8
+
+
+class UNet(nn.Module):
+    """The prior's network: two 3x3 convolutions per level, max-pool down, nearest up, skips."""
+
+    def __init__(self, inputs: int) -> None:
+        super().__init__()
+
+        def block(into: int, out: int) -> nn.Sequential:
+            return nn.Sequential(
+                nn.Conv2d(into, out, 3, padding=1), nn.ReLU(), nn.Conv2d(out, out, 3, padding=1), nn.ReLU()
+            )
+
+        self.down = nn.ModuleList(
+            block(inputs if level == 0 else WIDTHS[level - 1], width) for level, width in enumerate(WIDTHS)
+        )
+        self.up = nn.ModuleList(
+            block(WIDTHS[level + 1] + WIDTHS[level], WIDTHS[level]) for level in range(len(WIDTHS) - 1)
+        )
+        self.head = nn.Conv2d(WIDTHS[0], 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for level, block in enumerate(self.down):
+            if level:
+                x = functional.max_pool2d(x, 2)
+            x = block(x)
+            skips.append(x)
+        for level in reversed(range(len(WIDTHS) - 1)):
+            x = torch.cat([functional.interpolate(x, scale_factor=2, mode="nearest"), skips[level]], dim=1)
+            x = self.up[level](x)
+        return self.head(x)
+
+
+def export(model: UNet) -> dict[str, np.ndarray]:
+    """The weights under the numpy runtime's names (``down0.0.weight``...)."""
+    weights: dict[str, np.ndarray] = {}
+    for prefix, blocks in (("down", model.down), ("up", model.up)):
+        for level, block in enumerate(blocks):
+            for index, layer in ((0, block[0]), (1, block[2])):
+                weights[f"{prefix}{level}.{index}.weight"] = layer.weight.detach().numpy().astype(np.float32)
+                weights[f"{prefix}{level}.{index}.bias"] = layer.bias.detach().numpy().astype(np.float32)
+    weights["head.weight"] = model.head.weight.detach().numpy().astype(np.float32)
+    weights["head.bias"] = model.head.bias.detach().numpy().astype(np.float32)
+    return weights
+
+
+def load_shards(paths: list[Path]) -> list[tuple[np.ndarray, np.ndarray]]:
+    samples = []
+    for path in paths:
+        with np.load(path) as shard:
+            count = sum(1 for name in shard.files if name.startswith("x"))
+            samples += [
+                (shard[f"x{i}"].astype(np.float32), shard[f"y{i}"].astype(np.float32)) for i in range(count)
+            ]
+    return samples
+
+
+def batches(
+    samples: list[tuple[np.ndarray, np.ndarray]], shuffle: bool
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Batches of frames of one size (the set has three shapes), flipped left-right at random."""
+    by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for index, (x, _y) in enumerate(samples):
+        by_shape[x.shape].append(index)
+    out = []
+    for indices in by_shape.values():
+        if shuffle:
+            random.shuffle(indices)
+        for start in range(0, len(indices), BATCH):
+            chosen = indices[start : start + BATCH]
+            xs = np.stack([samples[i][0] for i in chosen])
+            ys = np.stack([samples[i][1] for i in chosen])
+            if shuffle:
+                flip = np.random.rand(len(chosen)) < 0.5
+                xs[flip] = xs[flip][..., ::-1]
+                ys[flip] = ys[flip][..., ::-1]
+                # now and then without the rules' mask, so that the network learns to see past it
+                xs[np.random.rand(len(chosen)) < RULES_DROPOUT, RULES_CHANNEL] = 0.0
+            out.append(
+                (torch.from_numpy(np.ascontiguousarray(xs)), torch.from_numpy(np.ascontiguousarray(ys)))
+            )
+    if shuffle:
+        random.shuffle(out)
+    return out
+
+
+def loss_of(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    bce = functional.binary_cross_entropy_with_logits(logits, target)
+    p = torch.sigmoid(logits)
+    inter = (p * target).sum(dim=(1, 2, 3))
+    union = (p + target - p * target).sum(dim=(1, 2, 3))
+    return bce + (1.0 - (inter + 1.0) / (union + 1.0)).mean()
+
+
+def evaluate(model: UNet, data: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[float, float]:
+    ious = []
+    with torch.no_grad():
+        for x, y in data:
+            p = model(x) > 0
+            t = y > 0.5
+            inter = (p & t).sum(dim=(1, 2, 3)).float()
+            union = (p | t).sum(dim=(1, 2, 3)).float().clamp(min=1)
+            ious += (inter / union).tolist()
+    return float(np.mean(ious)), float(np.min(ious))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=14)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--data", type=Path, default=PRIOR_DIR, help="where prior_data.py wrote its shards")
+    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH, help="where the weights go")
+    parser.add_argument("--shards", type=int, default=0, help="use only the first N shards (0: all)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    random.seed(0)
+    np.random.seed(0)
+    paths = sorted(p for p in args.data.glob("shard-*.npz") if ".tmp" not in p.name)
+    paths = paths[: args.shards] if args.shards else paths
+    train = load_shards(paths[:-VALIDATION_SHARDS])
+    held = batches(load_shards(paths[-VALIDATION_SHARDS:]), shuffle=False)
+    print(f"{len(train)} training frames, {sum(len(x) for x, _ in held)} kept aside", flush=True)
+    model = UNet(len(FEATURE_NAMES))
+    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    steps = args.epochs * len(batches(train, shuffle=False))
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=args.lr, total_steps=steps, pct_start=0.15
+    )
+    for epoch in range(args.epochs):
+        started, total, count = time.time(), 0.0, 0
+        model.train()
+        for x, y in batches(train, shuffle=True):
+            optimiser.zero_grad()
+            loss = loss_of(model(x), y)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total, count = total + float(loss.detach()), count + 1
+        model.eval()
+        mean_iou, worst_iou = evaluate(model, held)
+        print(
+            f"epoch {epoch + 1}: loss {total / count:.4f},"
+            f" kept-aside IoU mean {mean_iou:.4f} worst {worst_iou:.3f}"
+            f" ({time.time() - started:.0f} s)",
+            flush=True,
+        )
+        np.savez(args.out, **export(model))
+    print(f"weights: {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+
+
+if __name__ == "__main__":
+    main()
