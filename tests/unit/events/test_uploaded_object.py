@@ -114,3 +114,22 @@ def test_to_dict_holds_the_source_facts_without_the_replay() -> None:
         "event_time": None,
         "last_modified": None,
     }
+
+
+def test_replays_of_two_failures_in_one_millisecond_have_different_markers() -> None:
+    # Given a failure, and the failure of its replay recorded in the same millisecond (a fast machine)
+    at = "2026-12-02T05:13:58.500Z"
+    first = UploadedObject(
+        "b", "k", version_id="v1", replay_of={"code": "result_unavailable", "failed_at": at}
+    )
+    second = UploadedObject("b", "k", version_id="v1", replay_of={"code": "result_expired", "failed_at": at})
+
+    # When their replay markers are read, and an original upload's
+    markers = (
+        first.replay_marker,
+        second.replay_marker,
+        UploadedObject("b", "k", version_id="v1").replay_marker,
+    )
+
+    # Then the two replays are told apart (each gets its own outcome), and the original is no replay
+    assert markers == (f"{at}|result_unavailable", f"{at}|result_expired", None)

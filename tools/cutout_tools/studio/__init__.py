@@ -1,6 +1,7 @@
 """The local studio engine: a real background remover for product photos on studio backgrounds.
 
-No model, nothing downloaded: see ``segmentation`` for how it works and ``engine`` for the adapter.
+Rules and a small learned prior (``prior``, 0.3 MB of weights, numpy), nothing downloaded: see
+``segmentation`` for how it works and ``engine`` for the adapter.
 """
 
 from cutout_tools.studio.engine import StudioEngine

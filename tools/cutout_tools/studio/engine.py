@@ -1,4 +1,4 @@
-"""``StudioEngine``: the engine port's local adapter, a real background remover with no model.
+"""``StudioEngine``: the engine port's local adapter, a real background remover that downloads nothing.
 
 Used by the Aidge-compatible emulator, the local stack and the demo. It takes image bytes (the emulator
 fetches URLs itself), finds the subject with ``segmentation.segment`` and answers like the Aidge API:

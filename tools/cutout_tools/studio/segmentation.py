@@ -1,4 +1,4 @@
-"""Background removal for product photos on studio backgrounds, without a model.
+"""Background removal for product photos on studio backgrounds: rules, and a small learned prior.
 
 A studio background is smooth: seamless paper, a sweep from dark to light, a vignette, a soft
 contact shadow. The subject is what is *not* that smooth surface. So, at a working resolution:
@@ -30,15 +30,17 @@ contact shadow. The subject is what is *not* that smooth surface. So, at a worki
    it ends. A small U-Net, trained on studio photos of other objects than the evaluation set's, reads
    the rules' measurements (the surface, the shadow model's gain, the paper test, the sharp outline,
    the rays, the rules' mask) over the whole frame and gives each pixel a probability of being subject.
-   Its mask decides what is subject; near its outline, wherever the rules draw an outline of their own
-   close by, the rules' pixel is kept (``_fused``): the prior knows the shape, the rules the pixel.
+   Its mask decides what is subject; the rules' pixel is kept near its outline wherever the rules draw
+   an outline of their own close by, wherever the prior is unsure, and on paper-coloured pixels the
+   rules dropped unless the prior is all but certain (``_fused``): the prior knows the shape, the
+   rules the pixel.
 6. **Soft edge.** In a thin band around the outline, at full resolution, alpha comes from the pixel's
    position between the local subject colour F and the local background colour B (both estimated from
    nearby sure pixels, so a shadow under the edge is B): ``alpha = (I - B)·(F - B) / |F - B|²``. Where F
    and B are too close to tell apart, the band falls back to the smoothed mask.
 
 Numpy and scipy only at run time (the prior's weights are a 0.3 MB file beside this module; PyTorch
-trains them and is not needed here), about 0.7 CPU seconds per megapixel on one core. The score
+trains them and is not needed here), about 0.5 CPU seconds per megapixel on one core. The score
 (``Evidence.confidence``) is a logistic model of what the steps saw, the prior's certainty and its
 agreement with the rules among it.
 """

@@ -165,6 +165,4 @@ def _int(text: str | None) -> int:
 
 
 def _replay(upload: UploadedObject) -> str | None:
-    if not upload.replay_of:
-        return None
-    return str(upload.replay_of.get("failed_at") or upload.replay_of.get("code") or "replay")
+    return upload.replay_marker

@@ -60,6 +60,19 @@ class UploadedObject:
         object.__setattr__(self, "last_modified", self.last_modified or None)
 
     @property
+    def replay_marker(self) -> str | None:
+        """Which failure this replay re-attempts (``None``: not a replay).
+
+        The failure record's ``failed_at`` and its code: a replay that fails again at once can be
+        recorded in the same millisecond as the failure it replayed, and its own replay must still be
+        told apart from that first one.
+        """
+        if not self.replay_of:
+            return None
+        failed_at, code = self.replay_of.get("failed_at"), self.replay_of.get("code")
+        return "|".join(str(part) for part in (failed_at, code) if part) or "replay"
+
+    @property
     def identity(self) -> str:
         """The idempotency identity of this object version.
 

@@ -747,11 +747,9 @@ def _repay_marker(upload: UploadedObject) -> str | None:
     """``None`` (the object version's one paid call), or a replay's own for ``--repay`` replays."""
     if not upload.replay_of or not upload.replay_of.get("repay"):
         return None
-    return "repay:" + str(upload.replay_of.get("failed_at") or upload.replay_of.get("code") or "replay")
+    return f"repay:{upload.replay_marker}"
 
 
 def _replay_marker(upload: UploadedObject) -> str | None:
     """A DLQ replay gets its own outcome (the failure is re-attempted); the paid call stays shared."""
-    if not upload.replay_of:
-        return None
-    return str(upload.replay_of.get("failed_at") or upload.replay_of.get("code") or "replay")
+    return upload.replay_marker
