@@ -30,7 +30,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cutout_tools.studio import segmentation
-from engine_quality import HIGH_IOU, LOW_IOU, TRUST_SCORE, TUNING_SEEDS
+from engine_quality import HIGH_IOU, LOW_IOU, TRUST_SCORE, TUNING_SEEDS, _iou_mae
 from evalset import GROUPS, EvalCase, load_group
 
 CUES = tuple(name for name in segmentation.SCORE_WEIGHTS if name != "bias")
@@ -43,14 +43,10 @@ def observe(job: tuple[int, EvalCase]) -> tuple[list[float], float, float, float
     data, truth = case.load()
     rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     result = segmentation.segment(rgb)
-    predicted, actual = result.alpha > 0.5, truth > 0.5
-    iou = float((predicted & actual).sum() / max(1, (predicted | actual).sum()))
+    iou, _mae = _iou_mae(result.alpha, truth)
     evidence = result.evidence
     assert evidence is not None
-    factor = 0.0 if evidence.coverage == 0.0 else 1.0
-    factor *= 1.0 - min(1.0, 3.0 * evidence.touching_border)
-    factor *= 1.0 if 0.005 < evidence.coverage < 0.9 else 0.5
-    return [float(getattr(evidence, cue)) for cue in CUES], iou, factor, result.confidence
+    return [float(getattr(evidence, cue)) for cue in CUES], iou, evidence.outside_factor(), result.confidence
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -65,7 +65,7 @@ def network_sample(rgb: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarra
     small, _scale = segmentation._working_image(rgb)
     edges = segmentation.sharp_edges(rgb, small.shape[:2])
     coarse = segmentation.coarse_mask(small, edges)
-    x = prior.downscale(prior.pad_to_multiple(prior.features(small, coarse, edges)))
+    x = prior.network_input(small, coarse, edges)
     if alpha is None:
         return x, None
     height, width = small.shape[:2]

@@ -109,15 +109,20 @@ def load_shards(paths: list[Path]) -> list[tuple[np.ndarray, np.ndarray]]:
     return samples
 
 
+def _by_shape(samples: list[tuple[np.ndarray, np.ndarray]]) -> list[list[int]]:
+    """The samples' indices, grouped by frame size (a batch holds frames of one size)."""
+    groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for index, (x, _y) in enumerate(samples):
+        groups[x.shape].append(index)
+    return list(groups.values())
+
+
 def batches(
     samples: list[tuple[np.ndarray, np.ndarray]], shuffle: bool
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Batches of frames of one size (the set has three shapes), flipped left-right at random."""
-    by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for index, (x, _y) in enumerate(samples):
-        by_shape[x.shape].append(index)
     out = []
-    for indices in by_shape.values():
+    for indices in _by_shape(samples):
         if shuffle:
             random.shuffle(indices)
         for start in range(0, len(indices), BATCH):
@@ -178,7 +183,7 @@ def main() -> None:
     print(f"{len(train)} training frames, {sum(len(x) for x, _ in held)} kept aside", flush=True)
     model = UNet(len(FEATURE_NAMES))
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    steps = args.epochs * len(batches(train, shuffle=False))
+    steps = args.epochs * sum(-(-len(group) // BATCH) for group in _by_shape(train))
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=args.lr, total_steps=steps, pct_start=0.15
     )

@@ -144,11 +144,15 @@ def forward(x: FloatArray, weights: dict[str, FloatArray] | None = None) -> Floa
     return np.asarray(logits[0], dtype=np.float32)
 
 
+def network_input(small: FloatArray, coarse: CoarseMask, edges: np.ndarray) -> FloatArray:
+    """The network's input as it runs: the features padded and at its (half) resolution."""
+    return downscale(pad_to_multiple(features(small, coarse, edges)))
+
+
 def probability(small: FloatArray, coarse: CoarseMask, edges: np.ndarray) -> FloatArray:
     """How likely each working-resolution pixel is subject (float32, H x W, in [0, 1])."""
     height, width = coarse.subject.shape
-    x = downscale(pad_to_multiple(features(small, coarse, edges)))
-    logits = forward(x)
+    logits = forward(network_input(small, coarse, edges))
     # back to the working resolution: bilinear on the logits, then the padding cut off
     up = _bilinear_up(logits, DOWNSCALE)[:height, :width]
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(up, -30.0, 30.0))), dtype=np.float32)

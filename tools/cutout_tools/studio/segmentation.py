@@ -533,11 +533,13 @@ class CoarseMask:
     tests: _PixelTests
     rays: np.ndarray  # uint8: in how many of 8 directions a ray meets a sharp edge
     outlined: np.ndarray  # bool: inside a (nearly) closed sharp outline
-    evidence: Evidence
 
 
 def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> CoarseMask:
-    """The subject mask at the given (working) resolution, with the surface and tests it came from."""
+    """The subject mask at the given (working) resolution, with the surface and tests it came from.
+
+    Its confidence is ``segment``'s to work out (``_evidence``), once, on the mask it returns.
+    """
     height, width = rgb.shape[:2]
     lab = srgb_to_lab(rgb)
     border = _border((height, width), max(2, round(0.03 * min(height, width))))
@@ -589,9 +591,7 @@ def coarse_mask(rgb: FloatArray, edges: np.ndarray) -> CoarseMask:
     core = (tests.delta_e > 2.0 * tests.strict_threshold) & (~tests.shadow | outlined)
     core |= (tests.delta_e > tests.strict_threshold) & (rays == len(_DIRECTIONS))  # a light part, walled in
     subject = _drop_specks(subject, core, min_area)
-
-    evidence = _evidence(subject, tests, edges, outlined)
-    return CoarseMask(subject, surface, tests, rays, outlined, evidence)
+    return CoarseMask(subject, surface, tests, rays, outlined)
 
 
 @dataclass(frozen=True, slots=True)
@@ -613,8 +613,6 @@ class Evidence:
 
     def confidence(self) -> float:
         """How much to trust the cut-out, in [0, 1]: like Aidge's score, low means "look at it"."""
-        if self.coverage == 0.0:
-            return 0.0
         # A logistic model of "IoU >= 0.95" against "IoU < 0.85" (classes weighted equally, L2 0.3, the bias
         # then set so both buckets are right equally often), fitted by bench/fit_score.py on the
         # evaluation set's tuning seeds (bench/engine_quality.py prints how it calibrates on every seed)
@@ -631,10 +629,16 @@ class Evidence:
             + SCORE_WEIGHTS["rules_agreement"] * self.rules_agreement
             + SCORE_WEIGHTS["bias"]
         )
-        score = 1.0 / (1.0 + float(np.exp(-logit)))
-        score *= 1.0 - min(1.0, 3.0 * self.touching_border)
-        score *= 1.0 if 0.005 < self.coverage < 0.9 else 0.5
+        score = self.outside_factor() / (1.0 + float(np.exp(-logit)))
         return float(np.clip(score, 0.0, 1.0))
+
+    def outside_factor(self) -> float:
+        """What the score is multiplied by, outside the fitted model: a mask running into the frame, a
+        nearly empty one or one covering the frame is doubted whatever else was seen (0 for an empty one)."""
+        if self.coverage == 0.0:
+            return 0.0
+        factor = 1.0 - min(1.0, 3.0 * self.touching_border)
+        return factor * (1.0 if 0.005 < self.coverage < 0.9 else 0.5)
 
 
 def _evidence(
@@ -650,7 +654,7 @@ def _evidence(
         return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     prior_certainty, rules_agreement = 1.0, 1.0
     if likely is not None and rules is not None:
-        band = ndimage.binary_dilation(subject, iterations=4) & ~ndimage.binary_erosion(subject, iterations=4)
+        band = _band(subject, 4)
         certain = np.abs(2.0 * likely - 1.0)
         # the prior's doubt inside the mask and in the band around it (outside it, doubt costs nothing)
         prior_certainty = float(np.mean(certain[band | subject]))
@@ -681,6 +685,12 @@ def _evidence(
     )
 
 
+def _band(mask: np.ndarray, radius: int) -> np.ndarray:
+    """The pixels within ``radius`` of the mask's outline, on either side."""
+    grown = ndimage.binary_dilation(mask, iterations=radius)
+    return np.asarray(grown & ~ndimage.binary_erosion(mask, iterations=radius), dtype=bool)
+
+
 def _fused(rules: np.ndarray, likely: FloatArray, paper: np.ndarray) -> np.ndarray:
     """The prior's subject, corrected by the rules where the rules know better.
 
@@ -692,9 +702,7 @@ def _fused(rules: np.ndarray, likely: FloatArray, paper: np.ndarray) -> np.ndarr
     handle's hole the prior's coarser view filled in).
     """
     learned = likely > 0.5
-    near_learned = ndimage.binary_dilation(learned, iterations=FUSE_RADIUS) & ~ndimage.binary_erosion(
-        learned, iterations=FUSE_RADIUS
-    )
+    near_learned = _band(learned, FUSE_RADIUS)
     rules_outline = rules ^ ndimage.binary_erosion(rules)
     near_rules = ndimage.binary_dilation(rules_outline, iterations=FUSE_RADIUS)
     certainty = np.abs(2.0 * likely - 1.0)
@@ -733,20 +741,20 @@ def segment(rgb: np.ndarray) -> Segmentation:
     small, _scale = _working_image(rgb)
     edges = sharp_edges(rgb, small.shape[:2])
     coarse = coarse_mask(small, edges)
-    subject, evidence = coarse.subject, coarse.evidence
     if prior.available():
         likely = prior.probability(small, coarse, edges)
         subject = _fused(coarse.subject, likely, coarse.tests.strict)
         evidence = _evidence(
             subject, coarse.tests, edges, coarse.outlined, likely=likely, rules=coarse.subject
         )
+    else:
+        subject = coarse.subject
+        evidence = _evidence(subject, coarse.tests, edges, coarse.outlined)
     confidence = evidence.confidence()
     small_h, small_w = subject.shape
 
     # Sure regions and a band around the outline, at working resolution.
-    band_small = ndimage.binary_dilation(subject, iterations=2) & ~ndimage.binary_erosion(
-        subject, iterations=2
-    )
+    band_small = _band(subject, 2)
     sure_fg = ndimage.binary_erosion(subject, iterations=2)
     sure_bg = ~ndimage.binary_dilation(subject, iterations=2)
     fg_colour, fg_weight = _local_colour(small, sure_fg, sigma=3.0)
