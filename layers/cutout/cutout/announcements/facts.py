@@ -62,7 +62,7 @@ def stored_announcement(
     )
     facts = ImageFacts(
         identity=upload.identity,
-        replay=_replay(upload),
+        replay=upload.replay_marker,
         source=source_facts(upload, head),
         outputs=(output,),
         profile=profile,
@@ -88,7 +88,7 @@ def deliverables_announcement(
     """``Processed`` (or ``Needs Review``) for every variant of a profile made from one master."""
     facts = ImageFacts(
         identity=upload.identity,
-        replay=_replay(upload),
+        replay=upload.replay_marker,
         source=source_facts(upload, head),
         outputs=tuple(
             OutputFacts(
@@ -130,7 +130,7 @@ def unchanged_announcement(
     score = metadata.get("score")
     facts = ImageFacts(
         identity=upload.identity,
-        replay=_replay(upload),
+        replay=upload.replay_marker,
         source=source_facts(upload, head),
         outputs=(output,),
         score=float(score) if score else None,
@@ -148,7 +148,7 @@ def failed_announcement(
     """``Cutout Image Failed``: the reason code and sentence of the DLQ record."""
     facts = ImageFacts(
         identity=upload.identity,
-        replay=_replay(upload),
+        replay=upload.replay_marker,
         source=source_facts(upload),
         engine=engine,
         request_id=failure.request_id,
@@ -162,7 +162,3 @@ def _int(text: str | None) -> int:
         return int(text or 0)
     except ValueError:
         return 0
-
-
-def _replay(upload: UploadedObject) -> str | None:
-    return upload.replay_marker

@@ -219,7 +219,8 @@ class UploadProcessor:
         # settled from the object's HEAD when the message names no version (cutout.events.identity).
         resolved = resolve_upload(upload, self._store.head)
         upload = resolved.upload
-        request = {"identity": upload.identity, "replay": _replay_marker(upload)}
+        # a DLQ replay gets its own outcome (the failure is re-attempted); the paid call stays shared
+        request = {"identity": upload.identity, "replay": upload.replay_marker}
         result: dict[str, Any] = self._decide_outcome(
             request=request, upload=upload, delivery=delivery, deadline=deadline, head=resolved.head
         )
@@ -748,8 +749,3 @@ def _repay_marker(upload: UploadedObject) -> str | None:
     if not upload.replay_of or not upload.replay_of.get("repay"):
         return None
     return f"repay:{upload.replay_marker}"
-
-
-def _replay_marker(upload: UploadedObject) -> str | None:
-    """A DLQ replay gets its own outcome (the failure is re-attempted); the paid call stays shared."""
-    return upload.replay_marker
