@@ -1,6 +1,6 @@
 """Training data for the studio engine's learned prior (``cutout_tools.studio.prior``).
 
-Run: ``.venv/bin/python bench/prior_data.py [--images 1200] [--jobs 2]``, then ``bench/train_prior.py``.
+Run: ``.venv/bin/python bench/prior_data.py [--images 2800] [--jobs 2]``, then ``bench/train_prior.py``.
 
 Studio photos are composed exactly as the evaluation set's are (``evalset.generate.compose_case``:
 the same backdrops, contact and cast shadows, neutral recolouring, noise and JPEG), but of **other**
@@ -109,7 +109,7 @@ def make_shard(shard: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=1200)
+    parser.add_argument("--images", type=int, default=2800)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     shards = range(-(-args.images // SHARD_SIZE))

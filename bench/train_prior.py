@@ -4,13 +4,13 @@ Run, after ``bench/prior_data.py`` has written its shards (PyTorch is needed her
 the engine; ``bench/requirements-train.txt``)::
 
     python -m venv .venv-train && .venv-train/bin/pip install -r bench/requirements-train.txt
-    .venv-train/bin/python bench/train_prior.py [--epochs 14] [--threads 2]
+    .venv-train/bin/python bench/train_prior.py [--epochs 8] [--threads 2]
 
 The network is ``cutout_tools.studio.prior``'s U-Net (the same layers, the same names); it learns the
 true alpha at its resolution with binary cross-entropy plus a soft-IoU term, whole frames at a time
 (the shape of the whole product is what it is for), flipped left-right at random (never upside down:
 a shadow lies under its product). The last shards are kept aside and their IoU printed per epoch. The
-weights go to ``tools/cutout_tools/studio/prior-weights.npz`` (float32, about 0.4 MB).
+weights go to ``tools/cutout_tools/studio/prior-weights.npz`` (float32, 0.27 MB).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import importlib.util
 import random
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -103,9 +104,8 @@ def load_shards(paths: list[Path]) -> list[tuple[np.ndarray, np.ndarray]]:
     for path in paths:
         with np.load(path) as shard:
             count = sum(1 for name in shard.files if name.startswith("x"))
-            samples += [
-                (shard[f"x{i}"].astype(np.float32), shard[f"y{i}"].astype(np.float32)) for i in range(count)
-            ]
+            # float16 until batched: the samples of a few thousand frames fit in memory once
+            samples += [(shard[f"x{i}"], shard[f"y{i}"]) for i in range(count)]
     return samples
 
 
@@ -118,43 +118,51 @@ def _by_shape(samples: list[tuple[np.ndarray, np.ndarray]]) -> list[list[int]]:
 
 
 def batches(
-    samples: list[tuple[np.ndarray, np.ndarray]], shuffle: bool
-) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Batches of frames of one size (the set has three shapes), flipped left-right at random."""
-    out = []
+    samples: list[tuple[np.ndarray, np.ndarray]], shuffle: bool, rules_error_weight: float = 0.0
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Batches of frames of one size (the set has three shapes), flipped left-right at random.
+
+    Each comes with its pixels' weights: ``1 + rules_error_weight`` where the rules' mask is wrong (a
+    filled hole, a dropped grey body: what the prior is there to correct), 1 elsewhere. Batches are made
+    as they are used (the samples stay float16 until then), so memory grows with the data only once.
+    """
+    chunks = []
     for indices in _by_shape(samples):
         if shuffle:
             random.shuffle(indices)
-        for start in range(0, len(indices), BATCH):
-            chosen = indices[start : start + BATCH]
-            xs = np.stack([samples[i][0] for i in chosen])
-            ys = np.stack([samples[i][1] for i in chosen])
-            if shuffle:
-                flip = np.random.rand(len(chosen)) < 0.5
-                xs[flip] = xs[flip][..., ::-1]
-                ys[flip] = ys[flip][..., ::-1]
-                # now and then without the rules' mask, so that the network learns to see past it
-                xs[np.random.rand(len(chosen)) < RULES_DROPOUT, RULES_CHANNEL] = 0.0
-            out.append(
-                (torch.from_numpy(np.ascontiguousarray(xs)), torch.from_numpy(np.ascontiguousarray(ys)))
-            )
+        chunks += [indices[start : start + BATCH] for start in range(0, len(indices), BATCH)]
     if shuffle:
-        random.shuffle(out)
-    return out
+        random.shuffle(chunks)
+    for chosen in chunks:
+        xs = np.stack([samples[i][0] for i in chosen]).astype(np.float32)
+        ys = np.stack([samples[i][1] for i in chosen]).astype(np.float32)
+        if shuffle:
+            flip = np.random.rand(len(chosen)) < 0.5
+            xs[flip] = xs[flip][..., ::-1]
+            ys[flip] = ys[flip][..., ::-1]
+        weights = 1.0 + rules_error_weight * np.abs(xs[:, RULES_CHANNEL : RULES_CHANNEL + 1] - ys)
+        if shuffle:
+            # now and then without the rules' mask, so that the network learns to see past it
+            xs[np.random.rand(len(chosen)) < RULES_DROPOUT, RULES_CHANNEL] = 0.0
+        yield (
+            torch.from_numpy(np.ascontiguousarray(xs)),
+            torch.from_numpy(np.ascontiguousarray(ys)),
+            torch.from_numpy(np.ascontiguousarray(weights, dtype=np.float32)),
+        )
 
 
-def loss_of(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    bce = functional.binary_cross_entropy_with_logits(logits, target)
+def loss_of(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    bce = functional.binary_cross_entropy_with_logits(logits, target, weight=weight)
     p = torch.sigmoid(logits)
     inter = (p * target).sum(dim=(1, 2, 3))
     union = (p + target - p * target).sum(dim=(1, 2, 3))
     return bce + (1.0 - (inter + 1.0) / (union + 1.0)).mean()
 
 
-def evaluate(model: UNet, data: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[float, float]:
+def evaluate(model: UNet, data: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> tuple[float, float]:
     ious = []
     with torch.no_grad():
-        for x, y in data:
+        for x, y, _weight in data:
             p = model(x) > 0
             t = y > 0.5
             inter = (p & t).sum(dim=(1, 2, 3)).float()
@@ -165,12 +173,18 @@ def evaluate(model: UNet, data: list[tuple[torch.Tensor, torch.Tensor]]) -> tupl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=14)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--data", type=Path, default=PRIOR_DIR, help="where prior_data.py wrote its shards")
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH, help="where the weights go")
     parser.add_argument("--shards", type=int, default=0, help="use only the first N shards (0: all)")
+    parser.add_argument(
+        "--rules-error-weight",
+        type=float,
+        default=0.0,
+        help="extra loss weight on the pixels the rules' mask gets wrong",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -179,8 +193,8 @@ def main() -> None:
     paths = sorted(p for p in args.data.glob("shard-*.npz") if ".tmp" not in p.name)
     paths = paths[: args.shards] if args.shards else paths
     train = load_shards(paths[:-VALIDATION_SHARDS])
-    held = batches(load_shards(paths[-VALIDATION_SHARDS:]), shuffle=False)
-    print(f"{len(train)} training frames, {sum(len(x) for x, _ in held)} kept aside", flush=True)
+    held = list(batches(load_shards(paths[-VALIDATION_SHARDS:]), shuffle=False))
+    print(f"{len(train)} training frames, {sum(len(x) for x, _, _ in held)} kept aside", flush=True)
     model = UNet(len(FEATURE_NAMES))
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     steps = args.epochs * sum(-(-len(group) // BATCH) for group in _by_shape(train))
@@ -190,9 +204,9 @@ def main() -> None:
     for epoch in range(args.epochs):
         started, total, count = time.time(), 0.0, 0
         model.train()
-        for x, y in batches(train, shuffle=True):
+        for x, y, weight in batches(train, shuffle=True, rules_error_weight=args.rules_error_weight):
             optimiser.zero_grad()
-            loss = loss_of(model(x), y)
+            loss = loss_of(model(x), y, weight)
             loss.backward()
             optimiser.step()
             schedule.step()

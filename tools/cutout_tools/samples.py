@@ -108,7 +108,7 @@ PRODUCTS = (
                   variant="greyscale", surface="linen", trusted=False),
     ProductSample("scenes/oak-silver-watch.jpg", "watch", "oak", 1600, 1200, 0.5, True, 0.006, 85,
                   "a steel watch on an oak table, lit from the right: wood grain and a soft shadow",
-                  variant="silver", surface="oak"),
+                  variant="silver", surface="oak", trusted=False),
     ProductSample("scenes/concrete-black-camera.jpg", "camera", "concrete", 1600, 1200, 0.55, True, 0.006, 85,
                   "a black camera on pale concrete: a speckled surface and a soft shadow",
                   variant="near_black", surface="concrete"),

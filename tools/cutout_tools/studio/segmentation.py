@@ -100,17 +100,17 @@ NEUTRAL_SHARE_MIN = 0.5  # of what the outline encloses, not paper-coloured: a n
 WALLED_DIRECTIONS_MIN = 8  # a paper-coloured pixel walled in on every side is kept for the hole test
 # The confidence score's weights (see ``Evidence.confidence``)
 SCORE_WEIGHTS = {
-    "contrast": 1.70,
-    "edge_support": 3.78,
-    "shadow_share": -2.72,
-    "outline_agreement": 3.91,
-    "largest_share": 0.20,
-    "paper_inside": -3.10,
-    "shadow_inside": -2.83,
-    "paper_outline": -2.81,
-    "prior_certainty": 1.43,
-    "rules_agreement": 2.95,
-    "bias": -5.85,
+    "contrast": 2.37,
+    "edge_support": 5.12,
+    "shadow_share": -2.29,
+    "outline_agreement": 3.53,
+    "largest_share": 0.84,
+    "paper_inside": -3.65,
+    "shadow_inside": -2.04,
+    "paper_outline": -0.62,
+    "prior_certainty": 0.95,
+    "rules_agreement": 2.17,
+    "bias": -7.73,
 }
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
@@ -691,7 +691,7 @@ def _band(mask: np.ndarray, radius: int) -> np.ndarray:
     return np.asarray(grown & ~ndimage.binary_erosion(mask, iterations=radius), dtype=bool)
 
 
-def _fused(rules: np.ndarray, likely: FloatArray, paper: np.ndarray) -> np.ndarray:
+def _fused(rules: np.ndarray, likely: FloatArray, paper: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """The prior's subject, corrected by the rules where the rules know better.
 
     The prior decides *what* is subject (a grey body, not the grey shadow under it) at half the working
@@ -700,6 +700,12 @@ def _fused(rules: np.ndarray, likely: FloatArray, paper: np.ndarray) -> np.ndarr
     the prior is unsure (``PRIOR_UNSURE``: probability within 0.15 of one half), and on paper-coloured
     pixels the rules called background unless the prior is all but certain (``PRIOR_CERTAIN``: a
     handle's hole the prior's coarser view filled in).
+
+    Last, each region the sharp outline walls off (``edges``' connected gaps) is taken as one thing: where
+    the prior calls it background on the whole (mean probability under one half), it is background but
+    for the pixels the prior is all but certain of. That is the hole both filled in: the space inside a
+    headphone's band or a ring, where the rules saw paper walled in by the product and the prior, at
+    half the resolution, saw a light body.
     """
     learned = likely > 0.5
     near_learned = _band(learned, FUSE_RADIUS)
@@ -710,6 +716,11 @@ def _fused(rules: np.ndarray, likely: FloatArray, paper: np.ndarray) -> np.ndarr
     fused = learned.copy()
     fused[take] = rules[take]
     fused &= ~(paper & ~rules & (certainty < PRIOR_CERTAIN))
+    regions, count = ndimage.label(~edges)
+    if count:
+        region_mean = ndimage.mean(likely, regions, index=np.arange(1, count + 1))
+        background = np.concatenate(([False], region_mean < 0.5))[regions]
+        fused &= ~(background & (2.0 * likely - 1.0 < PRIOR_CERTAIN))
     return fused
 
 
@@ -743,7 +754,7 @@ def segment(rgb: np.ndarray) -> Segmentation:
     coarse = coarse_mask(small, edges)
     if prior.available():
         likely = prior.probability(small, coarse, edges)
-        subject = _fused(coarse.subject, likely, coarse.tests.strict)
+        subject = _fused(coarse.subject, likely, coarse.tests.strict, edges)
         evidence = _evidence(
             subject, coarse.tests, edges, coarse.outlined, likely=likely, rules=coarse.subject
         )
