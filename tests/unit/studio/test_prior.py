@@ -93,3 +93,42 @@ def test_features_are_one_bounded_channel_per_name_at_the_working_size() -> None
     assert float(likely.max()) <= 1.0
     assert likely[130, 160] > 0.5, "the disc's centre"
     assert likely[5, 5] < 0.5, "the paper's corner"
+
+
+def _ring(size: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A ring's outline (two circles), its hole, and its body with the hole filled in."""
+    y, x = np.mgrid[0:size, 0:size]
+    radius = np.hypot(y - size / 2, x - size / 2)
+    edges = (np.abs(radius - 30) < 0.8) | (np.abs(radius - 15) < 0.8)
+    return edges, radius < 14, radius < 31
+
+
+def test_a_walled_off_region_the_prior_calls_background_is_cut_out_though_the_rules_filled_it() -> None:
+    # Given a ring whose hole the rules filled in, and a prior that calls the hole background on the
+    # whole but a light blob in it subject (the headphone band's inside, seen at half the resolution)
+    edges, hole, filled = _ring()
+    likely = np.where(filled & ~hole, 0.99, 0.02).astype(np.float32)
+    likely[hole & (np.arange(80)[None, :] < 36)] = 0.7
+    paper = ~filled
+
+    # When the prior and the rules are fused
+    fused = segmentation._fused(filled, likely, paper, edges)
+
+    # Then the hole is transparent, blob and all, and the body stays
+    assert not fused[hole].any()
+    assert fused[filled & ~hole & ~edges].all()
+
+
+def test_a_pixel_the_prior_is_all_but_certain_of_stays_in_a_region_it_calls_background() -> None:
+    # Given the same filled-in hole, but the prior all but certain of a small part of it
+    edges, hole, filled = _ring()
+    likely = np.where(filled & ~hole, 0.99, 0.02).astype(np.float32)
+    sure = hole & (np.arange(80)[None, :] < 36)
+    likely[sure] = 0.97
+
+    # When the prior and the rules are fused
+    fused = segmentation._fused(filled, likely, ~filled, edges)
+
+    # Then that part is kept and the rest of the hole goes
+    assert fused[sure].all()
+    assert not fused[hole & ~sure].any()
