@@ -27,9 +27,11 @@ rule is broken.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +77,9 @@ class SoakResult:
     paid_dlq_records: int = 0
     objects: int = 0  # output objects stored: each delivered upload's master and variants
     object_versions: int = 0  # their versions (the output bucket is versioned): more = a rewrite
+    dlq_transport_duplicates: int = 0  # identical copies of one DLQ record (same record_id)
+    # The event source mapping's MaximumConcurrency over the run: (seconds, value) at each change.
+    concurrency: list[tuple[float, int | None]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,10 +96,12 @@ def product_photo(number: int) -> bytes:
     return buffer.getvalue()
 
 
-def fault_specs(transient_rate: float = 0.30) -> list[str]:
+def fault_specs(transient_rate: float = 0.30, *, permanent: bool = True) -> list[str]:
     scale = transient_rate / sum(TRANSIENT_FAULTS.values())
-    faults = {kind: share * scale for kind, share in TRANSIENT_FAULTS.items()} | PERMANENT_FAULTS
-    return [f"{kind}:{probability:.4f}" for kind, probability in faults.items()]
+    faults = {kind: share * scale for kind, share in TRANSIENT_FAULTS.items()}
+    if permanent:
+        faults |= PERMANENT_FAULTS
+    return [f"{kind}:{probability:.4f}" for kind, probability in faults.items() if probability > 0]
 
 
 def _dlq_records(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
@@ -116,13 +123,55 @@ def _output_versions(s3: Any, bucket: str) -> dict[str, list[dict[str, str]]]:
     return versions
 
 
+class ConcurrencySampler:
+    """Reads the event source mapping's MaximumConcurrency once a second: how the pipeline moved it."""
+
+    def __init__(self, lambdas: Any, mapping_uuid: str | None) -> None:
+        self._lambdas = lambdas
+        self._uuid = mapping_uuid
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="concurrency-sampler", daemon=True)
+        self._started = time.monotonic()
+        self.changes: list[tuple[float, int | None]] = []
+
+    def _read(self) -> int | None:
+        answer = self._lambdas.get_event_source_mapping(UUID=self._uuid)
+        value = (answer.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        return None if value is None else int(value)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            with contextlib.suppress(Exception):  # a sample missed is a sample missed
+                value = self._read()
+                if not self.changes or self.changes[-1][1] != value:
+                    self.changes.append((round(time.monotonic() - self._started, 1), value))
+
+    def start(self) -> ConcurrencySampler:
+        if self._uuid:
+            self._thread.start()
+        return self
+
+    def stop(self) -> list[tuple[float, int | None]]:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        return self.changes
+
+
 def run_soak(
-    uploads: int, *, seed: int = 11, transient_rate: float = 0.30, timeout: float = 1800.0
+    uploads: int,
+    *,
+    seed: int = 11,
+    transient_rate: float = 0.30,
+    timeout: float = 1800.0,
+    calls_per_second: float | None = None,
+    permanent_faults: bool = True,
 ) -> SoakResult:
-    """Run the soak and check the rules; the result lists any violation."""
+    """Run the soak and check the rules; the result lists any violation. ``calls_per_second``: the
+    API account's rate limit (the emulator answers 501 past it), for the throttled soak."""
     stack = LocalStack(
         port=0,
-        faults=fault_specs(transient_rate),
+        faults=fault_specs(transient_rate, permanent=permanent_faults),
         seed=seed,
         retry_delay_seconds=1,  # reported failures come back after 1 s instead of the queue's 1020 s
         # The template's own BatchSize and MaxConcurrency: what a deployed stack runs with.
@@ -131,8 +180,11 @@ def run_soak(
     )
     stack.start()
     try:
-        stack.emulator.configure(timeout_seconds=TIMEOUT_HOLD_SECONDS)
+        stack.emulator.configure(timeout_seconds=TIMEOUT_HOLD_SECONDS, calls_per_second=calls_per_second)
         facts = stack.describe()
+        sampler = ConcurrencySampler(
+            stack.client("lambda"), facts["outputs"].get("WorkQueueEventSourceMappingId")
+        ).start()
         s3, sqs = stack.client("s3"), stack.client("sqs")
         s3.put_bucket_versioning(Bucket=facts["output_bucket"], VersioningConfiguration={"Status": "Enabled"})
         keys = [f"soak/{number:05d}.jpg" for number in range(uploads)]
@@ -144,7 +196,10 @@ def run_soak(
                     range(uploads),
                 )
             )
-        stack.wait_until_idle(timeout=timeout)
+        try:
+            stack.wait_until_idle(timeout=timeout)
+        finally:
+            concurrency = sampler.stop()
         wall = time.monotonic() - started
         stats = stack.emulator.stats()
         records = _dlq_records(sqs, facts["dead_letter_queue_url"])
@@ -152,7 +207,9 @@ def run_soak(
         profiles = stack.function_profiles()  # the template's default: the shipped profiles
     finally:
         stack.stop()
-    return _checked(keys, records, versions, stats, wall, profiles=profiles)
+    result = _checked(keys, records, versions, stats, wall, profiles=profiles)
+    result.concurrency = concurrency
+    return result
 
 
 def _expected_objects(key: str, profiles: ProfileSet | None) -> set[str]:
@@ -180,6 +237,12 @@ def _checked(
     for output_key, stored in versions.items():
         for metadata in stored:
             objects_by_source.setdefault(unquote(metadata["source-key"]), set()).add(output_key)
+    # A record sent twice by the transport (a resend after a lost answer; SQS standard queues may
+    # also deliver one message twice) is the same body with the same record_id: one outcome, counted
+    # apart. Two *different* records for one upload are two outcomes: a violation.
+    distinct = list({json.dumps(record, sort_keys=True): record for record in records}.values())
+    transport_duplicates = len(records) - len(distinct)
+    records = distinct
     record_sources = Counter((record.get("source") or {}).get("key") for record in records)
     delivered = 0
     for key in keys:
@@ -235,19 +298,23 @@ def _checked(
         paid_dlq_records=paid_records,
         objects=len(versions),
         object_versions=sum(len(stored) for stored in versions.values()),
+        dlq_transport_duplicates=transport_duplicates,
     )
 
 
 def describe(result: SoakResult) -> str:
     lines = [
         f"uploads {result.uploads}  delivered {result.outputs} (their master and every variant: "
-        f"{result.objects} objects, {result.object_versions} versions)  DLQ records {result.dlq_records}",
+        f"{result.objects} objects, {result.object_versions} versions)  DLQ records {result.dlq_records} "
+        f"(+{result.dlq_transport_duplicates} identical copies sent twice by the transport)",
         f"DLQ by reason {result.dlq_by_reason}",
         f"API calls {result.api_calls}  billed {result.billed_calls}  faults injected {result.faults}",
         f"lost answers {sum(result.lost_answers.values())} {result.lost_answers}  objects billed twice "
         f"{result.objects_billed_twice} (each after an undelivered answer)  paid DLQ records "
         f"{result.paid_dlq_records}",
         f"wall time {result.wall_seconds} s",
+        "event source concurrency (s: value) "
+        + (", ".join(f"{at:g}: {value}" for at, value in result.concurrency) or "not sampled"),
         "rules hold" if not result.violations else f"RULES BROKEN ({len(result.violations)}):",
     ]
     return "\n".join(lines + [f"  {violation}" for violation in result.violations[:30]])
@@ -260,9 +327,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fault-rate", type=float, default=0.30, help="share of transient faults (default 0.30)"
     )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        metavar="CALLS_PER_SECOND",
+        help="the API account's rate limit: the emulator answers 501 past it (the throttled soak)",
+    )
+    parser.add_argument(
+        "--no-permanent-faults",
+        action="store_true",
+        help="inject no permanent refusals (700, 1000): every upload can be delivered",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON too")
     args = parser.parse_args(argv)
-    result = run_soak(args.uploads, seed=args.seed, transient_rate=args.fault_rate)
+    result = run_soak(
+        args.uploads,
+        seed=args.seed,
+        transient_rate=args.fault_rate,
+        calls_per_second=args.rate_limit,
+        permanent_faults=not args.no_permanent_faults,
+    )
     print(describe(result))
     if args.json:
         print(json.dumps(result.to_dict()))

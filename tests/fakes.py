@@ -7,7 +7,7 @@ import hashlib
 import io
 import itertools
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from PIL import Image
 
+from cutout.dead_letter.checkpoint import Letter
 from cutout.engine.errors import EngineError
 from cutout.engine.port import Background, Cutout, CutoutOptions, CutoutReceipt, ImageSource
 from cutout.storage.objects import ObjectHead, ObjectNotFound, WriteCondition, WriteConflict
@@ -299,12 +300,43 @@ class InMemoryAttemptCounter:
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
+        self.rate_limited: dict[str, float] = {}  # subject -> first met (Unix seconds)
         self._lock = threading.Lock()
 
     def count_failed_attempt(self, subject: str) -> int:
         with self._lock:
             self.counts[subject] = self.counts.get(subject, 0) + 1
             return self.counts[subject]
+
+    def rate_limited_since(self, subject: str) -> float:
+        import time
+
+        with self._lock:
+            return self.rate_limited.setdefault(subject, time.time())
+
+
+class InMemoryDeadLetterCheckpoint:
+    """``DeadLetterCheckpoint`` on a dict; ``fail_mark_sent`` makes the next N marks raise."""
+
+    def __init__(self, fail_mark_sent: int = 0) -> None:
+        self.letters: dict[str, Letter] = {}
+        self.fail_mark_sent = fail_mark_sent
+        self._lock = threading.Lock()
+
+    def recorded(self, subject: str) -> Letter | None:
+        with self._lock:
+            return self.letters.get(subject)
+
+    def keep(self, subject: str, letter: Letter) -> Letter:
+        with self._lock:
+            return self.letters.setdefault(subject, letter)
+
+    def mark_sent(self, subject: str) -> None:
+        with self._lock:
+            if self.fail_mark_sent > 0:
+                self.fail_mark_sent -= 1
+                raise RuntimeError("the checkpoint could not be updated")
+            self.letters[subject] = replace(self.letters[subject], sent=True)
 
 
 class InMemoryBudget:

@@ -17,6 +17,7 @@ from cutout.dead_letter import DeadLetterQueue
 from cutout.pipeline.batch import handle_direct_event, handle_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
 from cutout.redelivery import MessageVisibility, RetrySchedule
+from cutout.redelivery.concurrency import ConcurrencyGovernor
 from cutout.settings import Settings
 
 
@@ -28,6 +29,8 @@ class Pipeline:
     # Sets each failed message's next receive (the retry schedule); None: the queue's visibility timeout.
     message_visibility: MessageVisibility | None = None
     pauser: PauseController | None = None
+    # Lowers the event source's concurrency while the API throttles; None: never changed.
+    governor: ConcurrencyGovernor | None = None
 
     def retry_schedule(self) -> RetrySchedule:
         return RetrySchedule(
@@ -89,5 +92,6 @@ def handle_event(
             retry_schedule=pipeline.retry_schedule(),
             visibility=pipeline.message_visibility,
             pauser=pipeline.pauser,
+            governor=pipeline.governor,
         )
     return handle_direct_event(event, context, pipeline.processor)

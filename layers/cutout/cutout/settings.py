@@ -103,6 +103,15 @@ class Settings(Model, frozen=True, kw_only=True):
     retry_backoff_seconds: DelaySteps = field(name="RETRY_BACKOFF_SECONDS", default=(30, 120, 480))
     rate_limit_backoff_seconds: DelaySteps = field(name="RATE_LIMIT_BACKOFF_SECONDS", default=(120, 480, 900))
     retry_jitter: Annotated[float, Meta(ge=0.0, lt=1.0)] = field(name="RETRY_JITTER", default=0.2)
+    # How long an upload may be held back by the API's rate limit before it is recorded on the DLQ
+    # (``rate_limited_too_long``); until then a rate limit uses up no attempt (template:
+    # RateLimitPatienceSeconds). Within the queue's 14-day retention, counted from the first limit met.
+    rate_limit_patience_seconds: Annotated[int, Meta(ge=60, le=1_209_600)] = field(
+        name="RATE_LIMIT_PATIENCE_SECONDS", default=86_400
+    )
+    # The event source mapping's MaximumConcurrency as deployed (template: MaxConcurrency): the
+    # pipeline lowers it while the API throttles and brings it back to this; 0: never touched.
+    max_concurrency: Annotated[int, Meta(ge=0, le=1000)] = field(name="MAX_CONCURRENCY", default=0)
     work_queue_visibility_timeout: Annotated[int, Meta(ge=1)] = field(
         name="WORK_QUEUE_VISIBILITY_TIMEOUT", default=1020
     )

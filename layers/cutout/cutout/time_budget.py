@@ -11,15 +11,19 @@ whole partial response is lost with it. Two bounds hold instead:
   queue while the invocation can still answer. The paid call's receipt is saved already, so its
   redelivery never pays again.
 
-There is one deadline per process: Lambda runs one invocation at a time per execution environment
-(the records of a batch share it, whatever thread they run on).
+The deadline belongs to the invocation, not to the process: it is kept in a context variable that
+the handler sets and the batch's record threads inherit (``cutout.pipeline.partial_batch`` runs
+each record in a copy of the handler's context). On Lambda one invocation runs at a time per
+execution environment, so that is the process's one deadline; the local stack runs several
+invocations at once in one process, as several environments would, and each keeps its own (a
+process-wide deadline let a newer batch extend an older one's, which then ran past its timeout).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from cutout.failures import FailureReason
@@ -41,21 +45,18 @@ class InvocationDeadline:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._deadline: float | None = None
-        self._lock = threading.Lock()
+        self._deadline: ContextVar[float | None] = ContextVar(f"invocation_deadline_{id(self)}", default=None)
 
     def start(self, remaining_seconds: float | None) -> None:
-        """A new invocation with ``remaining_seconds`` left (``None``: unbounded)."""
-        with self._lock:
-            self._deadline = (
-                None
-                if remaining_seconds is None
-                else self._clock() + max(0.0, remaining_seconds - RESPONSE_MARGIN_SECONDS)
-            )
+        """A new invocation with ``remaining_seconds`` left (``None``: unbounded), in this context."""
+        self._deadline.set(
+            None
+            if remaining_seconds is None
+            else self._clock() + max(0.0, remaining_seconds - RESPONSE_MARGIN_SECONDS)
+        )
 
     def remaining(self) -> float | None:
-        with self._lock:
-            deadline = self._deadline
+        deadline = self._deadline.get()
         return None if deadline is None else deadline - self._clock()
 
     def check(self, attempt_seconds: float, what: str = "an AWS call") -> None:

@@ -24,6 +24,7 @@ from cutout.budget import BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch,
 from cutout.budget.metrics import PowertoolsBudgetMetrics
 from cutout.budget.pause import PauseController
 from cutout.dead_letter import SqsDeadLetterQueue
+from cutout.dead_letter.checkpoint import DynamoDBDeadLetterCheckpoint
 from cutout.engine.aidge.client import AidgeClient
 from cutout.engine.aidge.config import AidgeConfig
 from cutout.engine.aidge.seams import AidgeSeams
@@ -35,6 +36,7 @@ from cutout.pipeline.process_upload import IDEMPOTENCY_TTL_SECONDS, IdempotencyS
 from cutout.profiles import configured_profiles
 from cutout.redelivery import SqsMessageVisibility
 from cutout.redelivery.attempts import DynamoDBAttemptCounter
+from cutout.redelivery.concurrency import ConcurrencyGovernor, LambdaMappingConcurrency
 from cutout.settings import Settings
 from cutout.storage import S3ObjectStore
 from cutout.time_budget import invocation_deadline
@@ -50,6 +52,12 @@ AWS_READ_TIMEOUT_SECONDS = 3.0
 S3_CONNECT_TIMEOUT_SECONDS = 2.0
 S3_READ_TIMEOUT_SECONDS = 6.0
 AWS_TOTAL_MAX_ATTEMPTS = 3
+# A DLQ record's SendMessage waits longer for its answer. A SendMessage is not idempotent: botocore
+# sends it again after a read timeout, and if the first one had arrived that is a second DLQ record
+# for one upload (seen on a loaded machine, where moto answered after 3 s). SQS answers in
+# milliseconds, so the longer wait costs nothing on AWS; a resend only follows real silence, and a
+# resent record carries the same record_id (cutout.dead_letter.checkpoint).
+DEAD_LETTER_READ_TIMEOUT_SECONDS = 15.0
 _BOTO_CONFIG = Config(
     connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
     read_timeout=AWS_READ_TIMEOUT_SECONDS,
@@ -67,6 +75,11 @@ _S3_CONFIG = _BOTO_CONFIG.merge(
         s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
     )
 )
+
+
+def dead_letter_sqs_config() -> Config:
+    """The DLQ client's configuration: the longer read timeout of a send that must not be repeated."""
+    return _BOTO_CONFIG.merge(Config(read_timeout=DEAD_LETTER_READ_TIMEOUT_SECONDS))
 
 
 def s3_client(session: boto3.session.Session) -> Any:
@@ -220,7 +233,15 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         config=_BOTO_CONFIG,
         attempt_seconds=AWS_CONNECT_TIMEOUT_SECONDS + AWS_READ_TIMEOUT_SECONDS,
     )
-    dead_letter_queue = SqsDeadLetterQueue(sqs, settings.dead_letter_queue_url)
+    # The DLQ's own client: its sends wait longer for an answer (a resend is a duplicate record);
+    # retry delays and re-enqueueing are safe to repeat and keep the short bound.
+    dead_letter_sqs = lazy_client(
+        session,
+        "sqs",
+        config=dead_letter_sqs_config(),
+        attempt_seconds=AWS_CONNECT_TIMEOUT_SECONDS + DEAD_LETTER_READ_TIMEOUT_SECONDS,
+    )
+    dead_letter_queue = SqsDeadLetterQueue(dead_letter_sqs, settings.dead_letter_queue_url)
     dynamodb = session.client("dynamodb", config=_BOTO_CONFIG)  # one client for both layers
     invocation_deadline.attach(s3, S3_CONNECT_TIMEOUT_SECONDS + S3_READ_TIMEOUT_SECONDS)
     invocation_deadline.attach(dynamodb, AWS_CONNECT_TIMEOUT_SECONDS + AWS_READ_TIMEOUT_SECONDS)
@@ -247,15 +268,22 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         def mapping_id() -> str:
             return str(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
 
-        switch = LambdaEventSourceSwitch(
-            lazy_client(session, "lambda", config=_BOTO_CONFIG), mapping_id=mapping_id
-        )
+        lambdas = lazy_client(session, "lambda", config=_BOTO_CONFIG)  # pausing, throttling only
+        switch = LambdaEventSourceSwitch(lambdas, mapping_id=mapping_id)
     work_queue_url = settings.work_queue_url
+    metrics = PowertoolsPipelineMetrics()
 
     def requeue(body: str) -> None:
         sqs.send_message(QueueUrl=work_queue_url, MessageBody=body)
 
     pauser = PauseController(switch, publisher, requeue if work_queue_url else None)
+    governor = None
+    if switch is not None and settings.max_concurrency:
+        governor = ConcurrencyGovernor(
+            LambdaMappingConcurrency(lambdas, uuid=switch.mapping_uuid),
+            ceiling=settings.max_concurrency,
+            metrics=metrics,
+        )
     processor = UploadProcessor(
         settings=settings,
         store=S3ObjectStore(s3),
@@ -264,11 +292,14 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         ),
         dead_letter_queue=dead_letter_queue,
         idempotency=stores,
-        metrics=PowertoolsPipelineMetrics(),
+        metrics=metrics,
         spending=spending,
         publisher=publisher,
         profiles=configured_profiles(settings.profiles_file),  # validated at start: a bad file fails init
         attempts=DynamoDBAttemptCounter(
+            dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
+        ),
+        dead_letters=DynamoDBDeadLetterCheckpoint(
             dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
         ),
     )
@@ -278,4 +309,5 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         dead_letter_queue=dead_letter_queue,
         message_visibility=SqsMessageVisibility(sqs),
         pauser=pauser,
+        governor=governor,
     )

@@ -38,3 +38,22 @@ def test_an_object_deleted_before_it_is_processed_is_recorded_as_not_found_at_on
     [record] = world.dlq_records()
     assert record["error"]["code"] == "object_not_found"
     assert world.emulator.stats()["billed"] == 0
+
+
+def test_the_first_rate_limit_met_is_kept_and_counts_no_attempt(world: World) -> None:
+    # Given the attempt counter on the world's idempotency table
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    table = world.environment["IDEMPOTENCY_TABLE"]
+    counter = DynamoDBAttemptCounter(dynamodb, table, ttl_seconds=3600)
+    # When one subject meets a rate limit twice, a second apart
+    first = counter.rate_limited_since("in/a.jpg#v:1")
+    time.sleep(1.1)
+    again = counter.rate_limited_since("in/a.jpg#v:1")
+    # Then the first time stands, and no attempt was counted for it
+    assert again == first
+    assert time.time() - 60 < first <= time.time()
+    item = dynamodb.get_item(TableName=table, Key={"id": {"S": f"{ATTEMPTS_KEY_PREFIX}#in/a.jpg#v:1"}})[
+        "Item"
+    ]
+    assert "attempts" not in item
+    assert counter.count_failed_attempt("in/a.jpg#v:1") == 1

@@ -46,7 +46,11 @@ class World:
         self.work_queue_url = self.sqs.create_queue(
             QueueName=f"work-{self.suffix}",
             Attributes={
-                "VisibilityTimeout": "1",
+                # As the template sets it: 6 x the function's timeout (LocalLambdaContext's 120 s).
+                # A message is never received again while it is still being worked on, however
+                # slow a loaded machine is; failures come back when the function says (its retry
+                # schedule, RETRY_BACKOFF_SECONDS below), as on AWS.
+                "VisibilityTimeout": str(6 * int(LocalLambdaContext.timeout_seconds)),
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
             },
         )["QueueUrl"]
@@ -81,7 +85,7 @@ class World:
             "AIDGE_API_SCHEME": "http",
             "RESULT_URL_ALLOWLIST": self.emulator.address,  # its loopback address only
             "MAX_RECEIVE_COUNT": "3",
-            # The retry schedule at the queue's own 1 s (tests of the schedule set their own).
+            # The retry schedule at 1 s, so failures come back quickly (tests of the schedule set their own).
             "RETRY_BACKOFF_SECONDS": "1",
             "RATE_LIMIT_BACKOFF_SECONDS": "1",
             "RETRY_JITTER": "0",

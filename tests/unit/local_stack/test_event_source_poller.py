@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cutout_tools.local_stack.poller import EventSourcePoller, failed_message_ids
+from cutout_tools.local_stack.poller import EventSourcePoller, MappingState, failed_message_ids
 
 QUEUE_URL = "http://127.0.0.1:1/123456789012/work"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:work"
@@ -269,3 +269,47 @@ def test_a_batch_received_as_the_stop_comes_goes_back_to_the_queue_unprocessed()
     assert queue.deleted == []
     assert sorted(queue.visibility_changes) == [("m0", 0), ("m1", 0)]
     assert poller.in_flight == 0
+
+
+def test_a_lowered_maximum_concurrency_leaves_the_workers_above_it_idle() -> None:
+    # Given 8 single-message batches, a poller started at 4, and a mapping lowered to 2 (what the
+    # pipeline does while the API throttles)
+    queue = InMemoryQueue([f"body {n}" for n in range(8)])
+    mapping = {"State": "Enabled", "ScalingConfig": {"MaximumConcurrency": 2}}
+    lock = threading.Lock()
+    running = most_at_once = 0
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        nonlocal running, most_at_once
+        with lock:
+            running += 1
+            most_at_once = max(most_at_once, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return {}
+
+    # When the poller drains the queue
+    state = MappingState(lambda: mapping)
+    poller = _poller(queue, invoke, batch_size=1, maximum_concurrency=4, mapping=state).start()
+    try:
+        _wait_for(lambda: len(queue.deleted) == 8)
+    finally:
+        assert poller.stop(timeout=5)
+    # Then never more than two batches ran at once
+    assert 1 <= most_at_once <= 2
+    assert (state.enabled(), state.maximum_concurrency()) == (True, 2)
+
+
+def test_the_mapping_is_read_at_most_twice_a_second_for_all_workers() -> None:
+    # Given a mapping state on a clock
+    reads: list[int] = []
+    now = [0.0]
+    state = MappingState(lambda: reads.append(1) or {"State": "Disabled"}, clock=lambda: now[0])
+    # When the workers ask many times within half a second, then once after
+    answers = [state.enabled() for _ in range(10)]
+    now[0] += 0.5
+    answers.append(state.enabled())
+    # Then it was read twice, and says disabled; no cap is None
+    assert (len(reads), set(answers)) == (2, {False})
+    assert state.maximum_concurrency() is None

@@ -10,6 +10,7 @@ import pytest
 
 from cutout.announcements import EventPublisher
 from cutout.budget import SpendingGuard
+from cutout.dead_letter.checkpoint import DeadLetterCheckpoint
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
@@ -80,6 +81,8 @@ def build_harness(
     publisher: EventPublisher | None = None,
     quality: QualityThresholds | None = None,
     pixels: PixelBudget | None = None,
+    dead_letters: DeadLetterCheckpoint | None = None,
+    persistence: type[InMemoryPersistenceLayer] = InMemoryPersistenceLayer,
     **setting_overrides: str,
 ) -> Harness:
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
@@ -90,7 +93,7 @@ def build_harness(
         store=store,
         engine=lambda: engine,
         dead_letter_queue=dlq,
-        idempotency=IdempotencyStores(InMemoryPersistenceLayer(table), InMemoryPersistenceLayer(table)),
+        idempotency=IdempotencyStores(persistence(table), persistence(table)),
         metrics=metrics,
         attempts=attempts,
         profiles=profiles,
@@ -98,6 +101,7 @@ def build_harness(
         publisher=publisher,
         quality=quality,
         pixels=pixels,
+        dead_letters=dead_letters,
     )
     processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
     return Harness(store, engine, dlq, metrics, processor, table)

@@ -35,7 +35,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -127,6 +127,37 @@ def load_studio_engine() -> BackgroundRemover:
     return cast(BackgroundRemover, getattr(module, class_name)())
 
 
+class RateLimit:
+    """A token bucket: ``admit()`` is True for at most ``rate`` calls a second (bursts up to one
+    second's worth); rate 0 admits everything. What an API account's QPS limit does."""
+
+    def __init__(self, rate: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._rate = 0.0
+        self._tokens = 0.0
+        self._at = clock()
+        self.set_rate(rate)
+
+    def set_rate(self, rate: float) -> None:
+        with self._lock:
+            self._rate = float(rate)
+            self._tokens = max(1.0, self._rate)
+            self._at = self._clock()
+
+    def admit(self) -> bool:
+        with self._lock:
+            if self._rate <= 0:
+                return True
+            now = self._clock()
+            self._tokens = min(max(1.0, self._rate), self._tokens + (now - self._at) * self._rate)
+            self._at = now
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+            return True
+
+
 class AidgeEmulator:
     """An Aidge background-removal endpoint on ``host:port`` (``port=0``: any free port).
 
@@ -186,6 +217,8 @@ class AidgeEmulator:
         self._http: httpx.Client | None = None
         self._result_ttl_seconds = float(result_ttl_seconds)
         self._queue_timeout_seconds = float(queue_timeout_seconds)
+        # The account's rate limit (none unless configured): past it, the documented 501, unbilled.
+        self._rate_limit = RateLimit()
         # Result URLs on the emulator's own address (no resolver needed), for callers that cannot
         # take the client's resolver seam (a separate process, a naive baseline in a benchmark).
         self._results_on_address = results_on_address
@@ -345,10 +378,14 @@ class AidgeEmulator:
         latency_ms: float | None = None,
         faults: FaultPlan | None = None,
         timeout_seconds: float | None = None,
+        calls_per_second: float | None = None,
     ) -> None:
-        """Change latency, faults or the hold time of ``timeout`` faults while serving."""
-        if min(latency_ms or 0, timeout_seconds or 0) < 0:
-            raise ValueError("latency_ms and timeout_seconds must not be negative")
+        """Change latency, faults, the hold time of ``timeout`` faults, or the account's rate limit
+        (``calls_per_second``; 0 lifts it) while serving."""
+        if min(latency_ms or 0, timeout_seconds or 0, calls_per_second or 0) < 0:
+            raise ValueError("latency_ms, timeout_seconds and calls_per_second must not be negative")
+        if calls_per_second is not None:
+            self._rate_limit.set_rate(calls_per_second)
         with self._config_lock:
             if latency_ms is not None:
                 self._latency_ms = float(latency_ms)
@@ -386,6 +423,10 @@ class AidgeEmulator:
         )
         if problem is not None:
             return self._error(401, problem, ids, http_status=401)
+
+        if not self._rate_limit.admit():
+            self._stats.record_fault("rate_limited")
+            return self._error(501, f"{RES_MESSAGES[501]} (over the account's rate limit)", ids)
 
         parameters: dict[str, object] | None = None
         body_error: InvalidInputError | None = None

@@ -8,7 +8,9 @@ or the delay the function's retry schedule set with ChangeMessageVisibility, whi
 SQS does), and SQS's redrive moves them to the dead-letter queue after ``maxReceiveCount``
 receives. A function error (an exception, or a malformed response) fails the whole batch. At most
 ``maximum_concurrency`` batches run at once (``ScalingConfig.MaximumConcurrency``): one worker
-thread per allowed concurrent batch.
+thread per allowed concurrent batch. The mapping's state is read as the poller goes (``MappingState``):
+a disabled mapping receives nothing, and a lowered MaximumConcurrency leaves the workers above it
+idle, as Lambda scales its pollers down.
 """
 
 from __future__ import annotations
@@ -28,6 +30,36 @@ SQS_MAX_MESSAGES_PER_RECEIVE = 10
 DEFAULT_MAXIMUM_CONCURRENCY = 5  # when the mapping sets none; Lambda would scale much further
 ERROR_BACKOFF_SECONDS = 1.0
 DISABLED_RECHECK_SECONDS = 0.5
+
+
+MAPPING_STATE_CACHE_SECONDS = 0.5
+
+
+class MappingState:
+    """The mapping as Lambda's pollers see it, read through ``read`` (GetEventSourceMapping), at
+    most every ``MAPPING_STATE_CACHE_SECONDS`` for all workers together."""
+
+    def __init__(
+        self, read: Callable[[], dict[str, Any]], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._read = read
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answer: dict[str, Any] | None = None
+        self._at = 0.0
+
+    def _current(self) -> dict[str, Any]:
+        with self._lock:
+            if self._answer is None or self._clock() - self._at >= MAPPING_STATE_CACHE_SECONDS:
+                self._answer, self._at = self._read(), self._clock()
+            return self._answer
+
+    def enabled(self) -> bool:
+        return self._current().get("State", "Enabled") not in ("Disabled", "Disabling")
+
+    def maximum_concurrency(self) -> int | None:
+        value = (self._current().get("ScalingConfig") or {}).get("MaximumConcurrency")
+        return None if value is None else int(value)
 
 
 class SqsReceiver(Protocol):
@@ -97,6 +129,7 @@ class EventSourcePoller:
         poll_wait_seconds: int = 1,
         on_batch: Callable[[BatchOutcome], None] | None = None,
         is_enabled: Callable[[], bool] | None = None,
+        mapping: MappingState | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -112,7 +145,9 @@ class EventSourcePoller:
         self._on_batch = on_batch
         # The mapping's Enabled state, as Lambda reads it: a disabled mapping receives nothing (the
         # pipeline pauses itself this way when it cannot pay). None: always enabled.
-        self._is_enabled = is_enabled
+        self._is_enabled = is_enabled or (mapping.enabled if mapping is not None else None)
+        # Its MaximumConcurrency as it is now (None: as started); workers above it stay idle.
+        self._allowed = mapping.maximum_concurrency if mapping is not None else None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -126,7 +161,7 @@ class EventSourcePoller:
             raise RuntimeError("the poller is already started")
         self._stopping.clear()
         self._threads = [
-            threading.Thread(target=self._work, name=f"event-source-{number}", daemon=True)
+            threading.Thread(target=self._work, args=(number,), name=f"event-source-{number}", daemon=True)
             for number in range(self.maximum_concurrency)
         ]
         for thread in self._threads:
@@ -167,10 +202,10 @@ class EventSourcePoller:
 
     # --- the work -----------------------------------------------------------------------------
 
-    def _work(self) -> None:
+    def _work(self, number: int = 0) -> None:
         while not self._stopping.is_set():
             try:
-                if self._is_enabled is not None and not self._is_enabled():
+                if not self._may_receive(number):
                     self._stopping.wait(DISABLED_RECHECK_SECONDS)
                     continue
                 messages = self._gather()
@@ -182,6 +217,13 @@ class EventSourcePoller:
                 continue
             if messages:
                 self._settle(messages)
+
+    def _may_receive(self, number: int) -> bool:
+        """Worker ``number`` receives while the mapping is enabled and allows that many batches."""
+        if self._is_enabled is not None and not self._is_enabled():
+            return False
+        allowed = self._allowed() if self._allowed is not None else None
+        return allowed is None or number < allowed
 
     def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
         answer = self._sqs.receive_message(

@@ -45,9 +45,10 @@ from cutout_tools.local_stack.deploy import (
     deploy_template,
     local_client,
 )
+from cutout_tools.local_stack.environments import ExecutionEnvironments
 from cutout_tools.local_stack.estate import prepare_estate
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext, load_handler
-from cutout_tools.local_stack.poller import BatchOutcome, EventSourcePoller
+from cutout_tools.local_stack.poller import BatchOutcome, EventSourcePoller, MappingState
 from cutout_tools.template import (
     DEFAULT_TEMPLATE_PATH,
     FUNCTION_LOGICAL_ID,
@@ -257,7 +258,7 @@ class LocalStack:
                 batching_window_seconds=source.maximum_batching_window_seconds,
                 maximum_concurrency=source.maximum_concurrency,
                 on_batch=self._log_batch,
-                is_enabled=self._mapping_enabled(deployed),
+                mapping=self._mapping_state(deployed),
             ).start()
             parameters = deployed.context.parameters
             retry = (
@@ -491,29 +492,26 @@ class LocalStack:
         )
 
         lambdas = local_client("lambda", self.endpoint_url, self._region)
-        current: dict[str, Any] = {"pipeline": pipeline, "environment": environment}
-        lock = threading.Lock()
 
-        def configured_pipeline() -> Any:
-            """The pipeline for the function's configuration in moto: a configuration update (a raised
-            budget, `cutout resume --daily-budget`) starts new execution environments, as on Lambda."""
+        def configured_variables() -> dict[str, str]:
             answer = lambdas.get_function_configuration(FunctionName=function_name)
-            configured = (answer.get("Environment") or {}).get("Variables") or {}
-            with lock:
-                watched = {
-                    name: str(configured[name])
-                    for name in RECONFIGURABLE_VARIABLES
-                    if name in configured and str(configured[name]) != current["environment"].get(name)
-                }
-                if watched:
-                    updated = {**current["environment"], **watched}
-                    self._set_environ(updated)
-                    current["environment"] = self._function_environment = updated
-                    current["pipeline"] = aws_pipeline(Settings.from_env(updated), aidge_seams=seams)
-                    self._log(
-                        f"function configuration changed ({', '.join(sorted(watched))}): new environment"
-                    )
-                return current["pipeline"]
+            variables = (answer.get("Environment") or {}).get("Variables") or {}
+            return {name: str(value) for name, value in variables.items()}
+
+        def environment_changed(updated: dict[str, str], names: list[str]) -> None:
+            self._set_environ(updated)
+            self._function_environment = updated
+            self._log(f"function configuration changed ({', '.join(names)}): new environments")
+
+        environments = ExecutionEnvironments(
+            lambda variables: aws_pipeline(Settings.from_env(variables), aidge_seams=seams),
+            environment,
+            first=pipeline,
+            configured=configured_variables,
+            watched=RECONFIGURABLE_VARIABLES,
+            on_change=environment_changed,
+        )
+        configured_pipeline = environments.pipeline
 
         def invoke(event: dict[str, Any]) -> dict[str, Any]:
             pipeline = configured_pipeline()
@@ -533,8 +531,9 @@ class LocalStack:
 
         return invoke
 
-    def _mapping_enabled(self, deployed: DeployedStack) -> Callable[[], bool] | None:
-        """Whether the template's mapping (in moto) is enabled: the pipeline disables it to pause."""
+    def _mapping_state(self, deployed: DeployedStack) -> MappingState | None:
+        """The template's mapping (in moto), as the poller reads it: enabled (the pipeline disables
+        it to pause) and its MaximumConcurrency (the pipeline lowers it while the API throttles)."""
         uuid = deployed.outputs.get(MAPPING_OUTPUT)
         if not uuid:
             return None  # a template without the output: always enabled
@@ -555,11 +554,7 @@ class LocalStack:
             "disabling it (the poller then receives nothing) and `cutout resume` enables it"
         )
 
-        def enabled() -> bool:
-            state = lambdas.get_event_source_mapping(UUID=uuid).get("State", "Enabled")
-            return state not in ("Disabled", "Disabling")
-
-        return enabled
+        return MappingState(lambda: lambdas.get_event_source_mapping(UUID=uuid))
 
     def _remove_schedule_rules(self) -> None:
         """moto never fires schedules, and its PutEvents fails on a bus holding a schedule rule (it

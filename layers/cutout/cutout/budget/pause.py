@@ -71,7 +71,8 @@ class LambdaEventSourceSwitch:
         self._uuid: str | None = None
         self._lock = threading.Lock()
 
-    def _mapping_uuid(self) -> str:
+    def mapping_uuid(self) -> str:
+        """The mapping's UUID (read once, then cached)."""
         with self._lock:
             if self._uuid is None:
                 source = self._mapping_id
@@ -79,7 +80,7 @@ class LambdaEventSourceSwitch:
             return self._uuid
 
     def state(self) -> SourceState:
-        uuid = self._mapping_uuid()
+        uuid = self.mapping_uuid()
         answer = self._lambda.get_event_source_mapping(UUID=uuid)
         return SourceState(uuid=uuid, state=_state_of(answer))
 
@@ -158,6 +159,11 @@ class PauseController:
                 )
             )
         return changed
+
+    @property
+    def can_requeue(self) -> bool:
+        """Whether a message can be sent again as a new one (the work queue is known)."""
+        return self._requeue is not None
 
     def requeue(self, body: str) -> bool:
         """Send ``body`` again as a new message; True if sent (then acknowledge the original)."""

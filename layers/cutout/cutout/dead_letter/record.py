@@ -25,6 +25,7 @@ def failure_record(
     *,
     paid: bool | None = False,
     receipt: PaidReceipt | None = None,
+    record_id: str | None = None,
 ) -> str:
     """The JSON body of the DLQ message for ``upload`` (``paid``/``receipt``: what it cost)."""
     return FailureRecord.for_upload(
@@ -36,6 +37,7 @@ def failure_record(
         engine=engine,
         paid=paid,
         receipt=receipt,
+        record_id=record_id,
     ).to_json()
 
 

@@ -97,6 +97,9 @@ class FailureRecord(Model, frozen=True, kw_only=True):
     receipt: PaidReceipt | None = None
     # Set by ``cutout dlq replay --repay`` on a paid record: the replay pays once more, on purpose.
     repay: bool = False
+    # Additive (cutout.failure/1): the same for every send of one upload's failure (a transport
+    # duplicate on the queue), different for another failure; readers count a record id once.
+    record_id: str | None = None
 
     @classmethod
     def for_upload(
@@ -111,6 +114,7 @@ class FailureRecord(Model, frozen=True, kw_only=True):
         original_body: str | None = None,
         paid: bool | None = False,
         receipt: PaidReceipt | None = None,
+        record_id: str | None = None,
     ) -> FailureRecord:
         """Build a record from an upload (or ``None``) and an error's ``to_dict()``.
 
@@ -126,6 +130,7 @@ class FailureRecord(Model, frozen=True, kw_only=True):
             original_body=original_body,
             paid=paid,
             receipt=receipt,
+            record_id=record_id,
         )
 
     def to_json(self) -> str:

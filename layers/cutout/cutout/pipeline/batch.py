@@ -24,7 +24,8 @@ from cutout.observability import logger
 from cutout.pipeline.outcome import Delivery, Outcome
 from cutout.pipeline.partial_batch import SqsMessage, process_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
-from cutout.redelivery import MessageVisibility, Redelivery, RetrySchedule
+from cutout.redelivery import MessageVisibility, Redelivery, RetrySchedule, is_rate_limit
+from cutout.redelivery.concurrency import ConcurrencyGovernor
 from cutout.time_budget import invocation_deadline
 
 # Time kept back from the Lambda deadline for the output PUT, reporting and a clean return.
@@ -52,6 +53,7 @@ def handle_sqs_batch(
     retry_schedule: RetrySchedule | None = None,
     visibility: MessageVisibility | None = None,
     pauser: PauseController | None = None,
+    governor: ConcurrencyGovernor | None = None,
 ) -> dict[str, Any]:
     """The deployed path: an SQS batch of S3 notifications (or DLQ records being replayed).
 
@@ -63,6 +65,7 @@ def handle_sqs_batch(
     processor.idempotency_config.register_lambda_context(context)
     failures: dict[str, tuple[SqsMessage, BaseException]] = {}
     failures_lock = threading.Lock()
+    throttled: set[str] = set()  # records the API's rate limit held back (reported or sent again)
 
     def record_handler(record: SqsMessage) -> list[dict[str, Any]]:
         try:
@@ -77,6 +80,7 @@ def handle_sqs_batch(
             receive_count=record.receive_count,
             max_receive_count=max_receive_count,
             first_received_at=record.first_received_at,
+            can_requeue=pauser is not None and pauser.can_requeue,
         )
         try:
             parsed = uploads_from_sqs_body(record.body)
@@ -98,8 +102,24 @@ def handle_sqs_batch(
                     )
                     return []
             raise
+        except Exception as error:
+            if not is_rate_limit(error):
+                raise
+            with failures_lock:
+                throttled.add(record.message_id)
+            # The API's rate limit on the last receive: waiting goes on in a new message (rule 6).
+            last = delivery.can_requeue and delivery.is_last_attempt
+            if last and pauser is not None and pauser.requeue(record.body):
+                logger.info("rate limited on its last receive: sent again as a new message")
+                return []
+            raise
 
     response = process_sqs_batch(event, record_handler, max_workers=max_workers)
+    if governor is not None:  # the API's answer to this batch moves the event source's concurrency
+        governor.after_batch(
+            rate_limited=len(throttled),
+            answered=len(event.get("Records") or []) - len(failures.keys() | throttled),
+        )
     if visibility is not None:
         reported = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         schedule = retry_schedule or RetrySchedule()

@@ -45,6 +45,9 @@ class Delivery:
     receive_count: int = 1
     max_receive_count: int = 1
     first_received_at: str | None = None
+    # Whether the message can be sent again as a new one on its last receive (the SQS path with the
+    # work queue's URL): then a rate limit waits there instead of being recorded.
+    can_requeue: bool = False
 
     @property
     def is_last_attempt(self) -> bool:

@@ -11,6 +11,7 @@ bookkeeping we use none of (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -64,8 +65,10 @@ def process_sqs_batch(
     if len(messages) <= 1:
         failed = [run(message) for message in messages]
     else:
+        # Each record runs in a copy of the handler's context: the invocation's deadline goes with it.
         with ThreadPoolExecutor(
             max_workers=min(max_workers, len(messages)), thread_name_prefix="record"
         ) as pool:
-            failed = list(pool.map(run, messages))
+            futures = [pool.submit(contextvars.copy_context().run, run, message) for message in messages]
+            failed = [future.result() for future in futures]
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed if message_id]}

@@ -44,6 +44,7 @@ from cutout.announcements.facts import (
 )
 from cutout.budget import PipelinePaused, SpendingGuard
 from cutout.dead_letter import DeadLetterQueue
+from cutout.dead_letter.checkpoint import DeadLetterCheckpoint, Letter, record_id, send_once
 from cutout.dead_letter.record import failure_record
 from cutout.deliverables import Deliverables, PixelReserve
 from cutout.deliverables.store import Write
@@ -78,6 +79,7 @@ from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge,
 from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
 from cutout.quality_gate.stats import alpha_stats
 from cutout.redelivery.attempts import AttemptCounter
+from cutout.redelivery.schedule import RateLimitedTooLong, is_rate_limit
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
     ObjectHead,
@@ -160,8 +162,10 @@ class UploadProcessor:
         profiles: ProfileSet | None = None,
         reserve_pixels: PixelReserve | None = None,
         pixels: PixelBudget | None = None,
+        dead_letters: DeadLetterCheckpoint | None = None,
     ) -> None:
         self._settings = settings
+        self._letters = dead_letters
         self._pixels = pixels or pixel_budget()
         self._attempts = attempts
         self._store = store
@@ -261,6 +265,14 @@ class UploadProcessor:
         head: ObjectHead | None = None,
     ) -> dict[str, Any]:
         logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
+        letter = self._letters.recorded(_subject(request)) if self._letters is not None else None
+        if letter is not None:  # decided before, its outcome lost since: the recorded failure stands
+            logger.info(
+                "its failure is recorded already: that outcome stands",
+                reason=letter.outcome.get("error_code"),
+            )
+            logger.thread_safe_clear_keys()
+            return send_once(self._dlq, self._letters, _subject(request), letter).outcome
         paid: list[CutoutReceipt] = []  # the receipt, once the paid call has one
         outcome: Outcome | None = None
         failure: FailureReason | None = None
@@ -271,7 +283,7 @@ class UploadProcessor:
                 raise  # the same paid call is under way elsewhere, or we cannot pay: come back later
             except Exception as error:
                 failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
-                if failure.retryable and not self._is_final(request, delivery):
+                if failure.retryable and not self._is_final(request, delivery, failure):
                     logger.warning(
                         "transient failure, the message goes back to the queue",
                         reason=failure.code,
@@ -279,7 +291,11 @@ class UploadProcessor:
                         request_id=failure.request_id,
                     )
                     raise
-                outcome = self._record_failure(upload, failure, delivery, paid[0] if paid else None)
+                if _waits_out_rate_limit(delivery, failure):  # so final: held back past the patience
+                    failure = RateLimitedTooLong.after(failure, self._settings.rate_limit_patience_seconds)
+                outcome = self._record_failure(
+                    upload, failure, delivery, paid[0] if paid else None, subject=_subject(request)
+                )
             finally:
                 self._upload_finished(upload, timings, outcome, failure)
                 logger.thread_safe_clear_keys()
@@ -683,20 +699,36 @@ class UploadProcessor:
 
     # -- failures ------------------------------------------------------------------------------
 
-    def _is_final(self, request: dict[str, Any], delivery: Delivery) -> bool:
+    def _is_final(self, request: dict[str, Any], delivery: Delivery, failure: FailureReason) -> bool:
         """Whether a transient failure is recorded now: ``max_attempts`` attempts really ran, or
-        this is the queue's last receive (the redrive would move the message without a reason)."""
+        this is the queue's last receive (the redrive would move the message without a reason).
+
+        A rate limit is neither (rule 6: we wait): it uses up no attempt, and on the last receive
+        the batch sends the message again as a new one; it is final only once it has held the
+        upload back longer than ``rate_limit_patience_seconds``, or where it cannot wait (a direct
+        invocation, or a last receive that cannot be sent again)."""
+        if _waits_out_rate_limit(delivery, failure):
+            return self._rate_limit_outlived(request)
         if delivery.is_last_attempt:
             return True
         if self._attempts is None:
             return False
-        subject = request["identity"] + (f"#replay:{request['replay']}" if request.get("replay") else "")
         try:
-            ran = self._attempts.count_failed_attempt(subject)
+            ran = self._attempts.count_failed_attempt(_subject(request))
         except Exception as error:  # noqa: BLE001  (uncounted: the receive count stays the backstop)
             logger.warning("could not count the attempt", error=f"{type(error).__name__}: {error}")
             return False
         return ran >= self._settings.max_attempts
+
+    def _rate_limit_outlived(self, request: dict[str, Any]) -> bool:
+        if self._attempts is None:
+            return False
+        try:
+            since = self._attempts.rate_limited_since(_subject(request))
+        except Exception as error:  # noqa: BLE001  (unknown: wait; the patience is checked next time)
+            logger.warning("could not note the rate limit", error=f"{type(error).__name__}: {error}")
+            return False
+        return time.time() - since >= self._settings.rate_limit_patience_seconds
 
     def _record_failure(
         self,
@@ -704,6 +736,8 @@ class UploadProcessor:
         failure: FailureReason,
         delivery: Delivery,
         receipt: CutoutReceipt | None = None,
+        *,
+        subject: str,
     ) -> Outcome:
         paid: bool | None = True if receipt is not None else getattr(failure, "paid", False)
         reference = None
@@ -716,9 +750,23 @@ class UploadProcessor:
                 reported_height=receipt.height,
             )
         record = failure_record(
-            upload, failure, delivery, engine=self._engine_name(), paid=paid, receipt=reference
+            upload,
+            failure,
+            delivery,
+            engine=self._engine_name(),
+            paid=paid,
+            receipt=reference,
+            record_id=record_id(subject),
         )
-        self._dlq.send(record)
+        outcome = Outcome(
+            status=Status.FAILED,
+            identity=upload.identity,
+            request_id=failure.request_id,
+            error_code=failure.code,
+            announcement=failed_announcement(upload, failure, engine=self._engine_name()).to_dict(),
+        )
+        # Kept, then sent, then marked sent: one record per upload, whatever fails after this.
+        letter = send_once(self._dlq, self._letters, subject, Letter(record, outcome.to_dict()))
         rejected_before_call = isinstance(failure, ImageRejected)
         self._metrics.failed(failure.code, rejected_before_call=rejected_before_call)
         logger.warning(
@@ -729,19 +777,23 @@ class UploadProcessor:
             error_message=failure.message,
             paid=paid,
         )
-        return Outcome(
-            status=Status.FAILED,
-            identity=upload.identity,
-            request_id=failure.request_id,
-            error_code=failure.code,
-            announcement=failed_announcement(upload, failure, engine=self._engine_name()).to_dict(),
-        )
+        return Outcome.from_dict(letter.outcome)
 
     def _engine_name(self) -> str:
         try:
             return self._engine().engine_name
         except Exception:  # noqa: BLE001  (the engine could not even be built: say so, don't fail twice)
             return "unknown"
+
+
+def _waits_out_rate_limit(delivery: Delivery, failure: FailureReason) -> bool:
+    """A rate limit waits in the queue, unless this is a last receive that cannot be sent again."""
+    return is_rate_limit(failure) and (not delivery.is_last_attempt or delivery.can_requeue)
+
+
+def _subject(request: dict[str, Any]) -> str:
+    """What the attempts and the dead-letter checkpoint are counted on: the version, and the replay."""
+    return str(request["identity"]) + (f"#replay:{request['replay']}" if request.get("replay") else "")
 
 
 def _repay_marker(upload: UploadedObject) -> str | None:

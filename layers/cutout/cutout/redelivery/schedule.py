@@ -14,6 +14,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cutout.failures import FailureReason
+
 # SQS's own bounds for ChangeMessageVisibility: 0 s to 12 hours.
 SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
 # Room kept below the queue's visibility timeout (at most 30 s, a tenth of short timeouts).
@@ -24,6 +26,23 @@ def is_rate_limit(error: BaseException) -> bool:
     """Whether ``error`` says "too many calls, slow down" (any engine's ``*_rate_limited`` code)."""
     code = str(getattr(error, "code", "") or "")
     return bool(getattr(error, "rate_limited", False)) or code.endswith("rate_limited")
+
+
+class RateLimitedTooLong(FailureReason):
+    """The API's rate limit held an upload back longer than the operator's patience: recorded."""
+
+    code = "rate_limited_too_long"
+    retryable = True  # `cutout dlq replay` sends it again once the limit allows
+
+    @classmethod
+    def after(cls, error: FailureReason, patience_seconds: int) -> RateLimitedTooLong:
+        hours = patience_seconds / 3600
+        return cls(
+            f"The API's rate limit held this upload back for more than {hours:g} h "
+            f"(RateLimitPatienceSeconds); the last answer was {error.code}: {error.message} "
+            "Replay it with `cutout dlq replay` once the account's limit allows.",
+            request_id=error.request_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
