@@ -29,4 +29,5 @@ def test_a_rate_limited_api_delays_uploads_but_sends_none_to_the_dlq() -> None:
     assert result.outputs == UPLOADS
     assert result.billed_calls == UPLOADS
     assert result.concurrency, "the mapping's concurrency was never read"
-    assert min(value or DEPLOYED_MAX_CONCURRENCY for _, value in result.concurrency) < DEPLOYED_MAX_CONCURRENCY
+    lowest = min(value or DEPLOYED_MAX_CONCURRENCY for _, value in result.concurrency)
+    assert lowest < DEPLOYED_MAX_CONCURRENCY
