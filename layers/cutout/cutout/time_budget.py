@@ -22,7 +22,8 @@ process-wide deadline let a newer batch extend an older one's, which then ran pa
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -54,6 +55,17 @@ class InvocationDeadline:
             if remaining_seconds is None
             else self._clock() + max(0.0, remaining_seconds - RESPONSE_MARGIN_SECONDS)
         )
+
+    @contextmanager
+    def holding_back(self, seconds: float) -> Iterator[None]:
+        """Within the block (and the record threads it starts), the deadline is ``seconds`` earlier:
+        time kept for what the invocation does after it (reporting the batch's failures)."""
+        deadline = self._deadline.get()
+        token = self._deadline.set(None if deadline is None else deadline - seconds)
+        try:
+            yield
+        finally:
+            self._deadline.reset(token)
 
     def remaining(self) -> float | None:
         deadline = self._deadline.get()

@@ -58,3 +58,22 @@ def test_outside_an_invocation_there_is_no_bound() -> None:
     # When this thread asks, Then nothing bounds it (and check never refuses)
     assert deadline.remaining() is None
     deadline.check(10_000.0)
+
+
+def test_the_records_stop_early_enough_for_the_batch_to_report_their_retry_delays() -> None:
+    # Given an invocation with 30 s left (29 s for AWS calls, less the response margin)
+    deadline = InvocationDeadline(clock=lambda: 0.0)
+    deadline.start(30.0)
+    seen: list[float | None] = []
+    # When its records run with 10 s held back for the report
+    with deadline.holding_back(10.0):
+        process_sqs_batch(_event(3), lambda message: seen.append(deadline.remaining()), max_workers=3)
+    # Then every record's AWS calls had 19 s, and the report after them has the whole 29 s again
+    assert seen == [19.0, 19.0, 19.0]
+    assert deadline.remaining() == 29.0
+
+
+def test_holding_back_outside_an_invocation_bounds_nothing() -> None:
+    deadline = InvocationDeadline(clock=lambda: 0.0)
+    with deadline.holding_back(10.0):
+        assert deadline.remaining() is None

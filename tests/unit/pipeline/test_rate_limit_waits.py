@@ -157,3 +157,35 @@ def test_a_batch_throttled_on_its_last_receive_is_sent_again_and_lowers_the_conc
     # Then it is delivered, and the concurrency goes back up
     assert len(harness.outputs()) == 1
     assert mapping.sets == [4, 8]
+
+
+def test_an_upload_under_way_elsewhere_on_its_last_receive_is_sent_again_not_redriven(
+    lambda_handler: Any, load_event: LoadEvent
+) -> None:
+    # Given a message on its last allowed receive whose upload is being decided in another
+    # invocation (its in-progress lock is held)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    event = load_event("sqs-s3-put")
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
+    harness = build_harness()
+    store_objects_named_in(harness, event)
+
+    def under_way(*_: Any, **__: Any) -> Any:
+        raise IdempotencyAlreadyInProgressError("Execution already in progress")
+
+    harness.processor.process = under_way  # type: ignore[method-assign]
+    requeued: list[str] = []
+    pipeline = Pipeline(
+        harness.processor._settings,
+        harness.processor,
+        harness.dlq,
+        pauser=PauseController(FakeEventSourceSwitch(), None, requeued.append),
+    )
+    # When the handler runs
+    response = lambda_handler(event, LocalLambdaContext(), pipeline=pipeline)
+    # Then it waits in a new message (SQS's redrive would have moved it to the DLQ unrecorded,
+    # beside the outcome the other invocation is about to give it)
+    assert response == {"batchItemFailures": []}
+    assert requeued == [event["Records"][0]["body"]]
+    assert harness.dlq_records() == []

@@ -132,3 +132,22 @@ def test_the_batch_sets_each_reported_failure_s_visibility_from_its_receive_coun
     [redelivery] = visibility.redeliveries
     assert (redelivery.receipt_handle, redelivery.delay_seconds) == (failing["receiptHandle"], 11)
     assert redelivery.queue_arn == failing["eventSourceARN"]
+
+
+@pytest.mark.parametrize("visibility", [480, 1020, 5700])
+@pytest.mark.parametrize("receive_count", [1, 2, 5])
+def test_an_upload_under_way_elsewhere_comes_back_after_that_invocation_can_have_ended(
+    visibility: int, receive_count: int
+) -> None:
+    # Given the template's visibility timeout (6 x the function's timeout + 300 s), 1 s retry steps
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    schedule = RetrySchedule(
+        steps=(1,), rate_limit_steps=(1,), jitter=0.0, visibility_timeout_seconds=visibility
+    )
+    # When an upload's decision was already in progress in another invocation
+    delay = schedule.delay_for(receive_count, IdempotencyAlreadyInProgressError("in progress"))
+    # Then it comes back no sooner than one function timeout ((visibility - 300) / 6), whatever the
+    # steps say: its receives are not used up while the other invocation's lock can still hold
+    assert delay >= (visibility - 300) // 6
+    assert delay == visibility // 6

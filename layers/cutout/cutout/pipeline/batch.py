@@ -26,10 +26,14 @@ from cutout.pipeline.partial_batch import SqsMessage, process_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
 from cutout.redelivery import MessageVisibility, Redelivery, RetrySchedule, is_rate_limit
 from cutout.redelivery.concurrency import ConcurrencyGovernor
+from cutout.redelivery.schedule import is_in_progress
 from cutout.time_budget import invocation_deadline
 
 # Time kept back from the Lambda deadline for the output PUT, reporting and a clean return.
 SAFETY_MARGIN_SECONDS = 10.0
+# Time kept back from the records' AWS calls for the batch's report (the retry delays: a queue URL
+# look-up and a ChangeMessageVisibilityBatch per ten failures, each bounded at 1 + 3 s).
+REPORTING_SECONDS = 10.0
 
 
 def deadline_for(context: LambdaContext | None, clock: Callable[[], float] = time.monotonic) -> float:
@@ -103,18 +107,25 @@ def handle_sqs_batch(
                     return []
             raise
         except Exception as error:
-            if not is_rate_limit(error):
+            if not (is_rate_limit(error) or is_in_progress(error)):
                 raise
-            with failures_lock:
-                throttled.add(record.message_id)
-            # The API's rate limit on the last receive: waiting goes on in a new message (rule 6).
+            if is_rate_limit(error):
+                with failures_lock:
+                    throttled.add(record.message_id)
+            # "Not now" on the last receive (the API's rate limit, or the upload under way in another
+            # invocation): the waiting goes on in a new message; SQS's redrive would move it unrecorded.
             last = delivery.can_requeue and delivery.is_last_attempt
             if last and pauser is not None and pauser.requeue(record.body):
-                logger.info("rate limited on its last receive: sent again as a new message")
+                logger.info(
+                    "not now on its last receive: sent again as a new message", reason=type(error).__name__
+                )
                 return []
             raise
 
-    response = process_sqs_batch(event, record_handler, max_workers=max_workers)
+    # The records' AWS calls stop early enough for the batch's report: a failure whose retry delay
+    # cannot be set waits out the whole visibility timeout (17 min with the defaults).
+    with invocation_deadline.holding_back(REPORTING_SECONDS):
+        response = process_sqs_batch(event, record_handler, max_workers=max_workers)
     if governor is not None:  # the API's answer to this batch moves the event source's concurrency
         governor.after_batch(
             rate_limited=len(throttled),

@@ -14,6 +14,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
 from cutout.failures import FailureReason
 
 # SQS's own bounds for ChangeMessageVisibility: 0 s to 12 hours.
@@ -26,6 +28,11 @@ def is_rate_limit(error: BaseException) -> bool:
     """Whether ``error`` says "too many calls, slow down" (any engine's ``*_rate_limited`` code)."""
     code = str(getattr(error, "code", "") or "")
     return bool(getattr(error, "rate_limited", False)) or code.endswith("rate_limited")
+
+
+def is_in_progress(error: BaseException) -> bool:
+    """Whether ``error`` says the same upload is being decided in another invocation right now."""
+    return isinstance(error, IdempotencyAlreadyInProgressError)
 
 
 class RateLimitedTooLong(FailureReason):
@@ -75,6 +82,10 @@ class RetrySchedule:
         asked = getattr(error, "retry_after_seconds", None) if error is not None else None
         if isinstance(asked, int | float) and asked >= 0:
             base = float(asked)
+        elif error is not None and is_in_progress(error):
+            # Under way in another invocation, or its lock outlived a crash: the lock ends with that
+            # invocation, within one function timeout, which the visibility timeout is 6 x (at least).
+            base = float(self.visibility_timeout_seconds // 6)
         else:
             steps = self.rate_limit_steps if error is not None and is_rate_limit(error) else self.steps
             base = float(steps[min(max(receive_count, 1), len(steps)) - 1])
