@@ -19,6 +19,7 @@ from cutout.profiles import Profile, VariantSpec
 from cutout.storage.objects import ObjectHead, ObjectNotFound, ObjectStore, WriteCondition
 from cutout.storage.output import METADATA_LIMIT_BYTES
 from cutout.variants import RenderedVariant, master_key, render_variant, variant_key
+from cutout.variants.shadow import SHADOW_BYTES_PER_PIXEL
 
 # Bytes a pixel of pixel work holds at once, per canvas: the RGBA canvas, its composite and one
 # encoder buffer (Pillow stores RGB and RGBA at 4 bytes a pixel).
@@ -93,9 +94,23 @@ class StoredOutputs:
     superseded: Superseded | None = None
 
 
+# Fields added after variants were first stored, left out of the digest while they hold the value
+# that renders what the spec rendered before them, so no stored variant is made again for nothing.
+_DIGEST_NEUTRAL: dict[str, object] = {"shadow": None, "decontaminate": True}
+
+
 def spec_digest(spec: VariantSpec) -> str:
-    """A short digest of everything that shapes a variant: a changed spec makes a new variant."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """A short digest of everything that shapes a variant: a changed spec makes a new variant.
+
+    ``clear_margins`` only shapes a shadow, so it counts only with one.
+    """
+    fields = spec.model_dump(mode="json")
+    for name, neutral in _DIGEST_NEUTRAL.items():
+        if fields.get(name) == neutral:
+            fields.pop(name)
+    if spec.shadow is None:
+        fields.pop("clear_margins", None)
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -303,8 +318,9 @@ def working_set(width: int, height: int, profile: Profile) -> int:
         fixed = spec.canvas.fixed_size
         side = spec.max_side or max(width, height)
         canvas = fixed[0] * fixed[1] if fixed else side * side
-        largest = max(largest, canvas)
-    return 2 * width * height * 4 + largest * _WORKING_BYTES_PER_PIXEL
+        per_pixel = _WORKING_BYTES_PER_PIXEL + (SHADOW_BYTES_PER_PIXEL if spec.shadow is not None else 0)
+        largest = max(largest, canvas * per_pixel)
+    return 2 * width * height * 4 + largest
 
 
 def _described(spec: VariantSpec, key: str, head: ObjectHead) -> StoredOutput:

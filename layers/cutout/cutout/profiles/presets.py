@@ -22,6 +22,7 @@ PRESETS: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
             "crop": "subject",
             "canvas": "2000x2000",
             "fill": 0.85,
+            "clear_margins": True,
         },
         # Shopify: 2048×2048 square is the recommended product image (the documented cap is 4472 px / 20 MP).
         "shopify": {
@@ -41,6 +42,7 @@ PRESETS: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
             "crop": "subject",
             "canvas": "2200x2200",
             "fill": 0.85,
+            "clear_margins": True,
         },
         # Google Shopping: no added border or text (the white pad is the backdrop, not a frame),
         # 1500×1500 recommended, the product taking 75–90 % of the image.
@@ -51,6 +53,7 @@ PRESETS: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
             "crop": "subject",
             "canvas": "1500x1500",
             "fill": 0.9,
+            "clear_margins": True,
         },
         # A shop's own site: a transparent PNG trimmed to the subject, with a small margin.
         "web-transparent": {

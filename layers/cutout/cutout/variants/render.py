@@ -20,6 +20,7 @@ from PIL import Image, ImageChops, ImageCms, ImageFilter
 from cutout.failures import FailureReason
 from cutout.profiles.spec import OutputFormat, VariantSpec
 from cutout.variants.layout import Box, Layout, plan_layout
+from cutout.variants.shadow import clear_zone, placement, render_shadow
 
 # An alpha at or above this belongs to the subject when cropping to it (5 %: not a faint speck).
 SUBJECT_ALPHA = 13
@@ -116,8 +117,9 @@ def compose(master: Image.Image, spec: VariantSpec, layout: Layout | None = None
     subject = master.crop(layout.source.as_tuple())
     if subject.size != layout.placed:
         subject = subject.resize(layout.placed, Image.Resampling.LANCZOS)  # premultiplied by Pillow
-    subject = decontaminate(subject)
-    canvas = Image.new("RGBA", layout.canvas, (0, 0, 0, 0))
+    if spec.decontaminate:
+        subject = decontaminate(subject)
+    canvas = _shadowed(subject, layout, spec) or Image.new("RGBA", layout.canvas, (0, 0, 0, 0))
     canvas.alpha_composite(subject, dest=layout.offset)
     colour = spec.background_rgb
     if colour is None:
@@ -125,6 +127,17 @@ def compose(master: Image.Image, spec: VariantSpec, layout: Layout | None = None
     flat = Image.new("RGB", layout.canvas, colour)
     flat.paste(canvas.convert("RGB"), mask=canvas.getchannel("A"))
     return flat
+
+
+def _shadowed(subject: Image.Image, layout: Layout, spec: VariantSpec) -> Image.Image | None:
+    """The canvas with the variant's shadow on it (``cutout.variants.shadow``), or ``None`` for none."""
+    if spec.shadow is None:
+        return None
+    where = placement(subject, layout.offset)
+    if where is None:
+        return None
+    zone = clear_zone(layout.canvas, where.on_canvas, lossy=spec.format.lossy) if spec.clear_margins else None
+    return render_shadow(subject, where, layout.canvas, spec.shadow, zone)
 
 
 @cache
