@@ -257,8 +257,8 @@ class Deliverables:
                         digest=digest,
                         rendered=rendered,
                         source=source_metadata,
+                        rights="off" if not profile.keep_rights else "none" if rights.empty else "kept",
                     ),
-                    "rights": "off" if not profile.keep_rights else "none" if rights.empty else "kept",
                 }
                 superseded = guard(key, self._variant_write(key, rendered, metadata, tags))
                 if superseded is not None:
@@ -387,9 +387,11 @@ def _variant_metadata(
     digest: str,
     rendered: RenderedVariant,
     source: Mapping[str, str],
+    rights: str,
 ) -> dict[str, str]:
     metadata = {
         "profile": profile.name,
+        "rights": rights,  # kept | none | off: the source's rights fields, written as XMP (or not)
         "variant": spec.name,
         "variant-digest": digest,
         "background": spec.background,
