@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, PngImagePlugin
 
 from cutout.deliverables import Deliverables
 from cutout.normalisation import normalise
@@ -90,6 +90,36 @@ def test_hostile_or_broken_xmp_gives_no_rights_and_no_error(xmp: bytes) -> None:
     # When its rights are read
     # Then there are none, and nothing is raised
     assert read_rights(buffer.getvalue()).empty
+
+
+def test_overlong_fields_are_cut_so_the_packet_always_fits_a_jpeg() -> None:
+    # Given XMP with 50 creators and a 60,000-character usage term full of characters XML escapes
+    long_text = "&<" * 30_000
+    creators = "".join(f"<rdf:li>{'&amp;' * 400}{index}</rdf:li>" for index in range(50))
+    xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/">'
+        f"<dc:creator><rdf:Seq>{creators}</rdf:Seq></dc:creator>"
+        f"<xmpRights:UsageTerms>{long_text.replace('&', '&amp;').replace('<', '&lt;')}</xmpRights:UsageTerms>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    ).encode()
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(buffer, "PNG", pnginfo=_xmp_info(xmp))
+    # When the rights are read and written into a JPEG
+    rights = read_rights(buffer.getvalue())
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(out, "JPEG", xmp=rights.xmp())
+    # Then they were cut (10 creators, 500 characters each) and the JPEG holds them
+    assert len(rights.creators) == 10
+    assert len(rights.usage_terms) == 500
+    assert read_rights(out.getvalue()) == rights
+
+
+def _xmp_info(xmp: bytes) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp.decode(), zip=False)
+    return info
 
 
 def test_an_unreadable_header_gives_no_rights() -> None:

@@ -35,7 +35,10 @@ from cutout.pixels import open_header
 # EXIF with its thumbnail, XMP, IPTC), a PNG's or WebP's chunks before the pixels.
 RIGHTS_HEAD_BYTES = 256 * 1024
 MAX_XMP_BYTES = 1024 * 1024
-MAX_FIELD_CHARS = 2000
+# Kept fields are bounded so the packet always fits a JPEG APP1 segment (65,533 bytes): at most
+# 10 creators and 5 other fields of 500 characters, 5 bytes each at worst (``&amp;``), is 37.5 kB.
+MAX_FIELD_CHARS = 500
+MAX_CREATORS = 10
 _NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "dc": "http://purl.org/dc/elements/1.1/",
@@ -122,7 +125,7 @@ def read_rights(head: bytes) -> Rights:
         exif = _exif_fields(image)
     creators = xmp.get("creator") or iim.get("creator") or exif.get("creator") or ()
     return Rights(
-        creators=tuple(_clean(name) for name in creators if _clean(name))[:20],
+        creators=tuple(_clean(name) for name in creators if _clean(name))[:MAX_CREATORS],
         copyright=_first(xmp, iim, exif, field="copyright"),
         credit_line=_first(xmp, iim, field="credit"),
         usage_terms=_first(xmp, field="usage"),
