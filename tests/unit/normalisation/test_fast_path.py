@@ -11,6 +11,7 @@ from PIL import Image, ImageCms
 from cutout.normalisation import decide_fast_path
 from cutout.validation import ImageFacts, ImageLimits, validate_bytes
 from tests.icc_profiles import DISPLAY_P3, rgb_profile
+from tests.rights_samples import phone_jpeg, xmp_png
 
 LIMITS = ImageLimits()
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -39,7 +40,6 @@ def _encoded(image: Image.Image, image_format: str, **save: object) -> bytes:
         pytest.param(_facts(format="WEBP"), id="webp"),
         pytest.param(_facts(width=100, height=3000), id="at-the-limits"),
         pytest.param(_facts(colour_profile="srgb"), id="srgb-profile"),
-        pytest.param(_facts(has_gps=True), id="gps-allowed-by-default"),
     ],
 )
 def test_api_ready_inputs_take_the_fast_path(facts: ImageFacts) -> None:
@@ -68,6 +68,8 @@ def test_api_ready_inputs_take_the_fast_path(facts: ImageFacts) -> None:
         pytest.param(_facts(colour_profile="corrupt"), "colour profile corrupt", id="corrupt-profile"),
         pytest.param(_facts(orientation=6), "orientation 6", id="rotated"),
         pytest.param(_facts(orientation=0), "orientation 0", id="unreadable-orientation"),
+        pytest.param(_facts(has_metadata=True), "metadata", id="exif-or-xmp"),
+        pytest.param(_facts(has_gps=True, has_metadata=True), "metadata", id="gps-without-the-option"),
     ],
 )
 def test_anything_else_is_normalised_with_the_reason(facts: ImageFacts, reason: str) -> None:
@@ -101,6 +103,9 @@ def test_gps_data_forces_normalisation_when_asked() -> None:
         pytest.param(_encoded(Image.new("RGB", (800, 600)), "WEBP"), True, id="webp"),
         pytest.param(_encoded(Image.new("CMYK", (800, 600)), "JPEG"), False, id="cmyk"),
         pytest.param(_encoded(Image.new("I;16", (800, 600)), "PNG"), False, id="png-16-bit-grey"),
+        pytest.param(phone_jpeg(size=(800, 600)), False, id="phone-jpeg-exif-xmp"),
+        pytest.param(phone_jpeg(xmp=False, size=(800, 600)), False, id="jpeg-exif-only"),
+        pytest.param(xmp_png(), False, id="png-with-xmp"),
     ],
 )
 def test_the_decision_on_real_files_reads_only_their_headers(data: bytes, taken: bool) -> None:

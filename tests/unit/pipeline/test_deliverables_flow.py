@@ -8,8 +8,11 @@ from urllib.parse import unquote
 import pytest
 from PIL import Image
 
+from cutout.engine.port import ImageBytes
+from cutout.normalisation.rights import read_rights
 from cutout.pipeline.outcome import Status
 from cutout.profiles import parse_profiles
+from tests.rights_samples import CREATOR, SERIAL, USAGE, phone_jpeg
 from tests.unit.pipeline.harness import OUTPUT, Harness, build_harness
 
 PROFILES = parse_profiles(
@@ -169,3 +172,33 @@ def test_an_output_key_that_cannot_be_written_is_refused_before_paying(harness: 
     # Then nothing is paid and the reason says why
     assert harness.engine.submits == []
     assert outcome.error_code == "output_key_too_long"
+
+
+def test_a_phone_photos_rights_reach_every_variant_and_no_metadata_reaches_the_vendor(
+    harness: Harness,
+) -> None:
+    # Given a phone JPEG with EXIF (GPS, camera serial), XMP rights and private XMP fields
+    upload = harness.upload("shoes/phone.jpg", phone_jpeg(size=(1200, 900)))
+    # When it is processed with the three-variant profile
+    outcome = harness.process(upload)
+    # Then the vendor was not given the original: the image it got carries no metadata at all
+    assert outcome.status is Status.DONE
+    [source] = harness.engine.submits  # the normalised bytes (no staging bucket here: sent as they are)
+    assert isinstance(source, ImageBytes)
+    staged = source.data
+    with Image.open(io.BytesIO(staged)) as sent:
+        assert not sent.info.get("exif")
+        assert not sent.info.get("xmp")
+    assert SERIAL.encode() not in staged
+    assert CREATOR.encode() not in staged
+    # and every variant carries the photographer's rights as XMP, and none of the private data
+    for key in (
+        "web-transparent/shoes/phone.jpg.png",
+        "white/shoes/phone.jpg.jpg",
+        "thumb/shoes/phone.jpg.webp",
+    ):
+        stored = harness.store.objects[(OUTPUT, key)]
+        assert read_rights(stored.data).creators == (CREATOR,), key
+        assert read_rights(stored.data).usage_terms == USAGE, key
+        assert SERIAL.encode() not in stored.data, key
+        assert stored.metadata["rights"] == "kept"

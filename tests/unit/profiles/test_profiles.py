@@ -93,8 +93,8 @@ def test_an_unknown_profile_in_the_metadata_is_refused_with_its_reason() -> None
             "profiles.toml: profile 'a': variant 'big' (#1): quality: ",
         ),
         (
-            'default = "a"\n[profiles.a]\nvariants = [{ preset = "ebay" }]',
-            "profiles.toml: profile 'a': variant 'ebay' (#1): ",
+            'default = "a"\n[profiles.a]\nvariants = [{ preset = "alibaba" }]',
+            "profiles.toml: profile 'a': variant 'alibaba' (#1): ",
         ),
         (
             'default = "a"\n[profiles.a]\nvariants = [{ name = "x", format = "jpeg" }]',

@@ -52,6 +52,18 @@ def test_compositing_on_white_leaves_no_halo_of_the_old_backdrop() -> None:
     assert max(greenness(p) for p in flat.get_flattened_data()) <= 2
 
 
+def test_decontamination_turned_off_composites_the_edge_as_the_master_has_it() -> None:
+    # Given a master whose soft edge still carries the green backdrop's colour
+    master = contaminated_master()
+    # When it is composited on white with decontamination off
+    flat = compose(master, spec(background="white", crop="none", decontaminate=False))
+    # Then it is exactly the plain composite: the edge keeps its green
+    naive = Image.new("RGB", master.size, (255, 255, 255))
+    naive.paste(master.convert("RGB"), mask=master.getchannel("A"))
+    assert flat.tobytes() == naive.tobytes()
+    assert max(greenness(p) for p in flat.get_flattened_data()) > 20
+
+
 def test_decontamination_keeps_the_alpha_and_the_opaque_colours() -> None:
     # Given the contaminated master
     master = contaminated_master()

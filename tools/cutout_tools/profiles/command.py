@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cutout.profiles import Profile, ProfileSet
+    from cutout.normalisation.rights import Rights
+    from cutout.profiles import Profile, ProfileSet, VariantSpec
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,16 +50,44 @@ def _load(path: Path) -> ProfileSet | None:
 
 
 def _describe(profile: Profile) -> list[str]:
-    lines = [f"{profile.name}: prefixes {', '.join(profile.prefixes) or '(none)'}"]
+    from cutout.profiles import RULES
+
+    rights = "kept" if profile.keep_rights else "dropped (keep_rights = false)"
+    lines = [f"{profile.name}: prefixes {', '.join(profile.prefixes) or '(none)'}; source's rights {rights}"]
     for variant in profile.variants:
         canvas = variant.canvas
         size = f"{canvas.width}x{canvas.height}" if canvas.kind == "fixed" else canvas.kind
         fill = f", fill {variant.fill:.0%}" if variant.fill else ""
+        extras = [_shadow(variant)] if variant.shadow else []
+        if variant.clear_margins:
+            extras.append("clear margins")
+        if not variant.decontaminate:
+            extras.append("no edge decontamination")
         lines.append(
             f"  {variant.name}: {variant.format.value} q{variant.quality}, background {variant.background}, "
-            f"crop {variant.crop}, canvas {size}{fill}"
+            f"crop {variant.crop}, canvas {size}{fill}" + "".join(f", {extra}" for extra in extras)
         )
+        rule = RULES.get(variant.name)
+        if rule is not None:
+            secondary = " (secondary source)" if rule.secondary else ""
+            lines.append(f"    rule: {rule.source}, read {rule.read_on.isoformat()}{secondary}")
+            if rule.change:
+                lines.append(f"    change: {rule.change}")
     return lines
+
+
+def _shadow(variant: VariantSpec) -> str:
+    shadow = variant.shadow
+    if shadow is None:
+        return ""
+    parts = [f"{shadow.mode} shadow", f"opacity {shadow.opacity:g}"]
+    if shadow.mode == "drop":
+        parts[1:1] = [f"toward {shadow.direction:g}°", f"{shadow.distance} away"]
+    if shadow.mode != "reflection":
+        parts.append(f"softness {shadow.softness}")
+    else:
+        parts.append(f"fading over {shadow.fade}")
+    return " ".join(parts[:1]) + " (" + ", ".join(parts[1:]) + ")"
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -76,6 +105,7 @@ def run_preview(args: argparse.Namespace) -> int:
 
     from cutout.engine.port import Background, CutoutOptions, ImageBytes
     from cutout.failures import FailureReason
+    from cutout.normalisation.rights import RIGHTS_HEAD_BYTES, Rights, read_rights
     from cutout.variants import render_variant
     from cutout_tools.studio.engine import StudioEngine
 
@@ -107,9 +137,12 @@ def run_preview(args: argparse.Namespace) -> int:
         print(f"{args.image}: cannot be cut out ({error})", file=sys.stderr)
         return 1
     print(f"{args.image.name}: profile {profile.name!r}, master {master.width}x{master.height}")
+    # As the deliver step does: the photo's rights fields, written into every variant as XMP.
+    rights = read_rights(data[:RIGHTS_HEAD_BYTES]) if profile.keep_rights else Rights()
+    print(f"  rights: {_rights(rights) if profile.keep_rights else 'dropped (keep_rights = false)'}")
     for variant in profile.variants:
         try:
-            rendered = render_variant(master, variant)
+            rendered = render_variant(master, variant, xmp=None if rights.empty else rights.xmp())
         except FailureReason as error:
             print(f"  {variant.name}: FAILED [{error.code}] {error.message}")
             continue
@@ -120,3 +153,16 @@ def run_preview(args: argparse.Namespace) -> int:
             f"  {variant.name}: {rendered.width}x{rendered.height}, {len(rendered.body):,} bytes -> {target}"
         )
     return 0
+
+
+def _rights(rights: Rights) -> str:
+    if rights.empty:
+        return "none in the photo"
+    fields = [
+        ("creator", "; ".join(rights.creators)),
+        ("copyright", rights.copyright),
+        ("credit", rights.credit_line),
+        ("usage terms", rights.usage_terms),
+        ("digital source type", rights.digital_source_type.rsplit("/", 1)[-1]),
+    ]
+    return "kept: " + ", ".join(f"{name} {value!r}" for name, value in fields if value)

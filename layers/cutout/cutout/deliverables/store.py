@@ -8,17 +8,19 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from PIL import Image
 
 from cutout.failures import FailureReason
+from cutout.normalisation.rights import RIGHTS_HEAD_BYTES, Rights, read_rights
 from cutout.ordering import Superseded
 from cutout.profiles import Profile, VariantSpec
 from cutout.storage.objects import ObjectHead, ObjectNotFound, ObjectStore, WriteCondition
 from cutout.storage.output import METADATA_LIMIT_BYTES
 from cutout.variants import RenderedVariant, master_key, render_variant, variant_key
+from cutout.variants.shadow import SHADOW_BYTES_PER_PIXEL
 
 # Bytes a pixel of pixel work holds at once, per canvas: the RGBA canvas, its composite and one
 # encoder buffer (Pillow stores RGB and RGBA at 4 bytes a pixel).
@@ -26,6 +28,16 @@ _WORKING_BYTES_PER_PIXEL = 4 * 4
 MASTER_CONTENT_TYPE = "image/png"
 
 PixelReserve = Callable[[int], AbstractContextManager[Any]]
+
+
+class Render(Protocol):
+    """Makes one variant from the decoded master, embedding ``xmp`` (the source's rights) if given."""
+
+    def __call__(
+        self, master: Image.Image, spec: VariantSpec, *, xmp: bytes | None = None
+    ) -> RenderedVariant: ...
+
+
 # One PUT, given the condition to send (``None``: unconditional).
 Write = Callable[[WriteCondition | None], None]
 # Runs ``write`` for ``key`` unless a newer version of the source has won (then says so instead):
@@ -93,9 +105,26 @@ class StoredOutputs:
     superseded: Superseded | None = None
 
 
-def spec_digest(spec: VariantSpec) -> str:
-    """A short digest of everything that shapes a variant: a changed spec makes a new variant."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+# Fields added after variants were first stored, left out of the digest while they hold the value
+# that renders what the spec rendered before them, so no stored variant is made again for nothing.
+_DIGEST_NEUTRAL: dict[str, object] = {"shadow": None, "decontaminate": True}
+
+
+def spec_digest(spec: VariantSpec, *, keep_rights: bool = True) -> str:
+    """A short digest of everything that shapes a variant: a changed spec makes a new variant.
+
+    ``clear_margins`` only shapes a shadow, so it counts only with one; a profile that drops the
+    source's rights (``keep_rights = false``) makes other files, so it counts too.
+    """
+    fields = spec.model_dump(mode="json")
+    if not keep_rights:
+        fields["keep_rights"] = False
+    for name, neutral in _DIGEST_NEUTRAL.items():
+        if fields.get(name) == neutral:
+            fields.pop(name)
+    if spec.shadow is None:
+        fields.pop("clear_margins", None)
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -116,7 +145,7 @@ class Deliverables:
         store: ObjectStore,
         bucket: str,
         *,
-        render: Callable[[Image.Image, VariantSpec], RenderedVariant] = render_variant,
+        render: Render = render_variant,
         reserve_pixels: PixelReserve | None = None,
     ) -> None:
         self._store = store
@@ -203,17 +232,22 @@ class Deliverables:
         with ExitStack() as held:
             pixels = master if isinstance(master, MasterPixels) else None
             encoded = master if isinstance(master, bytes) else b""
+            rights: Rights | None = None  # read from the source once, when a variant is first made
             for spec in profile.variants:
                 # key_prefix: "review/" when the quality gate holds the upload (never the published keys)
                 key = key_prefix + variant_key(source_key, spec.name, spec.format.extension)
-                digest = spec_digest(spec)
+                digest = spec_digest(spec, keep_rights=profile.keep_rights)
                 existing = self._existing(key, match, digest)
                 if existing is not None:
                     outputs.append(_described(spec, key, existing))
                     continue
                 if pixels is None:
                     pixels = self._decode(encoded, profile, held)
-                rendered = self._render(pixels.image, spec)
+                if rights is None:
+                    rights = (
+                        self.source_rights(source_key, source_metadata) if profile.keep_rights else Rights()
+                    )
+                rendered = self._render(pixels.image, spec, xmp=None if rights.empty else rights.xmp())
                 metadata = {
                     **source_metadata,
                     **_variant_metadata(
@@ -223,6 +257,7 @@ class Deliverables:
                         digest=digest,
                         rendered=rendered,
                         source=source_metadata,
+                        rights="off" if not profile.keep_rights else "none" if rights.empty else "kept",
                     ),
                 }
                 superseded = guard(key, self._variant_write(key, rendered, metadata, tags))
@@ -251,6 +286,27 @@ class Deliverables:
             written=written,
             master_reused=master_reused,
         )
+
+    def source_rights(self, source_key: str, source: Mapping[str, str]) -> Rights:
+        """The rights fields of the source the outputs come from (``cutout.normalisation.rights``).
+
+        Read from the source's first ``RIGHTS_HEAD_BYTES``, of the exact version the master was
+        made from: by its version id, else only while its ETag is still the one recorded. A source
+        deleted or replaced since gives no rights (the outputs are still made); other errors are
+        raised, so a transient one is retried like any other read.
+        """
+        bucket, version = source.get("source-bucket"), source.get("source-version-id")
+        if not bucket:
+            return Rights()
+        try:
+            if not version:
+                head = self._store.head(bucket, source_key, None)
+                if (head.etag or "").strip('"') != source.get("source-etag", "").strip('"'):
+                    return Rights()
+            data = self._store.read_range(bucket, source_key, version, 0, RIGHTS_HEAD_BYTES - 1)
+        except ObjectNotFound:
+            return Rights()
+        return read_rights(data)
 
     def _variant_write(
         self,
@@ -303,8 +359,9 @@ def working_set(width: int, height: int, profile: Profile) -> int:
         fixed = spec.canvas.fixed_size
         side = spec.max_side or max(width, height)
         canvas = fixed[0] * fixed[1] if fixed else side * side
-        largest = max(largest, canvas)
-    return 2 * width * height * 4 + largest * _WORKING_BYTES_PER_PIXEL
+        per_pixel = _WORKING_BYTES_PER_PIXEL + (SHADOW_BYTES_PER_PIXEL if spec.shadow is not None else 0)
+        largest = max(largest, canvas * per_pixel)
+    return 2 * width * height * 4 + largest
 
 
 def _described(spec: VariantSpec, key: str, head: ObjectHead) -> StoredOutput:
@@ -330,9 +387,11 @@ def _variant_metadata(
     digest: str,
     rendered: RenderedVariant,
     source: Mapping[str, str],
+    rights: str,
 ) -> dict[str, str]:
     metadata = {
         "profile": profile.name,
+        "rights": rights,  # kept | none | off: the source's rights fields, written as XMP (or not)
         "variant": spec.name,
         "variant-digest": digest,
         "background": spec.background,

@@ -1,6 +1,6 @@
 """Deliverables as a user configures them: variant specs, marketplace presets and profiles."""
 
-from cutout.profiles.presets import PRESETS
+from cutout.profiles.presets import PRESETS, RULES, PresetRule
 from cutout.profiles.profile_set import (
     PROFILE_METADATA_KEY,
     Profile,
@@ -16,11 +16,13 @@ from cutout.profiles.spec import Anchor, Canvas, Length, Margin, OutputFormat, V
 __all__ = [
     "PRESETS",
     "PROFILE_METADATA_KEY",
+    "RULES",
     "Anchor",
     "Canvas",
     "Length",
     "Margin",
     "OutputFormat",
+    "PresetRule",
     "Profile",
     "ProfileSet",
     "ProfilesError",

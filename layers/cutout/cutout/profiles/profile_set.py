@@ -43,6 +43,9 @@ class Profile(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     variants: Annotated[tuple[VariantSpec, ...], Meta(min_length=1, max_length=12)]
     # The quality gate's thresholds (``[profiles.<name>.quality]``); the defaults suit product photos.
     quality: QualityThresholds = QualityThresholds()
+    # The source's rights fields (creator, copyright, credit line, usage terms, IPTC digital source
+    # type) written into every variant as XMP (cutout.normalisation.rights); false: none at all.
+    keep_rights: bool = True
 
     @classmethod
     def _prepare(cls, obj: object) -> object:

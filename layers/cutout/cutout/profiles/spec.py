@@ -5,7 +5,9 @@ The vocabulary follows the public background-removal APIs, so a team that knows 
 ``canvas`` with ``fit`` and ``anchor`` (Cloudinary's ``c_pad`` with gravity, Photoroom's
 ``outputSize``/alignment), ``fill`` (the share of the canvas the subject takes: Amazon's main image
 asks for 85 %), ``background`` (``transparent``, ``white`` or ``#RRGGBB``), ``format``, ``quality``
-and ``max_bytes``.
+and ``max_bytes``. ``shadow`` follows remove.bg's ``add_shadow``, Photoroom's ``shadow.mode`` with its
+direction/softness/intensity overrides and Cloudinary's ``e_dropshadow`` (azimuth, spread): a
+``contact``, ``drop`` or ``reflection`` shadow drawn from the master's alpha, at no API cost.
 """
 
 from __future__ import annotations
@@ -129,6 +131,67 @@ class Margin(Model, frozen=True, kw_only=True):
 
 NONE = Margin.parse(0)
 
+ShadowMode = Literal["contact", "drop", "reflection"]
+Opacity = Annotated[float, Meta(ge=0.0, le=1.0)]
+# Per mode: (direction, distance, softness, opacity, fade), the defaults of what the mode uses.
+_SHADOW_DEFAULTS: dict[str, dict[str, object]] = {
+    "contact": {"softness": "1.5%", "opacity": 0.55},
+    "drop": {"direction": 135.0, "distance": "2.5%", "softness": "2%", "opacity": 0.35},
+    "reflection": {"distance": "0px", "opacity": 0.3, "fade": "35%"},
+}
+_SHADOW_LENGTHS = ("distance", "softness", "fade")
+
+
+class Shadow(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A shadow drawn locally from the master's alpha, under the subject (no API call).
+
+    - ``contact``: a soft shadow where the product meets the floor (its base, flattened and blurred);
+    - ``drop``: the silhouette cast ``distance`` toward ``direction`` (degrees clockwise from up, as
+      a compass: 90 right, 135 down-right, 180 straight down), blurred by ``softness``;
+    - ``reflection``: the product mirrored below its base, ``distance`` under it, fading from
+      ``opacity`` to nothing over ``fade``.
+
+    Lengths are output pixels (``12px``) or a percentage of the placed subject's longer side
+    (``2%``), so a shadow keeps its look at every canvas size. A field the mode does not use is an
+    error, not silently ignored; the ones left out take the mode's defaults.
+    """
+
+    mode: ShadowMode
+    direction: Annotated[float, Meta(ge=0.0, le=360.0)] = 0.0
+    distance: Length = Length(value=0.0, percent=False)
+    softness: Length = Length(value=0.0, percent=False)
+    opacity: Opacity = 0.0
+    fade: Length = Length(value=0.0, percent=False)
+
+    @classmethod
+    def _prepare(cls, obj: object) -> object:
+        """``"drop"`` is ``{ mode = "drop" }``; the mode's defaults fill what is left out."""
+        if isinstance(obj, str):
+            obj = {"mode": obj.strip().lower()}
+        if not isinstance(obj, Mapping):
+            return obj
+        fields = dict(obj)
+        mode = fields.get("mode")
+        if not isinstance(mode, str) or mode not in _SHADOW_DEFAULTS:
+            return fields  # msgspec names the missing or unknown mode
+        defaults = _SHADOW_DEFAULTS[mode]
+        unused = sorted(set(fields) - set(defaults) - {"mode"})
+        known = {"direction", "distance", "softness", "opacity", "fade"}
+        if unused and set(unused) <= known:
+            raise _invalid(
+                (unused[0],),
+                f"a {mode} shadow has no {unused[0]!r} (it takes {', '.join(sorted(defaults))})",
+            )
+        fields = {**defaults, **fields}
+        for name in _SHADOW_LENGTHS:
+            value = fields.get(name)
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                try:
+                    fields[name] = Length.parse(value)
+                except ValueError as error:
+                    raise _invalid((name,), str(error)) from None
+        return fields
+
 
 class Canvas(Model, frozen=True, kw_only=True):
     """``WxH`` (fixed), ``square`` (the content's longer side) or ``none`` (the content's own size)."""
@@ -191,6 +254,12 @@ class VariantSpec(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     fill: Annotated[float, Meta(gt=0.0, le=1.0)] | None = None
     min_side: Side | None = None
     max_side: Side | None = None
+    shadow: Shadow | None = None
+    # The rule wants the backdrop exactly its colour at the corners and in the margins' outer half
+    # (Amazon's pure white, no border): a shadow never reaches there. The marketplace presets set it.
+    clear_margins: bool = False
+    # Recolour the soft edge from the opaque subject (see cutout.variants.render); off: as the API gave it.
+    decontaminate: bool = True
 
     @classmethod
     def _prepare(cls, obj: object) -> object:
@@ -210,6 +279,14 @@ class VariantSpec(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
         if isinstance(name, str) and name in RESERVED_NAMES:
             reserved = ", ".join(sorted(RESERVED_NAMES))
             raise _invalid(("name",), f"{name!r} is reserved for cutout's own outputs (reserved: {reserved})")
+        shadow = fields.get("shadow")
+        if isinstance(shadow, str) and shadow.strip().lower() == "none":
+            fields["shadow"] = None
+        elif shadow is not None:
+            try:
+                fields["shadow"] = Shadow.model_validate(shadow)
+            except ValidationError as error:
+                raise error.within(("shadow",)) from None
         for field, parse in (("margin", Margin.parse), ("canvas", Canvas.parse)):
             value = fields.get(field)
             kinds = (str,) if field == "canvas" else (str, int, float)

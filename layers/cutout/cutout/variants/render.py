@@ -15,11 +15,12 @@ import io
 from dataclasses import dataclass
 from functools import cache
 
-from PIL import Image, ImageChops, ImageCms, ImageFilter
+from PIL import Image, ImageChops, ImageCms, ImageFilter, PngImagePlugin
 
 from cutout.failures import FailureReason
 from cutout.profiles.spec import OutputFormat, VariantSpec
 from cutout.variants.layout import Box, Layout, plan_layout
+from cutout.variants.shadow import clear_zone, placement, render_shadow
 
 # An alpha at or above this belongs to the subject when cropping to it (5 %: not a faint speck).
 SUBJECT_ALPHA = 13
@@ -116,8 +117,9 @@ def compose(master: Image.Image, spec: VariantSpec, layout: Layout | None = None
     subject = master.crop(layout.source.as_tuple())
     if subject.size != layout.placed:
         subject = subject.resize(layout.placed, Image.Resampling.LANCZOS)  # premultiplied by Pillow
-    subject = decontaminate(subject)
-    canvas = Image.new("RGBA", layout.canvas, (0, 0, 0, 0))
+    if spec.decontaminate:
+        subject = decontaminate(subject)
+    canvas = _shadowed(subject, layout, spec) or Image.new("RGBA", layout.canvas, (0, 0, 0, 0))
     canvas.alpha_composite(subject, dest=layout.offset)
     colour = spec.background_rgb
     if colour is None:
@@ -127,35 +129,53 @@ def compose(master: Image.Image, spec: VariantSpec, layout: Layout | None = None
     return flat
 
 
+def _shadowed(subject: Image.Image, layout: Layout, spec: VariantSpec) -> Image.Image | None:
+    """The canvas with the variant's shadow on it (``cutout.variants.shadow``), or ``None`` for none."""
+    if spec.shadow is None:
+        return None
+    where = placement(subject, layout.offset)
+    if where is None:
+        return None
+    zone = clear_zone(layout.canvas, where.on_canvas, lossy=spec.format.lossy) if spec.clear_margins else None
+    return render_shadow(subject, where, layout.canvas, spec.shadow, zone)
+
+
 @cache
 def srgb_profile() -> bytes:
     """An sRGB ICC profile (LittleCMS's built-in one, ~600 bytes) to tag every variant with."""
     return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
 
 
-def encode_at(image: Image.Image, output: OutputFormat, quality: int) -> bytes:
-    """``image`` encoded as ``output`` at ``quality`` with the variants' encoder settings (sRGB-tagged)."""
+def encode_at(image: Image.Image, output: OutputFormat, quality: int, *, xmp: bytes | None = None) -> bytes:
+    """``image`` encoded as ``output`` at ``quality`` with the variants' encoder settings (sRGB-tagged).
+
+    ``xmp``: a packet to embed (the source's rights, ``cutout.normalisation.rights``); nothing else is.
+    """
     buffer = io.BytesIO()
     icc = srgb_profile()
+    extra: dict[str, object] = {"xmp": xmp} if xmp else {}
     if output is OutputFormat.PNG:
-        image.save(buffer, "PNG", compress_level=6, icc_profile=icc)
+        info = PngImagePlugin.PngInfo()
+        if xmp:
+            info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"), zip=False)
+        image.save(buffer, "PNG", compress_level=6, icc_profile=icc, pnginfo=info)
     elif output is OutputFormat.JPEG:
         # 4:4:4 at high quality keeps coloured edges crisp; baseline, optimised Huffman tables.
         subsampling = 0 if quality >= 90 else 2
         image.convert("RGB").save(
-            buffer, "JPEG", quality=quality, subsampling=subsampling, optimize=True, icc_profile=icc
+            buffer, "JPEG", quality=quality, subsampling=subsampling, optimize=True, icc_profile=icc, **extra
         )
     elif output is OutputFormat.WEBP:
-        image.save(buffer, "WEBP", quality=quality, method=4, icc_profile=icc)
+        image.save(buffer, "WEBP", quality=quality, method=4, icc_profile=icc, **extra)
     else:
-        image.save(buffer, "AVIF", quality=quality, speed=6, icc_profile=icc)
+        image.save(buffer, "AVIF", quality=quality, speed=6, icc_profile=icc, **extra)
     return buffer.getvalue()
 
 
-def encode(image: Image.Image, spec: VariantSpec) -> tuple[bytes, int | None]:
+def encode(image: Image.Image, spec: VariantSpec, *, xmp: bytes | None = None) -> tuple[bytes, int | None]:
     """(bytes, quality used): at ``spec.quality``, lowered (binary search) until ``max_bytes`` fits."""
     output = spec.format
-    body = encode_at(image, output, spec.quality)
+    body = encode_at(image, output, spec.quality, xmp=xmp)
     if spec.max_bytes is None or len(body) <= spec.max_bytes:
         return body, spec.quality if output.lossy else None
     if not output.lossy:
@@ -168,7 +188,7 @@ def encode(image: Image.Image, spec: VariantSpec) -> tuple[bytes, int | None]:
     low, high = MIN_QUALITY, spec.quality - 1
     while low <= high:
         quality = (low + high) // 2
-        candidate = encode_at(image, output, quality)
+        candidate = encode_at(image, output, quality, xmp=xmp)
         if len(candidate) <= spec.max_bytes:
             best, low = (candidate, quality), quality + 1
         else:
@@ -182,10 +202,10 @@ def encode(image: Image.Image, spec: VariantSpec) -> tuple[bytes, int | None]:
     return best
 
 
-def render_variant(master: Image.Image, spec: VariantSpec) -> RenderedVariant:
-    """One deliverable of ``spec`` from the transparent ``master``."""
+def render_variant(master: Image.Image, spec: VariantSpec, *, xmp: bytes | None = None) -> RenderedVariant:
+    """One deliverable of ``spec`` from the transparent ``master``, carrying ``xmp`` if given."""
     pixels = compose(master, spec)
-    body, quality = encode(pixels, spec)
+    body, quality = encode(pixels, spec, xmp=xmp)
     return RenderedVariant(
         name=spec.name,
         body=body,
