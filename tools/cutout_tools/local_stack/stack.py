@@ -173,6 +173,7 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         from cutout_tools.local_stack.dynamodb_atomicity import give_moto_dynamodb_item_atomicity
+        from cutout_tools.local_stack.sqs_atomicity import give_moto_sqs_exclusive_receives
 
         started = time.monotonic()
         template = load_template(self._template_path)
@@ -187,6 +188,7 @@ class LocalStack:
         warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
         _check_port_free(self._port)  # moto's server thread would hang start() on a taken port
         give_moto_dynamodb_item_atomicity()  # conditional updates, atomic per item as on DynamoDB
+        give_moto_sqs_exclusive_receives()  # a received message goes to one poller, as on SQS
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
