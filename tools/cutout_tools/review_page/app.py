@@ -70,7 +70,7 @@ _CONTENT_SECURITY_POLICY = (
 class ReviewTarget:
     """What the page reviews: the stack's output bucket, and how decisions are announced."""
 
-    s3: Any  # a boto3 S3 client (signs the image URLs too)
+    s3: Any  # a boto3 S3 client; it signs the image URLs too: give it signature_version "s3v4"
     output_bucket: str
     publisher: EventPublisher | None  # None: the stack publishes no events
     label: str  # how the page names the stack: "stack 'shop-prod' (eu-west-1)"
@@ -222,10 +222,11 @@ def _page_number(text: str) -> int:
         return 1
 
 
-def _link(reason: str, prefix: str, page: int, **changes: Any) -> str:
+def _link(current_reason: str, current_prefix: str, current_page: int, **changes: Any) -> str:
+    """The page's address with ``changes`` (reason, prefix, page) applied; defaults left out."""
     from urllib.parse import urlencode
 
-    query = {"reason": reason, "prefix": prefix, "page": page, **changes}
+    query = {"reason": current_reason, "prefix": current_prefix, "page": current_page, **changes}
     kept = {name: value for name, value in query.items() if value not in ("", None, 1)}
     return "/?" + urlencode(kept) if kept else "/"
 
