@@ -249,10 +249,22 @@ def run_review_change(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_review_serve(args: argparse.Namespace) -> int:
+def review_target(args: argparse.Namespace) -> Any:
+    """The review page's ``ReviewTarget`` for the stack ``args`` name (as every command resolves it):
+    its output bucket, an S3 client that signs expiring URLs, and the stack's bus to announce on."""
     from botocore.config import Config
 
-    from cutout_tools.review_page.app import LOOPBACK_HOSTS, PageSettings, ReviewTarget, review_app
+    from cutout_tools.review_page.app import ReviewTarget
+    from cutout_tools.unattended.control import publisher_for
+
+    session, stack = _target(args)
+    s3 = session.client("s3", config=Config(signature_version="s3v4"))  # presigned URLs that expire
+    s3.head_bucket(Bucket=stack.output_bucket)  # an error now is a sentence before any page
+    return ReviewTarget(s3, stack.output_bucket, publisher_for(session, stack), session.label)
+
+
+def run_review_serve(args: argparse.Namespace) -> int:
+    from cutout_tools.review_page.app import LOOPBACK_HOSTS, PageSettings, review_app
     from cutout_tools.review_page.serve import (
         DEFAULT_HOST,
         DEFAULT_PORT,
@@ -261,16 +273,12 @@ def run_review_serve(args: argparse.Namespace) -> int:
         serve_forever,
         url_of,
     )
-    from cutout_tools.unattended.control import publisher_for
 
     if args.undo_seconds < 0 or args.undo_seconds > 60:
         print("cutout review serve: --undo-seconds must be between 0 and 60", file=sys.stderr)
         return 2
     host = args.host or DEFAULT_HOST
-    session, stack = _target(args)
-    s3 = session.client("s3", config=Config(signature_version="s3v4"))  # presigned URLs that expire
-    s3.head_bucket(Bucket=stack.output_bucket)  # an error now is a sentence before any page
-    target = ReviewTarget(s3, stack.output_bucket, publisher_for(session, stack), session.label)
+    target = review_target(args)
     wildcard = host in ("0.0.0.0", "::", "[::]")  # noqa: S104 - only when the operator asks for it
     allowed = ("*",) if wildcard else (*LOOPBACK_HOSTS, host)
     settings = PageSettings(page_size=args.page_size, undo_seconds=args.undo_seconds, allowed_hosts=allowed)
@@ -291,7 +299,7 @@ def run_review_serve(args: argparse.Namespace) -> int:
         )
         return 1
     print(
-        f"cutout review serve: the review page of {session.label} is at {url_of(sock)} (Ctrl-C stops)",
+        f"cutout review serve: the review page of {target.label} is at {url_of(sock)} (Ctrl-C stops)",
         flush=True,
     )
     try:
