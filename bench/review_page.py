@@ -28,7 +28,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from PIL import Image
@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cutout_tools.local_stack import LocalStack  # noqa: E402
+from cutout_tools.local_stack.function_output import function_output_to  # noqa: E402
 from cutout_tools.review_page.screenshot import BROWSER_ARGS, chromium  # noqa: E402
 
 
@@ -53,11 +54,18 @@ def objects(s3: Any, bucket: str) -> list[str]:
     return keys
 
 
+ORIGINALS = "cutout-bench-originals"  # not the input bucket: an upload there would be processed
+
+
 def make_held(stack: LocalStack, count: int, start: int) -> None:
-    """Copy the one held upload (bench/template.jpg) to ``count`` more, as the pipeline writes them."""
+    """Copy the one held upload (bench/template.jpg) to ``count`` more, as the pipeline writes them;
+    their originals go to a versioned bucket of their own, which the function does not watch."""
     facts = stack.describe()
     s3 = stack.client("s3")
-    inputs, outputs = facts["input_bucket"], facts["output_bucket"]
+    inputs, outputs = ORIGINALS, facts["output_bucket"]
+    if ORIGINALS not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=ORIGINALS)
+        s3.put_bucket_versioning(Bucket=ORIGINALS, VersioningConfiguration={"Status": "Enabled"})
     template = "bench/template.jpg"
     held = [key for key in objects(s3, outputs) if template in key]
     parts = {key: s3.get_object(Bucket=outputs, Key=key) for key in held}
@@ -72,6 +80,7 @@ def make_held(stack: LocalStack, count: int, start: int) -> None:
         for key, (body, metadata, content_type) in bodies.items():
             copied = {
                 **metadata,
+                "source-bucket": ORIGINALS,
                 "source-key": source.replace(" ", "%20"),
                 "source-version-id": put.get("VersionId", ""),
                 "source-etag": put["ETag"].strip('"'),
@@ -132,7 +141,7 @@ def browser_load(url: str) -> tuple[float, int]:
     return seconds, int(loaded)
 
 
-def measure(stack: LocalStack, held: int) -> None:
+def measure(stack: LocalStack, held: int, out: IO[str]) -> None:
     process, url, printed, first = serve(stack)
     try:
         warm, cards = timed_get(url)
@@ -143,14 +152,22 @@ def measure(stack: LocalStack, held: int) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
-    print(f"{held} held uploads ({held * 3} held objects):")
-    print(f"  `cutout review serve` to its address printed      {printed:6.2f} s")
-    print(f"  `cutout review serve` to the first page served    {first:6.2f} s   (cold: every object HEADed)")
-    print(f"  the page again                                    {warm:6.2f} s   ({cards} cards)")
-    print(f"  filtered by reason (empty_mask)                   {filtered:6.2f} s")
-    print(f"  the last page (page {pages})                          {last:6.2f} s   ({last_cards} cards)")
+    print(f"{held} held uploads ({held * 3} held objects; load average {os.getloadavg()[0]:.1f}):", file=out)
+    print(f"  `cutout review serve` to its address printed      {printed:6.2f} s", file=out)
     print(
-        f"  Chromium: the page and its images loaded          {chromium_seconds:6.2f} s   ({images} images)"
+        f"  `cutout review serve` to the first page served    {first:6.2f} s   (cold: every object HEADed)",
+        file=out,
+    )
+    print(f"  the page again                                    {warm:6.2f} s   ({cards} cards)", file=out)
+    print(f"  filtered by reason (empty_mask)                   {filtered:6.2f} s", file=out)
+    print(
+        f"  the last page (page {pages})                          {last:6.2f} s   ({last_cards} cards)",
+        file=out,
+    )
+    print(
+        f"  Chromium: the page and its images loaded          {chromium_seconds:6.2f} s   ({images} images)",
+        file=out,
+        flush=True,
     )
 
 
@@ -163,19 +180,32 @@ def main() -> None:
     )
     parser.add_argument("--few", type=int, default=5, help="held uploads for the first figure (default 5)")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs; the local stack (moto + the emulator) runs in this process")
-    with LocalStack(port=0, retry_delay_seconds=1, log=lambda _: None) as stack:
+    out = sys.stdout  # the function's output is redirected below, this stream is not
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; the local stack (moto + "
+        "the emulator) runs in this process",
+        flush=True,
+    )
+    with (
+        open(os.devnull, "w") as quiet,
+        function_output_to(quiet),
+        LocalStack(port=0, retry_delay_seconds=1, log=lambda _: None) as stack,
+    ):
         facts = stack.describe()
         stack.client("s3").put_object(
             Bucket=facts["input_bucket"], Key="bench/template.jpg", Body=blank_photo()
         )
         stack.wait_until_idle(timeout=300)
         make_held(stack, args.few - 1, 0)
-        measure(stack, args.few)
+        measure(stack, args.few, out)
         started = time.monotonic()
         make_held(stack, args.held - args.few, args.few)
-        print(f"(wrote {args.held - args.few} more held uploads in {time.monotonic() - started:.0f} s)")
-        measure(stack, args.held)
+        print(
+            f"(wrote {args.held - args.few} more held uploads in {time.monotonic() - started:.0f} s)",
+            file=out,
+            flush=True,
+        )
+        measure(stack, args.held, out)
 
 
 if __name__ == "__main__":

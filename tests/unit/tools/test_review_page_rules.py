@@ -282,3 +282,25 @@ def test_only_the_pages_own_files_are_static() -> None:
 def test_loopback_is_told_apart(host: str, loopback: bool) -> None:
     # Then only loopback addresses count as loopback (anything else gets the warning)
     assert is_loopback(host) is loopback
+
+
+def test_warming_up_reads_every_held_object_once_and_the_page_reads_none_again() -> None:
+    # Given one held upload of three variants
+    held = {
+        f"review/{variant}/shoes/a.jpg.png": {
+            "variant": variant,
+            "source-key": "shoes/a.jpg",
+            "source-bucket": "in",
+        }
+        for variant in ("site", "thumb", "zoom")
+    }
+    s3 = FakeS3(held)
+    test = client(s3)
+    # When the queue is warmed up (as `cutout review serve` does at start), then the page is loaded
+    test.app.state.queue.warm().join(timeout=30)
+    heads_after_warm_up = s3.calls.count("head_object")
+    page = test.get("/")
+    # Then each held object was HEADed once, by the warm-up; the page HEADed only its original and master
+    assert heads_after_warm_up == 3
+    assert s3.calls.count("head_object") == 3 + 2
+    assert page.text.count('data-variant="') == 3

@@ -9,5 +9,8 @@ in ``cutout_tools``, never in the layer.
 - ``held.py``: the held uploads of an output bucket, newest first (object HEADs cached by ETag);
 - ``cards.py``: what a card shows, with its presigned URLs;
 - ``app.py``: the Starlette app (the page, the decisions, the safety rules);
-- ``serve.py``: uvicorn on loopback, in the foreground (the command) or in a thread (the demo).
+- ``serve.py``: uvicorn on loopback, in the foreground (the command) or in a thread (the demo);
+- ``screenshot.py``: the page as headless Chromium shows it (``make demo``'s ``review-page.png``);
+- ``review.html`` and ``static/review.js``: the page, its keyboard and its decisions; its style is
+  the run report's (``report/cutout.css``, ``report/figures.html``).
 """

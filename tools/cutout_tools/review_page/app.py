@@ -191,7 +191,7 @@ def review_app(target: ReviewTarget, settings: PageSettings | None = None) -> St
         return Response(path.read_bytes(), media_type=media_type, headers={"Cache-Control": "no-cache"})
 
     hosts = list(_host_names(settings.allowed_hosts))
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", page, methods=["GET"]),
             Route("/decisions", decisions, methods=["POST"]),
@@ -199,6 +199,8 @@ def review_app(target: ReviewTarget, settings: PageSettings | None = None) -> St
         ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
     )
+    app.state.queue = queue  # `cutout review serve` warms it up while the browser opens
+    return app
 
 
 def _host_names(hosts: tuple[str, ...]) -> tuple[str, ...]:

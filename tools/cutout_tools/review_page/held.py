@@ -10,6 +10,7 @@ HEAD is kept by (key, ETag): a page listing thousands of held items lists ``revi
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from collections.abc import Iterable
@@ -82,7 +83,8 @@ class HeldQueue:
         self._bucket = bucket
         self._workers = workers
         self._heads: dict[tuple[str, str], HeldObject] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _heads
+        self._reading = threading.Lock()  # one listing at a time: a second waits, then finds the HEADs kept
 
     @property
     def bucket(self) -> str:
@@ -91,8 +93,9 @@ class HeldQueue:
     def listing(self, *, reason: str = "", prefix: str = "") -> HeldListing:
         """The held uploads matching ``reason`` (a gate reason code) and ``prefix`` (of the upload's
         key or of a published key), newest first."""
-        listed = list(self._list())
-        objects = self._read(listed)
+        with self._reading:
+            listed = list(self._list())
+            objects = self._read(listed)
         groups = _grouped(listed, objects)
         counts = Counter(reason for group in groups for reason in group.reasons)
         chosen = tuple(group for group in groups if group.matches(reason, prefix))
@@ -101,6 +104,18 @@ class HeldQueue:
             total=len(groups),
             reason_counts=tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
         )
+
+    def warm(self) -> threading.Thread:
+        """Read every held object now, in a thread, so the first page finds them read (an error is
+        left for the page to show)."""
+
+        def read_all() -> None:
+            with contextlib.suppress(Exception):  # the page meets the same error, and says it as a sentence
+                self.listing()
+
+        thread = threading.Thread(target=read_all, daemon=True, name="review-queue-warm-up")
+        thread.start()
+        return thread
 
     def forget(self, keys: Iterable[str]) -> None:
         """Drop what is known of ``keys`` (decided: gone, or to be read again)."""

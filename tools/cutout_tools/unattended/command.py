@@ -302,8 +302,10 @@ def run_review_serve(args: argparse.Namespace) -> int:
         f"cutout review serve: the review page of {target.label} is at {url_of(sock)} (Ctrl-C stops)",
         flush=True,
     )
+    app = review_app(target, settings)
+    app.state.queue.warm()  # every held object read while the browser opens the address
     try:
-        serve_forever(review_app(target, settings), sock)
+        serve_forever(app, sock)
     except KeyboardInterrupt:
         pass
     finally:
