@@ -321,7 +321,8 @@ def run_local_run(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError):
             (args.out / REVIEW_SCREENSHOT).unlink(missing_ok=True)
     with stop_request_on_signals(on_signal) as stop:
-        while_up = _review_while_up(args, stop, reviewing) if args.review or args.review_screenshot else None
+        wanted = args.review or args.review_screenshot
+        while_up = _review_while_up(args, stop, reviewing, stderr) if wanted else None
         try:
             summary = run_directory(
                 args.directory,
@@ -365,13 +366,14 @@ def review_hint(held: int, directory: Path, out: Path) -> str:
 
 
 def _review_while_up(
-    args: argparse.Namespace, stop: StopRequest, reviewing: threading.Event
+    args: argparse.Namespace, stop: StopRequest, reviewing: threading.Event, stderr: IO[str]
 ) -> Callable[[Any, list[dict[str, Any]]], None]:
     """What runs while the stack is still up after the run: the review page's screenshot, and/or the
-    page itself until Ctrl-C, when anything is held."""
+    page itself until Ctrl-C, when anything is held. It says so on ``stderr``, the real one (the
+    process's is the run log's while the stack is up)."""
 
     def say(line: str) -> None:
-        print(f"cutout local run: {line}", file=sys.stderr, flush=True)
+        print(f"cutout local run: {line}", file=stderr, flush=True)
 
     def while_up(stack: Any, items: list[dict[str, Any]]) -> None:
         from cutout_tools.local_stack.local_run import held_for_review
