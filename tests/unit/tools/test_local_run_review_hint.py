@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cutout_tools.local_stack.command import review_hint
+import pytest
+
+from cutout_tools.local_stack.command import _review_screenshot, review_hint
 from cutout_tools.local_stack.local_run import held_for_review
+from cutout_tools.review_page.screenshot import NoBrowser
 
 
 def item(key: str, status: str = "done", **extra: Any) -> dict[str, Any]:
@@ -45,3 +48,29 @@ def test_the_hint_names_the_command_that_keeps_the_stack_up_with_the_page() -> N
 
 def test_one_held_upload_is_said_in_the_singular() -> None:
     assert review_hint(1, Path("in"), Path("out")).startswith("1 upload held for review")
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (NoBrowser("headless Chromium is not installed (/usr/bin/chromium)"), "no review-page.png: headless"),
+        (
+            RuntimeError("Timeout 60000ms exceeded.\n=== logs ==="),
+            "the browser failed (Timeout 60000ms exceeded.)",
+        ),
+    ],
+)
+def test_a_screenshot_that_fails_is_said_and_does_not_fail_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception, said: str
+) -> None:
+    # Given a browser that is missing, or fails
+    def fail(_url: str, _target: Path) -> Path:
+        raise failure
+
+    monkeypatch.setattr("cutout_tools.review_page.screenshot.screenshot", fail)
+    lines: list[str] = []
+    # When the review page's screenshot is taken
+    _review_screenshot("http://127.0.0.1:1/", tmp_path / "review-page.png", lines.append)
+    # Then one line says why there is none, and nothing is raised
+    assert len(lines) == 1
+    assert said in lines[0]

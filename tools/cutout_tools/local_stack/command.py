@@ -377,7 +377,7 @@ def _review_while_up(
 
     def while_up(stack: Any, items: list[dict[str, Any]]) -> None:
         from cutout_tools.local_stack.local_run import held_for_review
-        from cutout_tools.review_page.app import PageSettings, review_app
+        from cutout_tools.review_page.app import PageSettings, explain, review_app
         from cutout_tools.review_page.serve import serving_in_thread
         from cutout_tools.unattended.command import review_target
 
@@ -386,9 +386,13 @@ def _review_while_up(
             if args.review:
                 say("nothing was held for review: no review page to serve")
             return
-        target = review_target(
-            argparse.Namespace(stack_name=None, endpoint_url=stack.endpoint_url, region=None)
-        )
+        try:  # the run's summary and report come first: a page that cannot be served must not stop them
+            target = review_target(
+                argparse.Namespace(stack_name=None, endpoint_url=stack.endpoint_url, region=None)
+            )
+        except Exception as error:  # noqa: BLE001 - said in a sentence, the run goes on
+            say(f"no review page: {explain(error) or repr(error)}")
+            return
         with serving_in_thread(review_app(target, PageSettings())) as url:
             if args.review_screenshot:
                 _review_screenshot(url, args.out / REVIEW_SCREENSHOT, say)
@@ -413,6 +417,10 @@ def _review_screenshot(url: str, target: Path, say: Callable[[str], None]) -> No
         screenshot(url, target)
     except NoBrowser as error:
         say(f"no {target.name}: {error}")
+        return
+    except Exception as error:  # noqa: BLE001 - the browser failing (a crash, a timeout) must not fail the run
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        say(f"no {target.name}: the browser failed ({first_line[:200]})")
         return
     say(f"the review page of the held uploads: {target} ({time.monotonic() - started:.1f} s)")
 
