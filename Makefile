@@ -122,8 +122,10 @@ DEMO_INPUT ?= samples/
 DEMO_OUT ?= out/
 
 .PHONY: demo
-demo: venv ## process samples/ through the local stack into out/ (open out/report.html)
-	$(BIN)/cutout local run $(DEMO_INPUT) --out $(DEMO_OUT)
+demo: venv ## process samples/ through the local stack into out/ (open out/report.html; out/review-page.png: the review page)
+	@# Chromium takes the review page's screenshot; without it (no root for apt-get) the demo runs without one.
+	@$(MAKE) --no-print-directory browser >/dev/null 2>&1 || echo "make demo: no Chromium (make browser): no screenshot of the review page"
+	$(BIN)/cutout local run $(DEMO_INPUT) --out $(DEMO_OUT) --review-screenshot
 
 # --- Reliability and security (issue 5): soak, dependency audit, strict template scan ---------------
 PIP_AUDIT_VERSION := 2.10.1

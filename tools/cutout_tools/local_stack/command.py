@@ -18,14 +18,17 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from cutout_tools.emulator.command import add_fault_options
 from cutout_tools.local_stack.defaults import DEFAULT_PORT
 from cutout_tools.shutdown import Interrupted, StopRequest, stop_request_on_signals
+
+REVIEW_SCREENSHOT = "review-page.png"
 
 
 def _parameter(text: str) -> tuple[str, str]:
@@ -136,6 +139,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=600.0,
         help="stop waiting for outcomes after this long (default: %(default)s)",
+    )
+    review = run.add_argument_group("the uploads the quality gate held")
+    review.add_argument(
+        "--review",
+        action="store_true",
+        help="once every upload has its outcome, keep the stack up and serve the review page of the held "
+        "uploads (`cutout review serve` on this stack) until Ctrl-C; then the summary and report are written",
+    )
+    review.add_argument(
+        "--review-screenshot",
+        action="store_true",
+        help=f"also write OUT/{REVIEW_SCREENSHOT}: the review page of the held uploads as headless Chromium "
+        "shows it (Debian's chromium: `make browser`; skipped with a note without it)",
     )
     run.set_defaults(handler=run_local_run)
 
@@ -275,12 +291,21 @@ def _join_other_threads(timeout: float = 10.0) -> None:
 def run_local_run(args: argparse.Namespace) -> int:
     """Process a folder; exit 0 when every input has an outcome, 1 when some had none in time,
     2 for bad arguments, 128 + the signal's number (130 for Ctrl-C) when interrupted."""
-    from cutout_tools.local_stack.local_run import LOG_NAME, RunFolderError, run_directory, summary_table
+    from cutout_tools.local_stack.local_run import (
+        LOG_NAME,
+        RunFolderError,
+        held_for_review,
+        run_directory,
+        summary_table,
+    )
 
     stderr = sys.stderr
+    reviewing = threading.Event()  # the run is over: Ctrl-C now stops the review page and the stack
 
     def on_signal(stop: StopRequest) -> None:
-        if stop.forced.is_set():
+        if reviewing.is_set():
+            print("\ncutout local run: stopping the review page and the stack…", file=stderr, flush=True)
+        elif stop.forced.is_set():
             print(
                 "\ncutout local run: stopping now, abandoning the batches in flight", file=stderr, flush=True
             )
@@ -292,7 +317,12 @@ def run_local_run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    if args.review_screenshot:  # a previous run's picture must not pass for this run's
+        with contextlib.suppress(OSError):
+            (args.out / REVIEW_SCREENSHOT).unlink(missing_ok=True)
     with stop_request_on_signals(on_signal) as stop:
+        wanted = args.review or args.review_screenshot
+        while_up = _review_while_up(args, stop, reviewing, stderr) if wanted else None
         try:
             summary = run_directory(
                 args.directory,
@@ -301,6 +331,7 @@ def run_local_run(args: argparse.Namespace) -> int:
                 timeout_seconds=args.timeout_seconds,
                 progress_stream=stderr,
                 stop=stop,
+                while_up=while_up,
             )
         except RunFolderError as error:
             print(f"cutout local run: {error}", file=stderr)
@@ -309,6 +340,9 @@ def run_local_run(args: argparse.Namespace) -> int:
             print(f"cutout local run: the local stack did not start: {error}", file=stderr)
             return 1
         print(summary_table(summary))
+        held = held_for_review(summary["items"])
+        if held and not args.review:
+            print(review_hint(len(held), args.directory, args.out))
         report = _write_report(args.out, summary)
         print(
             f"summary: {args.out / 'summary.json'}; logs: {args.out / LOG_NAME}"
@@ -318,6 +352,77 @@ def run_local_run(args: argparse.Namespace) -> int:
         return stop.exit_code
     unsettled = [item for item in summary["items"] if item.get("error")]
     return 1 if unsettled else 0
+
+
+def review_hint(held: int, directory: Path, out: Path) -> str:
+    """What the summary says when the gate held uploads: the command that shows them in a browser."""
+    command = _cutout_command()
+    return (
+        f"{held} upload{'' if held == 1 else 's'} held for review by the quality gate (under review/, not "
+        f"published). To look at them and approve or reject them in a browser: {command} local run "
+        f"{directory} --out {out} --review (the stack stays up with the review page until Ctrl-C); on a "
+        f"deployed stack: {command} review serve --stack-name NAME"
+    )
+
+
+def _review_while_up(
+    args: argparse.Namespace, stop: StopRequest, reviewing: threading.Event, stderr: IO[str]
+) -> Callable[[Any, list[dict[str, Any]]], None]:
+    """What runs while the stack is still up after the run: the review page's screenshot, and/or the
+    page itself until Ctrl-C, when anything is held. It says so on ``stderr``, the real one (the
+    process's is the run log's while the stack is up)."""
+
+    def say(line: str) -> None:
+        print(f"cutout local run: {line}", file=stderr, flush=True)
+
+    def while_up(stack: Any, items: list[dict[str, Any]]) -> None:
+        from cutout_tools.local_stack.local_run import held_for_review
+        from cutout_tools.review_page.app import PageSettings, explain, review_app
+        from cutout_tools.review_page.serve import serving_in_thread
+        from cutout_tools.unattended.command import review_target
+
+        held = held_for_review(items)
+        if not held:
+            if args.review:
+                say("nothing was held for review: no review page to serve")
+            return
+        try:  # the run's summary and report come first: a page that cannot be served must not stop them
+            target = review_target(
+                argparse.Namespace(stack_name=None, endpoint_url=stack.endpoint_url, region=None)
+            )
+        except Exception as error:  # noqa: BLE001 - said in a sentence, the run goes on
+            say(f"no review page: {explain(error) or repr(error)}")
+            return
+        with serving_in_thread(review_app(target, PageSettings())) as url:
+            if args.review_screenshot:
+                _review_screenshot(url, args.out / REVIEW_SCREENSHOT, say)
+            if args.review:
+                reviewing.set()
+                uploads = f"{len(held)} upload{'' if len(held) == 1 else 's'}"
+                say(
+                    f"{uploads} held for review: the review page is at {url} (Ctrl-C stops it and the "
+                    "stack, then writes the summary and the report)"
+                )
+                while not stop.requested.wait(0.5):
+                    pass
+
+    return while_up
+
+
+def _review_screenshot(url: str, target: Path, say: Callable[[str], None]) -> None:
+    from cutout_tools.review_page.screenshot import NoBrowser, screenshot
+
+    started = time.monotonic()
+    try:
+        screenshot(url, target)
+    except NoBrowser as error:
+        say(f"no {target.name}: {error}")
+        return
+    except Exception as error:  # noqa: BLE001 - the browser failing (a crash, a timeout) must not fail the run
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        say(f"no {target.name}: the browser failed ({first_line[:200]})")
+        return
+    say(f"the review page of the held uploads: {target} ({time.monotonic() - started:.1f} s)")
 
 
 def _write_report(out_dir: Path, summary: dict[str, object]) -> Path | None:

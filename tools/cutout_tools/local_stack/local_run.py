@@ -32,6 +32,7 @@ from typing import IO, Any, cast
 from urllib.parse import unquote, unquote_plus
 
 from cutout.profiles import ProfileSet
+from cutout.quality_gate.review import REVIEW_METADATA, REVIEW_PREFIX
 from cutout_tools.local_stack.function_output import function_output_to
 from cutout_tools.local_stack.run_events import collect_run_events, events_line
 from cutout_tools.local_stack.stack import LocalStack
@@ -226,12 +227,16 @@ def run_directory(
     progress_stream: IO[str] | None = None,
     stack_factory: Callable[..., LocalStack] = LocalStack,
     stop: StopRequest | None = None,
+    while_up: Callable[[LocalStack, list[dict[str, Any]]], None] | None = None,
 ) -> dict[str, Any]:
     """Bring the stack up, process ``input_dir``, write ``out_dir``; return the summary written.
 
     ``background`` (``transparent`` or ``white``) runs the single cut-out mode; ``None`` (the
     default) runs the template's deliverables: every variant of each upload's profile.
-    Raises ``RunFolderError`` (a ``ValueError``) for folders it cannot use, before starting anything.
+    ``while_up(stack, items)``, if given, runs once every upload has its outcome, before the stack
+    stops (the review page of the held uploads); a stop requested meanwhile does not make the run
+    interrupted. Raises ``RunFolderError`` (a ``ValueError``) for folders it cannot use, before
+    starting anything.
     """
     check_folders(input_dir, out_dir)
     input_dir = input_dir.resolve()
@@ -256,6 +261,8 @@ def run_directory(
         say(f"removed the previous run's {removed} files from {out_dir} (as its {SUMMARY_NAME} listed them)")
     stop = stop or StopRequest()
     started = time.monotonic()
+    finished: float | None = None
+    interrupted: bool | None = None  # whether the run itself was (not a review after it)
     backend = ""
     with (out_dir / LOG_NAME).open("w", encoding="utf-8") as log_file, function_output_to(log_file):
 
@@ -278,13 +285,56 @@ def run_directory(
                 backend = engine_backend(stack)
                 with progress("cutout local run", len(files), stream=cast("Any", stream)) as bar:
                     run.process(bar)
-                run.download_outputs()
-                emulator = stack.emulator.stats()
-                events = collect_run_events(stack)
+                emulator, events, interrupted, finished = _finish(stack, run, stop, while_up)
         finally:
             stack.stop(grace_seconds=FORCED_STOP_GRACE_SECONDS if stop.forced.is_set() else None)
-    items = run.items()
-    summary = {
+    summary = _summary(
+        run.items(),
+        input_dir=input_dir,
+        background=background,
+        backend=backend,
+        wall_seconds=(finished or time.monotonic()) - started,
+        interrupted=stop.requested.is_set() if interrupted is None else interrupted,
+        emulator=emulator,
+        events=events,
+    )
+    (out_dir / SUMMARY_NAME).write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return summary
+
+
+def _finish(
+    stack: LocalStack,
+    run: _Run,
+    stop: StopRequest,
+    while_up: Callable[[LocalStack, list[dict[str, Any]]], None] | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None, bool, float]:
+    """Once every upload has its outcome: download the outputs, read the emulator's figures and the
+    events, then run ``while_up`` (unless the run was interrupted). Returns (emulator figures,
+    events, whether the run was interrupted, when it finished: before ``while_up``)."""
+    run.download_outputs()
+    emulator = stack.emulator.stats()
+    events = collect_run_events(stack)
+    interrupted, finished = stop.requested.is_set(), time.monotonic()
+    if while_up is not None and not interrupted:
+        while_up(stack, run.items())
+    return emulator, events, interrupted, finished
+
+
+def _summary(
+    items: list[dict[str, Any]],
+    *,
+    input_dir: Path,
+    background: str | None,
+    backend: str,
+    wall_seconds: float,
+    interrupted: bool,
+    emulator: dict[str, Any],
+    events: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The run's ``summary.json`` (schema ``SUMMARY_SCHEMA``)."""
+    return {
         "schema": SUMMARY_SCHEMA,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "input_dir": str(input_dir),
@@ -292,8 +342,8 @@ def run_directory(
         # "deliverables": each upload's master and every variant of its profile; "single": one cut-out
         "mode": "single" if background is not None else "deliverables",
         "engine_backend": backend,
-        "wall_seconds": round(time.monotonic() - started, 2),
-        "interrupted": stop.requested.is_set(),
+        "wall_seconds": round(wall_seconds, 2),
+        "interrupted": interrupted,
         "totals": {
             "inputs": len(items),
             "done": sum(item["status"] == "done" for item in items),
@@ -305,10 +355,6 @@ def run_directory(
         "events": events,  # counted per detail-type from the stack's events queue (run_events.py)
         "items": items,
     }
-    (out_dir / SUMMARY_NAME).write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    return summary
 
 
 def _stack_parameters(background: str | None) -> dict[str, str]:
@@ -543,6 +589,19 @@ class _Run:
                 output["file"] = (
                     item["output_file"] if output["key"] == item["output_key"] else download(output["key"])
                 )
+
+
+def held_for_review(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The done items the quality gate held (their outputs are under ``review/``)."""
+    return [
+        item
+        for item in items
+        if item.get("status") == "done"
+        and (
+            (item.get("metadata") or {}).get(REVIEW_METADATA)
+            or str(item.get("output_key", "")).startswith(REVIEW_PREFIX)
+        )
+    ]
 
 
 def _number(value: str | None) -> int | None:

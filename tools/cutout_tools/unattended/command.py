@@ -30,8 +30,14 @@ class _Session:
         self._session = aws_session(region=args.region, endpoint_url=args.endpoint_url)
         self._endpoint_url = args.endpoint_url
 
-    def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint_url)  # type: ignore[call-overload]
+    def client(self, service: str, config: Any = None) -> Any:
+        return self._session.client(service, endpoint_url=self._endpoint_url, config=config)  # type: ignore[call-overload]
+
+    @property
+    def label(self) -> str:
+        """How a page names the target: the stack, and where it is."""
+        where = self._endpoint_url or self._session.region_name or "your AWS configuration's region"
+        return f"stack {self.stack_name!r} ({where})"
 
 
 def _target(args: argparse.Namespace) -> tuple[_Session, Any]:
@@ -45,6 +51,13 @@ def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("expected 0 (no cap) or a positive number of units")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a positive number")
     return value
 
 
@@ -100,6 +113,36 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         parser.set_defaults(
             handler=lambda args, name=action: _guarded(f"review {name}", run_review_change, args)
         )
+
+    serve = review_actions.add_parser(
+        "serve",
+        help="a web page to look at held cut-outs and approve or reject them",
+        description="Serve the review page: every held upload as a card (original, master on a "
+        "checkerboard, every variant, the gate's reasons, score, profile), newest first, filtered by "
+        "reason and key prefix, with approve/reject per card or for a selection and keyboard shortcuts. "
+        "A decision does what `cutout review approve|reject` does. Loopback only unless --host; "
+        "Ctrl-C stops.",
+    )
+    serve.add_argument(
+        "--host",
+        default=None,
+        help="the address to listen on (default 127.0.0.1, this machine only); any other address lets "
+        "whoever reaches it look and decide (the page has no login): a warning says so",
+    )
+    serve.add_argument("--port", type=int, default=None, help="the port (default 4598; 0 picks a free one)")
+    serve.add_argument(
+        "--page-size", type=_positive, default=20, metavar="N", help="cards per page (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--undo-seconds",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="a decision is sent this long after the key or click, so u (undo) can take it back "
+        "(default: %(default)s; 0: at once, no undo)",
+    )
+    _add_target_options(serve)
+    serve.set_defaults(handler=lambda args: _guarded("review serve", run_review_serve, args))
 
     events = commands.add_parser("events", help="the completion events on EventBridge")
     events_actions = events.add_subparsers(dest="events_action", metavar="ACTION", required=True)
@@ -203,6 +246,71 @@ def run_review_change(args: argparse.Namespace) -> int:
             print(f"announced {decision.announcement.detail_type} (id {detail['id']})", file=sys.stderr)
         else:
             print("no event: the stack publishes none (EventBusName is empty)", file=sys.stderr)
+    return 0
+
+
+def review_target(args: argparse.Namespace) -> Any:
+    """The review page's ``ReviewTarget`` for the stack ``args`` name (as every command resolves it):
+    its output bucket, an S3 client that signs expiring URLs, and the stack's bus to announce on."""
+    from botocore.config import Config
+
+    from cutout_tools.review_page.app import ReviewTarget
+    from cutout_tools.unattended.control import publisher_for
+
+    session, stack = _target(args)
+    s3 = session.client("s3", config=Config(signature_version="s3v4"))  # presigned URLs that expire
+    s3.head_bucket(Bucket=stack.output_bucket)  # an error now is a sentence before any page
+    return ReviewTarget(s3, stack.output_bucket, publisher_for(session, stack), session.label)
+
+
+def run_review_serve(args: argparse.Namespace) -> int:
+    from cutout_tools.review_page.app import LOOPBACK_HOSTS, PageSettings, review_app
+    from cutout_tools.review_page.serve import (
+        DEFAULT_HOST,
+        DEFAULT_PORT,
+        bind,
+        is_loopback,
+        serve_forever,
+        url_of,
+    )
+
+    if args.undo_seconds < 0 or args.undo_seconds > 60:
+        print("cutout review serve: --undo-seconds must be between 0 and 60", file=sys.stderr)
+        return 2
+    host = args.host or DEFAULT_HOST
+    target = review_target(args)
+    wildcard = host in ("0.0.0.0", "::", "[::]")  # noqa: S104 - only when the operator asks for it
+    allowed = ("*",) if wildcard else (*LOOPBACK_HOSTS, host)
+    settings = PageSettings(page_size=args.page_size, undo_seconds=args.undo_seconds, allowed_hosts=allowed)
+    if args.host is not None and not is_loopback(host):
+        print(
+            f"cutout review serve: warning: listening on {host}, not on loopback: anyone who reaches "
+            "this address can see the held cut-outs and approve or reject them (the page has no login)",
+            file=sys.stderr,
+        )
+    port = DEFAULT_PORT if args.port is None else args.port
+    try:
+        sock = bind(host, port)
+    except OSError as error:
+        hint = " (give --port, or --port 0 for a free one)" if args.port is None else ""
+        print(
+            f"cutout review serve: cannot listen on {host}:{port}: {error.strerror or error}{hint}",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"cutout review serve: the review page of {target.label} is at {url_of(sock)} (Ctrl-C stops)",
+        flush=True,
+    )
+    app = review_app(target, settings)
+    app.state.queue.warm()  # every held object read while the browser opens the address
+    try:
+        serve_forever(app, sock)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    print("cutout review serve: stopped", file=sys.stderr)
     return 0
 
 

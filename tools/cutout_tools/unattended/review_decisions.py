@@ -14,16 +14,22 @@ a consumer deduplicates a repeated decision as it does a redelivered outcome:
   outputs: they are deleted; the upload stays in the input bucket) is announced, then the held
   outputs are deleted. No DLQ record is written: nothing failed in the pipeline, and replaying the
   upload would only make the same cut-out again.
+
+A person who decided by looking at a page (``cutout review serve``) passes what they saw (``seen``:
+each held key and its ETag): when the held outputs are no longer exactly those (decided elsewhere
+meanwhile, or held anew from a newer upload), ``StaleDecision`` says so and nothing is done.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
+
+from botocore.exceptions import ClientError
 
 from cutout.announcements import (
     FAILED,
@@ -51,6 +57,7 @@ class HeldObject:
     metadata: dict[str, str]
     content_type: str
     size: int
+    etag: str = ""
 
     @property
     def published_key(self) -> str:
@@ -75,6 +82,10 @@ class Decision:
     announced: bool
 
 
+class StaleDecision(Exception):  # noqa: N818 - a decision refused, named for what the person meets
+    """The held outputs are not the ones the person decided on: nothing was done (the message says why)."""
+
+
 def held_key_of(key: str) -> str:
     return key if key.startswith(REVIEW_PREFIX) else REVIEW_PREFIX + key
 
@@ -86,6 +97,7 @@ def read_held(s3: Any, bucket: str, key: str, head: dict[str, Any] | None = None
         metadata=dict(head.get("Metadata", {})),
         content_type=str(head.get("ContentType", "application/octet-stream")),
         size=int(head.get("ContentLength", 0)),
+        etag=str(head.get("ETag", "")),
     )
 
 
@@ -132,6 +144,30 @@ def held_upload(s3: Any, bucket: str, key: str) -> HeldUpload:
     objects = (first, *sorted(_siblings(s3, bucket, first), key=lambda held: held.key))
     reasons = tuple(filter(None, first.metadata.get(REVIEW_METADATA, "").split(",")))
     return HeldUpload(upload=upload_of(first.metadata), objects=objects, reasons=reasons)
+
+
+def _not_found(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
+
+
+def held_as_seen(s3: Any, bucket: str, key: str, seen: Mapping[str, str] | None) -> HeldUpload:
+    """``held_upload``, refused with ``StaleDecision`` unless its held outputs are exactly ``seen``
+    (held key → ETag) when given: a decision is made on what the person looked at, or not at all."""
+    try:
+        held = held_upload(s3, bucket, key)
+    except ClientError as error:
+        if seen is None or not _not_found(error):
+            raise
+        raise StaleDecision(
+            "Already decided elsewhere: its held outputs are gone (approved or rejected meanwhile). "
+            "Nothing was done."
+        ) from None
+    if seen is not None and {item.key: item.etag for item in held.objects} != dict(seen):
+        raise StaleDecision(
+            "Changed since this page was loaded: its held outputs are not the ones shown (decided in "
+            "part elsewhere, or held anew from a newer upload). Nothing was done; reload to see them."
+        )
+    return held
 
 
 def _format(held: HeldObject) -> str:
@@ -227,9 +263,17 @@ def _announce(publisher: EventPublisher | None, announcement: Announcement) -> b
     return True
 
 
-def approve_upload(s3: Any, bucket: str, key: str, publisher: EventPublisher | None) -> Decision:
-    """Publish every held output of ``key``'s upload, announce it, then delete the held copies."""
-    held = held_upload(s3, bucket, key)
+def approve_upload(
+    s3: Any,
+    bucket: str,
+    key: str,
+    publisher: EventPublisher | None,
+    *,
+    seen: Mapping[str, str] | None = None,
+) -> Decision:
+    """Publish every held output of ``key``'s upload, announce it, then delete the held copies
+    (``seen``: refuse with ``StaleDecision`` unless the held outputs are exactly these)."""
+    held = held_as_seen(s3, bucket, key, seen)
     published = tuple(publish_copy(s3, bucket, item) for item in held.objects)
     announcement = approval_announcement(held, bucket)
     announced = _announce(publisher, announcement)  # raises EventsNotPublished: held copies kept
@@ -238,9 +282,17 @@ def approve_upload(s3: Any, bucket: str, key: str, publisher: EventPublisher | N
     return Decision(published, announcement, announced)
 
 
-def reject_upload(s3: Any, bucket: str, key: str, publisher: EventPublisher | None) -> Decision:
-    """Announce the rejection of ``key``'s upload, then delete every held output of it."""
-    held = held_upload(s3, bucket, key)
+def reject_upload(
+    s3: Any,
+    bucket: str,
+    key: str,
+    publisher: EventPublisher | None,
+    *,
+    seen: Mapping[str, str] | None = None,
+) -> Decision:
+    """Announce the rejection of ``key``'s upload, then delete every held output of it (``seen``:
+    refuse with ``StaleDecision`` unless the held outputs are exactly these)."""
+    held = held_as_seen(s3, bucket, key, seen)
     announcement = rejection_announcement(held, bucket)
     announced = _announce(publisher, announcement)
     for item in held.objects:
