@@ -1,7 +1,7 @@
 """Paid calls for five versions of one key on the local stack, per order of arrival.
 
     python bench/newest_version.py                 # the studio engine, as `cutout local up` runs
-    python bench/newest_version.py --versions 3
+    python bench/newest_version.py --versions 3 --scenario running --scenario held
 
 Each scenario uploads versions of its own key (each a different picture) to the stack's versioned
 input bucket with boto3, one after the other, and controls when their events are processed by
@@ -224,11 +224,20 @@ def plays(versions: int) -> dict[str, Callable[[Bench, str], list[tuple[str, str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=5)
+    chosen = plays(1)
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=list(chosen),
+        help="run only this one (repeatable; default: all)",
+    )
     arguments = parser.parse_args(argv)
     results: list[Figures] = []
     with LocalStack(port=0, log=None, parameter_overrides={"LogLevel": "WARNING"}) as stack:
         bench = Bench(stack)
         for name, play in plays(arguments.versions).items():
+            if arguments.scenario and name not in arguments.scenario:
+                continue
             results.append(scenario(bench, name, play))
             figures = results[-1]
             print(
