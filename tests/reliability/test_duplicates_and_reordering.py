@@ -5,9 +5,10 @@ one is already known is superseded without a call. With the shipped profiles (th
 default): each upload's outputs are its master and three variants, and a crash may come after the
 master or between two variants.
 
-The events are the real ones moto's S3 sent to the work queue, given the version id real S3 puts in
-them (moto leaves it out), then delivered to the real handler twice or three times each, shuffled,
-in batches of random sizes, while the output PUT of some objects crashes on its first attempt.
+The events are the real ones moto's S3 sent to the work queue, with the version id and sequencer
+real S3 puts in them (``s3_event_facts``, as on the local stack: moto alone leaves them out), then
+delivered to the real handler twice or three times each, shuffled, in batches of random sizes,
+while the output PUT of some objects crashes on its first attempt.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +27,7 @@ from cutout.profiles import load_profiles
 from cutout.storage.objects import S3ObjectStore
 from cutout.variants import master_key, variant_key
 from cutout_tools.local_stack.lambda_runtime import sqs_event_from_messages
+from cutout_tools.local_stack.s3_event_facts import s3_event_facts
 from tests.functional.aidge_testkit import product_photo
 from tests.functional.pipeline.world import REGION, World
 
@@ -53,20 +54,9 @@ class CrashOncePerKey:
         self._real_put(store, bucket, key, *rest, **options)
 
 
-def _with_version_ids(
-    messages: list[dict[str, Any]], versions: dict[tuple[str, str], str]
-) -> list[dict[str, Any]]:
-    """The S3 notifications with the ``versionId`` real S3 sends (moto omits it), test event dropped."""
-    upgraded = []
-    for message in messages:
-        body = json.loads(message["Body"])
-        if "Records" not in body:
-            continue
-        s3 = body["Records"][0]["s3"]
-        key = s3["object"]["key"].replace("%2F", "/")
-        s3["object"]["versionId"] = versions[(key, s3["object"]["eTag"].strip('"'))]
-        upgraded.append({**message, "Body": json.dumps(body)})
-    return upgraded
+def _s3_events(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The S3 notifications among ``messages`` (the test event dropped)."""
+    return [message for message in messages if "Records" in json.loads(message["Body"])]
 
 
 def _batches(deliveries: list[dict[str, Any]], rng: random.Random) -> Iterator[list[dict[str, Any]]]:
@@ -94,17 +84,20 @@ def test_duplicated_reordered_and_crashed_deliveries_bill_each_version_once_and_
     def upload(key: str, data: bytes) -> None:
         versions[(key, hashlib.md5(data, usedforsecurity=False).hexdigest())] = world.upload(key, data)
 
-    for n in range(12):
-        upload(f"dup/{n:02d}.jpg", product_photo(200 + n, 200))
-    time.sleep(1.1)  # moto's sequencer is a constant: the versions are ordered by last-modified (1 s)
     newest = {"dup/00.jpg": product_photo(333, 222), "dup/01.jpg": product_photo(334, 222)}
-    for key, data in newest.items():
-        upload(key, data)
+    with s3_event_facts():  # the events as S3 sends them: the version each PUT made, a sequencer
+        for n in range(12):
+            upload(f"dup/{n:02d}.jpg", product_photo(200 + n, 200))
+        for key, data in newest.items():
+            upload(key, data)  # back to back: within the second of the first versions, as a rule
     messages: list[dict[str, Any]] = []
     while batch := world.receive():
         messages.extend(batch)
-    events = _with_version_ids(messages, versions)
+    events = _s3_events(messages)
     assert len(events) == 14
+    assert {json.loads(event["Body"])["Records"][0]["s3"]["object"]["versionId"] for event in events} == set(
+        versions.values()
+    )
     # ... and the first PUT of three output objects crashes after the paid call
     crash = CrashOncePerKey(S3ObjectStore.put, CRASHING)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -22,9 +23,11 @@ T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
     [
         ("0055AED6DCD90281E5", "0055AED6DCD90281E6", -1),
         ("0055aed6dcd90281e6", "0055AED6DCD90281E5", 1),
-        ("00A", "00A000", 0),  # right-padded with zeros, as S3 documents
-        ("00B", "00A1FF", 1),
+        ("00A", "A", 0),  # left-padded with zeros, as S3 documents
+        ("F", "10", -1),  # 0F < 10: the shorter is the smaller once padded
+        ("00B", "00A1FF", -1),
         ("0001", "00010000000001", -1),
+        ("0055AED6DCD90281E6", "55AED6DCD90281E5", 1),  # two leading zeros do not make it older
     ],
 )
 def test_sequencers_compare_as_s3_documents(first: str, second: str, order: int) -> None:
@@ -86,36 +89,74 @@ def test_versions_in_order_each_write_and_the_newest_stays() -> None:
 
 
 class OvertakenEngine(FakeEngine):
-    """While the older version's paid call runs, the newer version is processed completely."""
+    """While the first paid call runs, ``during_first_call`` runs (a newer version is processed)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.during_first_call: list[Outcome] = []
-        self.harness: Harness | None = None
-        self.newer: UploadedObject | None = None
+        self.during_first_call: Callable[[], Outcome] | None = None
+        self.outcomes_during_first_call: list[Outcome] = []
 
     def submit(
         self, source: ImageSource, options: CutoutOptions, *, deadline: float | None = None
     ) -> CutoutReceipt:
         receipt = super().submit(source, options, deadline=deadline)
-        if len(self.submits) == 1 and self.harness is not None and self.newer is not None:
-            self.during_first_call.append(self.harness.process(self.newer))
+        if len(self.submits) == 1 and self.during_first_call is not None:
+            self.outcomes_during_first_call.append(self.during_first_call())
         return receipt
 
 
 def test_an_older_version_overtaken_during_its_paid_call_does_not_overwrite_the_newer_output() -> None:
-    # Given the older version's paid call under way when the newer version is processed to the end,
-    # and the key's current version looking like the older one (as during a versioning race)
+    # Given the older version, the key's current one when its paid call starts, and a newer version
+    # uploaded and processed to the end during that call (both written within one second)
     engine = OvertakenEngine()
     harness = build_harness(engine)
-    v1, v2 = _two_versions(harness)
-    harness.store.objects[(INPUT, "shoe.jpg")].last_modified = T0  # the input check cannot tell
-    harness.store.versions[(INPUT, "shoe.jpg", v1.version_id or "")].last_modified = T0
-    engine.harness, engine.newer = harness, v2
+    v1 = replace(harness.upload("shoe.jpg", image_bytes(400, 300)), sequencer="0062E99A88DC407460")
+    harness.store.objects[(INPUT, "shoe.jpg")].last_modified = T0
+    newer: list[UploadedObject] = []
+
+    def newer_version_processed() -> Outcome:
+        newer.append(
+            replace(harness.upload("shoe.jpg", image_bytes(500, 300)), sequencer="0062E99A88DC407461")
+        )
+        harness.store.objects[(INPUT, "shoe.jpg")].last_modified = T0
+        return harness.process(newer[0])
+
+    engine.during_first_call = newer_version_processed
     # When the older version finishes its call and goes to write
     older = harness.process(v1)
-    # Then it finds the newer output (by its recorded sequencer) and writes nothing: superseded
-    assert [outcome.status for outcome in engine.during_first_call] == [Status.DONE]
+    # Then the key's current version is no longer its own: it writes nothing, superseded (paid: it
+    # was the newest when its call began); the newer version's output stays, no DLQ record
+    assert [outcome.status for outcome in engine.outcomes_during_first_call] == [Status.DONE]
     assert older.status is Status.SUPERSEDED
-    assert [put[3]["source-version-id"] for put in harness.outputs()] == [v2.version_id]
+    assert len(engine.submits) == 2
+    assert [put[3]["source-version-id"] for put in harness.outputs()] == [newer[0].version_id]
+    assert harness.dlq_records() == []
+
+
+def test_on_an_unversioned_bucket_the_output_s_recorded_sequencer_stops_the_overtaken_write() -> None:
+    # Given an unversioned key: the older write's paid call under way when a newer write of the key
+    # is processed to the end, both written within the same second (the time cannot tell them apart)
+    engine = OvertakenEngine()
+    harness = build_harness(engine)
+    # (S3's sequencers differ in length: the older one here has no leading zeros, the newer two)
+    v1 = replace(
+        harness.upload("shoe.jpg", image_bytes(400, 300), versioned=False), sequencer="62E99A88DC407460"
+    )
+    harness.store.objects[(INPUT, "shoe.jpg")].last_modified = T0
+    newer: list[UploadedObject] = []
+
+    def newer_write_processed() -> Outcome:
+        upload = harness.upload("shoe.jpg", image_bytes(500, 300), versioned=False)
+        newer.append(replace(upload, sequencer="0062E99A88DC407461"))  # compared left-padded
+        harness.store.objects[(INPUT, "shoe.jpg")].last_modified = T0
+        return harness.process(newer[0])
+
+    engine.during_first_call = newer_write_processed
+    # When the older write finishes its call and goes to write
+    older = harness.process(v1)
+    # Then it finds the newer output (by its recorded sequencer) and writes nothing: superseded
+    assert [outcome.status for outcome in engine.outcomes_during_first_call] == [Status.DONE]
+    assert older.status is Status.SUPERSEDED
+    [(_, _, _, metadata)] = harness.outputs()
+    assert metadata["source-sequencer"] == newer[0].sequencer
     assert harness.dlq_records() == []

@@ -87,6 +87,15 @@ def _check_port_free(port: int) -> None:
             ) from None
 
 
+def _give_moto_aws_guarantees() -> None:
+    """What DynamoDB and SQS guarantee and moto (in this process) does not: each patch says why."""
+    from cutout_tools.local_stack.dynamodb_atomicity import give_moto_dynamodb_item_atomicity
+    from cutout_tools.local_stack.sqs_atomicity import give_moto_sqs_exclusive_receives
+
+    give_moto_dynamodb_item_atomicity()  # conditional updates, atomic per item as on DynamoDB
+    give_moto_sqs_exclusive_receives()  # a received message goes to one poller, as on SQS
+
+
 def log_to_stderr(line: str) -> None:
     print(f"cutout local: {line}", file=sys.stderr, flush=True)
 
@@ -152,6 +161,7 @@ class LocalStack:
         self._facts: dict[str, Any] = {}
         self._function_environment: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._release_s3_event_facts: Callable[[], None] | None = None
 
     def __repr__(self) -> str:  # the key secret stays out of reprs
         return f"LocalStack(endpoint_url={self._endpoint_url!r}, stack_name={self._stack_name!r})"
@@ -172,8 +182,6 @@ class LocalStack:
     def _start(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from cutout_tools.local_stack.dynamodb_atomicity import give_moto_dynamodb_item_atomicity
-        from cutout_tools.local_stack.sqs_atomicity import give_moto_sqs_exclusive_receives
 
         started = time.monotonic()
         template = load_template(self._template_path)
@@ -187,8 +195,8 @@ class LocalStack:
         logging.getLogger("moto").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
         _check_port_free(self._port)  # moto's server thread would hang start() on a taken port
-        give_moto_dynamodb_item_atomicity()  # conditional updates, atomic per item as on DynamoDB
-        give_moto_sqs_exclusive_receives()  # a received message goes to one poller, as on SQS
+        _give_moto_aws_guarantees()
+        self._supply_s3_event_facts()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -282,6 +290,17 @@ class LocalStack:
             )
         self._log(f"ready in {time.monotonic() - started:.1f} s")
 
+    def _supply_s3_event_facts(self) -> None:
+        """S3 events with the PUT's versionId and a sequencer growing per key, as S3 sends them
+        (moto's have neither), until ``stop()``: ``s3_event_facts.py``."""
+        from cutout_tools.local_stack.s3_event_facts import supply_s3_event_facts
+
+        self._release_s3_event_facts = supply_s3_event_facts()
+        self._log(
+            "S3 events as AWS sends them: the PUT's versionId and a sequencer growing per key, added "
+            "to moto's (which has neither)"
+        )
+
     def stop(self, grace_seconds: float | None = None) -> None:
         """Stop polling (running batches get ``grace_seconds``, default ``STOP_GRACE_SECONDS``, to
         finish), then the emulator and moto; restore the environment. Returns once all have ended."""
@@ -302,6 +321,9 @@ class LocalStack:
             server = getattr(moto, "_server", None)
             if server is not None:
                 server.server_close()
+        release, self._release_s3_event_facts = self._release_s3_event_facts, None
+        if release is not None:
+            release()
         self._restore_aws_environment()
         if self._function_environment:
             from aws_lambda_powertools.utilities import parameters

@@ -1,9 +1,10 @@
 """One identity per object version, whichever way the object arrived.
 
 Sources disagree on what they say about an object: an S3 notification from a versioned bucket
-carries ``versionId`` (moto's do not), EventBridge spells it ``version-id``, a notification from an
-unversioned bucket has a ``sequencer`` and an ETag, a backfill listing or an S3 Inventory row has
-the version id or the ETag but never a sequencer, and a DLQ record has whatever its source had.
+carries ``versionId`` (moto's own do not; the local stack adds it, as S3 does), EventBridge spells
+it ``version-id``, a notification from an unversioned bucket has a ``sequencer`` and an ETag, a
+backfill listing or an S3 Inventory row has the version id or the ETag but never a sequencer, and a
+DLQ record has whatever its source had.
 Taking the identity from the message would split one upload into several (one DLQ record from
 its event, a second from a backfill of the same prefix). So the identity is resolved the same way
 for every source, from the object itself:
@@ -13,6 +14,8 @@ for every source, from the object itself:
   ETag and Last-Modified (the content and the moment of the write; with the ETag alone, a key
   re-uploaded A → B → A would take A's old outcome and leave B's cut-out in place).
 
+The HEAD is not a stand-in's workaround: an unversioned bucket's events, a backfill of one and
+their DLQ records name no version, and only the object can say which write they mean.
 Resolution costs one HEAD for a message without a version id, which the conductor then reuses
 for its own checks (so the first delivery makes no extra call; a duplicate makes one HEAD where it
 made none). If the HEAD fails (the object was deleted, S3 is unreachable), the upload stays as the

@@ -96,7 +96,8 @@ class EventBridgeObject(_Lenient, frozen=True, kw_only=True):
 
     key: NonEmpty
     size: Size | None = None
-    # AWS spells it ``etag``; moto spells it ``eTag``.
+    # AWS spells it ``etag``; moto spells it ``eTag`` (and so does the local stack, which adds only
+    # the facts the ordering needs to moto's events: ``version-id``, ``sequencer``).
     etag: str | None = None
     moto_etag: str | None = field(default=None, name="eTag")
     version_id: str | None = field(default=None, name="version-id")

@@ -5,8 +5,8 @@ EventBridge events, backfill and inventory messages and our own DLQ failure reco
 ``UploadedObject``, whose ``identity`` is the key of the idempotency store. Two messages about the
 same object version must give the same identity (so a redelivery, a backfill or a replay never
 pays twice and never makes a second outcome), and two different uploads of one key must not.
-Events disagree on what they carry (moto's have no ``versionId``, a backfill has no ``sequencer``),
-so the identity is resolved from the object itself: ``cutout.events.identity``.
+Events disagree on what they carry (an unversioned bucket's have no ``versionId``, a backfill has
+no ``sequencer``), so the identity is resolved from the object itself: ``cutout.events.identity``.
 """
 
 from __future__ import annotations

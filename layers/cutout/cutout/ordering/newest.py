@@ -2,19 +2,29 @@
 
 S3 delivers event notifications at least once and in no particular order, so two versions of one
 key can be processed in either order, even at once (one batch runs its records concurrently).
-What S3 guarantees is the ``sequencer``: a hexadecimal string in every PUT and DELETE event, whose
-value grows with each event *on the same key* (it orders nothing across keys). Sequencers may
-differ in length: right-pad the shorter with zeros, then compare them as strings (S3's user guide,
-"Event message structure"). An event without one (hand-made events, some emulators: moto sends a
-constant) falls back on the source version's ``LastModified``.
+Before the paid call and again before the PUT, this step asks whether a newer version exists, by
+the most exact rule the facts allow:
 
-Every output records its source's stamp in its metadata (``source-sequencer``,
-``source-last-modified``). Before the paid call and again before the PUT, the step compares this
-version's stamp with the output's and with the key's current version in the input bucket; an
-older one is *superseded*: its outcome says so (no DLQ record, and no paid call when that is known
-before the call). The PUT itself is conditional (``If-Match`` the output's ETag, or
-``If-None-Match: *`` when there is none), so two versions racing to write cannot both win:
-the loser looks again.
+1. **On a versioned bucket, the key's current version.** Every PUT makes a new version, and the
+   current one (what a HEAD of the key names) is by S3's definition the newest still there. So an
+   event whose ``versionId`` is not the current version's is superseded, before paying, without
+   comparing times (``Last-Modified`` has one-second resolution: versions written within a second
+   look the same age). Its version still existing (the conductor's HEAD of it succeeded) rules out
+   the one other way it could stop being current, a permanent delete of it.
+2. **Otherwise, against the outputs, by ``sequencer``.** On an unversioned bucket there is no version
+   to name: every output records its source's stamp in its metadata (``source-sequencer``,
+   ``source-last-modified``), and the two stamps are compared. The ``sequencer`` of a PUT or DELETE
+   event grows with each event *on the same key* (it orders nothing across keys); sequencers may
+   differ in length: left-pad the shorter with zeros, then compare them as strings (S3 user guide,
+   "Event message structure").
+3. **Last, by ``Last-Modified``,** when one side has no sequencer: a backfill or inventory message,
+   a DLQ record being replayed whose source had none, an output written from such a message. Equal
+   times (within a second) decide nothing, and the version goes ahead.
+
+An older version is *superseded*: its outcome says so (no DLQ record, and no paid call when that is
+known before the call). The PUT itself is conditional (``If-Match`` the output's ETag, or
+``If-None-Match: *`` when there is none), so two versions racing to write cannot both win: the
+loser looks again.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cutout.events import UploadedObject
+from cutout.events.uploaded_object import normalise_version_id
 from cutout.failures import FailureReason
 from cutout.storage import ObjectHead, ObjectStore
 from cutout.storage.objects import WriteCondition, WriteConflict
@@ -35,10 +46,14 @@ WRITE_ATTEMPTS = 3
 
 
 def compare_sequencers(first: str, second: str) -> int:
-    """-1, 0 or 1 as S3 documents it: right-pad the shorter with zeros, compare as hex strings."""
+    """-1, 0 or 1 as S3 documents it: left-pad the shorter with zeros, then compare as strings.
+
+    Upper-cased first, so that equal-length strings compare as the hex values they spell
+    (``"0F"`` < ``"10"``; ``"F"`` against ``"10"`` becomes ``"0F"`` against ``"10"``).
+    """
     a, b = first.strip().upper(), second.strip().upper()
     width = max(len(a), len(b))
-    a, b = a.ljust(width, "0"), b.ljust(width, "0")
+    a, b = a.rjust(width, "0"), b.rjust(width, "0")
     return (a > b) - (a < b)
 
 
@@ -174,14 +189,20 @@ class NewestVersionWins:
         return None
 
     def _newer_input(self, upload: UploadedObject, ours: SourceStamp) -> Superseded | None:
-        """The key's current version in the input bucket, if it is a newer one than ours."""
-        if not ours.version_id:
-            return None  # unversioned: what is there now is what we read
+        """The key's current version, if it is not ours: then it is a newer one (the exact rule)."""
+        version_id = normalise_version_id(ours.version_id)
+        if version_id is None:
+            # Unversioned (or versioning suspended: the "null" version is overwritten in place): what
+            # is there now is what we read, and the outputs' stamps order it (``_newer_output``).
+            return None
         try:
             current = self._store.head(upload.bucket, upload.key)
         except FailureReason:
             return None  # deleted since (or unreadable): nothing newer to defer to
-        theirs = SourceStamp(None, current.last_modified, current.version_id)
-        if current.version_id and current.version_id != ours.version_id and ours.is_older_than(theirs):
+        if not current.version_id:
+            return None  # a store that names no version (S3 always does on a versioned bucket)
+        if current.version_id != version_id:
+            # S3's current version is the newest still there, and ours still exists: a newer one
+            # was written after it. No times compared (whole seconds cannot tell such versions apart).
             return Superseded(by=f"version {current.version_id} of s3://{upload.bucket}/{upload.key}")
         return None
