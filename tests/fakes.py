@@ -343,6 +343,39 @@ class InMemoryBudget:
         return BudgetStatus(self.limits, Period("2026-12", "01"), self.used, self.used)
 
 
+class InMemoryPauseMarker:
+    """``PauseMarker`` as one slot (the DynamoDB item's semantics: last write wins)."""
+
+    def __init__(self, fail_with: BaseException | None = None) -> None:
+        self.mark: Any = None
+        self.fail_with = fail_with
+
+    def write(self, mark: Any) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.mark = mark
+
+    def read(self) -> Any:
+        return self.mark
+
+    def clear(self) -> None:
+        self.mark = None
+
+
+class RecordingPauseMetrics:
+    """``PauseMetrics`` keeping what was emitted: ``PauseFailed`` counts and ``Paused`` values."""
+
+    def __init__(self) -> None:
+        self.pause_failures = 0
+        self.paused_values: list[int] = []
+
+    def pause_failed(self) -> None:
+        self.pause_failures += 1
+
+    def paused(self, paused: bool) -> None:
+        self.paused_values.append(1 if paused else 0)
+
+
 class RecordingEventPublisher:
     """``EventPublisher`` keeping what it was given; ``fail_times`` publications raise first."""
 
@@ -365,12 +398,13 @@ class RecordingEventPublisher:
 
 
 class FakeEventSourceSwitch:
-    """``EventSourceSwitch`` as a flag, counting the switches."""
+    """``EventSourceSwitch`` as a flag, counting the switches; ``fail_with`` makes ``disable`` raise."""
 
-    def __init__(self) -> None:
+    def __init__(self, fail_with: BaseException | None = None) -> None:
         self.enabled = True
         self.disables = 0
         self.enables = 0
+        self.fail_with = fail_with
         self._lock = threading.Lock()
 
     def state(self) -> Any:
@@ -379,6 +413,8 @@ class FakeEventSourceSwitch:
         return SourceState(uuid="fake-mapping", state="Enabled" if self.enabled else "Disabled")
 
     def disable(self) -> bool:
+        if self.fail_with is not None:
+            raise self.fail_with
         with self._lock:
             changed, self.enabled = self.enabled, False
             self.disables += changed

@@ -57,14 +57,10 @@ RESUME_EVENT_KEY = "cutout"
 
 
 def resume_if_budget_allows(pipeline: Pipeline, *, by: str) -> dict[str, Any]:
-    """Enable the event source again unless the current period's budget is still spent."""
-    spending = pipeline.processor.spending
-    status = spending.budget.status()
-    if status.remaining == 0:
-        return {"resumed": False, "reason": "the budget of the current period is spent"}
-    spending.latch.clear()
-    changed = pipeline.pauser.resume(by=by) if pipeline.pauser is not None else False
-    return {"resumed": changed, "remaining": status.remaining}
+    """Enable the event source again if cutout paused it and the current period's budget has room."""
+    from cutout.budget.schedule import scheduled_resume  # issue 24: marker, Paused metric
+
+    return scheduled_resume(pipeline.processor.spending, pipeline.pauser, by=by)
 
 
 def is_sqs_batch(event: dict[str, Any]) -> bool:

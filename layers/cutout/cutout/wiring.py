@@ -21,8 +21,8 @@ from botocore.config import Config
 from cutout.announcements import EventBridgePublisher, EventPublisher, NoEventPublisher
 from cutout.aws_clients import lazy_client
 from cutout.budget import BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
-from cutout.budget.metrics import PowertoolsBudgetMetrics
-from cutout.budget.pause import PauseController
+from cutout.budget.metrics import PowertoolsBudgetMetrics, PowertoolsPauseMetrics
+from cutout.budget.pause import DynamoDbPauseMarker, PauseController
 from cutout.dead_letter import SqsDeadLetterQueue
 from cutout.engine.aidge.client import AidgeClient
 from cutout.engine.aidge.config import AidgeConfig
@@ -255,7 +255,14 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
     def requeue(body: str) -> None:
         sqs.send_message(QueueUrl=work_queue_url, MessageBody=body)
 
-    pauser = PauseController(switch, publisher, requeue if work_queue_url else None)
+    pauser = PauseController(
+        switch,
+        publisher,
+        requeue if work_queue_url else None,
+        marker=DynamoDbPauseMarker(dynamodb, settings.idempotency_table),  # issue 24: pause marker
+        metrics=PowertoolsPauseMetrics(),
+        latch=spending.latch,
+    )
     processor = UploadProcessor(
         settings=settings,
         store=S3ObjectStore(s3),

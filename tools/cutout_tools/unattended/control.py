@@ -12,6 +12,7 @@ from typing import Any
 
 from cutout.announcements import RESUMED, EventBridgePublisher, EventPublisher, pause_announcement
 from cutout.budget import BudgetLimits, BudgetStatus, DynamoDbBudget, LambdaEventSourceSwitch
+from cutout.budget.pause import DynamoDbPauseMarker, PauseMark
 from cutout.quality_gate.review import REVIEW_METADATA, REVIEW_PREFIX, REVIEW_TAG
 from cutout_tools.operations.stack import OperationsError, StackNotFoundError
 from cutout_tools.unattended.event_queue import EventQueue, TemporaryEventQueue, local_queue_url
@@ -98,16 +99,34 @@ def set_budget(
     )
 
 
-def resume(session: Any, stack: UnattendedStack, *, by: str = "cutout resume") -> bool:
-    """Enable the work queue's mapping again; announces ``Cutout Resumed``. True if it was paused."""
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """What ``cutout resume`` did: ``changed`` if the mapping was paused; ``mark`` is cutout's pause
+    marker as it found it (None: disabled by someone else, or not paused at all)."""
+
+    changed: bool
+    mark: PauseMark | None
+
+
+def pause_mark(session: Any, stack: UnattendedStack) -> PauseMark | None:
+    """cutout's pause marker (who paused, why, since when), or None."""
+    return DynamoDbPauseMarker(session.client("dynamodb"), stack.table).read()
+
+
+def resume(session: Any, stack: UnattendedStack, *, by: str = "cutout resume") -> Resumed:
+    """Enable the work queue's mapping again, whoever paused it (the schedule resumes only cutout's
+    own pauses; an operator forces), remove the pause marker; announces ``Cutout Resumed``."""
+    marker = DynamoDbPauseMarker(session.client("dynamodb"), stack.table)
+    mark = marker.read()
     switch = LambdaEventSourceSwitch(session.client("lambda"), mapping_id=stack.mapping_id)
     changed = switch.enable()
+    marker.clear()
     if changed and stack.event_bus:
         announcement = pause_announcement(
             RESUMED, reason_code="resumed", message=f"The pipeline was resumed by {by}.", by=by
         )
         EventBridgePublisher(session.client("events"), stack.event_bus).publish([announcement])
-    return changed
+    return Resumed(changed=changed, mark=mark)
 
 
 # -- review ------------------------------------------------------------------------------------------
