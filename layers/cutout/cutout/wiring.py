@@ -20,7 +20,8 @@ from botocore.config import Config
 
 from cutout.announcements import EventBridgePublisher, EventPublisher, NoEventPublisher
 from cutout.aws_clients import lazy_client
-from cutout.budget import BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
+from cutout.budget import DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
+from cutout.budget.caps import budget_limits_of
 from cutout.budget.metrics import PowertoolsBudgetMetrics, PowertoolsPauseMetrics
 from cutout.budget.pause import DynamoDbPauseMarker, PauseController
 from cutout.dead_letter import SqsDeadLetterQueue
@@ -228,7 +229,8 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         outcomes=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
         paid_calls=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
     )
-    limits = BudgetLimits(daily=settings.daily_budget, monthly=settings.monthly_budget)
+    ssm = lazy_client(session, "ssm", config=_BOTO_CONFIG)  # pausing, the caps: built on its first call
+    limits = budget_limits_of(settings, ssm)  # issue 24: the caps read at run time (SSM, cached 30 s)
     spending = SpendingGuard(
         DynamoDbBudget(dynamodb, settings.idempotency_table, limits),
         metrics=PowertoolsBudgetMetrics(),
@@ -241,7 +243,6 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
     )
     switch = None
     if settings.event_source_mapping_parameter:
-        ssm = lazy_client(session, "ssm", config=_BOTO_CONFIG)  # pausing only: built on its first call
         parameter = settings.event_source_mapping_parameter
 
         def mapping_id() -> str:

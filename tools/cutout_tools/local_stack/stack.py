@@ -491,13 +491,23 @@ class LocalStack:
         )
 
         lambdas = local_client("lambda", self.endpoint_url, self._region)
-        current: dict[str, Any] = {"pipeline": pipeline, "environment": environment}
+        alias = deployed.aliases.get(FUNCTION_LOGICAL_ID)
+        qualifier = {"Qualifier": alias} if alias else {}
+        first = lambdas.get_function_configuration(FunctionName=function_name, **qualifier)
+        current: dict[str, Any] = {
+            "pipeline": pipeline,
+            "environment": environment,
+            "version": first.get("Version"),
+        }
         lock = threading.Lock()
 
         def configured_pipeline() -> Any:
-            """The pipeline for the function's configuration in moto: a configuration update (a raised
-            budget, `cutout resume --daily-budget`) starts new execution environments, as on Lambda."""
-            answer = lambdas.get_function_configuration(FunctionName=function_name)
+            """The pipeline of the version the mapping invokes: the alias's (``AutoPublishAlias``), as
+            on Lambda. A published version's configuration never changes, so an
+            ``UpdateFunctionConfiguration`` (which changes ``$LATEST``) reaches the mapping only
+            once a new version is published and the alias moved (a deploy); then new execution
+            environments start with that version's variables. Without an alias: ``$LATEST``'s."""
+            answer = lambdas.get_function_configuration(FunctionName=function_name, **qualifier)
             configured = (answer.get("Environment") or {}).get("Variables") or {}
             with lock:
                 watched = {
@@ -505,13 +515,15 @@ class LocalStack:
                     for name in RECONFIGURABLE_VARIABLES
                     if name in configured and str(configured[name]) != current["environment"].get(name)
                 }
-                if watched:
+                if watched or answer.get("Version") != current["version"]:
                     updated = {**current["environment"], **watched}
                     self._set_environ(updated)
                     current["environment"] = self._function_environment = updated
+                    current["version"] = answer.get("Version")
                     current["pipeline"] = aws_pipeline(Settings.from_env(updated), aidge_seams=seams)
                     self._log(
-                        f"function configuration changed ({', '.join(sorted(watched))}): new environment"
+                        f"function configuration changed ({', '.join(sorted(watched)) or 'version'}, "
+                        f"version {answer.get('Version')}): new execution environment"
                     )
                 return current["pipeline"]
 

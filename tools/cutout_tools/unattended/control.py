@@ -12,6 +12,7 @@ from typing import Any
 
 from cutout.announcements import RESUMED, EventBridgePublisher, EventPublisher, pause_announcement
 from cutout.budget import BudgetLimits, BudgetStatus, DynamoDbBudget, LambdaEventSourceSwitch
+from cutout.budget.caps import caps_text, parse_caps
 from cutout.budget.pause import DynamoDbPauseMarker, PauseMark
 from cutout.quality_gate.review import REVIEW_METADATA, REVIEW_PREFIX, REVIEW_TAG
 from cutout_tools.operations.stack import OperationsError, StackNotFoundError
@@ -26,7 +27,8 @@ OUTPUTS = {
     "function_name": "ProcessUploadFunctionName",
 }
 # Outputs a stack may lack (a condition of the template leaves them out): "" when absent.
-OPTIONAL_OUTPUTS = {"events_queue_url": "EventsQueueUrl"}
+OPTIONAL_OUTPUTS = {"events_queue_url": "EventsQueueUrl", "budget_parameter": "BudgetParameterName"}
+LIVE_ALIAS = "live"  # the alias the work queue's mapping invokes (AutoPublishAlias)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class UnattendedStack:
     event_bus: str
     function_name: str
     events_queue_url: str = ""  # the example consumer's queue (EventsQueue "true"), if any
+    budget_parameter: str = ""  # the caps the function reads at run time (older stacks: none)
 
 
 def resolve(cloudformation: Any, stack_name: str) -> UnattendedStack:
@@ -61,9 +64,27 @@ def resolve(cloudformation: Any, stack_name: str) -> UnattendedStack:
 # -- budget and pause ------------------------------------------------------------------------------
 
 
-def budget_limits(lambdas: Any, stack: UnattendedStack) -> BudgetLimits:
-    variables = lambdas.get_function_configuration(FunctionName=stack.function_name).get("Environment", {})
-    values = variables.get("Variables", {})
+def _live_configuration(lambdas: Any, stack: UnattendedStack) -> dict[str, Any]:
+    """The configuration of the version the work queue invokes (the alias ``live``), else ``$LATEST``."""
+    try:
+        answer: dict[str, Any] = lambdas.get_function_configuration(
+            FunctionName=stack.function_name, Qualifier=LIVE_ALIAS
+        )
+    except Exception as error:  # a function deployed without the alias
+        if "ResourceNotFound" not in type(error).__name__ and "ResourceNotFound" not in str(error):
+            raise
+        answer = lambdas.get_function_configuration(FunctionName=stack.function_name)
+    return answer
+
+
+def budget_limits(session: Any, stack: UnattendedStack) -> BudgetLimits:
+    """The caps the deployed function uses: its SSM parameter, else the live version's environment."""
+    if stack.budget_parameter:
+        value = session.client("ssm").get_parameter(Name=stack.budget_parameter)["Parameter"]["Value"]
+        return parse_caps(str(value), where=f"SSM parameter {stack.budget_parameter}")
+    values = (_live_configuration(session.client("lambda"), stack).get("Environment") or {}).get(
+        "Variables"
+    ) or {}
     return BudgetLimits(
         daily=int(values.get("DAILY_BUDGET", 0)), monthly=int(values.get("MONTHLY_BUDGET", 0))
     )
@@ -72,31 +93,36 @@ def budget_limits(lambdas: Any, stack: UnattendedStack) -> BudgetLimits:
 def budget_status(session: Any, stack: UnattendedStack) -> tuple[BudgetStatus, str]:
     """The current period's spending and the mapping's state (``Enabled``, ``Disabled``…)."""
     lambdas = session.client("lambda")
-    budget = DynamoDbBudget(session.client("dynamodb"), stack.table, budget_limits(lambdas, stack))
+    budget = DynamoDbBudget(session.client("dynamodb"), stack.table, budget_limits(session, stack))
     state = LambdaEventSourceSwitch(lambdas, mapping_id=stack.mapping_id).state()
     return budget.status(), state.state
+
+
+class BudgetNotChangeableError(OperationsError):
+    """The stack reads its caps from the environment of a published version: only a deploy changes them."""
 
 
 def set_budget(
     session: Any, stack: UnattendedStack, *, daily: int | None, monthly: int | None
 ) -> BudgetLimits:
-    """Change the function's budget variables (new execution environments pick them up)."""
-    lambdas = session.client("lambda")
-    configuration = lambdas.get_function_configuration(FunctionName=stack.function_name)
-    variables = {
-        name: str(value)
-        for name, value in ((configuration.get("Environment") or {}).get("Variables") or {}).items()
-    }
-    if daily is not None:
-        variables["DAILY_BUDGET"] = str(daily)
-    if monthly is not None:
-        variables["MONTHLY_BUDGET"] = str(monthly)
-    lambdas.update_function_configuration(
-        FunctionName=stack.function_name, Environment={"Variables": variables}
+    """Change the caps the deployed function reads at run time (its SSM parameter): in effect
+    within 30 s (each execution environment's cache), without a deploy."""
+    if not stack.budget_parameter:
+        raise BudgetNotChangeableError(
+            "this stack was deployed from a template whose function reads its budget from its "
+            "environment: the work queue invokes a published version, which a configuration change "
+            "never reaches. Deploy with the new DailyBudget/MonthlyBudget parameters (or deploy this "
+            "release's template once; from then on `cutout resume --daily-budget` changes it at run time)"
+        )
+    current = budget_limits(session, stack)
+    limits = BudgetLimits(
+        daily=current.daily if daily is None else daily,
+        monthly=current.monthly if monthly is None else monthly,
     )
-    return BudgetLimits(
-        daily=int(variables.get("DAILY_BUDGET", 0)), monthly=int(variables.get("MONTHLY_BUDGET", 0))
+    session.client("ssm").put_parameter(
+        Name=stack.budget_parameter, Value=caps_text(limits), Type="String", Overwrite=True
     )
+    return limits
 
 
 @dataclass(frozen=True, slots=True)
