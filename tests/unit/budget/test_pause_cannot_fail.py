@@ -233,11 +233,11 @@ def test_the_schedule_resumes_a_pause_cutout_made_and_removes_its_marker(lambda_
     pauser.pause(SPENT)
     # When the schedule runs
     answer = run_schedule(lambda_handler, pauser, InMemoryBudget(daily=5))
-    # Then the mapping is enabled, the marker gone, Paused reported 0
+    # Then the mapping is enabled, the marker gone, Paused reported 1 by the pause, then 0
     assert answer["resumed"] is True
     assert switch.enabled
     assert marker.mark is None
-    assert metrics.paused_values == [0]
+    assert metrics.paused_values == [1, 0]
 
 
 def test_the_schedule_leaves_an_operators_pause_alone_and_reports_it_paused(lambda_handler: Any) -> None:
@@ -269,9 +269,9 @@ def test_each_schedule_run_while_the_budget_stays_spent_reports_paused(lambda_ha
     # When the schedule runs three days in a row
     for _ in range(3):
         run_schedule(lambda_handler, pauser, budget)
-    # Then it stays paused, Paused is 1 each time, the marker is still there
+    # Then it stays paused, Paused is 1 from the pause and from each run, the marker is still there
     assert not switch.enabled
-    assert metrics.paused_values == [1, 1, 1]
+    assert metrics.paused_values == [1, 1, 1, 1]
     assert marker.mark is not None
 
 

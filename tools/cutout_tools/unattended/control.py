@@ -6,6 +6,7 @@ local stack in moto). No call here reaches the Aidge API: approving a held cut-o
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +140,23 @@ def pause_mark(session: Any, stack: UnattendedStack) -> PauseMark | None:
     return DynamoDbPauseMarker(session.client("dynamodb"), stack.table).read()
 
 
+def _report_not_paused(session: Any) -> None:
+    """``Paused`` = 0 (what a scheduled run would report), so the alarm clears now, not at 00:05 UTC.
+    Best effort: an operator without ``cloudwatch:PutMetricData`` still resumes."""
+    with contextlib.suppress(Exception):  # the alarm then clears at the next scheduled run
+        session.client("cloudwatch").put_metric_data(
+            Namespace="Cutout",
+            MetricData=[
+                {
+                    "MetricName": "Paused",
+                    "Dimensions": [{"Name": "service", "Value": "cutout"}],
+                    "Value": 0,
+                    "Unit": "Count",
+                }
+            ],
+        )
+
+
 def resume(session: Any, stack: UnattendedStack, *, by: str = "cutout resume") -> Resumed:
     """Enable the work queue's mapping again, whoever paused it (the schedule resumes only cutout's
     own pauses; an operator forces), remove the pause marker; announces ``Cutout Resumed``."""
@@ -147,6 +165,7 @@ def resume(session: Any, stack: UnattendedStack, *, by: str = "cutout resume") -
     switch = LambdaEventSourceSwitch(session.client("lambda"), mapping_id=stack.mapping_id)
     changed = switch.enable()
     marker.clear()
+    _report_not_paused(session)
     if changed and stack.event_bus:
         announcement = pause_announcement(
             RESUMED, reason_code="resumed", message=f"The pipeline was resumed by {by}.", by=by

@@ -292,6 +292,7 @@ class PauseController:
             return self._failed(error, reason)
         if changed:
             logger.warning("pipeline paused: the event source mapping is disabled", reason=reason.code)
+            self.metrics.paused(True)  # the Paused alarm goes red now, not at the next scheduled run
             self._announce(pause_announcement(PAUSED, reason_code=reason.code, message=reason.message))
         return changed
 
