@@ -47,6 +47,10 @@ class StoredObject:
         return hashlib.md5(self.data, usedforsecurity=False).hexdigest()
 
 
+class S3MetadataTooLarge(Exception):  # noqa: N818  (S3's own error code)
+    """What S3 answers a PUT whose user metadata is over 2 KB (400 MetadataTooLarge)."""
+
+
 class InMemoryObjectStore:
     """``ObjectStore`` over dicts; counts reads so tests can check how little was read."""
 
@@ -117,6 +121,11 @@ class InMemoryObjectStore:
         condition: WriteCondition | None = None,
         tags: dict[str, str] | None = None,
     ) -> None:
+        from cutout.storage.metadata_limit import METADATA_LIMIT_BYTES, metadata_bytes
+
+        # S3's contract (moto does not keep it): over 2 KB of user metadata is a 400 MetadataTooLarge.
+        if metadata_bytes(metadata) > METADATA_LIMIT_BYTES:
+            raise S3MetadataTooLarge(f"s3://{bucket}/{key}: {metadata_bytes(metadata)} bytes of metadata")
         data = body.read()
         with self._lock:
             existing = self.objects.get((bucket, key))

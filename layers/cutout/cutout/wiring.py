@@ -37,6 +37,7 @@ from cutout.profiles import configured_profiles
 from cutout.redelivery import SqsMessageVisibility
 from cutout.redelivery.attempts import DynamoDBAttemptCounter
 from cutout.settings import Settings
+from cutout.startup_checks import run_startup_checks
 from cutout.storage import S3ObjectStore
 from cutout.time_budget import invocation_deadline
 
@@ -241,6 +242,8 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         if settings.event_bus_name
         else NoEventPublisher()
     )
+    lambdas = lazy_client(session, "lambda", config=_BOTO_CONFIG)
+    run_startup_checks(settings, s3=s3, ssm=ssm, lambdas=lambdas)  # issue 24: fail Init, pay nothing
     switch = None
     if settings.event_source_mapping_parameter:
         parameter = settings.event_source_mapping_parameter
@@ -248,9 +251,7 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         def mapping_id() -> str:
             return str(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
 
-        switch = LambdaEventSourceSwitch(
-            lazy_client(session, "lambda", config=_BOTO_CONFIG), mapping_id=mapping_id
-        )
+        switch = LambdaEventSourceSwitch(lambdas, mapping_id=mapping_id)
     work_queue_url = settings.work_queue_url
 
     def requeue(body: str) -> None:
