@@ -434,3 +434,125 @@ class FakeEventSourceSwitch:
             changed, self.enabled = not self.enabled, True
             self.enables += changed
             return changed
+
+
+class SimulatedSqsQueue:
+    """A standard SQS queue on an injected clock (seconds), with the documented semantics the long
+    pause depends on, which moto cannot show over weeks:
+
+    - a message is deleted ``retention_seconds`` after it was *sent*, received or not (counted in
+      ``expired``: a lost upload, with no DLQ record);
+    - a receive hides a message for the visibility timeout and counts towards the redrive: a
+      message received when its receive count is already ``max_receive_count`` goes to ``dlq``;
+    - ``DelaySeconds`` hides a new message; a delete needs the latest receipt handle.
+
+    It answers the boto3 calls the function and the poller make (``receive_message``,
+    ``send_message``, ``send_message_batch``, ``delete_message_batch``, ``change_message_visibility``).
+    """
+
+    def __init__(
+        self,
+        clock: Any,
+        *,
+        retention_seconds: int = 1_209_600,
+        visibility_timeout: int = 1020,
+        max_receive_count: int = 5,
+    ) -> None:
+        self.clock = clock
+        self.retention = retention_seconds
+        self.visibility_timeout = visibility_timeout
+        self.max_receive_count = max_receive_count
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.dlq: list[str] = []
+        self.expired: list[str] = []
+        self.oldest_age_seen = 0.0
+        self._ids = itertools.count(1)
+
+    def _expire(self) -> None:
+        now = self.clock()
+        for message_id, message in list(self.messages.items()):
+            age = now - message["sent_at"]
+            if age >= self.retention:
+                self.expired.append(message["body"])
+                del self.messages[message_id]
+            else:
+                self.oldest_age_seen = max(self.oldest_age_seen, age)
+
+    def send_message(self, **call: Any) -> dict[str, Any]:
+        return self._send(call["MessageBody"], call.get("DelaySeconds", 0), call.get("MessageAttributes"))
+
+    def _send(self, body: str, delay_seconds: int, attributes: Any) -> dict[str, Any]:
+        message_id = f"m-{next(self._ids)}"
+        now = self.clock()
+        self.messages[message_id] = {
+            "body": body,
+            "attributes": dict(attributes or {}),
+            "sent_at": now,
+            "visible_at": now + delay_seconds,
+            "receive_count": 0,
+            "first_received_at": None,
+            "receipt": None,
+        }
+        return {"MessageId": message_id}
+
+    def send_message_batch(self, **call: Any) -> dict[str, Any]:
+        for entry in call["Entries"]:
+            self._send(entry["MessageBody"], entry.get("DelaySeconds", 0), entry.get("MessageAttributes"))
+        return {"Successful": [{"Id": entry["Id"]} for entry in call["Entries"]], "Failed": []}
+
+    def receive_message(self, **call: Any) -> dict[str, Any]:
+        most, hidden = call.get("MaxNumberOfMessages", 1), call.get("VisibilityTimeout")
+        self._expire()
+        now = self.clock()
+        received = []
+        for message_id, message in sorted(self.messages.items(), key=lambda item: item[1]["sent_at"]):
+            if len(received) == most:
+                break
+            if message["visible_at"] > now:
+                continue
+            if message["receive_count"] >= self.max_receive_count:  # the redrive policy
+                self.dlq.append(message["body"])
+                del self.messages[message_id]
+                continue
+            message["receive_count"] += 1
+            message["first_received_at"] = message["first_received_at"] or now
+            message["receipt"] = f"{message_id}#{message['receive_count']}"
+            message["visible_at"] = now + (self.visibility_timeout if hidden is None else hidden)
+            received.append(
+                {
+                    "MessageId": message_id,
+                    "ReceiptHandle": message["receipt"],
+                    "Body": message["body"],
+                    "MessageAttributes": dict(message["attributes"]),
+                    "Attributes": {
+                        "ApproximateReceiveCount": str(message["receive_count"]),
+                        "SentTimestamp": str(int(message["sent_at"] * 1000)),
+                        "ApproximateFirstReceiveTimestamp": str(int(message["first_received_at"] * 1000)),
+                    },
+                }
+            )
+        return {"Messages": received} if received else {}
+
+    def _by_receipt(self, receipt: str) -> str | None:
+        message_id = receipt.split("#", 1)[0]
+        message = self.messages.get(message_id)
+        return message_id if message is not None and message["receipt"] == receipt else None
+
+    def delete_message(self, **call: Any) -> None:
+        message_id = self._by_receipt(call["ReceiptHandle"])
+        if message_id is not None:
+            del self.messages[message_id]
+
+    def delete_message_batch(self, **call: Any) -> dict[str, Any]:
+        for entry in call["Entries"]:
+            self.delete_message(ReceiptHandle=entry["ReceiptHandle"])
+        return {"Successful": [{"Id": entry["Id"]} for entry in call["Entries"]], "Failed": []}
+
+    def change_message_visibility(self, **call: Any) -> None:
+        message_id = self._by_receipt(call["ReceiptHandle"])
+        if message_id is not None:
+            self.messages[message_id]["visible_at"] = self.clock() + call["VisibilityTimeout"]
+
+    def waiting(self) -> int:
+        self._expire()
+        return len(self.messages)

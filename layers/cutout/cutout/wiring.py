@@ -36,6 +36,7 @@ from cutout.pipeline.process_upload import IDEMPOTENCY_TTL_SECONDS, IdempotencyS
 from cutout.profiles import configured_profiles
 from cutout.redelivery import SqsMessageVisibility
 from cutout.redelivery.attempts import DynamoDBAttemptCounter
+from cutout.redelivery.backlog import BacklogRefresher
 from cutout.settings import Settings
 from cutout.startup_checks import run_startup_checks
 from cutout.storage import S3ObjectStore
@@ -264,6 +265,7 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         marker=DynamoDbPauseMarker(dynamodb, settings.idempotency_table),  # issue 24: pause marker
         metrics=PowertoolsPauseMetrics(),
         latch=spending.latch,
+        backlog=BacklogRefresher(sqs, work_queue_url) if work_queue_url else None,  # issue 24
     )
     processor = UploadProcessor(
         settings=settings,

@@ -235,6 +235,7 @@ class PauseController:
         marker: PauseMarker | None = None,
         metrics: PauseMetrics | None = None,
         latch: Any = None,  # the SpendingGuard's PauseLatch: cleared when a stale latch is found
+        backlog: Any = None,  # a redelivery.backlog.BacklogRefresher: the paused backlog sent again
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._switch = switch
@@ -243,6 +244,7 @@ class PauseController:
         self._marker = marker
         self.metrics: PauseMetrics = metrics or NoPauseMetrics()
         self._latch = latch
+        self._backlog = backlog
         self._now = now
         self._lock = threading.Lock()
 
@@ -328,6 +330,19 @@ class PauseController:
         )
         self.metrics.pause_failed()
         return False
+
+    def refresh_backlog(self, seconds: float) -> Any:
+        """Send the paused backlog again before SQS's retention drops it (``redelivery.backlog``);
+        None without a refresher. A failure is logged: the next run tries again."""
+        from cutout.observability import logger
+
+        if self._backlog is None:
+            return None
+        try:
+            return self._backlog.refresh(seconds)
+        except Exception as error:  # noqa: BLE001  (the resume decision must still be taken)
+            logger.error("paused backlog not refreshed", error=type(error).__name__, code=error_code(error))
+            return None
 
     def state(self) -> SourceState | None:
         """The mapping's state (None without a switch)."""

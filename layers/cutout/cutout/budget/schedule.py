@@ -6,6 +6,9 @@ metric is what keeps the alarm red for as long as a pause lasts, budget or quota
 
 A disabled mapping is resumed only if cutout paused it (its pause marker is there), and only if the
 current period's budget has room; an operator's own pause is left alone (``cutout resume`` resumes it).
+
+Before deciding, a run that finds the pipeline paused sends the waiting backlog again
+(``cutout.redelivery.backlog``): however long a pause lasts, SQS's retention never drops an upload.
 """
 
 from __future__ import annotations
@@ -15,9 +18,21 @@ from typing import Any
 from cutout.budget.guard import SpendingGuard
 from cutout.budget.pause import PauseController
 
+# At most this long for the backlog's refresh, whatever the invocation has left (a scan that does not
+# finish goes on the next day); it also keeps the margin for the decision after it.
+REFRESH_SECONDS_MAX = 600.0
+REFRESH_MARGIN_SECONDS = 15.0
 
-def scheduled_resume(spending: SpendingGuard, pauser: PauseController | None, *, by: str) -> dict[str, Any]:
-    """Resume if cutout paused and the budget allows; report ``Paused`` either way."""
+
+def scheduled_resume(
+    spending: SpendingGuard,
+    pauser: PauseController | None,
+    *,
+    by: str,
+    remaining_seconds: float | None = None,
+) -> dict[str, Any]:
+    """Resume if cutout paused and the budget allows; report ``Paused`` either way. While paused,
+    refresh the backlog first (for ``remaining_seconds`` less a margin, the invocation's time)."""
     from cutout.observability import logger
 
     state = pauser.state() if pauser is not None else None
@@ -26,6 +41,8 @@ def scheduled_resume(spending: SpendingGuard, pauser: PauseController | None, *,
     if not state.paused:
         pauser.metrics.paused(False)
         return {"resumed": False, "reason": "not paused", "state": state.state}
+    budget = min(REFRESH_SECONDS_MAX, (remaining_seconds or 60.0) - REFRESH_MARGIN_SECONDS)
+    refreshed = pauser.refresh_backlog(max(1.0, budget))
     mark = pauser.paused_by_cutout()
     if mark is None and by == "schedule":
         pauser.metrics.paused(True)
@@ -37,8 +54,16 @@ def scheduled_resume(spending: SpendingGuard, pauser: PauseController | None, *,
     status = spending.budget.status()
     if status.remaining == 0:
         pauser.metrics.paused(True)
-        return {"resumed": False, "reason": "the budget of the current period is spent"}
+        return {
+            "resumed": False,
+            "reason": "the budget of the current period is spent",
+            "refreshed": _facts(refreshed),
+        }
     spending.latch.clear()
     changed = pauser.resume(by=by)
     pauser.metrics.paused(False)
-    return {"resumed": changed, "remaining": status.remaining}
+    return {"resumed": changed, "remaining": status.remaining, "refreshed": _facts(refreshed)}
+
+
+def _facts(refreshed: Any) -> dict[str, Any] | None:
+    return None if refreshed is None else {"resent": refreshed.resent, "complete": refreshed.complete}
