@@ -264,7 +264,7 @@ class PauseController:
         if paused.latched and self._switch is not None:
             try:
                 state = self._switch.state()
-            except Exception as error:  # noqa: BLE001  (checked again by pause() below)
+            except Exception as error:  # noqa: BLE001  (counted as PauseFailed; the record still waits)
                 return self._failed(error, paused.reason)
             if not state.paused:
                 from cutout.observability import logger
