@@ -48,6 +48,10 @@ class StoredObject:
         return hashlib.md5(self.data, usedforsecurity=False).hexdigest()
 
 
+class S3MetadataTooLarge(Exception):  # noqa: N818  (S3's own error code)
+    """What S3 answers a PUT whose user metadata is over 2 KB (400 MetadataTooLarge)."""
+
+
 class InMemoryObjectStore:
     """``ObjectStore`` over dicts; counts reads so tests can check how little was read."""
 
@@ -118,6 +122,11 @@ class InMemoryObjectStore:
         condition: WriteCondition | None = None,
         tags: dict[str, str] | None = None,
     ) -> None:
+        from cutout.storage.metadata_limit import METADATA_LIMIT_BYTES, metadata_bytes
+
+        # S3's contract (moto does not keep it): over 2 KB of user metadata is a 400 MetadataTooLarge.
+        if metadata_bytes(metadata) > METADATA_LIMIT_BYTES:
+            raise S3MetadataTooLarge(f"s3://{bucket}/{key}: {metadata_bytes(metadata)} bytes of metadata")
         data = body.read()
         with self._lock:
             existing = self.objects.get((bucket, key))
@@ -375,6 +384,39 @@ class InMemoryBudget:
         return BudgetStatus(self.limits, Period("2026-12", "01"), self.used, self.used)
 
 
+class InMemoryPauseMarker:
+    """``PauseMarker`` as one slot (the DynamoDB item's semantics: last write wins)."""
+
+    def __init__(self, fail_with: BaseException | None = None) -> None:
+        self.mark: Any = None
+        self.fail_with = fail_with
+
+    def write(self, mark: Any) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.mark = mark
+
+    def read(self) -> Any:
+        return self.mark
+
+    def clear(self) -> None:
+        self.mark = None
+
+
+class RecordingPauseMetrics:
+    """``PauseMetrics`` keeping what was emitted: ``PauseFailed`` counts and ``Paused`` values."""
+
+    def __init__(self) -> None:
+        self.pause_failures = 0
+        self.paused_values: list[int] = []
+
+    def pause_failed(self) -> None:
+        self.pause_failures += 1
+
+    def paused(self, paused: bool) -> None:
+        self.paused_values.append(1 if paused else 0)
+
+
 class RecordingEventPublisher:
     """``EventPublisher`` keeping what it was given; ``fail_times`` publications raise first."""
 
@@ -397,12 +439,13 @@ class RecordingEventPublisher:
 
 
 class FakeEventSourceSwitch:
-    """``EventSourceSwitch`` as a flag, counting the switches."""
+    """``EventSourceSwitch`` as a flag, counting the switches; ``fail_with`` makes ``disable`` raise."""
 
-    def __init__(self) -> None:
+    def __init__(self, fail_with: BaseException | None = None) -> None:
         self.enabled = True
         self.disables = 0
         self.enables = 0
+        self.fail_with = fail_with
         self._lock = threading.Lock()
 
     def state(self) -> Any:
@@ -411,6 +454,8 @@ class FakeEventSourceSwitch:
         return SourceState(uuid="fake-mapping", state="Enabled" if self.enabled else "Disabled")
 
     def disable(self) -> bool:
+        if self.fail_with is not None:
+            raise self.fail_with
         with self._lock:
             changed, self.enabled = self.enabled, False
             self.disables += changed
@@ -421,3 +466,125 @@ class FakeEventSourceSwitch:
             changed, self.enabled = not self.enabled, True
             self.enables += changed
             return changed
+
+
+class SimulatedSqsQueue:
+    """A standard SQS queue on an injected clock (seconds), with the documented semantics the long
+    pause depends on, which moto cannot show over weeks:
+
+    - a message is deleted ``retention_seconds`` after it was *sent*, received or not (counted in
+      ``expired``: a lost upload, with no DLQ record);
+    - a receive hides a message for the visibility timeout and counts towards the redrive: a
+      message received when its receive count is already ``max_receive_count`` goes to ``dlq``;
+    - ``DelaySeconds`` hides a new message; a delete needs the latest receipt handle.
+
+    It answers the boto3 calls the function and the poller make (``receive_message``,
+    ``send_message``, ``send_message_batch``, ``delete_message_batch``, ``change_message_visibility``).
+    """
+
+    def __init__(
+        self,
+        clock: Any,
+        *,
+        retention_seconds: int = 1_209_600,
+        visibility_timeout: int = 1020,
+        max_receive_count: int = 5,
+    ) -> None:
+        self.clock = clock
+        self.retention = retention_seconds
+        self.visibility_timeout = visibility_timeout
+        self.max_receive_count = max_receive_count
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.dlq: list[str] = []
+        self.expired: list[str] = []
+        self.oldest_age_seen = 0.0
+        self._ids = itertools.count(1)
+
+    def _expire(self) -> None:
+        now = self.clock()
+        for message_id, message in list(self.messages.items()):
+            age = now - message["sent_at"]
+            if age >= self.retention:
+                self.expired.append(message["body"])
+                del self.messages[message_id]
+            else:
+                self.oldest_age_seen = max(self.oldest_age_seen, age)
+
+    def send_message(self, **call: Any) -> dict[str, Any]:
+        return self._send(call["MessageBody"], call.get("DelaySeconds", 0), call.get("MessageAttributes"))
+
+    def _send(self, body: str, delay_seconds: int, attributes: Any) -> dict[str, Any]:
+        message_id = f"m-{next(self._ids)}"
+        now = self.clock()
+        self.messages[message_id] = {
+            "body": body,
+            "attributes": dict(attributes or {}),
+            "sent_at": now,
+            "visible_at": now + delay_seconds,
+            "receive_count": 0,
+            "first_received_at": None,
+            "receipt": None,
+        }
+        return {"MessageId": message_id}
+
+    def send_message_batch(self, **call: Any) -> dict[str, Any]:
+        for entry in call["Entries"]:
+            self._send(entry["MessageBody"], entry.get("DelaySeconds", 0), entry.get("MessageAttributes"))
+        return {"Successful": [{"Id": entry["Id"]} for entry in call["Entries"]], "Failed": []}
+
+    def receive_message(self, **call: Any) -> dict[str, Any]:
+        most, hidden = call.get("MaxNumberOfMessages", 1), call.get("VisibilityTimeout")
+        self._expire()
+        now = self.clock()
+        received = []
+        for message_id, message in sorted(self.messages.items(), key=lambda item: item[1]["sent_at"]):
+            if len(received) == most:
+                break
+            if message["visible_at"] > now:
+                continue
+            if message["receive_count"] >= self.max_receive_count:  # the redrive policy
+                self.dlq.append(message["body"])
+                del self.messages[message_id]
+                continue
+            message["receive_count"] += 1
+            message["first_received_at"] = message["first_received_at"] or now
+            message["receipt"] = f"{message_id}#{message['receive_count']}"
+            message["visible_at"] = now + (self.visibility_timeout if hidden is None else hidden)
+            received.append(
+                {
+                    "MessageId": message_id,
+                    "ReceiptHandle": message["receipt"],
+                    "Body": message["body"],
+                    "MessageAttributes": dict(message["attributes"]),
+                    "Attributes": {
+                        "ApproximateReceiveCount": str(message["receive_count"]),
+                        "SentTimestamp": str(int(message["sent_at"] * 1000)),
+                        "ApproximateFirstReceiveTimestamp": str(int(message["first_received_at"] * 1000)),
+                    },
+                }
+            )
+        return {"Messages": received} if received else {}
+
+    def _by_receipt(self, receipt: str) -> str | None:
+        message_id = receipt.split("#", 1)[0]
+        message = self.messages.get(message_id)
+        return message_id if message is not None and message["receipt"] == receipt else None
+
+    def delete_message(self, **call: Any) -> None:
+        message_id = self._by_receipt(call["ReceiptHandle"])
+        if message_id is not None:
+            del self.messages[message_id]
+
+    def delete_message_batch(self, **call: Any) -> dict[str, Any]:
+        for entry in call["Entries"]:
+            self.delete_message(ReceiptHandle=entry["ReceiptHandle"])
+        return {"Successful": [{"Id": entry["Id"]} for entry in call["Entries"]], "Failed": []}
+
+    def change_message_visibility(self, **call: Any) -> None:
+        message_id = self._by_receipt(call["ReceiptHandle"])
+        if message_id is not None:
+            self.messages[message_id]["visible_at"] = self.clock() + call["VisibilityTimeout"]
+
+    def waiting(self) -> int:
+        self._expire()
+        return len(self.messages)

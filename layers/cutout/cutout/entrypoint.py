@@ -59,15 +59,14 @@ def default_pipeline() -> Pipeline:
 RESUME_EVENT_KEY = "cutout"
 
 
-def resume_if_budget_allows(pipeline: Pipeline, *, by: str) -> dict[str, Any]:
-    """Enable the event source again unless the current period's budget is still spent."""
-    spending = pipeline.processor.spending
-    status = spending.budget.status()
-    if status.remaining == 0:
-        return {"resumed": False, "reason": "the budget of the current period is spent"}
-    spending.latch.clear()
-    changed = pipeline.pauser.resume(by=by) if pipeline.pauser is not None else False
-    return {"resumed": changed, "remaining": status.remaining}
+def resume_if_budget_allows(
+    pipeline: Pipeline, *, by: str, context: LambdaContext | None = None
+) -> dict[str, Any]:
+    """Enable the event source again if cutout paused it and the current period's budget has room."""
+    from cutout.budget.schedule import scheduled_resume  # issue 24: marker, Paused metric, backlog
+
+    remaining = context.get_remaining_time_in_millis() / 1000.0 if context is not None else None
+    return scheduled_resume(pipeline.processor.spending, pipeline.pauser, by=by, remaining_seconds=remaining)
 
 
 def is_sqs_batch(event: dict[str, Any]) -> bool:
@@ -80,7 +79,7 @@ def handle_event(
 ) -> dict[str, Any]:
     pipeline = pipeline or default_pipeline()
     if event.get(RESUME_EVENT_KEY) == "resume":  # the template's schedule, or `cutout resume`
-        return resume_if_budget_allows(pipeline, by=str(event.get("by") or "schedule"))
+        return resume_if_budget_allows(pipeline, by=str(event.get("by") or "schedule"), context=context)
     if is_sqs_batch(event):
         return handle_sqs_batch(
             event,

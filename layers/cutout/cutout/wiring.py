@@ -20,9 +20,10 @@ from botocore.config import Config
 
 from cutout.announcements import EventBridgePublisher, EventPublisher, NoEventPublisher
 from cutout.aws_clients import lazy_client
-from cutout.budget import BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
-from cutout.budget.metrics import PowertoolsBudgetMetrics
-from cutout.budget.pause import PauseController
+from cutout.budget import DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
+from cutout.budget.caps import budget_limits_of
+from cutout.budget.metrics import PowertoolsBudgetMetrics, PowertoolsPauseMetrics
+from cutout.budget.pause import DynamoDbPauseMarker, PauseController
 from cutout.dead_letter import SqsDeadLetterQueue
 from cutout.dead_letter.checkpoint import DynamoDBDeadLetterCheckpoint
 from cutout.engine.aidge.client import AidgeClient
@@ -36,8 +37,10 @@ from cutout.pipeline.process_upload import IDEMPOTENCY_TTL_SECONDS, IdempotencyS
 from cutout.profiles import configured_profiles
 from cutout.redelivery import SqsMessageVisibility
 from cutout.redelivery.attempts import DynamoDBAttemptCounter
+from cutout.redelivery.backlog import BacklogRefresher
 from cutout.redelivery.concurrency import ConcurrencyGovernor, LambdaMappingConcurrency
 from cutout.settings import Settings
+from cutout.startup_checks import run_startup_checks
 from cutout.storage import S3ObjectStore
 from cutout.time_budget import invocation_deadline
 
@@ -249,7 +252,8 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         outcomes=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
         paid_calls=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
     )
-    limits = BudgetLimits(daily=settings.daily_budget, monthly=settings.monthly_budget)
+    ssm = lazy_client(session, "ssm", config=_BOTO_CONFIG)  # pausing, the caps: built on its first call
+    limits = budget_limits_of(settings, ssm)  # issue 24: the caps read at run time (SSM, cached 30 s)
     spending = SpendingGuard(
         DynamoDbBudget(dynamodb, settings.idempotency_table, limits),
         metrics=PowertoolsBudgetMetrics(),
@@ -260,15 +264,15 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         if settings.event_bus_name
         else NoEventPublisher()
     )
+    lambdas = lazy_client(session, "lambda", config=_BOTO_CONFIG)
+    run_startup_checks(settings, s3=s3, ssm=ssm, lambdas=lambdas)  # issue 24: fail Init, pay nothing
     switch = None
     if settings.event_source_mapping_parameter:
-        ssm = lazy_client(session, "ssm", config=_BOTO_CONFIG)  # pausing only: built on its first call
         parameter = settings.event_source_mapping_parameter
 
         def mapping_id() -> str:
             return str(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
 
-        lambdas = lazy_client(session, "lambda", config=_BOTO_CONFIG)  # pausing, throttling only
         switch = LambdaEventSourceSwitch(lambdas, mapping_id=mapping_id)
     work_queue_url = settings.work_queue_url
     metrics = PowertoolsPipelineMetrics()
@@ -276,7 +280,15 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
     def requeue(body: str) -> None:
         sqs.send_message(QueueUrl=work_queue_url, MessageBody=body)
 
-    pauser = PauseController(switch, publisher, requeue if work_queue_url else None)
+    pauser = PauseController(
+        switch,
+        publisher,
+        requeue if work_queue_url else None,
+        marker=DynamoDbPauseMarker(dynamodb, settings.idempotency_table),  # issue 24: pause marker
+        metrics=PowertoolsPauseMetrics(),
+        latch=spending.latch,
+        backlog=BacklogRefresher(sqs, work_queue_url) if work_queue_url else None,  # issue 24
+    )
     governor = None
     if switch is not None and settings.max_concurrency:
         governor = ConcurrencyGovernor(

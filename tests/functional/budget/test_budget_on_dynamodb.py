@@ -225,3 +225,35 @@ def _race(naive: CheckThenWriteBudget) -> int:
     for thread in threads:
         thread.join(timeout=120)
     return sum(granted)
+
+
+def test_caps_raised_in_ssm_take_effect_at_once_for_a_reservation_the_cached_caps_would_refuse(
+    table: tuple[Any, str],
+) -> None:
+    # Given caps read at run time from an SSM parameter (daily 2), cached, and a spent day
+    from cutout.budget.caps import caps_text, ssm_budget_caps
+    from cutout.budget.pause import DynamoDbPauseMarker, PauseMark
+
+    client, name = table
+    ssm = boto3.client("ssm")
+    parameter = f"/stack-{uuid.uuid4().hex[:6]}/cutout/budget"
+    ssm.put_parameter(Name=parameter, Value=caps_text(BudgetLimits(daily=2)), Type="String")
+    budget = DynamoDbBudget(
+        client, name, ssm_budget_caps(ssm, parameter, fallback=BudgetLimits()), now=lambda: at(3)
+    )
+    budget.reserve(1)
+    budget.reserve(1)
+    with pytest.raises(BudgetExhausted):
+        budget.reserve(1)
+    # When `cutout resume --daily-budget 5` writes the parameter (within the cache's 30 s)
+    ssm.put_parameter(Name=parameter, Value=caps_text(BudgetLimits(daily=5)), Type="String", Overwrite=True)
+    # Then the next reservation is granted against the new cap, and status shows it
+    assert budget.reserve(1) is not None
+    assert (budget.status().limits.daily, budget.status().day_used) == (5, 3)
+    # And the pause marker round-trips through the same table
+    marker = DynamoDbPauseMarker(client, name)
+    mark = PauseMark("budget_exhausted", "spent", at(3), "cutout")
+    marker.write(mark)
+    assert marker.read() == mark
+    marker.clear()
+    assert marker.read() is None

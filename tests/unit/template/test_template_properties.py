@@ -414,6 +414,13 @@ def test_function_statements_are_scoped_to_our_resources(template: Template) -> 
                 "parameter/${AWS::StackName}/cutout/work-queue-mapping-id"
             },
         ),
+        "ReadBudgetCaps": (
+            ["ssm:GetParameter"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                "parameter/${AWS::StackName}/cutout/budget"
+            },
+        ),
         "PublishCompletionEvents": (
             ["events:PutEvents"],
             {
@@ -464,7 +471,8 @@ def test_environment_names_every_required_setting_and_nothing_unknown(template: 
         "RESULT_URL_ALLOWLIST", "RESULT_URL_POLICY", "STAGING_BUCKET", "MAX_ATTEMPTS",
         "RETRY_BACKOFF_SECONDS", "RATE_LIMIT_BACKOFF_SECONDS", "WORK_QUEUE_VISIBILITY_TIMEOUT",
         "PROFILES_FILE", "DAILY_BUDGET", "MONTHLY_BUDGET", "EVENT_SOURCE_MAPPING_PARAMETER",
-        "WORK_QUEUE_URL", "EVENT_BUS_NAME", "RATE_LIMIT_PATIENCE_SECONDS", "MAX_CONCURRENCY",
+        "WORK_QUEUE_URL", "EVENT_BUS_NAME", "BUDGET_PARAMETER", "RATE_LIMIT_PATIENCE_SECONDS",
+        "MAX_CONCURRENCY",
     }  # fmt: skip
 
 

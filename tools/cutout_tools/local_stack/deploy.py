@@ -63,6 +63,8 @@ class DeployedStack:
     outputs: dict[str, str]
     applied_by_hand: list[str] = field(default_factory=list)
     not_emulated: list[str] = field(default_factory=list)
+    # AutoPublishAlias: function logical id -> alias name, published by hand (``_publish_aliases``).
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def ref(self, logical_id: str) -> Any:
         return resolve({"Ref": logical_id}, self.template, self.context)
@@ -277,6 +279,40 @@ def _disable_motos_event_source_mappings(lambda_client: Any, stack: DeployedStac
             )
 
 
+def _publish_aliases(lambda_client: Any, stack: DeployedStack) -> None:
+    """``AutoPublishAlias``: publish a version of the function as deployed and point the alias at it.
+
+    moto's CloudFormation cannot create them (``for_moto`` leaves them out), but its Lambda API keeps
+    what the tools depend on: a published version's configuration is frozen (an
+    ``UpdateFunctionConfiguration`` changes ``$LATEST`` only), and the alias names that version.
+    The poller invokes the function as the alias's version is configured (``LocalStack``), as the
+    work queue's mapping invokes the alias on AWS.
+    """
+    for logical_id, declared in stack.template["Resources"].items():
+        if declared.get("Type") != "AWS::Serverless::Function" or logical_id not in stack.physical_ids:
+            continue
+        alias = (declared.get("Properties") or {}).get("AutoPublishAlias")
+        if not alias:
+            continue
+        alias = str(stack.evaluate(alias))
+        function_name = stack.physical_ids[logical_id]
+        version = lambda_client.publish_version(FunctionName=function_name)["Version"]
+        lambda_client.create_alias(FunctionName=function_name, Name=alias, FunctionVersion=version)
+        stack.aliases[logical_id] = alias
+        stack.not_emulated[:] = [
+            note
+            for note in stack.not_emulated
+            if not (
+                note.startswith(logical_id)
+                and ("AWS::Lambda::Version" in note or "AWS::Lambda::Alias" in note)
+            )
+        ]
+        stack.applied_by_hand.append(
+            f"{logical_id} AutoPublishAlias: version {version} published (its configuration frozen, as on "
+            f"Lambda), alias {alias!r} -> {version}; the mapping's invocations use the alias's configuration"
+        )
+
+
 def _attribute_text(value: Any) -> str:
     """An SNS attribute value as the API takes it: JSON for documents, "true"/"false" for booleans."""
     if isinstance(value, dict | list):
@@ -394,6 +430,7 @@ def _complete(
     skipped = [logical_id for logical_id in resources if logical_id not in resolver.physical_ids]
     client: Callable[[str], Any] = lambda service: local_client(service, endpoint_url, region)  # noqa: E731
     _disable_motos_event_source_mappings(client("lambda"), stack)
+    _publish_aliases(client("lambda"), stack)
     # Resources others reference come first (the secret is the function's AIDGE_SECRET_NAME).
     for logical_id in skipped:
         declared = resources[logical_id]

@@ -68,6 +68,8 @@ Log = Callable[[str], None]
 
 # Function variables an operator may change on a running stack (re-read before each batch).
 RECONFIGURABLE_VARIABLES = ("DAILY_BUDGET", "MONTHLY_BUDGET")
+# The function's version, as Lambda sets it in the environment: a new one starts new environments.
+VERSION_VARIABLE = "AWS_LAMBDA_FUNCTION_VERSION"
 MAPPING_OUTPUT = "WorkQueueEventSourceMappingId"  # template.yaml's output: the mapping in moto
 # Template parameters the local stack sets unless told otherwise: the example events consumer (a
 # rule on source "cutout" to a queue), so `cutout events tail` and `cutout local run` read the events.
@@ -181,7 +183,6 @@ class LocalStack:
 
     def _start(self) -> None:
         from moto.server import ThreadedMotoServer
-
 
         started = time.monotonic()
         template = load_template(self._template_path)
@@ -516,23 +517,32 @@ class LocalStack:
         )
 
         lambdas = local_client("lambda", self.endpoint_url, self._region)
+        alias = deployed.aliases.get(FUNCTION_LOGICAL_ID)
+        qualifier = {"Qualifier": alias} if alias else {}
 
         def configured_variables() -> dict[str, str]:
-            answer = lambdas.get_function_configuration(FunctionName=function_name)
+            """The configuration of the version the mapping invokes: the alias's (``AutoPublishAlias``),
+            as on Lambda. A published version's configuration never changes, so an
+            ``UpdateFunctionConfiguration`` (which changes ``$LATEST``) reaches the mapping only once
+            a new version is published and the alias moved (a deploy). Without an alias: ``$LATEST``'s.
+            The version is one of the variables, as Lambda sets it (AWS_LAMBDA_FUNCTION_VERSION)."""
+            answer = lambdas.get_function_configuration(FunctionName=function_name, **qualifier)
             variables = (answer.get("Environment") or {}).get("Variables") or {}
-            return {name: str(value) for name, value in variables.items()}
+            return {name: str(value) for name, value in variables.items()} | {
+                VERSION_VARIABLE: str(answer.get("Version"))
+            }
 
         def environment_changed(updated: dict[str, str], names: list[str]) -> None:
             self._set_environ(updated)
             self._function_environment = updated
-            self._log(f"function configuration changed ({', '.join(names)}): new environments")
+            self._log(f"function configuration changed ({', '.join(names)}): new execution environments")
 
         environments = ExecutionEnvironments(
             lambda variables: aws_pipeline(Settings.from_env(variables), aidge_seams=seams),
-            environment,
+            {**environment, VERSION_VARIABLE: configured_variables()[VERSION_VARIABLE]},
             first=pipeline,
             configured=configured_variables,
-            watched=RECONFIGURABLE_VARIABLES,
+            watched=(*RECONFIGURABLE_VARIABLES, VERSION_VARIABLE),
             on_change=environment_changed,
         )
         configured_pipeline = environments.pipeline

@@ -159,7 +159,7 @@ def add_backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
         default=None,
         metavar="N",
         help="at most N messages a second (default 200; 0 for no bound). Keep it under what the "
-        "function drains: the work queue drops messages older than its 4-day retention",
+        "function drains: the work queue drops messages older than its 14-day retention",
     )
     inventory.add_argument(
         "--checkpoint",

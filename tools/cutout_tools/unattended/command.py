@@ -66,7 +66,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "resume",
         help="resume a paused pipeline (optionally with a new budget)",
         description="Enable the work queue's event source mapping again, so the uploads waiting in the "
-        "queue are processed. With --daily-budget/--monthly-budget, first change the function's budget "
+        "queue are processed, whoever disabled it (the daily schedule resumes only a pause cutout made). "
+        "With --daily-budget/--monthly-budget, first change the function's budget "
         "(on a deployed stack, also change the DailyBudget/MonthlyBudget parameters, or the next deploy "
         "sets them back).",
     )
@@ -173,16 +174,28 @@ def run_resume(args: argparse.Namespace) -> int:
     if args.daily_budget is not None or args.monthly_budget is not None:
         limits = set_budget(session, stack, daily=args.daily_budget, monthly=args.monthly_budget)
         print(f"budget set: daily {limits.daily or 'none'}, monthly {limits.monthly or 'none'} (units)")
-    changed = resume(session, stack)
-    print("resumed: the work queue's mapping is enabled" if changed else "not paused: nothing to resume")
+    resumed = resume(session, stack)
+    if not resumed.changed:
+        print("not paused: nothing to resume")
+    elif resumed.mark is None:
+        print(
+            "resumed: the work queue's mapping is enabled (it was disabled by someone else, not by "
+            "cutout: the schedule would have left it alone)"
+        )
+    else:
+        print(
+            f"resumed: the work queue's mapping is enabled (cutout paused it at "
+            f"{resumed.mark.paused_at:%Y-%m-%d %H:%M} UTC: {resumed.mark.reason_code})"
+        )
     return 0
 
 
 def run_budget_status(args: argparse.Namespace) -> int:
-    from cutout_tools.unattended.control import budget_status
+    from cutout_tools.unattended.control import budget_status, pause_mark
 
     session, stack = _target(args)
     status, state = budget_status(session, stack)
+    mark = pause_mark(session, stack)
     facts = {
         "period": f"{status.period.month}-{status.period.day}",
         "daily_budget": status.limits.daily,
@@ -194,6 +207,9 @@ def run_budget_status(args: argparse.Namespace) -> int:
         "released_unbilled": status.released,
         "event_source": state,
         "paused": state in ("Disabled", "Disabling"),
+        "paused_by": (mark.by if mark else "someone else") if state in ("Disabled", "Disabling") else None,
+        "pause_reason": mark.reason_code if mark else None,
+        "paused_since": mark.paused_at.isoformat() if mark else None,
     }
     if args.json:
         print(json.dumps(facts))
@@ -209,6 +225,12 @@ def run_budget_status(args: argparse.Namespace) -> int:
     print(
         f"event source      {state}{' (paused: uploads wait in the work queue)' if facts['paused'] else ''}"
     )
+    if facts["paused"]:
+        print(
+            f"paused by         cutout, {mark.reason_code}, since {mark.paused_at:%Y-%m-%d %H:%M} UTC"
+            if mark
+            else "paused by         someone else (no cutout pause marker): the schedule leaves it paused"
+        )
     return 0
 
 

@@ -6,12 +6,15 @@ local stack in moto). No call here reaches the Aidge API: approving a held cut-o
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cutout.announcements import RESUMED, EventBridgePublisher, EventPublisher, pause_announcement
 from cutout.budget import BudgetLimits, BudgetStatus, DynamoDbBudget, LambdaEventSourceSwitch
+from cutout.budget.caps import caps_text, parse_caps
+from cutout.budget.pause import DynamoDbPauseMarker, PauseMark
 from cutout.quality_gate.review import REVIEW_METADATA, REVIEW_PREFIX, REVIEW_TAG
 from cutout_tools.operations.stack import OperationsError, StackNotFoundError
 from cutout_tools.unattended.event_queue import EventQueue, TemporaryEventQueue, local_queue_url
@@ -25,7 +28,8 @@ OUTPUTS = {
     "function_name": "ProcessUploadFunctionName",
 }
 # Outputs a stack may lack (a condition of the template leaves them out): "" when absent.
-OPTIONAL_OUTPUTS = {"events_queue_url": "EventsQueueUrl"}
+OPTIONAL_OUTPUTS = {"events_queue_url": "EventsQueueUrl", "budget_parameter": "BudgetParameterName"}
+LIVE_ALIAS = "live"  # the alias the work queue's mapping invokes (AutoPublishAlias)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,7 @@ class UnattendedStack:
     event_bus: str
     function_name: str
     events_queue_url: str = ""  # the example consumer's queue (EventsQueue "true"), if any
+    budget_parameter: str = ""  # the caps the function reads at run time (older stacks: none)
 
 
 def resolve(cloudformation: Any, stack_name: str) -> UnattendedStack:
@@ -60,9 +65,27 @@ def resolve(cloudformation: Any, stack_name: str) -> UnattendedStack:
 # -- budget and pause ------------------------------------------------------------------------------
 
 
-def budget_limits(lambdas: Any, stack: UnattendedStack) -> BudgetLimits:
-    variables = lambdas.get_function_configuration(FunctionName=stack.function_name).get("Environment", {})
-    values = variables.get("Variables", {})
+def _live_configuration(lambdas: Any, stack: UnattendedStack) -> dict[str, Any]:
+    """The configuration of the version the work queue invokes (the alias ``live``), else ``$LATEST``."""
+    try:
+        answer: dict[str, Any] = lambdas.get_function_configuration(
+            FunctionName=stack.function_name, Qualifier=LIVE_ALIAS
+        )
+    except Exception as error:  # a function deployed without the alias
+        if "ResourceNotFound" not in type(error).__name__ and "ResourceNotFound" not in str(error):
+            raise
+        answer = lambdas.get_function_configuration(FunctionName=stack.function_name)
+    return answer
+
+
+def budget_limits(session: Any, stack: UnattendedStack) -> BudgetLimits:
+    """The caps the deployed function uses: its SSM parameter, else the live version's environment."""
+    if stack.budget_parameter:
+        value = session.client("ssm").get_parameter(Name=stack.budget_parameter)["Parameter"]["Value"]
+        return parse_caps(str(value), where=f"SSM parameter {stack.budget_parameter}")
+    values = (_live_configuration(session.client("lambda"), stack).get("Environment") or {}).get(
+        "Variables"
+    ) or {}
     return BudgetLimits(
         daily=int(values.get("DAILY_BUDGET", 0)), monthly=int(values.get("MONTHLY_BUDGET", 0))
     )
@@ -71,43 +94,84 @@ def budget_limits(lambdas: Any, stack: UnattendedStack) -> BudgetLimits:
 def budget_status(session: Any, stack: UnattendedStack) -> tuple[BudgetStatus, str]:
     """The current period's spending and the mapping's state (``Enabled``, ``Disabled``…)."""
     lambdas = session.client("lambda")
-    budget = DynamoDbBudget(session.client("dynamodb"), stack.table, budget_limits(lambdas, stack))
+    budget = DynamoDbBudget(session.client("dynamodb"), stack.table, budget_limits(session, stack))
     state = LambdaEventSourceSwitch(lambdas, mapping_id=stack.mapping_id).state()
     return budget.status(), state.state
+
+
+class BudgetNotChangeableError(OperationsError):
+    """The stack reads its caps from the environment of a published version: only a deploy changes them."""
 
 
 def set_budget(
     session: Any, stack: UnattendedStack, *, daily: int | None, monthly: int | None
 ) -> BudgetLimits:
-    """Change the function's budget variables (new execution environments pick them up)."""
-    lambdas = session.client("lambda")
-    configuration = lambdas.get_function_configuration(FunctionName=stack.function_name)
-    variables = {
-        name: str(value)
-        for name, value in ((configuration.get("Environment") or {}).get("Variables") or {}).items()
-    }
-    if daily is not None:
-        variables["DAILY_BUDGET"] = str(daily)
-    if monthly is not None:
-        variables["MONTHLY_BUDGET"] = str(monthly)
-    lambdas.update_function_configuration(
-        FunctionName=stack.function_name, Environment={"Variables": variables}
+    """Change the caps the deployed function reads at run time (its SSM parameter): in effect
+    within 30 s (each execution environment's cache), without a deploy."""
+    if not stack.budget_parameter:
+        raise BudgetNotChangeableError(
+            "this stack was deployed from a template whose function reads its budget from its "
+            "environment: the work queue invokes a published version, which a configuration change "
+            "never reaches. Deploy with the new DailyBudget/MonthlyBudget parameters (or deploy this "
+            "release's template once; from then on `cutout resume --daily-budget` changes it at run time)"
+        )
+    current = budget_limits(session, stack)
+    limits = BudgetLimits(
+        daily=current.daily if daily is None else daily,
+        monthly=current.monthly if monthly is None else monthly,
     )
-    return BudgetLimits(
-        daily=int(variables.get("DAILY_BUDGET", 0)), monthly=int(variables.get("MONTHLY_BUDGET", 0))
+    session.client("ssm").put_parameter(
+        Name=stack.budget_parameter, Value=caps_text(limits), Type="String", Overwrite=True
     )
+    return limits
 
 
-def resume(session: Any, stack: UnattendedStack, *, by: str = "cutout resume") -> bool:
-    """Enable the work queue's mapping again; announces ``Cutout Resumed``. True if it was paused."""
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """What ``cutout resume`` did: ``changed`` if the mapping was paused; ``mark`` is cutout's pause
+    marker as it found it (None: disabled by someone else, or not paused at all)."""
+
+    changed: bool
+    mark: PauseMark | None
+
+
+def pause_mark(session: Any, stack: UnattendedStack) -> PauseMark | None:
+    """cutout's pause marker (who paused, why, since when), or None."""
+    return DynamoDbPauseMarker(session.client("dynamodb"), stack.table).read()
+
+
+def _report_not_paused(session: Any) -> None:
+    """``Paused`` = 0 (what a scheduled run would report), so the alarm clears now, not at 00:05 UTC.
+    Best effort: an operator without ``cloudwatch:PutMetricData`` still resumes."""
+    with contextlib.suppress(Exception):  # the alarm then clears at the next scheduled run
+        session.client("cloudwatch").put_metric_data(
+            Namespace="Cutout",
+            MetricData=[
+                {
+                    "MetricName": "Paused",
+                    "Dimensions": [{"Name": "service", "Value": "cutout"}],
+                    "Value": 0,
+                    "Unit": "Count",
+                }
+            ],
+        )
+
+
+def resume(session: Any, stack: UnattendedStack, *, by: str = "cutout resume") -> Resumed:
+    """Enable the work queue's mapping again, whoever paused it (the schedule resumes only cutout's
+    own pauses; an operator forces), remove the pause marker; announces ``Cutout Resumed``."""
+    marker = DynamoDbPauseMarker(session.client("dynamodb"), stack.table)
+    mark = marker.read()
     switch = LambdaEventSourceSwitch(session.client("lambda"), mapping_id=stack.mapping_id)
     changed = switch.enable()
+    marker.clear()
+    _report_not_paused(session)
     if changed and stack.event_bus:
         announcement = pause_announcement(
             RESUMED, reason_code="resumed", message=f"The pipeline was resumed by {by}.", by=by
         )
         EventBridgePublisher(session.client("events"), stack.event_bus).publish([announcement])
-    return changed
+    return Resumed(changed=changed, mark=mark)
 
 
 # -- review ------------------------------------------------------------------------------------------

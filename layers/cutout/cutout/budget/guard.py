@@ -65,7 +65,7 @@ class SpendingGuard:
     def reserve(self) -> Reservation | None:
         held = self.latch.current()
         if held is not None:
-            raise PipelinePaused(held)
+            raise PipelinePaused(held, latched=True)
         try:
             reservation = self.budget.reserve(self._units)
         except BudgetExhausted as exhausted:

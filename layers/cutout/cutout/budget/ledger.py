@@ -151,26 +151,42 @@ class DynamoDbBudget:
         self,
         client: Any,  # a boto3 DynamoDB client
         table: str,
-        limits: BudgetLimits,
+        limits: BudgetLimits | Callable[[], BudgetLimits],
         *,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         self._dynamodb = client
         self._table = table
-        self._limits = limits
+        # Fixed, or read at run time (``cutout.budget.caps``: an SSM parameter, cached briefly).
+        self._caps = limits if callable(limits) else (lambda: limits)
         self._now = now
 
     @property
     def limits(self) -> BudgetLimits:
-        return self._limits
+        return self._caps()
 
     def reserve(self, units: int) -> Reservation | None:
+        limits = self.limits  # one reading for the whole reservation
+        try:
+            return self._reserve(units, limits)
+        except BudgetExhausted:
+            # Caps read at run time are cached: confirm the refusal against caps read now, so a cap
+            # raised a moment ago (`cutout resume --daily-budget`) does not pause the pipeline again.
+            refresh = getattr(self._caps, "refresh", None)
+            if refresh is None:
+                raise
+            fresh: BudgetLimits = refresh()
+            if fresh == limits:
+                raise
+            return self._reserve(units, fresh)
+
+    def _reserve(self, units: int, limits: BudgetLimits) -> Reservation | None:
         if units < 1:
             raise ValueError("a reservation is at least one unit")
-        if self._limits.unlimited:
+        if limits.unlimited:
             return None
         period = Period.at(self._now())
-        for name, limit in (("daily", self._limits.daily), ("monthly", self._limits.monthly)):
+        for name, limit in (("daily", limits.daily), ("monthly", limits.monthly)):
             if 0 < limit < units:
                 raise BudgetExhausted(
                     f"One call needs {units} units, more than the whole {name} budget ({limit})."
@@ -182,12 +198,12 @@ class DynamoDbBudget:
             ":ttl": {"N": str(int(period.started_at.timestamp()) + ITEM_LIFETIME_SECONDS)},
         }
         conditions = []
-        if self._limits.daily > 0:
+        if limits.daily > 0:
             conditions.append("(attribute_not_exists(#day) OR #day <= :day_room)")
-            values[":day_room"] = {"N": str(self._limits.daily - units)}
-        if self._limits.monthly > 0:
+            values[":day_room"] = {"N": str(limits.daily - units)}
+        if limits.monthly > 0:
             conditions.append("(attribute_not_exists(#month) OR #month <= :month_room)")
-            values[":month_room"] = {"N": str(self._limits.monthly - units)}
+            values[":month_room"] = {"N": str(limits.monthly - units)}
         try:
             answer = self._dynamodb.update_item(
                 TableName=self._table,
@@ -201,7 +217,7 @@ class DynamoDbBudget:
                 ReturnValues="UPDATED_NEW",
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            raise BudgetExhausted(self._exhausted_sentence(period)) from None
+            raise BudgetExhausted(self._exhausted_sentence(period, limits)) from None
         attributes = answer.get("Attributes", {})
         return Reservation(
             units=units,
@@ -234,7 +250,7 @@ class DynamoDbBudget:
             return int(item.get(name, {}).get("N", 0))
 
         return BudgetStatus(
-            limits=self._limits,
+            limits=self.limits,
             period=period,
             day_used=number(period.day_attribute),
             month_used=number("month"),
@@ -242,12 +258,12 @@ class DynamoDbBudget:
             released=number("released"),
         )
 
-    def _exhausted_sentence(self, period: Period) -> str:
+    def _exhausted_sentence(self, period: Period, limits: BudgetLimits) -> str:
         caps = []
-        if self._limits.daily > 0:
-            caps.append(f"daily budget of {self._limits.daily} units for {period.month}-{period.day} (UTC)")
-        if self._limits.monthly > 0:
-            caps.append(f"monthly budget of {self._limits.monthly} units for {period.month}")
+        if limits.daily > 0:
+            caps.append(f"daily budget of {limits.daily} units for {period.month}-{period.day} (UTC)")
+        if limits.monthly > 0:
+            caps.append(f"monthly budget of {limits.monthly} units for {period.month}")
         return (
             "The "
             + " or the ".join(caps)

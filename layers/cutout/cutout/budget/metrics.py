@@ -32,3 +32,19 @@ class PowertoolsBudgetMetrics:
                 self._sink.add_metric(
                     name="BudgetUsedPercent", unit=MetricUnit.Percent, value=status.used_percent
                 )
+
+
+class PowertoolsPauseMetrics:
+    """``PauseFailed`` (a count) and ``Paused`` (1 or 0, from each scheduled run) as EMF metrics."""
+
+    def __init__(self, sink: Metrics = default_sink) -> None:
+        self._sink = sink
+        self._lock = threading.Lock()
+
+    def pause_failed(self) -> None:
+        with self._lock:
+            self._sink.add_metric(name="PauseFailed", unit=MetricUnit.Count, value=1)
+
+    def paused(self, paused: bool) -> None:
+        with self._lock:
+            self._sink.add_metric(name="Paused", unit=MetricUnit.Count, value=1 if paused else 0)

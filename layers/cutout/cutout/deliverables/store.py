@@ -17,6 +17,7 @@ from cutout.failures import FailureReason
 from cutout.normalisation.rights import RIGHTS_HEAD_BYTES, Rights, read_rights
 from cutout.ordering import Superseded
 from cutout.profiles import Profile, VariantSpec
+from cutout.storage.metadata_limit import fit_metadata
 from cutout.storage.objects import ObjectHead, ObjectNotFound, ObjectStore, WriteCondition
 from cutout.storage.output import METADATA_LIMIT_BYTES
 from cutout.variants import RenderedVariant, master_key, render_variant, variant_key
@@ -189,7 +190,7 @@ class Deliverables:
                 key,
                 io.BytesIO(data),
                 MASTER_CONTENT_TYPE,
-                dict(metadata),
+                fit_metadata(metadata),  # S3's 2 KB, by the rule of cutout.storage.metadata_limit
                 condition=condition,
             )
 
@@ -321,7 +322,7 @@ class Deliverables:
                 key,
                 io.BytesIO(rendered.body),
                 rendered.content_type,
-                metadata,
+                fit_metadata(metadata),  # S3's 2 KB, by the rule of cutout.storage.metadata_limit
                 condition=condition,
                 tags=dict(tags) if tags else None,  # held for review: the reasons travel as a tag too
             )

@@ -99,7 +99,7 @@ def handle_sqs_batch(
             return [processor.process(upload, delivery, deadline).to_dict() for upload in parsed.uploads]
         except PipelinePaused as paused:  # we cannot pay: stop receiving, leave the message in the queue
             if pauser is not None:
-                pauser.pause(paused.reason)
+                pauser.pause_for(paused)  # never raises: a failed pause still waits (issue 24)
                 if delivery.is_last_attempt and pauser.requeue(record.body):
                     logger.info(
                         "paused on its last receive: sent again as a new message", reason=paused.reason.code

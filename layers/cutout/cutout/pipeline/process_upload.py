@@ -89,6 +89,7 @@ from cutout.storage import (
     output_metadata,
     survives_url_normalisation,
 )
+from cutout.storage.metadata_limit import check_metadata_room, fit_metadata  # issue 24
 from cutout.timings import StageTimings, stage, upload_timings
 from cutout.validation import (
     ImageLimits,
@@ -382,12 +383,14 @@ class UploadProcessor:
 
             def write(condition: WriteCondition) -> None:
                 cutout.body.seek(0)
-                metadata = {
-                    **output_metadata(upload, head, cutout, self.options),
-                    **prepared.metadata,
-                    **stamp,
-                    **(review_metadata(verdict) if verdict.held else {}),
-                }
+                metadata = fit_metadata(
+                    {  # S3's 2 KB (issue 24: cutout.storage.metadata_limit)
+                        **output_metadata(upload, head, cutout, self.options),
+                        **prepared.metadata,
+                        **stamp,
+                        **(review_metadata(verdict) if verdict.held else {}),
+                    }
+                )
                 self._store.put(
                     self._settings.output_bucket,
                     output_key,
@@ -436,6 +439,9 @@ class UploadProcessor:
         stored) and the result's download, or the input itself when it is already a cut-out."""
         if prepared.passthrough is not None:
             return prepared.passthrough  # already a cut-out: nothing to pay
+        check_metadata_room(
+            bucket=upload.bucket, key=upload.key, etag=upload.etag, version_id=upload.version_id
+        )
         with stage("paid_call"):
             receipt = CutoutReceipt.from_dict(
                 self._paid_call(

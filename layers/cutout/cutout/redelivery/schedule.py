@@ -60,7 +60,8 @@ class RetrySchedule:
     rate_limit_steps: Sequence[int] = (120, 480, 900)
     jitter: float = 0.2
     visibility_timeout_seconds: int = 1020
-    rng: random.Random = field(default_factory=random.Random, compare=False)
+    # The OS's generator: SnapStart-safe (a seeded one would draw alike in every restored environment).
+    rng: random.Random = field(default_factory=random.SystemRandom, compare=False)
 
     def __post_init__(self) -> None:
         if not self.steps or not self.rate_limit_steps:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import urlencode
 
 from cutout.failures import FailureReason
+from cutout.storage.metadata_limit import METADATA_LIMIT_BYTES, MetadataTooLarge, metadata_bytes
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -100,6 +101,11 @@ def _is_not_found(error: Exception) -> bool:
     code = str(response.get("Error", {}).get("Code", ""))
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     return code in {"404", "NoSuchKey", "NoSuchVersion", "NotFound", "NoSuchBucket"} or status == 404
+
+
+def _is_missing_key(error: Exception) -> bool:
+    """404 on the key itself (never a missing bucket, which no retry heals)."""
+    return _is_not_found(error) and _error_code(error) != "NoSuchBucket"
 
 
 def _error_code(error: Exception) -> str:
@@ -203,6 +209,9 @@ class S3ObjectStore:
             "ContentType": content_type,
             "Metadata": metadata,
         }
+        size = metadata_bytes(metadata)
+        if size > METADATA_LIMIT_BYTES:  # S3 would refuse it: never send it (callers fit_metadata first)
+            raise MetadataTooLarge(f"s3://{bucket}/{key}: {size} bytes of metadata, over S3's 2 KB")
         if tags:
             kwargs["Tagging"] = urlencode(tags)
         if condition is not None and condition.if_match:
@@ -215,4 +224,8 @@ class S3ObjectStore:
             # 412: the precondition failed; 409: a concurrent conditional write to the key won.
             if _error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}:
                 raise WriteConflict(f"s3://{bucket}/{key} was written by someone else first") from None
+            # An If-Match PUT on a key deleted since its HEAD: S3 answers 404 NoSuchKey, not 412.
+            # The object we meant to replace is gone: the caller looks again, as after a 412.
+            if condition is not None and condition.if_match and _is_missing_key(error):
+                raise WriteConflict(f"s3://{bucket}/{key} was deleted since it was read") from None
             raise

@@ -98,6 +98,12 @@ def encoded_request_body(source: ImageSource, options: CutoutOptions) -> bytes:
     return b"".join((head[:-1], b',"imageBase64":"', base64.b64encode(source.data), b'"}'))
 
 
+# The retry jitter's generator. SnapStart: every environment restored from one snapshot would repeat
+# a seeded generator's draws (the module-level ``random`` is seeded before the snapshot is taken);
+# the OS's generator (os.urandom) holds no state in memory, so it needs no reseeding after a restore.
+_SYSTEM_RANDOM = _random.SystemRandom()
+
+
 class AidgeClient:
     """The Aidge adapter; implements ``ResumableBackgroundRemover``. Close it, or use ``with``."""
 
@@ -108,7 +114,7 @@ class AidgeClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        random: Callable[[], float] = _random.random,
+        random: Callable[[], float] = _SYSTEM_RANDOM.random,
         resolver: Resolver = socket.getaddrinfo,
         verify: ssl.SSLContext | None = None,
         wall_clock: Callable[[], float] = time.time,
