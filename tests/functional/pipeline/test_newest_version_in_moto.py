@@ -56,9 +56,10 @@ def test_reordered_events_for_one_key_leave_the_newest_version_s_cutout(world: W
 def test_reordered_events_for_one_key_leave_the_newest_version_s_master_and_variants(
     make_world: Callable[..., World],
 ) -> None:
-    # Given the shipped profiles (three variants) and two versions of one key, a second apart
+    # Given the shipped profiles (three variants) and two versions of one key, a second apart, each
+    # large enough for amazon-main's 1,700 px product (the gate holds a product enlarged over 4×)
     world = make_world(PROFILES_FILE=str(SHIPPED_PROFILES))
-    older_data, newer_data = product_photo(300, 200), product_photo(320, 200)
+    older_data, newer_data = product_photo(1000, 700), product_photo(1020, 700)
     older = world.upload("shoe.jpg", older_data)
     time.sleep(1.1)
     newer = world.upload("shoe.jpg", newer_data)
