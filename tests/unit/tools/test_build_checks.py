@@ -18,10 +18,10 @@ import pytest
 from cutout_tools.build_checks import HOW_TO_GET_PYTHON, check_profiles, find_runtime_python, main
 
 REPO = Path(__file__).resolve().parents[3]
-GOOD = '''default = "shop"
+GOOD = """default = "shop"
 [profiles.shop]
 variants = [{ preset = "amazon-main" }]
-'''
+"""
 
 
 def fake_python(folder: Path, version: str, name: str = "python3.13") -> Path:

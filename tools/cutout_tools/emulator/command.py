@@ -11,7 +11,6 @@ import os
 import sys
 
 from cutout_tools.emulator.faults import FaultPlan
-from cutout_tools.emulator.server import AidgeEmulator
 from cutout_tools.shutdown import stop_on_signals
 
 KEY_SECRET_ENV = "CUTOUT_EMULATOR_KEY_SECRET"  # noqa: S105 - the name of a variable, not a secret
@@ -93,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     stop = stop_on_signals()
+    from cutout_tools.emulator.server import AidgeEmulator
+
     emulator = AidgeEmulator(
         host=args.host,
         port=args.port,

@@ -156,12 +156,12 @@ def run_budget_status(args: argparse.Namespace) -> int:
         print(json.dumps(facts))
         return 0
 
-    def cap(value: int) -> str:
-        return str(value) if value > 0 else "none"
+    def used(units: int, limit: int, which: str) -> str:
+        return f"{units} of {limit} units" if limit > 0 else f"{units} units (no {which} cap)"
 
     print(f"period (UTC)      {facts['period']}")
-    print(f"today             {status.day_used} of {cap(status.limits.daily)} units")
-    print(f"this month        {status.month_used} of {cap(status.limits.monthly)} units")
+    print(f"today             {used(status.day_used, status.limits.daily, 'daily')}")
+    print(f"this month        {used(status.month_used, status.limits.monthly, 'monthly')}")
     print(f"remaining         {'unlimited' if status.remaining is None else status.remaining}")
     print(
         f"event source      {state}{' (paused: uploads wait in the work queue)' if facts['paused'] else ''}"

@@ -130,7 +130,7 @@ class Budget(Protocol):
     def limits(self) -> BudgetLimits: ...
 
     def reserve(self, units: int) -> Reservation | None:
-        """Hold ``units`` for one call; ``None`` when there is no cap; raises ``BudgetExhausted``."""
+        """Hold (count) ``units`` for one call (``None``: nothing counted); raises ``BudgetExhausted``."""
         ...
 
     def release(self, reservation: Reservation) -> None:
@@ -167,8 +167,8 @@ class DynamoDbBudget:
     def reserve(self, units: int) -> Reservation | None:
         if units < 1:
             raise ValueError("a reservation is at least one unit")
-        if self._limits.unlimited:
-            return None
+        # Without a cap the units are counted all the same (one unconditional ADD): `cutout budget
+        # status` shows what was used, and a cap set later starts from the truth.
         period = Period.at(self._now())
         for name, limit in (("daily", self._limits.daily), ("monthly", self._limits.monthly)):
             if 0 < limit < units:
@@ -188,6 +188,7 @@ class DynamoDbBudget:
         if self._limits.monthly > 0:
             conditions.append("(attribute_not_exists(#month) OR #month <= :month_room)")
             values[":month_room"] = {"N": str(self._limits.monthly - units)}
+        condition = {"ConditionExpression": " AND ".join(conditions)} if conditions else {}
         try:
             answer = self._dynamodb.update_item(
                 TableName=self._table,
@@ -195,10 +196,10 @@ class DynamoDbBudget:
                 UpdateExpression=(
                     "ADD #day :units, #month :units, #calls :one SET #ttl = if_not_exists(#ttl, :ttl)"
                 ),
-                ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="UPDATED_NEW",
+                **condition,
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             raise BudgetExhausted(self._exhausted_sentence(period)) from None
