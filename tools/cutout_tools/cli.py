@@ -19,6 +19,7 @@ from cutout_tools.emulator import command as emulator_command
 from cutout_tools.local_stack import command as local_command
 from cutout_tools.operations import command as operations_command
 from cutout_tools.operations import rerender as rerender_command
+from cutout_tools.operations import teardown as teardown_command
 from cutout_tools.profiles import command as profiles_command
 from cutout_tools.unattended import command as unattended_command
 
@@ -33,6 +34,7 @@ COMMANDS: tuple[AddParser, ...] = (
     profiles_command.add_parser,
     unattended_command.add_parsers,
     rerender_command.add_parser,
+    teardown_command.add_parser,
 )
 
 
@@ -48,6 +50,7 @@ the operator's install is enough: pip install 'cutout[ops]'
   resume     resume a paused pipeline
   rerender   make the variants again from the stored masters (no API call)
   events     follow the stack's completion events
+  teardown   empty the stack's buckets (every version), then delete the stack
   profiles   check a profiles file (preview needs the developer install)
 
 local development, needs the developer install (pip install 'cutout[dev]', or make venv)

@@ -13,7 +13,7 @@ from pathlib import Path
 from cutout_tools.cli import DESCRIPTION, DEV_ONLY_MODULES, build_parser
 
 REPO = Path(__file__).resolve().parents[3]
-OPERATIONS = ["dlq", "backfill", "review", "budget", "resume", "rerender", "events"]
+OPERATIONS = ["dlq", "backfill", "review", "budget", "resume", "rerender", "events", "teardown"]
 BLOCKER = """
 import importlib.abc, sys
 class Block(importlib.abc.MetaPathFinder):
