@@ -30,10 +30,20 @@ lint: venv ## ruff on everything
 typecheck: venv ## mypy --strict on the library and the tools
 	$(BIN)/mypy
 
-test: venv tools browser ## the whole suite: lint, types, unit, functional, e2e (slow ones too)
+test: venv tools browser ## the whole suite: lint, types, the docs' strict build, unit, functional, e2e (slow ones too)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(MKDOCS) build --strict --site-dir $(DOCS_SITE)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
+
+# The documentation site (mkdocs.yml, docs/); --strict: a broken link or anchor fails the build
+# (not with --quiet: mkdocs then counts no warnings, and strict passes whatever is broken).
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+DOCS_SITE ?= site
+
+.PHONY: docs
+docs: venv ## build the documentation site into site/ (strict: broken links fail); open site/index.html
+	$(MKDOCS) build --strict --site-dir $(DOCS_SITE)
 
 test-fast: venv ## unit and functional tests, without the slow ones
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m 'not slow' tests/unit tests/functional
@@ -49,7 +59,7 @@ bench-backfill: venv ## inventory backfill: 1,000,000 rows (+2,000 into moto's S
 	$(BIN)/python bench/inventory_backfill.py $(BENCH_BACKFILL_ARGS)
 
 clean: ## remove build and test leftovers (keeps .venv)
-	rm -rf .aws-sam build dist out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam build dist out site .pytest_cache .mypy_cache .ruff_cache
 
 # --- Template tooling: SAM CLI, cfn-lint (+ serverless rules), checkov -----------------------------
 # These tools pin dependencies that conflict with the project's (boto3, pydantic, ...), so each one
@@ -120,8 +130,8 @@ build: build-checks $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) ## sam build into
 # --- Report and samples ----------------------------------------------------------------------------
 .PHONY: browser samples cli-reference
 
-cli-reference: venv ## regenerate the README's command-line reference from the `cutout` parser
-	$(BIN)/python -m cutout_tools.cli_reference README.md
+cli-reference: venv ## regenerate the command-line reference (docs/cli.md) from the `cutout` parser
+	$(BIN)/python -m cutout_tools.cli_reference docs/cli.md
 
 CHROMIUM := /usr/bin/chromium
 
