@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from cutout import __version__
+from cutout_tools.arguments import chosen_parser, plain_help, unknown_option_error
 from cutout_tools.emulator import command as emulator_command
 from cutout_tools.local_stack import command as local_command
 from cutout_tools.operations import command as operations_command
@@ -76,13 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", help=argparse.SUPPRESS, prog="cutout")
     for add_parser in COMMANDS:
         add_parser(commands)
+    plain_help(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the chosen command, return its exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(words)
+    if unknown:
+        chosen_parser(parser, words).print_usage(sys.stderr)
+        print(unknown_option_error(parser, words, unknown), file=sys.stderr)
+        return 2
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
