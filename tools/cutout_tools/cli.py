@@ -57,6 +57,8 @@ the operator's install is enough: pip install 'cutout[ops]'
 local development, needs the developer install (pip install 'cutout[dev]', or make venv)
   local      the whole stack on this machine: moto, the emulator, the real function
   emulator   the Aidge API emulator
+
+exit codes, every command: 0 done, 1 a failure or a wrong file (the line says which), 2 usage
 """
 
 # Modules only the developer install has (requirements-dev.txt): a command that needs one says so.

@@ -95,7 +95,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
             description=f"{verb.capitalize()} every held output of each KEY's upload (the gate judges an "
             f"upload, not one variant) and announce {event} on the stack's bus. No API call.",
         )
-        parser.add_argument("keys", nargs="+", metavar="KEY", help="review/<key> or the published key")
+        parser.add_argument(
+            "keys",
+            nargs="+",
+            metavar="KEY",
+            help="the upload's key (kitchen/mug.jpg), a held output's (review/...) or its published key",
+        )
         _add_target_options(parser)
         parser.set_defaults(
             handler=lambda args, name=action: _guarded(f"review {name}", run_review_change, args)
@@ -196,6 +201,7 @@ def run_review_change(args: argparse.Namespace) -> int:
             continue
         decision = decide(s3, stack.output_bucket, key, publisher)
         done.update(held_key_of(item) for item in decision.keys)
+        done.add(held_key_of(key))  # the upload's own key, when that is what was given
         for item in decision.keys:
             print(f"{verb} {item}")
         detail = decision.announcement.detail

@@ -218,6 +218,15 @@ class VariantSpec(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
                     fields[field] = parse(value)  # type: ignore[arg-type]  # checked just above
                 except ValueError as error:
                     raise _invalid((field,), str(error)) from None
+            elif field == "canvas" and isinstance(value, list | tuple):
+                # `canvas = [600, 600]` reads naturally in TOML; say what to write instead of
+                # msgspec's "Expected `object`, got `array`"
+                shown = "x".join(str(side) for side in value) if value else "WxH"
+                raise _invalid(
+                    (field,),
+                    f"a canvas is a string, not a list: write canvas = \"{shown}\" ('WxH'), "
+                    "'square' or 'none'",
+                )
         background = fields.get("background")
         if isinstance(background, str):
             try:
