@@ -63,3 +63,16 @@ def test_the_readme_fits_a_screen_or_three_and_deploys_early() -> None:
     assert deploy <= 50
     steps = [int(match.group(1)) for line in lines if (match := re.match(r"^(\d)\. ", line))]
     assert steps == [1, 2, 3, 4, 5, 1, 2, 3]  # deploy's five steps, then the profiles' three, in order
+
+
+def test_the_quick_starts_output_keys_are_the_ones_the_pipeline_writes() -> None:
+    # Given the keys the README's quick start shows for the demo's kitchen/mug.jpg
+    from cutout.profiles import load_profiles
+    from cutout.variants import master_key, variant_key
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    standard = load_profiles(REPO / "functions" / "process_upload" / "profiles.toml").profiles["standard"]
+    # Then each is the key the pipeline writes for that upload (under out/)
+    assert f"(`out/{master_key('<key>')}`)" in text
+    for spec in standard.variants:
+        assert f"`out/{variant_key('kitchen/mug.jpg', spec.name, spec.format.extension)}`" in text
