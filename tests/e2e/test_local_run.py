@@ -73,7 +73,14 @@ def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["schema"] == "cutout.local-run/1"
     assert (summary["mode"], summary["background"]) == ("deliverables", None)
-    assert summary["totals"] == {"inputs": 3, "done": 2, "failed": 1, "interrupted": 0, "variants": 6}
+    assert summary["totals"] == {
+        "inputs": 3,
+        "done": 2,
+        "held": 0,
+        "failed": 1,
+        "interrupted": 0,
+        "variants": 6,
+    }
     assert summary["interrupted"] is False
     # billed calls = object versions delivered, however many variants (the truncated file: no call)
     assert summary["emulator"]["billed"] == 2

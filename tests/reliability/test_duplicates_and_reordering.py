@@ -94,10 +94,11 @@ def test_duplicated_reordered_and_crashed_deliveries_bill_each_version_once_and_
     def upload(key: str, data: bytes) -> None:
         versions[(key, hashlib.md5(data, usedforsecurity=False).hexdigest())] = world.upload(key, data)
 
+    # (photos whose product amazon-main enlarges under the quality gate's 4x limit: smaller ones are held)
     for n in range(12):
-        upload(f"dup/{n:02d}.jpg", product_photo(200 + n, 200))
+        upload(f"dup/{n:02d}.jpg", product_photo(900 + n, 700))
     time.sleep(1.1)  # moto's sequencer is a constant: the versions are ordered by last-modified (1 s)
-    newest = {"dup/00.jpg": product_photo(333, 222), "dup/01.jpg": product_photo(334, 222)}
+    newest = {"dup/00.jpg": product_photo(933, 722), "dup/01.jpg": product_photo(934, 722)}
     for key, data in newest.items():
         upload(key, data)
     messages: list[dict[str, Any]] = []
