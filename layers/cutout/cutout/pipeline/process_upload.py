@@ -76,6 +76,7 @@ from cutout.pipeline.outcome import Delivery, Outcome, Status
 from cutout.pixels import PixelBudget, pixel_budget, request_body_working_set
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
+from cutout.quality_gate.enlargement import enlargements, refuse_if_too_small_for
 from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
 from cutout.quality_gate.stats import alpha_stats
 from cutout.redelivery.attempts import AttemptCounter
@@ -498,6 +499,7 @@ class UploadProcessor:
             master, metadata = stored.data, stored.metadata
         else:
             prepared = self._prepared_source(upload, head)
+            refuse_if_too_small_for(prepared.metadata, profile)  # every variant over the limit: no call
             with stage("ordering"):  # the key's current version, and a master made from a newer one
                 superseded = self._newest.superseded(upload, head, [master_key(upload.key)])
             if superseded is not None:
@@ -522,7 +524,8 @@ class UploadProcessor:
         with deliverables.decoded(master, profile) as pixels:
             del master
             stats = alpha_stats(pixels.image) if pixels.has_alpha else None
-            verdict = judge(stats, float(score) if score else None, profile.quality)
+            scales = enlargements(pixels.image, profile)
+            verdict = judge(stats, float(score) if score else None, profile.quality, scales)
             for reason in verdict.reasons:
                 self._metrics.held_for_review(reason)
             with stage("variants"):
