@@ -262,6 +262,12 @@ class ResultGoneError(PermanentEngineError):
 # --- the factory ------------------------------------------------------------------------------
 
 _URL_PATTERN = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+# The query parameters of a signed URL (S3 SigV4/V2, OSS v1/v4), also when echoed without their URL.
+_SIGNED_PARAMETER_PATTERN = re.compile(
+    r"\b(?:X-Amz-[A-Za-z-]+|X-Oss-[A-Za-z-]+|Signature|OSSAccessKeyId|AWSAccessKeyId|Expires"
+    r"|security-token)=[^\s&;,)]*",
+    re.IGNORECASE,
+)
 _QUOTA_PATTERN = re.compile(r"exhaust|quota|insufficient (?:balance|resource)", re.IGNORECASE)
 # Gateway-level codes (the IOP gateway answers with ``code``/``message`` and no ``resCode``).
 _GATEWAY_AUTH_PATTERN = re.compile(r"sign|appkey|app_key|accesstoken|unauthori|forbidden", re.IGNORECASE)
@@ -284,10 +290,11 @@ _BY_RES_CODE: dict[int, tuple[type[EngineError], str]] = {
 
 
 def _trimmed(text: str | None) -> str | None:
-    """An API-provided text on one line, without URLs (they may be signed), and not too long."""
+    """An API-provided text on one line, without URLs or signed-URL parameters, and not too long."""
     if text is None:
         return None
     text = _URL_PATTERN.sub("[url]", " ".join(text.split()))
+    text = _SIGNED_PARAMETER_PATTERN.sub("[signed parameter]", text)
     return text if len(text) <= API_MESSAGE_MAX_CHARS else text[: API_MESSAGE_MAX_CHARS - 1] + "…"
 
 
