@@ -154,3 +154,45 @@ def test_an_already_cut_out_png_with_exif_gps_is_passed_through_without_it() -> 
     for marker in SECRET_MARKERS:
         assert marker not in body, marker
     assert not Image.open(io.BytesIO(body)).getexif()
+
+
+def _phone_photo_facts(image_format: str) -> object:
+    from cutout.validation import validate_bytes
+
+    data = _encoded(_upright(), image_format, _exif(1, gps=True), xmp=True)
+    return validate_bytes(data)
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_with_normalise_gps_images_a_photo_with_gps_never_goes_to_the_vendor_as_it_is(
+    image_format: str,
+) -> None:
+    # Given an upright sRGB photo with GPS, small enough for the fast path
+    from cutout.normalisation import decide_fast_path
+    from cutout.validation import ImageFacts, ImageLimits
+
+    facts = _phone_photo_facts(image_format)
+    assert isinstance(facts, ImageFacts)
+    # When the fast path is decided with NORMALISE_GPS_IMAGES on
+    decision = decide_fast_path(facts, ImageLimits(), normalise_gps_images=True)
+    # Then it is normalised (which strips every tag), never sent as uploaded
+    assert not decision.taken
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="documented product decision in conflict with rule 5 (README, 'Where the vendor sees the "
+    "original'): by default the fast path sends an upright photo with EXIF/GPS as uploaded; "
+    "left to the lead (see /work/notes/i25.md)",
+)
+def test_by_default_a_photo_with_gps_or_a_camera_serial_never_goes_to_the_vendor_as_it_is() -> None:
+    # Given an upright sRGB phone JPEG with GPS and a camera serial, small enough for the fast path
+    from cutout.normalisation import decide_fast_path
+    from cutout.validation import ImageFacts, ImageLimits
+
+    facts = _phone_photo_facts("JPEG")
+    assert isinstance(facts, ImageFacts)
+    # When the fast path is decided with the default settings
+    decision = decide_fast_path(facts, ImageLimits())
+    # Then it is normalised: no GPS or camera serial reaches the vendor on any path
+    assert not decision.taken
