@@ -1,0 +1,103 @@
+"""The WebP header read from its first 30 bytes agrees with libwebp on every encoding, size and flag."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from cutout.validation.webp import WEBP_HEADER_BYTES, WebPHeaderError, read_webp_header
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ENCODINGS = {
+    "lossy": {"quality": 80},
+    "lossless": {"lossless": True},
+}
+
+
+def _webp(size: tuple[int, int], mode: str, **save: object) -> bytes:
+    image = Image.linear_gradient("L").resize(size).convert(mode)
+    if mode == "RGBA":
+        image.putalpha(Image.new("L", size, 128))  # half transparent: an encoder cannot drop it
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", **save)
+    return buffer.getvalue()
+
+
+@PROPERTY
+@given(
+    width=st.integers(1, 400),
+    height=st.integers(1, 400),
+    encoding=st.sampled_from(sorted(ENCODINGS)),
+    alpha=st.booleans(),
+    exif=st.booleans(),
+)
+def test_the_header_says_what_libwebp_decodes(
+    width: int, height: int, encoding: str, alpha: bool, exif: bool
+) -> None:
+    # Given a WebP of any size, lossy or lossless, with or without alpha and EXIF
+    save: dict[str, object] = dict(ENCODINGS[encoding])
+    if exif:
+        save["exif"] = Image.Exif().tobytes() + b"\x00" * 8
+    data = _webp((width, height), "RGBA" if alpha else "RGB", **save)
+    # When its first 30 bytes are read
+    header = read_webp_header(data[:WEBP_HEADER_BYTES])
+    # Then size, alpha, animation, metadata and the declared length agree with the file and libwebp
+    with Image.open(io.BytesIO(data)) as decoded:
+        assert (header.width, header.height) == decoded.size == (width, height)
+        assert header.has_alpha == (decoded.mode == "RGBA")
+    assert header.has_alpha == alpha
+    assert header.mode == ("RGBA" if alpha else "RGB")
+    assert not header.is_animated
+    assert header.has_metadata == exif
+    assert not header.has_icc
+    assert header.riff_size + 8 == len(data)
+
+
+def test_an_icc_profile_and_an_animation_are_flagged() -> None:
+    # Given a WebP with an ICC profile, and an animated one
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    with_icc = _webp((120, 100), "RGB", quality=80, icc_profile=srgb)
+    frames = [Image.new("RGB", (120, 100), colour) for colour in ("red", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], duration=100)
+    # When their headers are read
+    icc_header = read_webp_header(with_icc[:WEBP_HEADER_BYTES])
+    animated_header = read_webp_header(buffer.getvalue()[:WEBP_HEADER_BYTES])
+    # Then the flags say so
+    assert (icc_header.has_icc, icc_header.is_animated, icc_header.has_metadata) == (True, False, False)
+    assert (animated_header.is_animated, animated_header.width, animated_header.height) == (True, 120, 100)
+
+
+@pytest.mark.parametrize(
+    ("damage", "where"),
+    [
+        (lambda d: d[:29], "29 bytes"),
+        (lambda d: b"RIFX" + d[4:], "not RIFF"),
+        (lambda d: d[:8] + b"WEBQ" + d[12:], "not WEBP"),
+        (lambda d: d[:12] + b"VP9 " + d[16:], "unknown chunk"),
+    ],
+)
+def test_a_damaged_container_is_refused(damage: object, where: str) -> None:
+    # Given a lossy WebP damaged in one place
+    data = _webp((120, 100), "RGB", quality=80)
+    # When its header is read
+    # Then it is refused as malformed
+    with pytest.raises(WebPHeaderError):
+        read_webp_header(damage(data)[:WEBP_HEADER_BYTES])  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("encoding", "offset"), [("lossy", 23), ("lossless", 20)])
+def test_a_bad_signature_is_refused(encoding: str, offset: int) -> None:
+    # Given a VP8 key frame without its start code, or a VP8L without its signature byte
+    data = bytearray(_webp((120, 100), "RGB", **ENCODINGS[encoding]))
+    data[offset] ^= 0xFF
+    # When its header is read
+    # Then it is refused
+    with pytest.raises(WebPHeaderError):
+        read_webp_header(bytes(data[:WEBP_HEADER_BYTES]))
