@@ -49,8 +49,9 @@ bench-backfill: venv ## inventory backfill: 1,000,000 rows (+2,000 into moto's S
 	$(BIN)/python bench/inventory_backfill.py $(BENCH_BACKFILL_ARGS)
 
 MUTATION_MODULES ?=
+MUTATION_ARGS ?=
 mutation: venv ## mutation score of the rule-holding modules (cosmic-ray; long, not part of `make test`): MUTATION_MODULES="budget.guard ..." to scope
-	$(BIN)/python bench/mutation.py $(MUTATION_MODULES)
+	$(BIN)/python bench/mutation.py $(MUTATION_ARGS) $(MUTATION_MODULES)
 
 clean: ## remove build and test leftovers (keeps .venv)
 	rm -rf .aws-sam build dist out .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ first failure. Runs are per module so one is tractable on a small machine::
     .venv/bin/python bench/mutation.py                       # every module (long: see docs/mutation.md)
     .venv/bin/python bench/mutation.py budget.guard validation.webp
     .venv/bin/python bench/mutation.py --list                # the modules and their tests
+    .venv/bin/python bench/mutation.py --at b0070ff budget.guard   # code and tests of a commit
 
 Operators: cosmic-ray's core set without the ones that make no realistic bug here (arithmetic
 operators swapped for shifts, powers and bitwise ones; ``==`` swapped for ``is``; the variable
@@ -134,7 +135,11 @@ MODULES: dict[str, Module] = {
     ),
     "dead_letter.record": Module(
         "dead_letter/record.py",
-        ("tests/unit/events/test_failure_record.py", "tests/unit/events/test_no_secrets_leave.py"),
+        (
+            "tests/unit/events/test_dead_letter_record.py",
+            "tests/unit/events/test_failure_record.py",
+            "tests/unit/events/test_no_secrets_leave.py",
+        ),
         "a DLQ record that says why",
     ),
     "events.failure_record": Module(
@@ -180,7 +185,16 @@ def recorded_equivalents() -> set[tuple[str, str, str]]:
 # --- one module -----------------------------------------------------------------------------------
 
 
-def _stage(into: Path) -> None:
+def _stage(into: Path, at: str | None = None) -> None:
+    """Copy what the tests need: from the work tree, or from the commit ``at`` (a "before" figure)."""
+    if at is not None:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", "--format=tar", at, *STAGED],
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+        return
     for name in STAGED:
         source = REPO / name
         if source.is_dir():
@@ -227,11 +241,13 @@ def _line_of(stage: Path, module_path: str, line: int) -> str:
     return " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
 
 
-def run_module(name: str, module: Module, equivalents: set[tuple[str, str, str]]) -> dict[str, Any]:
+def run_module(
+    name: str, module: Module, equivalents: set[tuple[str, str, str]], at: str | None = None
+) -> dict[str, Any]:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"cutout-mutation-{name}-") as tmp:
         stage = Path(tmp)
-        _stage(stage)
+        _stage(stage, at)
         config = _config(stage, module)
         env = {
             **os.environ,
@@ -302,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help=f"modules to mutate (default: all). Known: {known}")
     parser.add_argument("--list", action="store_true", help="list the modules and their tests, then stop")
     parser.add_argument("--diffs", action="store_true", help="print each survivor's diff")
+    parser.add_argument(
+        "--at",
+        metavar="COMMIT",
+        help="mutate the code and run the tests of this commit (a 'before' figure), not the work tree",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for name, module in MODULES.items():
@@ -317,9 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in names:
         print(f"mutating {name} ...", flush=True)
-        row = run_module(name, MODULES[name], equivalents)
+        row = run_module(name, MODULES[name], equivalents, args.at)
         rows.append(row)
-        previous[name] = row
+        previous[name if args.at is None else f"{name}@{args.at}"] = row
         RESULTS.write_text(json.dumps(previous, indent=2) + "\n", encoding="utf-8")
         for survivor in row["survivors"]:
             print(f"  survived  line {survivor['line']:4}  {survivor['operator']:50}  {survivor['code']}")
