@@ -334,12 +334,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown module(s): {', '.join(unknown)}; see --list")
     names = args.modules or list(MODULES)
     equivalents = recorded_equivalents()
-    previous = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     rows = []
     for name in names:
         print(f"mutating {name} ...", flush=True)
         row = run_module(name, MODULES[name], equivalents, args.at)
         rows.append(row)
+        # read again before writing: another run (a "before" one) may have added its modules
+        previous = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
         previous[name if args.at is None else f"{name}@{args.at}"] = row
         RESULTS.write_text(json.dumps(previous, indent=2) + "\n", encoding="utf-8")
         for survivor in row["survivors"]:
