@@ -59,19 +59,23 @@ class Module:
     """A module under mutation and the tests that speak for it."""
 
     path: str  # under layers/cutout/cutout
-    tests: tuple[str, ...]
+    tests: tuple[str, ...]  # the most specific first: pytest stops at the first failure (-x)
     rule: str
 
 
 MODULES: dict[str, Module] = {
     "budget.guard": Module(
         "budget/guard.py",
-        ("tests/unit/budget",),
+        (
+            "tests/unit/budget/test_release_table.py",
+            "tests/unit/budget/test_spending_guard.py",
+            "tests/unit/budget/test_guard_options.py",
+        ),
         "release only what was not billed; pause when we cannot pay",
     ),
     "budget.ledger": Module(
         "budget/ledger.py",
-        ("tests/unit/budget",),
+        ("tests/unit/budget/test_spending_guard.py", "tests/unit/budget/test_budget_caps_both_sides.py"),
         "the budget caps, day and month",
     ),
     "engine.aidge.errors": Module(
@@ -81,8 +85,8 @@ MODULES: dict[str, Module] = {
     ),
     "engine.aidge.result_url": Module(
         "engine/aidge/result_url.py",
-        ("tests/unit/engine",),
-        "the result URL's scheme policy",
+        ("tests/unit/engine/test_result_url_expiry.py", "tests/unit/engine"),
+        "the signed result URL's expiry, read after a billed call",
     ),
     "engine.aidge.url_safety": Module(
         "engine/aidge/url_safety.py",
@@ -100,17 +104,25 @@ MODULES: dict[str, Module] = {
     ),
     "validation.limits": Module(
         "validation/limits.py",
-        ("tests/unit/validation",),
+        (
+            "tests/unit/validation/test_read_limits.py",
+            "tests/unit/validation/test_limits_both_sides.py",
+            "tests/unit/validation",
+        ),
         "the input limits",
     ),
     "validation.webp": Module(
         "validation/webp.py",
-        ("tests/unit/validation",),
+        (
+            "tests/unit/validation/test_webp_header.py",
+            "tests/unit/validation/test_limits_both_sides.py",
+            "tests/unit/validation",
+        ),
         "the WebP header",
     ),
     "validation.inspection": Module(
         "validation/inspection.py",
-        ("tests/unit/validation",),
+        ("tests/unit/validation/test_limits_both_sides.py", "tests/unit/validation"),
         "never pay for a bad input",
     ),
     "validation.metadata": Module(
@@ -130,7 +142,12 @@ MODULES: dict[str, Module] = {
     ),
     "variants.layout": Module(
         "variants/layout.py",
-        ("tests/unit/variants",),
+        (
+            "tests/unit/variants/test_layout.py",
+            "tests/unit/variants/test_layout_limits.py",
+            "tests/unit/variants/test_layout_combinations.py",
+            "tests/unit/variants",
+        ),
         "canvas, fit and margins of a variant",
     ),
     "dead_letter.record": Module(
