@@ -101,3 +101,26 @@ def test_a_bad_signature_is_refused(encoding: str, offset: int) -> None:
     # Then it is refused
     with pytest.raises(WebPHeaderError):
         read_webp_header(bytes(data[:WEBP_HEADER_BYTES]))
+
+
+def test_xmp_alone_counts_as_metadata() -> None:
+    # Given a WebP carrying XMP and no EXIF
+    data = _webp((120, 100), "RGB", quality=80, xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    # When its header is read
+    header = read_webp_header(data[:WEBP_HEADER_BYTES])
+    # Then it is flagged as carrying metadata (it must not go to the vendor unchecked)
+    assert header.has_metadata
+    assert not header.has_icc
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3])
+def test_a_lossy_frame_s_scaling_bits_are_not_part_of_its_size(scale: int) -> None:
+    # Given a lossy (VP8) WebP whose frame header asks for upscaling (the top two bits of each
+    # 16-bit dimension: decoders ignore them and decode the stored size)
+    data = bytearray(_webp((120, 100), "RGB", quality=80))
+    for offset in (27, 29):  # the high bytes of width and height
+        data[offset] |= scale << 6
+    # When its header is read
+    header = read_webp_header(bytes(data[:WEBP_HEADER_BYTES]))
+    # Then the size is the stored one
+    assert (header.width, header.height) == (120, 100)
