@@ -155,7 +155,7 @@ MODULES: dict[str, Module] = {
         (
             "tests/unit/events/test_dead_letter_record.py",
             "tests/unit/events/test_failure_record.py",
-            "tests/unit/events/test_no_secrets_leave.py",
+            "tests/unit/engine/test_no_secrets_leave.py",
         ),
         "a DLQ record that says why",
     ),

@@ -16,8 +16,8 @@ import pytest
 from cutout.engine.aidge import AidgeClient
 from cutout.engine.aidge.url_safety import ResultUrlPolicy
 from cutout.engine.errors import EngineError
-from cutout.engine.port import Background, Cutout, CutoutReceipt
-from tests.unit.engine.aidge_doubles import PUBLIC_IP, RESULT_HOST, FakeServers, image_bytes
+from cutout.engine.port import Cutout
+from tests.unit.engine.aidge_doubles import PUBLIC_IP, RESULT_HOST, FakeServers, image_bytes, result_receipt
 
 MakeClient = Callable[..., AidgeClient]
 QUERY = "OSSAccessKeyId=AK&Expires=2719383457&Signature=abc%3D"
@@ -27,19 +27,6 @@ START_URLS = {
 }
 POLICIES = list(ResultUrlPolicy)
 IMAGE = image_bytes()
-
-
-def _receipt(url: str) -> CutoutReceipt:
-    return CutoutReceipt(
-        engine="aidge",
-        result_url=url,
-        width=200,
-        height=100,
-        score=0.9,
-        usage=1,
-        request_id="req-1",
-        background=Background.TRANSPARENT,
-    )
 
 
 def _host(
@@ -71,7 +58,7 @@ def _fetch(
     servers = FakeServers(result_answers=[host])
     client = make_client(servers, result_url_policy=policy.value, random_value=0.0)
     try:
-        cutout = client.fetch(_receipt(url))
+        cutout = client.fetch(result_receipt(url))
     except EngineError as error:
         return servers, error
     cutout.body.close()

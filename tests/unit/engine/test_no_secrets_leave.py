@@ -17,26 +17,17 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.unit.engine.aidge_doubles import (
-    APP_KEY,
-    APP_SECRET,
-    PUBLIC_IP,
-    RESULT_HOST,
-    FakeServers,
-    FakeTime,
-    fake_resolver,
-)
 
 from cutout.announcements.events import PAUSED, pause_announcement
 from cutout.announcements.facts import failed_announcement
 from cutout.dead_letter.record import failure_record
-from cutout.engine.aidge import AidgeClient, AidgeConfig
-from cutout.engine.aidge.answer_times import AnswerTimes
+from cutout.engine.aidge import AidgeClient
 from cutout.engine.errors import EngineError
-from cutout.engine.port import Background, CutoutOptions, CutoutReceipt, ImageUrl
+from cutout.engine.port import CutoutOptions, ImageUrl
 from cutout.events import PaidReceipt, UploadedObject
 from cutout.failures import FailureReason
 from cutout.pipeline.outcome import Delivery
+from tests.unit.engine.aidge_doubles import APP_SECRET, RESULT_HOST, FakeServers, result_receipt
 
 ACCESS_KEY_ID = "LTAI5tSECRETKEYID"
 SIGNATURE = "Zm9vYmFyc2lnbmF0dXJl"
@@ -179,29 +170,6 @@ DOWNLOAD_FAILURES: dict[str, tuple[str, Any]] = {
 }
 
 
-@pytest.fixture
-def make_client() -> Iterator[Callable[..., AidgeClient]]:
-    clients: list[AidgeClient] = []
-
-    def build(handler: Callable[[httpx.Request], httpx.Response], **config: Any) -> AidgeClient:
-        time = FakeTime()
-        client = AidgeClient(
-            AidgeConfig(app_key=APP_KEY, app_secret=APP_SECRET, **config),
-            transport=httpx.MockTransport(handler),
-            sleep=time.sleep,
-            clock=time.clock,
-            random=lambda: 0.0,
-            resolver=fake_resolver({RESULT_HOST: [PUBLIC_IP]}),
-            answer_times=AnswerTimes(),
-        )
-        clients.append(client)
-        return client
-
-    yield build
-    for client in clients:
-        client.close()
-
-
 def _failure_of(call: Callable[[], object]) -> EngineError:
     with pytest.raises(EngineError) as raised:
         call()
@@ -214,7 +182,7 @@ def _every_failure(make_client: Callable[..., AidgeClient]) -> Iterator[tuple[st
     from PIL import Image
 
     for name, answer in API_FAILURES.items():
-        client = make_client(FakeServers(api_answers=[answer]))
+        client = make_client(FakeServers(api_answers=[answer]), random_value=0.0)
         yield (
             f"paid call: {name}",
             _failure_of(lambda c=client: c.submit(ImageUrl(PRESIGNED_INPUT_URL), CutoutOptions())),
@@ -223,29 +191,10 @@ def _every_failure(make_client: Callable[..., AidgeClient]) -> Iterator[tuple[st
     Image.new("RGB", (200, 100)).save(jpeg, "JPEG")
     for name, (url, planned) in DOWNLOAD_FAILURES.items():
         answer = httpx.Response(200, content=jpeg.getvalue()) if planned is None else planned
-        client = make_client(FakeServers(result_answers=[answer]))
-        receipt = CutoutReceipt(
-            engine="aidge",
-            result_url=url,
-            width=200,
-            height=100,
-            score=0.9,
-            usage=1,
-            request_id="req-1",
-            background=Background.TRANSPARENT,
-        )
+        client = make_client(FakeServers(result_answers=[answer]), random_value=0.0)
+        receipt = result_receipt(url)
         yield f"download: {name}", _failure_of(lambda c=client, r=receipt: c.fetch(r))
-    expired = CutoutReceipt(
-        engine="aidge",
-        result_url=SIGNED_RESULT_URL.replace("2719383457", "1000"),
-        width=200,
-        height=100,
-        score=0.9,
-        usage=1,
-        request_id="req-1",
-        background=Background.TRANSPARENT,
-        expires_at=1000,
-    )
+    expired = result_receipt(SIGNED_RESULT_URL.replace("2719383457", "1000"), expires_at=1000)
     client = make_client(FakeServers(result_answers=[httpx.Response(200)]))
     yield "download: receipt past its Expires", _failure_of(lambda: client.fetch(expired))
 
