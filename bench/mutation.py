@@ -97,6 +97,7 @@ MODULES: dict[str, Module] = {
         "engine/aidge/result_download.py",
         (
             "tests/unit/engine/test_aidge_result_download.py",
+            "tests/unit/engine/test_result_download_limits.py",
             "tests/unit/engine/test_result_url_policy.py",
             "tests/unit/engine/test_aidge_client.py",
         ),
