@@ -111,3 +111,21 @@ def test_anything_that_is_not_an_engine_error_keeps_its_units(error: BaseExcepti
     # Then the units stay counted: counting a free call is safe, forgetting a billed one is not
     assert was_not_billed(error) is False
     assert budget.used == 1
+
+
+@pytest.mark.parametrize("error_class", ENGINE_ERRORS, ids=lambda cls: cls.__name__)
+def test_only_an_exhausted_aidge_quota_pauses(error_class: type[EngineError]) -> None:
+    # Given a reservation for a call that failed with this class of error
+    guard = SpendingGuard(InMemoryBudget(daily=5))
+    reservation = guard.reserve()
+    error = error_class("the call failed")
+    # When the failure is settled
+    try:
+        guard.after_failure(reservation, error)
+        paused = False
+    except PipelinePaused as pause:
+        paused = pause.reason is error
+    # Then only "quota exhausted" pauses the pipeline (we wait, not fail); every other error is
+    # the upload's own outcome, and the latch stays clear for the next records
+    assert paused is (error.code == "aidge_quota_exhausted")
+    assert (guard.latch.current() is error) is paused
