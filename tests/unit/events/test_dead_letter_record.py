@@ -113,3 +113,15 @@ def test_an_unrecognised_message_keeps_its_body_up_to_the_cap(extra: int) -> Non
     assert record["source"] is None
     assert record["attempts"] == 2
     assert record["error"]["code"] == "unrecognised_message"  # type: ignore[index]
+
+
+def test_what_the_failure_cost_is_said_by_name_only() -> None:
+    # Given a failure and what it cost
+    failure = ResultExpiredError("expired")
+    # When the cost is passed by position
+    # Then the builder refuses it: "paid" and "receipt" can never be swapped or taken for the engine
+    with pytest.raises(TypeError):
+        failure_record(UPLOAD, failure, Delivery(), "aidge", True)  # type: ignore[misc]
+    assert (
+        FailureRecord.from_json(failure_record(UPLOAD, failure, Delivery(), "aidge", paid=True)).paid is True
+    )
