@@ -43,8 +43,9 @@ def test_the_header_says_what_libwebp_decodes(
     if exif:
         save["exif"] = Image.Exif().tobytes() + b"\x00" * 8
     data = _webp((width, height), "RGBA" if alpha else "RGB", **save)
-    # When its first 30 bytes are read
-    header = read_webp_header(data[:WEBP_HEADER_BYTES])
+    # When its first 30 bytes are read (the documented contract: 30, whatever the constant says)
+    assert WEBP_HEADER_BYTES == 30
+    header = read_webp_header(data[:30])
     # Then size, alpha, animation, metadata and the declared length agree with the file and libwebp
     with Image.open(io.BytesIO(data)) as decoded:
         assert (header.width, header.height) == decoded.size == (width, height)
@@ -78,9 +79,12 @@ def test_an_icc_profile_and_an_animation_are_flagged() -> None:
     ("damage", "where"),
     [
         (lambda d: d[:29], "29 bytes"),
-        (lambda d: b"RIFX" + d[4:], "not RIFF"),
-        (lambda d: d[:8] + b"WEBQ" + d[12:], "not WEBP"),
-        (lambda d: d[:12] + b"VP9 " + d[16:], "unknown chunk"),
+        (lambda d: b"RIFX" + d[4:], "not RIFF, above"),
+        (lambda d: b"RIFA" + d[4:], "not RIFF, below"),
+        (lambda d: d[:8] + b"WEBQ" + d[12:], "not WEBP, above"),
+        (lambda d: d[:8] + b"WEBA" + d[12:], "not WEBP, below"),
+        (lambda d: d[:12] + b"VP9 " + d[16:], "unknown chunk, above"),
+        (lambda d: d[:12] + b"VP7 " + d[16:], "unknown chunk, below"),
     ],
 )
 def test_a_damaged_container_is_refused(damage: object, where: str) -> None:
@@ -92,11 +96,13 @@ def test_a_damaged_container_is_refused(damage: object, where: str) -> None:
         read_webp_header(damage(data)[:WEBP_HEADER_BYTES])  # type: ignore[operator]
 
 
+@pytest.mark.parametrize("value", [0x00, 0xFF])
 @pytest.mark.parametrize(("encoding", "offset"), [("lossy", 23), ("lossless", 20)])
-def test_a_bad_signature_is_refused(encoding: str, offset: int) -> None:
-    # Given a VP8 key frame without its start code, or a VP8L without its signature byte
+def test_a_bad_signature_is_refused(encoding: str, offset: int, value: int) -> None:
+    # Given a VP8 key frame without its start code, or a VP8L without its signature byte (a byte
+    # below or above the right one)
     data = bytearray(_webp((120, 100), "RGB", **ENCODINGS[encoding]))
-    data[offset] ^= 0xFF
+    data[offset] = value
     # When its header is read
     # Then it is refused
     with pytest.raises(WebPHeaderError):
@@ -124,3 +130,20 @@ def test_a_lossy_frame_s_scaling_bits_are_not_part_of_its_size(scale: int) -> No
     header = read_webp_header(bytes(data[:WEBP_HEADER_BYTES]))
     # Then the size is the stored one
     assert (header.width, header.height) == (120, 100)
+
+
+def test_reserved_vp8x_flag_bits_are_ignored() -> None:
+    # Given an extended (VP8X) WebP with EXIF, whose reserved flag bits are set (RFC 9649: readers
+    # ignore them)
+    data = bytearray(_webp((120, 100), "RGB", quality=80, exif=Image.Exif().tobytes() + b"\x00" * 8))
+    assert data[12:16] == b"VP8X"
+    data[20] |= 0x01 | 0x40 | 0x80
+    # When its header is read
+    header = read_webp_header(bytes(data[:30]))
+    # Then only the defined flags count: EXIF, no animation, no ICC, no alpha
+    assert (header.has_metadata, header.is_animated, header.has_icc, header.has_alpha) == (
+        True,
+        False,
+        False,
+        False,
+    )
