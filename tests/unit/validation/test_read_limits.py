@@ -20,6 +20,7 @@ from cutout.validation.limits import KIB, MIB
         ({"max_object_bytes": 0}, False),
         ({"min_side": 1, "max_side": 1}, True),
         ({"min_side": 0}, False),
+        ({"min_side": -1}, False),
         ({"min_side": 3000, "max_side": 3000}, True),
         ({"min_side": 3001, "max_side": 3000}, False),
         ({"head_bytes": 64}, True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
@@ -56,6 +57,8 @@ def test_the_header_says_what_libwebp_decodes(
     assert header.has_metadata == exif
     assert not header.has_icc
     assert header.riff_size + 8 == len(data)
+    # and a longer prefix (validation passes its 64 KiB head) reads the same header
+    assert read_webp_header(data) == header
 
 
 def test_an_icc_profile_and_an_animation_are_flagged() -> None:
@@ -85,11 +88,13 @@ def test_an_icc_profile_and_an_animation_are_flagged() -> None:
         (lambda d: d[:8] + b"WEBA" + d[12:], "not WEBP, below"),
         (lambda d: d[:12] + b"VP9 " + d[16:], "unknown chunk, above"),
         (lambda d: d[:12] + b"VP7 " + d[16:], "unknown chunk, below"),
+        (lambda d: d[:12] + b"VP9L" + d[16:], "unknown chunk, a VP8L body"),
     ],
 )
-def test_a_damaged_container_is_refused(damage: object, where: str) -> None:
-    # Given a lossy WebP damaged in one place
-    data = _webp((120, 100), "RGB", quality=80)
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+def test_a_damaged_container_is_refused(damage: object, where: str, encoding: str) -> None:
+    # Given a lossy or lossless WebP damaged in one place
+    data = _webp((120, 100), "RGB", **ENCODINGS[encoding])
     # When its header is read
     # Then it is refused as malformed
     with pytest.raises(WebPHeaderError):
@@ -147,3 +152,30 @@ def test_reserved_vp8x_flag_bits_are_ignored() -> None:
         False,
         False,
     )
+
+
+def test_reserved_bits_do_not_make_an_icc_only_header_carry_metadata() -> None:
+    # Given an extended WebP with only an ICC profile, whose reserved flag bits are set
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = bytearray(_webp((120, 100), "RGB", quality=80, icc_profile=srgb))
+    data[20] |= 0x01 | 0x40 | 0x80
+    # When its header is read
+    header = read_webp_header(bytes(data[:30]))
+    # Then it has an ICC profile and nothing else
+    assert (header.has_icc, header.has_metadata, header.is_animated, header.has_alpha) == (
+        True,
+        False,
+        False,
+        False,
+    )
+
+
+def test_a_header_cannot_be_changed_once_read() -> None:
+    # Given a header read from a file
+    header = read_webp_header(_webp((120, 100), "RGB", quality=80)[:30])
+    # When a field is assigned
+    # Then it is refused: the facts validation checked are the ones normalisation uses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        header.width = 1  # type: ignore[misc]
