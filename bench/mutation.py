@@ -10,6 +10,7 @@ first failure. Runs are per module so one is tractable on a small machine::
     .venv/bin/python bench/mutation.py budget.guard validation.webp
     .venv/bin/python bench/mutation.py --list                # the modules and their tests
     .venv/bin/python bench/mutation.py --at b0070ff budget.guard   # code and tests of a commit
+    .venv/bin/python bench/mutation.py --report              # the last results, against docs/mutation.md
 
 Operators: cosmic-ray's core set without the ones that make no realistic bug here (arithmetic
 operators swapped for shifts, powers and bitwise ones; ``==`` swapped for ``is``; the variable
@@ -337,6 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the modules and their tests, then stop")
     parser.add_argument("--diffs", action="store_true", help="print each survivor's diff")
     parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the last results again (survivors re-read against docs/mutation.md), run nothing",
+    )
+    parser.add_argument(
         "--at",
         metavar="COMMIT",
         help="mutate the code and run the tests of this commit (a 'before' figure), not the work tree",
@@ -352,6 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown module(s): {', '.join(unknown)}; see --list")
     names = args.modules or list(MODULES)
     equivalents = recorded_equivalents()
+    if args.report:
+        saved = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+        rows = [
+            _reclassified(key, row, equivalents) for key, row in saved.items() if key.split("@")[0] in names
+        ]
+        _print_rows(rows, args.diffs)
+        return 0
     rows = []
     for name in names:
         print(f"mutating {name} ...", flush=True)
@@ -361,11 +374,47 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
         previous[name if args.at is None else f"{name}@{args.at}"] = row
         RESULTS.write_text(json.dumps(previous, indent=2) + "\n", encoding="utf-8")
-        for survivor in row["survivors"]:
-            print(f"  survived  line {survivor['line']:4}  {survivor['operator']:50}  {survivor['code']}")
-            if args.diffs:
-                print("    " + survivor["diff"].replace("\n", "\n    "))
+        _print_survivors(row, args.diffs)
     print()
+    _print_table(rows)
+    return 0
+
+
+def _reclassified(key: str, row: dict[str, Any], equivalents: set[tuple[str, str, str]]) -> dict[str, Any]:
+    """A saved row with its survivors read again against the equivalents recorded since."""
+    name = key.split("@", maxsplit=1)[0]
+    everything = [*row["survivors"], *row["equivalents"]]
+    survivors = [s for s in everything if (name, s["operator"], s["code"]) not in equivalents]
+    equivalent = [s for s in everything if (name, s["operator"], s["code"]) in equivalents]
+    judged = row["killed"] + len(everything)
+    score = 100.0 * row["killed"] / (judged - len(equivalent)) if judged > len(equivalent) else 100.0
+    return {
+        **row,
+        "module": key,
+        "survived": len(survivors),
+        "equivalent": len(equivalent),
+        "survivors": survivors,
+        "equivalents": equivalent,
+        "score": round(score, 1),
+    }
+
+
+def _print_survivors(row: dict[str, Any], diffs: bool) -> None:
+    for survivor in row["survivors"]:
+        print(f"  survived  line {survivor['line']:4}  {survivor['operator']:50}  {survivor['code']}")
+        if diffs and survivor.get("diff"):
+            print("    " + survivor["diff"].replace("\n", "\n    "))
+
+
+def _print_rows(rows: list[dict[str, Any]], diffs: bool) -> None:
+    for row in rows:
+        print(f"{row['module']}:")
+        _print_survivors(row, diffs)
+    print()
+    _print_table(rows)
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
     header = ("module", "mutants", "killed", "surv.", "equiv.", "incomp.", "score", "time")
     print("{:30} {:>7} {:>6} {:>5} {:>6} {:>7} {:>6} {:>7}".format(*header))
     for row in rows:
@@ -373,7 +422,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['module']:30} {row['mutants']:7} {row['killed']:6} {row['survived']:5} "
             f"{row['equivalent']:6} {row['incompetent']:7} {row['score']:5.1f}% {row['seconds']:6.0f}s"
         )
-    return 0
 
 
 if __name__ == "__main__":
