@@ -18,6 +18,7 @@ from cutout.validation.limits import KIB, MIB
     [
         ({"max_object_bytes": 1}, True),
         ({"max_object_bytes": 0}, False),
+        ({"max_object_bytes": -1}, False),
         ({"min_side": 1, "max_side": 1}, True),
         ({"min_side": 0}, False),
         ({"min_side": -1}, False),
