@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from cutout.validation import ImageRejected, validate_bytes
 from cutout.validation.webp import WEBP_HEADER_BYTES, WebPHeaderError, read_webp_header
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -179,3 +180,40 @@ def test_a_header_cannot_be_changed_once_read() -> None:
     # Then it is refused: the facts validation checked are the ones normalisation uses
     with pytest.raises(dataclasses.FrozenInstanceError):
         header.width = 1  # type: ignore[misc]
+
+
+def _extended() -> bytearray:
+    data = bytearray(_webp((120, 100), "RGB", quality=80, exif=Image.Exif().tobytes() + b"\x00" * 8))
+    assert data[12:16] == b"VP8X"
+    return data
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), [(70_000, 80_000), (16_777_216, 1), (1, 16_777_216), (65_536, 65_537)]
+)
+def test_an_extended_canvas_is_read_on_all_24_bits(width: int, height: int) -> None:
+    # Given an extended (VP8X) header declaring a canvas far beyond 16 bits a side (a bomb's header)
+    data = _extended()
+    data[24:27] = (width - 1).to_bytes(3, "little")
+    data[27:30] = (height - 1).to_bytes(3, "little")
+    # When its header is read, and the file validated
+    header = read_webp_header(bytes(data[:30]))
+    with pytest.raises(ImageRejected) as rejected:
+        validate_bytes(bytes(data))
+    # Then the whole declared size is seen, and the image is refused before any decode
+    assert (header.width, header.height) == (width, height)
+    assert rejected.value.code in ("image_too_large", "image_too_small")
+
+
+def test_the_declared_riff_size_is_read_on_all_32_bits() -> None:
+    # Given a WebP whose RIFF header declares more than 16 MiB
+    data = _extended()
+    declared = 0x01000000 + len(data) - 8
+    data[4:8] = declared.to_bytes(4, "little")
+    # When its header is read, and the file validated
+    header = read_webp_header(bytes(data[:30]))
+    with pytest.raises(ImageRejected) as rejected:
+        validate_bytes(bytes(data))
+    # Then the declared size is the whole field, and the file is seen as cut off
+    assert header.riff_size == declared
+    assert rejected.value.code == "truncated_image"
