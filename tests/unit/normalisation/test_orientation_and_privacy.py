@@ -183,7 +183,7 @@ def test_with_normalise_gps_images_a_photo_with_gps_never_goes_to_the_vendor_as_
     strict=True,
     reason="documented product decision in conflict with rule 5 (README, 'Where the vendor sees the "
     "original'): by default the fast path sends an upright photo with EXIF/GPS as uploaded; "
-    "left to the lead (see /work/notes/i25.md)",
+    "left for a product decision (issue 25 closing note)",
 )
 def test_by_default_a_photo_with_gps_or_a_camera_serial_never_goes_to_the_vendor_as_it_is() -> None:
     # Given an upright sRGB phone JPEG with GPS and a camera serial, small enough for the fast path
