@@ -173,7 +173,7 @@ MODULES: dict[str, Module] = {
     ),
     "storage.output": Module(
         "storage/output.py",
-        ("tests/unit/storage",),
+        ("tests/unit/storage/test_output_limits.py", "tests/unit/storage"),
         "the output's key and metadata (size limits)",
     ),
     "storage.objects": Module(
