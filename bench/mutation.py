@@ -15,7 +15,8 @@ first failure. Runs are per module so one is tractable on a small machine::
 Operators: cosmic-ray's core set without the ones that make no realistic bug here (arithmetic
 operators swapped for shifts, powers and bitwise ones; ``==`` swapped for ``is``; the variable
 replacer and inserter). Survivors recorded as equivalent in ``docs/mutation.md`` (the table
-"Equivalent mutants": module, operator and the line's code) are counted apart, with their reason.
+"Equivalent mutants": module, operator, the line's code and what it becomes) are counted apart,
+with their reason.
 Results are written to ``bench/results-mutation.json`` (module by module, merged with earlier runs).
 """
 
@@ -186,18 +187,49 @@ MODULES: dict[str, Module] = {
 
 # --- the equivalent mutants recorded in docs/mutation.md ------------------------------------------
 
-_ROW = re.compile(r"^\|\s*`(?P<module>[\w.]+)`\s*\|\s*`(?P<operator>[^`]+)`\s*\|\s*`(?P<code>[^`]+)`\s*\|")
+_ROW = re.compile(
+    r"^\|\s*`(?P<module>[\w.]+)`\s*\|\s*`(?P<operator>[^`]+)`\s*\|\s*`(?P<code>[^`]+)`\s*\|"
+    r"\s*`(?P<becomes>[^`]+)`\s*\|"
+)
+Equivalents = set[tuple[str, str, str, str]]
 
 
-def recorded_equivalents() -> set[tuple[str, str, str]]:
-    """(module, operator, code of the line) of every mutant docs/mutation.md says is equivalent."""
+def _becomes(diff: str) -> str:
+    """The mutated line, from a survivor's diff (what tells two mutants of one line apart)."""
+    for line in diff.splitlines():
+        if line.startswith("+") and not line.startswith("+++"):
+            return " ".join(line[1:].split())
+    return ""
+
+
+def _is_equivalent(name: str, entry: dict[str, Any], equivalents: Equivalents) -> bool:
+    """Whether docs/mutation.md records this survivor as equivalent.
+
+    Matched on what the mutant makes of the line; an entry saved without its diff (older results)
+    on the line alone.
+    """
+    becomes = entry.get("becomes") or _becomes(entry.get("diff", ""))
+    if becomes:
+        return (name, entry["operator"], entry["code"], becomes) in equivalents
+    return any(row[:3] == (name, entry["operator"], entry["code"]) for row in equivalents)
+
+
+def recorded_equivalents() -> Equivalents:
+    """(module, operator, line, mutated line) of every mutant docs/mutation.md says is equivalent."""
     if not EQUIVALENTS_DOC.exists():
         return set()
     rows = set()
     for line in EQUIVALENTS_DOC.read_text(encoding="utf-8").splitlines():
         match = _ROW.match(line)
         if match:
-            rows.add((match["module"], match["operator"], " ".join(match["code"].split())))
+            rows.add(
+                (
+                    match["module"],
+                    match["operator"],
+                    " ".join(match["code"].split()),
+                    " ".join(match["becomes"].split()),
+                )
+            )
     return rows
 
 
@@ -260,9 +292,7 @@ def _line_of(stage: Path, module_path: str, line: int) -> str:
     return " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
 
 
-def run_module(
-    name: str, module: Module, equivalents: set[tuple[str, str, str]], at: str | None = None
-) -> dict[str, Any]:
+def run_module(name: str, module: Module, equivalents: Equivalents, at: str | None = None) -> dict[str, Any]:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"cutout-mutation-{name}-") as tmp:
         stage = Path(tmp)
@@ -301,14 +331,21 @@ def run_module(
             mutation = work_item["mutations"][0]
             line_no = int(mutation["start_pos"][0])
             code = _line_of(stage, mutation["module_path"], line_no)
-            entry = {"operator": mutation["operator_name"], "line": line_no, "code": code}
+            diff = result.get("diff") or ""
+            entry = {
+                "operator": mutation["operator_name"],
+                "line": line_no,
+                "code": code,
+                "becomes": _becomes(diff),
+                "diff": diff,
+            }
             if outcome == "survived":
-                if (name, entry["operator"], code) in equivalents:
+                if _is_equivalent(name, entry, equivalents):
                     counts["equivalent"] += 1
                     equivalent.append(entry)
                 else:
                     counts["survived"] += 1
-                    survivors.append({**entry, "diff": result.get("diff", "")})
+                    survivors.append(entry)
             elif outcome == "incompetent":
                 counts["incompetent"] += 1
             else:
@@ -380,12 +417,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _reclassified(key: str, row: dict[str, Any], equivalents: set[tuple[str, str, str]]) -> dict[str, Any]:
+def _reclassified(key: str, row: dict[str, Any], equivalents: Equivalents) -> dict[str, Any]:
     """A saved row with its survivors read again against the equivalents recorded since."""
     name = key.split("@", maxsplit=1)[0]
     everything = [*row["survivors"], *row["equivalents"]]
-    survivors = [s for s in everything if (name, s["operator"], s["code"]) not in equivalents]
-    equivalent = [s for s in everything if (name, s["operator"], s["code"]) in equivalents]
+    survivors = [s for s in everything if not _is_equivalent(name, s, equivalents)]
+    equivalent = [s for s in everything if _is_equivalent(name, s, equivalents)]
     judged = row["killed"] + len(everything)
     score = 100.0 * row["killed"] / (judged - len(equivalent)) if judged > len(equivalent) else 100.0
     return {
@@ -402,6 +439,7 @@ def _reclassified(key: str, row: dict[str, Any], equivalents: set[tuple[str, str
 def _print_survivors(row: dict[str, Any], diffs: bool) -> None:
     for survivor in row["survivors"]:
         print(f"  survived  line {survivor['line']:4}  {survivor['operator']:50}  {survivor['code']}")
+        print(f"{'':18}becomes  {survivor.get('becomes') or _becomes(survivor.get('diff', ''))}")
         if diffs and survivor.get("diff"):
             print("    " + survivor["diff"].replace("\n", "\n    "))
 
