@@ -103,13 +103,14 @@ def test_an_output_key_keeps_the_folder_and_name_and_only_changes_the_extension(
 @example(key="a" * 901)
 @example(key="é" * 150)  # 6 characters per é once encoded: 900 exactly
 @example(key="é" * 151)
+@example(key="a" * 899 + "é" + "b")  # the é does not fit, and nothing after it may be kept
 def test_metadata_stays_under_2_kib_printable_and_the_source_key_decodes_to_its_prefix(key: str) -> None:
     # Given any source key (any character, up to 700 characters: up to 2,800 UTF-8 bytes)
     # When the output's metadata is built
     metadata = _metadata(key)
     # Then it fits S3's 2 KiB, every value is printable ASCII, and the source key decodes to a
     # prefix of the real one, flagged as truncated exactly when it is cut
-    assert sum(len(n.encode()) + len(v.encode()) for n, v in metadata.items()) <= METADATA_LIMIT_BYTES
+    assert sum(len(n.encode()) + len(v.encode()) for n, v in metadata.items()) <= 2048 == METADATA_LIMIT_BYTES
     assert all(value.isascii() and value.isprintable() for value in metadata.values())
     decoded = unquote(metadata["source-key"], errors="strict")
     assert key.startswith(decoded)

@@ -149,3 +149,24 @@ def test_control_and_non_ascii_characters_of_any_other_value_are_percent_encoded
     # Then every value is printable ASCII, the character percent-encoded where it was
     assert all(value.isascii() and value.isprintable() for value in metadata.values())
     assert metadata["request-id"].startswith("req%")
+
+
+def test_printable_ascii_is_kept_as_it_is_from_space_to_tilde() -> None:
+    # Given values holding the first and last printable ASCII characters (space and tilde)
+    cutout = Cutout.from_bytes(
+        b"png", content_type="image/png", width=1, height=1, score=None, usage=1,
+        request_id="a b~c", engine="aidge",
+    )  # fmt: skip
+    # When the metadata is built
+    metadata = _metadata(cutout=cutout)
+    # Then they are not encoded: only what a header cannot carry is
+    assert metadata["request-id"] == "a b~c"
+
+
+def test_the_metadata_limit_is_s3_s_2_kib() -> None:
+    # Given S3's documented limit on user metadata (2 KiB, names and values)
+    from cutout.storage.output import METADATA_LIMIT_BYTES
+
+    # When the module's limit is read
+    # Then it is that limit (the deliverables' metadata is checked against it too)
+    assert METADATA_LIMIT_BYTES == 2048
