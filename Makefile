@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help venv test test-fast lint typecheck bench bench-backfill clean
+.PHONY: help venv test test-fast lint typecheck bench bench-backfill mutation clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -57,6 +57,11 @@ bench: venv ## benchmarks: engine quality, variants vs Pillow alone, then perfor
 
 bench-backfill: venv ## inventory backfill: 1,000,000 rows (+2,000 into moto's SQS) timed, and their SQS cost on AWS
 	$(BIN)/python bench/inventory_backfill.py $(BENCH_BACKFILL_ARGS)
+
+MUTATION_MODULES ?=
+MUTATION_ARGS ?=
+mutation: venv ## mutation score of the rule-holding modules (cosmic-ray; long, not part of `make test`): MUTATION_MODULES="budget.guard ..." to scope
+	$(BIN)/python bench/mutation.py $(MUTATION_ARGS) $(MUTATION_MODULES)
 
 clean: ## remove build and test leftovers (keeps .venv)
 	rm -rf .aws-sam build dist out site .pytest_cache .mypy_cache .ruff_cache
