@@ -289,6 +289,7 @@ def test_budget_status_shows_the_units_used_without_a_cap(
 
     monkeypatch.setattr(command, "_target", lambda _args: (None, None))
     monkeypatch.setattr(control, "budget_status", lambda _session, _stack: (budget.status(), "Enabled"))
+    monkeypatch.setattr(control, "pause_mark", lambda _session, _stack: None)  # not paused: no marker
     # When `cutout budget status` runs
     assert main(["budget", "status", "--stack-name", "shop"]) == 0
     # Then it shows the units used, and that there is no cap

@@ -127,10 +127,12 @@ def test_the_daily_cap_resets_with_the_day_and_the_monthly_cap_does_not(dynamodb
     assert (first_day, second_day) == (2, 1)
 
 
-def test_no_caps_reserve_nothing(dynamodb: Any) -> None:
+def test_no_caps_refuse_nothing_and_count_every_unit(dynamodb: Any) -> None:
     # Given no cap at all
     budget = DynamoDbBudget(dynamodb, _table(dynamodb), BudgetLimits(), now=lambda: _on(5))
-    # When a call reserves
-    # Then nothing is held and nothing is written
-    assert budget.reserve(1) is None
-    assert budget.status().day_used == 0
+    # When calls reserve, far past any cap a budget could have had
+    reservations = [budget.reserve(1) for _ in range(25)]
+    # Then none is refused, and every unit is counted (issue 26: usage is counted with or without a
+    # cap, so `cutout budget status` shows it and a cap set later starts from the truth)
+    assert all(reservation is not None for reservation in reservations)
+    assert (budget.status().day_used, budget.status().remaining) == (25, None)

@@ -22,6 +22,7 @@ from cutout.storage.metadata_limit import (
     fit_metadata,
     metadata_bytes,
 )
+from tests.fakes import image_bytes
 from tests.unit.pipeline.harness import OUTPUT, build_harness
 
 SHIPPED = Path(__file__).parents[3] / "functions" / "process_upload" / "profiles.toml"
@@ -104,7 +105,10 @@ def test_a_1000_byte_key_is_processed_with_every_output_s_metadata_within_2kb() 
     key = "shoes/" + "ü" * 497
     assert len(key.encode()) == 1000
     harness = build_harness(profiles=load_profiles(SHIPPED))
-    upload = harness.upload(key)
+    # (a photo, and its cut-out, large enough that no variant enlarges the product past the quality
+    # gate's limit: the fake engine answers at the size the photo has)
+    harness.engine.actual_size = (1600, 1200)
+    upload = harness.upload(key, image_bytes(1600, 1200))
     # When it is processed
     outcome = harness.process(upload)
     # Then it is done, paid once, nothing on the DLQ, and every output's metadata fits, with its
