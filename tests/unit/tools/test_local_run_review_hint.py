@@ -30,11 +30,13 @@ def test_held_uploads_are_the_done_ones_with_review_reasons_or_a_review_key() ->
         item("c.jpg", metadata={"score": "0.9"}, output_key="c.png"),
         item("d.jpg", status="failed", metadata={"review-reasons": "low_score"}),
         item("e.jpg", metadata={"review-reasons": ""}, output_key="site/e.jpg.png"),
+        # as the run's summary says it since issue 26: status "held"
+        item("f.jpg", status="held", metadata={"review-reasons": "upscaled"}, output_key="review/f.jpg.png"),
     ]
     # When the held ones are picked
     held = held_for_review(items)
-    # Then they are the two held, and neither the published nor the failed one
-    assert [one["key"] for one in held] == ["a.jpg", "b.jpg"]
+    # Then they are the three held, and neither the published nor the failed one
+    assert [one["key"] for one in held] == ["a.jpg", "b.jpg", "f.jpg"]
 
 
 def test_the_hint_names_the_command_that_keeps_the_stack_up_with_the_page() -> None:

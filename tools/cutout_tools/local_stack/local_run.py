@@ -595,11 +595,12 @@ class _Run:
 
 
 def held_for_review(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The done items the quality gate held (their outputs are under ``review/``)."""
+    """The items the quality gate held (status ``held``, or a done item whose outputs are under
+    ``review/``)."""
     return [
         item
         for item in items
-        if item.get("status") == "done"
+        if item.get("status") in ("done", HELD)
         and (
             (item.get("metadata") or {}).get(REVIEW_METADATA)
             or str(item.get("output_key", "")).startswith(REVIEW_PREFIX)
