@@ -68,7 +68,9 @@ def test_review_keeps_the_stack_up_with_the_page_of_the_held_uploads_until_ctrl_
     assert "Traceback" not in errors
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["interrupted"] is False
-    assert (summary["totals"]["done"], summary["totals"]["failed"]) == (2, 0)
+    # (one published, one held: a held upload is "held" in the summary since issue 26, not "done")
+    totals = summary["totals"]
+    assert (totals["done"], totals["held"], totals["failed"]) == (1, 1, 0)
     assert (out / "report.html").exists()
     # And with --review the summary does not tell to run it with --review again
     assert "--review" not in stdout.read_text(encoding="utf-8")
