@@ -20,6 +20,7 @@ from PIL import Image
 from cutout.announcements import FAILED, NEEDS_REVIEW, PROCESSED
 from cutout_tools.cli import main as cutout
 from cutout_tools.local_stack import LocalStack
+from cutout_tools.review_page.screenshot import BROWSER_ARGS  # the flags the demo's screenshot uses
 from cutout_tools.unattended.event_queue import EventQueue, local_queue_url
 from tests.e2e.support import cutout_command, wait_for
 from tests.functional.report.chromium import chromium_or_skip
@@ -35,16 +36,6 @@ pytestmark = [
 HELD = ("shoes/approve.jpg", "shoes/keyboard.jpg", "bags/stale.jpg", "bags/look.jpg")
 VARIANTS = ("amazon-main", "listing-webp", "web-transparent")  # the template's default profile
 UNDO_SECONDS = 2
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 
 
 def blank_photo(shade: int) -> bytes:
@@ -111,7 +102,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), args=BROWSER_ARGS)
+        launched = playwright.chromium.launch(executable_path=str(chromium), args=list(BROWSER_ARGS))
         yield launched
         launched.close()
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from cutout.dead_letter.queue import DeadLetterQueue
+from cutout.idempotency_table import IdempotencyTableItems
 
 DEAD_LETTER_KEY_PREFIX = "cutout/dead-letter/v1"
 
@@ -75,33 +76,8 @@ def send_once(
     return replace(kept, sent=True)
 
 
-class DynamoDBUpdater(Protocol):
-    """The part of a boto3 DynamoDB client the checkpoint uses."""
-
-    def get_item(self, **kwargs: Any) -> Any: ...
-
-    def put_item(self, **kwargs: Any) -> Any: ...
-
-    def update_item(self, **kwargs: Any) -> Any: ...
-
-
-class DynamoDBDeadLetterCheckpoint:
+class DynamoDBDeadLetterCheckpoint(IdempotencyTableItems):
     """``DeadLetterCheckpoint`` on the idempotency table (partition key ``id``, TTL ``expiration``)."""
-
-    def __init__(
-        self,
-        client: DynamoDBUpdater,
-        table_name: str,
-        *,
-        ttl_seconds: int,
-        key_attribute: str = "id",
-        expiry_attribute: str = "expiration",
-    ) -> None:
-        self._dynamodb = client
-        self._table = table_name
-        self._ttl = ttl_seconds
-        self._key = key_attribute
-        self._expiry = expiry_attribute
 
     def _item_key(self, subject: str) -> dict[str, dict[str, str]]:
         return {self._key: {"S": f"{DEAD_LETTER_KEY_PREFIX}#{subject}"}}

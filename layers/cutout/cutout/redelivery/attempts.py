@@ -13,7 +13,9 @@ is given up only once it has waited longer than the patience the operator chose.
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
+from typing import Protocol
+
+from cutout.idempotency_table import IdempotencyTableItems
 
 ATTEMPTS_KEY_PREFIX = "cutout/attempts/v1"
 
@@ -28,29 +30,8 @@ class AttemptCounter(Protocol):
         ...
 
 
-class DynamoDBUpdater(Protocol):
-    """The part of a boto3 DynamoDB client the counter uses."""
-
-    def update_item(self, **kwargs: Any) -> Any: ...
-
-
-class DynamoDBAttemptCounter:
+class DynamoDBAttemptCounter(IdempotencyTableItems):
     """``AttemptCounter`` on the idempotency table (partition key ``id``, TTL attribute ``expiration``)."""
-
-    def __init__(
-        self,
-        client: DynamoDBUpdater,
-        table_name: str,
-        *,
-        ttl_seconds: int,
-        key_attribute: str = "id",
-        expiry_attribute: str = "expiration",
-    ) -> None:
-        self._dynamodb = client
-        self._table = table_name
-        self._ttl = ttl_seconds
-        self._key = key_attribute
-        self._expiry = expiry_attribute
 
     def count_failed_attempt(self, subject: str) -> int:
         answer = self._dynamodb.update_item(
