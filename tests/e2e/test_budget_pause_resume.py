@@ -52,6 +52,16 @@ def queued(stack: LocalStack) -> int:
     )
 
 
+def mapping_state(stack: LocalStack) -> str:
+    """The work queue's event source mapping's state: the pause is the mapping disabled, which comes
+    after the pause marker is written (so a status read between the two says "not paused" yet)."""
+    mappings = stack.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    queue_arn = stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.describe()["work_queue_url"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    return str(next(m["State"] for m in mappings if m["EventSourceArn"] == queue_arn))
+
+
 def billed(stack: LocalStack) -> int:
     return int(stack.emulator.stats()["billed"])
 
@@ -68,7 +78,15 @@ def test_a_spent_budget_pauses_and_resume_with_a_raised_budget_finishes_billed_e
             Bucket=stack.describe()["input_bucket"], Key=f"shoes/{number}.jpg", Body=product_photo()
         )
     # When the stack has worked until it paused
-    wait_for(lambda: len(outputs(stack)) == 3 and queued(stack) == UPLOADS - 3, timeout=120, what="a pause")
+    wait_for(
+        lambda: (
+            len(outputs(stack)) == 3
+            and queued(stack) == UPLOADS - 3
+            and mapping_state(stack) in ("Disabled", "Disabling")
+        ),
+        timeout=120,
+        what="a pause",
+    )
     assert cutout(["budget", "status", "--json", *endpoint]) == 0
     paused_status = capsys.readouterr().out
     # Then three were billed and stored, seven wait in the queue, the mapping is disabled
