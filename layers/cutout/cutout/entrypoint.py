@@ -7,35 +7,15 @@ Ports are optional: production passes nothing and gets the AWS adapters, built o
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cutout.budget.pause import PauseController
-from cutout.dead_letter import DeadLetterQueue
+from cutout.pipeline.assembly import Pipeline
 from cutout.pipeline.batch import handle_direct_event, handle_sqs_batch
-from cutout.pipeline.process_upload import UploadProcessor
-from cutout.redelivery import MessageVisibility, RetrySchedule
 from cutout.settings import Settings
 
-
-@dataclass(frozen=True)
-class Pipeline:
-    settings: Settings
-    processor: UploadProcessor
-    dead_letter_queue: DeadLetterQueue
-    # Sets each failed message's next receive (the retry schedule); None: the queue's visibility timeout.
-    message_visibility: MessageVisibility | None = None
-    pauser: PauseController | None = None
-
-    def retry_schedule(self) -> RetrySchedule:
-        return RetrySchedule(
-            steps=self.settings.retry_backoff_seconds,
-            rate_limit_steps=self.settings.rate_limit_backoff_seconds,
-            jitter=self.settings.retry_jitter,
-            visibility_timeout_seconds=self.settings.work_queue_visibility_timeout,
-        )
+__all__ = ["Pipeline", "default_pipeline", "handle_event", "resume_if_budget_allows"]
 
 
 _default_pipeline: Pipeline | None = None
@@ -58,11 +38,9 @@ RESUME_EVENT_KEY = "cutout"
 
 def resume_if_budget_allows(pipeline: Pipeline, *, by: str) -> dict[str, Any]:
     """Enable the event source again unless the current period's budget is still spent."""
-    spending = pipeline.processor.spending
-    status = spending.budget.status()
+    status = pipeline.spending.clear_pause_unless_spent()
     if status.remaining == 0:
         return {"resumed": False, "reason": "the budget of the current period is spent"}
-    spending.latch.clear()
     changed = pipeline.pauser.resume(by=by) if pipeline.pauser is not None else False
     return {"resumed": changed, "remaining": status.remaining}
 

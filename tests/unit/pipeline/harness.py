@@ -11,11 +11,12 @@ import pytest
 from cutout.announcements import EventPublisher
 from cutout.budget import SpendingGuard
 from cutout.events import UploadedObject
-from cutout.pipeline.outcome import Delivery, Outcome
+from cutout.pipeline.outcome import Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
 from cutout.pixels import PixelBudget
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds
+from cutout.redelivery.delivery import Delivery
 from cutout.settings import Settings
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
@@ -52,6 +53,7 @@ class Harness:
     dlq: RecordingDeadLetterQueue
     metrics: RecordingMetrics
     processor: UploadProcessor
+    spending: SpendingGuard
     idempotency_table: dict[str, Any] = field(default_factory=dict)
 
     def upload(self, key: str, data: bytes | None = None, versioned: bool = True) -> UploadedObject:
@@ -85,6 +87,7 @@ def build_harness(
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
     engine = engine or FakeEngine()
     table: dict[str, Any] = {}
+    spending = spending or SpendingGuard()
     processor = UploadProcessor(
         settings=settings(**setting_overrides),
         store=store,
@@ -99,8 +102,8 @@ def build_harness(
         quality=quality,
         pixels=pixels,
     )
-    processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
-    return Harness(store, engine, dlq, metrics, processor, table)
+    processor.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
+    return Harness(store, engine, dlq, metrics, processor, spending, table)
 
 
 @pytest.fixture

@@ -39,7 +39,9 @@ def lambda_handler() -> Callable[..., dict[str, Any]]:
 def invoke(
     handler: Callable[..., dict[str, Any]], harness: Harness, event: dict[str, Any], pauser: PauseController
 ) -> dict[str, Any]:
-    pipeline = Pipeline(harness.processor._settings, harness.processor, harness.dlq, pauser=pauser)
+    pipeline = Pipeline(
+        harness.processor._settings, harness.processor, harness.dlq, pauser=pauser, spending=harness.spending
+    )
     return handler(event, LocalLambdaContext(), pipeline=pipeline)
 
 
@@ -106,8 +108,9 @@ def test_a_record_paused_on_its_last_receive_is_sent_again_as_a_new_message(
     # Given a spent budget and a message on its last allowed receive (3 of 3)
     event = load_event("sqs-s3-put")
     event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
-    harness = build_harness(spending=SpendingGuard(InMemoryBudget(daily=1)))
-    harness.processor.spending.budget.used = 1  # type: ignore[attr-defined]
+    budget = InMemoryBudget(daily=1)
+    budget.used = 1
+    harness = build_harness(spending=SpendingGuard(budget))
     store_objects_named_in(harness, event)
     requeued: list[str] = []
     pauser = PauseController(FakeEventSourceSwitch(), None, requeued.append)

@@ -62,6 +62,13 @@ class SpendingGuard:
         self._units = units_per_call
         self._lock = threading.Lock()
 
+    def clear_pause_unless_spent(self) -> BudgetStatus:
+        """The current period's status; this process's pause is forgotten unless it is still spent."""
+        status = self.budget.status()
+        if status.remaining != 0:
+            self.latch.clear()
+        return status
+
     def reserve(self) -> Reservation | None:
         held = self.latch.current()
         if held is not None:

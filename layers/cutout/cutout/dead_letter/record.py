@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from cutout.events import FailureRecord, PaidReceipt, UnrecognisedMessage, UploadedObject
 from cutout.failures import FailureReason
-from cutout.pipeline.outcome import Delivery
+from cutout.redelivery.delivery import Delivery
 
 MAX_ORIGINAL_BODY_CHARS = 4096
 

@@ -21,10 +21,11 @@ from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import unrecognised_message_record
 from cutout.events import UnrecognisedMessage, uploads_from_event, uploads_from_sqs_body
 from cutout.observability import logger
-from cutout.pipeline.outcome import Delivery, Outcome
+from cutout.pipeline.outcome import Outcome
 from cutout.pipeline.partial_batch import SqsMessage, process_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
 from cutout.redelivery import MessageVisibility, Redelivery, RetrySchedule
+from cutout.redelivery.delivery import Delivery
 from cutout.time_budget import invocation_deadline
 
 # Time kept back from the Lambda deadline for the output PUT, reporting and a clean return.
@@ -60,7 +61,7 @@ def handle_sqs_batch(
     visibility timeout.
     """
     deadline = deadline_for(context)
-    processor.idempotency_config.register_lambda_context(context)
+    processor.register_lambda_context(context)
     failures: dict[str, tuple[SqsMessage, BaseException]] = {}
     failures_lock = threading.Lock()
 
@@ -144,7 +145,7 @@ def handle_direct_event(
     """
     deadline = deadline_for(context)
     if context is not None:
-        processor.idempotency_config.register_lambda_context(context)
+        processor.register_lambda_context(context)
     parsed = uploads_from_event(event)
     outcomes: list[Outcome] = [processor.process(upload, Delivery(), deadline) for upload in parsed.uploads]
     return {

@@ -71,13 +71,14 @@ from cutout.normalisation import (
 )
 from cutout.observability import PipelineMetrics, logger
 from cutout.ordering import NewestVersionWins, SourceStamp, Superseded
-from cutout.pipeline.outcome import Delivery, Outcome, Status
+from cutout.pipeline.outcome import Outcome, Status
 from cutout.pixels import PixelBudget, pixel_budget, request_body_working_set
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
 from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
 from cutout.quality_gate.stats import alpha_stats
 from cutout.redelivery.attempts import AttemptCounter
+from cutout.redelivery.delivery import Delivery
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
     ObjectHead,
@@ -169,7 +170,7 @@ class UploadProcessor:
         self._dlq = dead_letter_queue
         self._metrics = metrics
         self._clock = clock
-        self.spending = spending or SpendingGuard()
+        self._spending = spending or SpendingGuard()
         self._publisher = publisher or NoEventPublisher()
         self._quality = quality or QualityThresholds()
         self._limits = ImageLimits(
@@ -195,7 +196,7 @@ class UploadProcessor:
             if profiles is None
             else CutoutOptions(background=Background.TRANSPARENT)
         )
-        self.idempotency_config = IdempotencyConfig(
+        self._idempotency_config = IdempotencyConfig(
             event_key_jmespath="[identity, replay]",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
@@ -203,15 +204,19 @@ class UploadProcessor:
         self._decide_outcome = idempotent_function(
             data_keyword_argument="request",
             persistence_store=idempotency.outcomes,
-            config=self.idempotency_config,
+            config=self._idempotency_config,
             key_prefix=OUTCOME_KEY_PREFIX,
         )(self._decide_outcome_once)
         self._paid_call = idempotent_function(
             data_keyword_argument="request",
             persistence_store=idempotency.paid_calls,
-            config=self.idempotency_config,
+            config=self._idempotency_config,
             key_prefix=PAID_CALL_KEY_PREFIX,
         )(self._paid_call_once)
+
+    def register_lambda_context(self, context: Any) -> None:
+        """Let the idempotency records expire no earlier than this invocation can still run."""
+        self._idempotency_config.register_lambda_context(context)
 
     def process(self, upload: UploadedObject, delivery: Delivery, deadline: float) -> Outcome:
         """The outcome of ``upload`` (stored or new). Raises only to ask for a later redelivery."""
@@ -659,7 +664,7 @@ class UploadProcessor:
     def _paid_call_once(
         self, *, request: dict[str, Any], upload: UploadedObject, source: ImageSource, deadline: float
     ) -> dict[str, Any]:
-        reservation = self.spending.reserve()  # raises PipelinePaused when the budget is spent
+        reservation = self._spending.reserve()  # raises PipelinePaused when the budget is spent
         started = self._clock()
         # base64 request bodies are memory too: bytes, their base64 text and the JSON body.
         body_bytes = request_body_working_set(len(source.data)) if isinstance(source, ImageBytes) else 0
@@ -670,10 +675,10 @@ class UploadProcessor:
             if error.paid is None:  # sent, answer lost: the redelivery pays again
                 self._metrics.count("PossiblyBilledTwice")
                 logger.warning("the answer of a paid call was lost after sending", reason=error.code)
-            self.spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
+            self._spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
             raise
         except Exception as error:
-            self.spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
+            self._spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
             raise
         self._metrics.api_call((self._clock() - started) * 1000.0, receipt.usage)
         if request.get("replay") is not None:
