@@ -18,12 +18,13 @@ from cutout.aws_clients import lazy_client
 from cutout.budget import BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
 from cutout.budget.metrics import PowertoolsBudgetMetrics
 from cutout.budget.pause import PauseController
+from cutout.checkpoints import IDEMPOTENCY_TTL_SECONDS
 from cutout.dead_letter import SqsDeadLetterQueue
 from cutout.engine.aidge.credentials import AidgeClientFromSecret
 from cutout.engine.aidge.seams import AidgeSeams
 from cutout.observability import PowertoolsPipelineMetrics
 from cutout.pipeline.assembly import Pipeline
-from cutout.pipeline.process_upload import IDEMPOTENCY_TTL_SECONDS, IdempotencyStores, UploadProcessor
+from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
 from cutout.profiles import configured_profiles
 from cutout.redelivery import SqsMessageVisibility
 from cutout.redelivery.attempts import DynamoDBAttemptCounter

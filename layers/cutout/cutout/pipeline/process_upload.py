@@ -6,21 +6,15 @@ cut-out with its metadata. Any permanent failure, or a transient one on the last
 receive, becomes a DLQ record and the message is acknowledged; other transient failures are
 raised, so the message returns to the queue.
 
-Two idempotency records make "never pay twice" hold across duplicates, crashes and replays:
+Two idempotency checkpoints make "never pay twice" hold across duplicates, crashes and replays:
 
 - **outcome** (keyed on the object version, plus the replayed record for DLQ replays): the final
   outcome, success or recorded failure. A duplicate event gets the stored outcome: no second
   output, no second DLQ record.
-- **paid call** (keyed on the object version only): the receipt of the successful API call.
-  Saved the moment the API answers, before the download and the PUT: a crash in between, a
-  redelivery or a DLQ replay reuses the receipt instead of calling the API again. It outlives a
-  failed download: the DLQ record then says the call was paid (``paid``, ``receipt``: never the
-  signed URL), and a replay fetches it again for free. Only a replay made with
-  ``cutout dlq replay --repay`` gets a paid-call record of its own, so pays once more, on purpose
-  (metric ``RepaidOnPurpose``).
-
-An answer lost after sending (``engine_answer_lost``: possibly billed) counts ``PossiblyBilledTwice``:
-its redelivery pays again, and that is the only way an object can ever be billed twice.
+- **paid call** (``cutout.paid_call``; keyed on the object version only): the receipt of the
+  successful API call, saved the moment the API answers. It outlives a failed download: the DLQ
+  record then says the call was paid (``paid``, ``receipt``: never the signed URL), and a replay
+  fetches it again for free.
 """
 
 from __future__ import annotations
@@ -30,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
@@ -43,11 +37,11 @@ from cutout.announcements.facts import (
     unchanged_announcement,
 )
 from cutout.budget import PipelinePaused, SpendingGuard
+from cutout.checkpoints import checkpoint_config
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import failure_record
 from cutout.deliverables import Deliverables, PixelReserve
 from cutout.deliverables.store import Write
-from cutout.engine.errors import EngineError
 from cutout.engine.port import (
     Background,
     Cutout,
@@ -71,8 +65,9 @@ from cutout.normalisation import (
 )
 from cutout.observability import PipelineMetrics, logger
 from cutout.ordering import NewestVersionWins, SourceStamp, Superseded
+from cutout.paid_call import Paid, PaidCall
 from cutout.pipeline.outcome import Outcome, Status
-from cutout.pixels import PixelBudget, pixel_budget, request_body_working_set
+from cutout.pixels import PixelBudget, pixel_budget
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
 from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
@@ -99,14 +94,9 @@ from cutout.validation import (
 from cutout.validation.inspection import ImageFacts
 from cutout.variants import master_key
 
-# Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
-IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
-# The records' keys are ``<prefix>#<md5 of the request>``, with explicit, versioned prefixes:
-# Powertools' default prefix is the Lambda function's name plus the Python function's qualified
-# name, so renaming a method or replacing the function would orphan the receipts (and pay again).
-# Change a prefix's version only together with a migration of the records it names.
+# The outcome checkpoint's record key prefix (see cutout.checkpoints); the paid call's is
+# cutout.paid_call.PAID_CALL_KEY_PREFIX.
 OUTCOME_KEY_PREFIX = "cutout/outcome/v1"
-PAID_CALL_KEY_PREFIX = "cutout/paid-call/v1"
 # The extension each background is expected to come back as (checked again on the real bytes).
 _EXPECTED_EXTENSIONS = {Background.TRANSPARENT: (".png",), Background.WHITE: (".jpg", ".png")}
 
@@ -117,6 +107,13 @@ class IdempotencyStores:
 
     outcomes: BasePersistenceLayer
     paid_calls: BasePersistenceLayer
+
+
+@dataclass(slots=True)
+class Spent:
+    """Whether this attempt's upload is paid for: the paid call's result, once it has one."""
+
+    paid: Paid | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +167,6 @@ class UploadProcessor:
         self._dlq = dead_letter_queue
         self._metrics = metrics
         self._clock = clock
-        self._spending = spending or SpendingGuard()
         self._publisher = publisher or NoEventPublisher()
         self._quality = quality or QualityThresholds()
         self._limits = ImageLimits(
@@ -196,23 +192,23 @@ class UploadProcessor:
             if profiles is None
             else CutoutOptions(background=Background.TRANSPARENT)
         )
-        self._idempotency_config = IdempotencyConfig(
-            event_key_jmespath="[identity, replay]",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-        )
+        self._idempotency_config = checkpoint_config()
         self._decide_outcome = idempotent_function(
             data_keyword_argument="request",
             persistence_store=idempotency.outcomes,
             config=self._idempotency_config,
             key_prefix=OUTCOME_KEY_PREFIX,
         )(self._decide_outcome_once)
-        self._paid_call = idempotent_function(
-            data_keyword_argument="request",
-            persistence_store=idempotency.paid_calls,
+        self._paid_call = PaidCall(
+            engine=engine,
+            checkpoints=idempotency.paid_calls,
             config=self._idempotency_config,
-            key_prefix=PAID_CALL_KEY_PREFIX,
-        )(self._paid_call_once)
+            options=self.options,
+            spending=spending or SpendingGuard(),
+            memory=self._pixels,
+            metrics=metrics,
+            clock=clock,
+        )
 
     def register_lambda_context(self, context: Any) -> None:
         """Let the idempotency records expire no earlier than this invocation can still run."""
@@ -266,12 +262,12 @@ class UploadProcessor:
         head: ObjectHead | None = None,
     ) -> dict[str, Any]:
         logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
-        paid: list[CutoutReceipt] = []  # the receipt, once the paid call has one
+        spent = Spent()  # the paid call's result, once it has one: what a failure record says
         outcome: Outcome | None = None
         failure: FailureReason | None = None
         with upload_timings() as timings:
             try:
-                outcome = self._produce_output(upload, deadline, paid, head)
+                outcome = self._produce_output(upload, deadline, spent, head)
             except (IdempotencyAlreadyInProgressError, PipelinePaused):
                 raise  # the same paid call is under way elsewhere, or we cannot pay: come back later
             except Exception as error:
@@ -284,7 +280,8 @@ class UploadProcessor:
                         request_id=failure.request_id,
                     )
                     raise
-                outcome = self._record_failure(upload, failure, delivery, paid[0] if paid else None)
+                receipt = spent.paid.receipt if spent.paid is not None else None
+                outcome = self._record_failure(upload, failure, delivery, receipt)
             finally:
                 self._upload_finished(upload, timings, outcome, failure)
                 logger.thread_safe_clear_keys()
@@ -323,7 +320,7 @@ class UploadProcessor:
         self,
         upload: UploadedObject,
         deadline: float,
-        paid: list[CutoutReceipt],
+        spent: Spent,
         head: ObjectHead | None = None,
     ) -> Outcome:
         if head is None:  # else the HEAD that resolved the identity (cutout.events.identity), reused
@@ -331,7 +328,7 @@ class UploadProcessor:
                 head = self._store.head(upload.bucket, upload.key, upload.version_id)
         if self._profiles is not None and self._deliverables is not None:
             return self._produce_deliverables(
-                upload, head, self._profiles, self._deliverables, deadline, paid=paid
+                upload, head, self._profiles, self._deliverables, deadline, spent=spent
             )
         with stage("unchanged_check"):
             unchanged = self._existing_output_for(upload, head)
@@ -358,7 +355,7 @@ class UploadProcessor:
             superseded = self._newest.superseded(upload, head, output_keys)
         if superseded is not None:
             return self._superseded(upload, superseded, paid=False)
-        cutout = self._cutout_of(upload, prepared, deadline, paid)
+        cutout = self._cutout_of(upload, prepared, deadline, spent)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
             stats = alpha_stats_of_stream(cutout.body, self._pixels.reserve)  # within the pixel budget
@@ -419,26 +416,16 @@ class UploadProcessor:
         )
 
     def _cutout_of(
-        self, upload: UploadedObject, prepared: PreparedSource, deadline: float, paid: list[CutoutReceipt]
+        self, upload: UploadedObject, prepared: PreparedSource, deadline: float, spent: Spent
     ) -> Cutout:
         """The cut-out of the prepared source: the paid call (once per object version, its receipt
         stored) and the result's download, or the input itself when it is already a cut-out."""
-        if prepared.passthrough is not None:
-            return prepared.passthrough  # already a cut-out: nothing to pay
+        if prepared.passthrough is not None or prepared.source is None:
+            return _passthrough(prepared)  # already a cut-out: nothing to pay
         with stage("paid_call"):
-            receipt = CutoutReceipt.from_dict(
-                self._paid_call(
-                    request={"identity": upload.identity, "replay": _repay_marker(upload)},
-                    upload=upload,
-                    source=prepared.source,
-                    deadline=deadline,
-                )
-            )
-        paid.append(receipt)
+            spent.paid = self._paid_call.pay(upload, prepared.source, deadline)
         with stage("result_download"):
-            cutout = self._engine().fetch(receipt, deadline=deadline)
-        self._flag_size_mismatch(cutout)
-        return cutout
+            return self._paid_call.fetch(spent.paid, deadline)
 
     def _superseded(
         self, upload: UploadedObject, superseded: Superseded, *, paid: bool, request_id: str | None = None
@@ -465,7 +452,7 @@ class UploadProcessor:
         deliverables: Deliverables,
         deadline: float,
         *,
-        paid: list[CutoutReceipt],
+        spent: Spent,
     ) -> Outcome:
         """The profile's variants from one paid call's master (or from the master already stored)."""
         profile = profiles.choose(upload.key, head.metadata)  # an unknown profile is refused before paying
@@ -485,7 +472,7 @@ class UploadProcessor:
                 superseded = self._newest.superseded(upload, head, [master_key(upload.key)])
             if superseded is not None:
                 return self._superseded(upload, superseded, paid=False)
-            cutout = self._cutout_of(upload, prepared, deadline, paid)  # the master
+            cutout = self._cutout_of(upload, prepared, deadline, spent)  # the master
             try:
                 metadata = {
                     **output_metadata(upload, head, cutout, self.options),
@@ -560,16 +547,6 @@ class UploadProcessor:
         if not self._settings.skip_unchanged and version_id and version_id != "null":
             match["source-version-id"] = version_id  # same bytes, new version: made again
         return match
-
-    def _flag_size_mismatch(self, cutout: Cutout) -> None:
-        """A valid image, just not the size reported: paid for, so stored and flagged, not thrown away."""
-        if cutout.reported_size is not None:
-            self._metrics.count("ResultSizeMismatch")
-            logger.warning(
-                "the result is not the size the API reported; stored and flagged",
-                reported=f"{cutout.reported_size[0]}x{cutout.reported_size[1]}",
-                actual=f"{cutout.width}x{cutout.height}",
-            )
 
     def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
         """The output key when this exact content was already cut out from this key, else None."""
@@ -659,33 +636,6 @@ class UploadProcessor:
         )
         return PreparedSource(source, metadata)
 
-    # -- the paid call, made once per object version -----------------------------------------
-
-    def _paid_call_once(
-        self, *, request: dict[str, Any], upload: UploadedObject, source: ImageSource, deadline: float
-    ) -> dict[str, Any]:
-        reservation = self._spending.reserve()  # raises PipelinePaused when the budget is spent
-        started = self._clock()
-        # base64 request bodies are memory too: bytes, their base64 text and the JSON body.
-        body_bytes = request_body_working_set(len(source.data)) if isinstance(source, ImageBytes) else 0
-        try:
-            with self._pixels.reserve(body_bytes):
-                receipt = self._engine().submit(source, self.options, deadline=deadline)
-        except EngineError as error:
-            if error.paid is None:  # sent, answer lost: the redelivery pays again
-                self._metrics.count("PossiblyBilledTwice")
-                logger.warning("the answer of a paid call was lost after sending", reason=error.code)
-            self._spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
-            raise
-        except Exception as error:
-            self._spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
-            raise
-        self._metrics.api_call((self._clock() - started) * 1000.0, receipt.usage)
-        if request.get("replay") is not None:
-            self._metrics.count("RepaidOnPurpose")
-        logger.info("paid call succeeded", request_id=receipt.request_id, usage=receipt.usage)
-        return receipt.to_dict()
-
     # -- failures ------------------------------------------------------------------------------
 
     def _is_final(self, request: dict[str, Any], delivery: Delivery) -> bool:
@@ -749,8 +699,8 @@ class UploadProcessor:
             return "unknown"
 
 
-def _repay_marker(upload: UploadedObject) -> str | None:
-    """``None`` (the object version's one paid call), or a replay's own for ``--repay`` replays."""
-    if not upload.replay_of or not upload.replay_of.get("repay"):
-        return None
-    return f"repay:{upload.replay_marker}"
+def _passthrough(prepared: PreparedSource) -> Cutout:
+    """The input itself, when it already is a cut-out (``PreparedSource`` holds it or a source)."""
+    if prepared.passthrough is None:
+        raise TypeError("a prepared source holds a source to pay for or a passthrough cut-out")
+    return prepared.passthrough
