@@ -267,11 +267,11 @@ def test_a_held_cut_out_goes_under_review_never_to_the_published_key() -> None:
     # Then the output is under review/ with its reasons in metadata and as a tag, counted by reason,
     # announced as "Needs Review", and nothing is at the published key
     assert outcome.status is Status.REVIEW
-    assert outcome.output_key == "review/shoes/red.png"
-    assert (OUTPUT, "shoes/red.png") not in harness.store.objects
-    stored = harness.store.objects[(OUTPUT, "review/shoes/red.png")]
+    assert outcome.output_key == "review/shoes/red.jpg.png"
+    assert (OUTPUT, "shoes/red.jpg.png") not in harness.store.objects
+    stored = harness.store.objects[(OUTPUT, "review/shoes/red.jpg.png")]
     assert stored.metadata["review-reasons"] == "empty_mask"
-    assert harness.store.tags[(OUTPUT, "review/shoes/red.png")] == {"cutout-review": "empty_mask"}
+    assert harness.store.tags[(OUTPUT, "review/shoes/red.jpg.png")] == {"cutout-review": "empty_mask"}
     assert ("held", "empty_mask") in harness.metrics.events
     (event,) = publisher.of_type(NEEDS_REVIEW)
     assert event.detail["review"]["reasons"] == ["empty_mask"]
@@ -285,7 +285,7 @@ def test_a_gate_switched_off_in_the_profile_publishes_everything() -> None:
     # When it is processed
     outcome = harness.process(upload)
     # Then it is published as usual
-    assert (outcome.status, outcome.output_key) == (Status.DONE, "shoes/red.png")
+    assert (outcome.status, outcome.output_key) == (Status.DONE, "shoes/red.jpg.png")
 
 
 def test_events_are_small_json_objects(load_event: LoadEvent) -> None:

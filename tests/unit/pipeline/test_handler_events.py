@@ -187,5 +187,5 @@ def test_a_dlq_record_on_the_work_queue_is_replayed(lambda_handler: Any, load_ev
     assert response == {"batchItemFailures": []}
     source = json.loads(event["Records"][0]["body"])["source"]
     [(_, key, _, metadata)] = harness.outputs()
-    assert key.rsplit(".", 1)[0] == source["key"].rsplit(".", 1)[0]
+    assert key == source["key"] + ".png"
     assert metadata["source-etag"]

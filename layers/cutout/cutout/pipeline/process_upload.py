@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -83,6 +84,7 @@ from cutout.storage import (
     output_metadata,
     survives_url_normalisation,
 )
+from cutout.storage.output import legacy_output_key_for
 from cutout.timings import StageTimings, stage, upload_timings
 from cutout.validation import (
     ImageLimits,
@@ -552,13 +554,20 @@ class UploadProcessor:
         """The output key when this exact content was already cut out from this key, else None."""
         if not self._settings.skip_unchanged or not head.etag:
             return None
-        for extension in _EXPECTED_EXTENSIONS[self.options.background]:
+        extensions = _EXPECTED_EXTENSIONS[self.options.background]
+        candidates = [(output_key_for, extension) for extension in extensions]
+        # An output made before 0.3.0 (extension replaced) still spares a byte-identical re-upload
+        # a second payment, when it names this very source key.
+        candidates += [(legacy_output_key_for, extension) for extension in extensions]
+        for key_for, extension in candidates:
             try:
-                key = output_key_for(upload.key, extension)
+                key = key_for(upload.key, extension)
                 existing = self._store.head(self._settings.output_bucket, key)
             except FailureReason:
                 continue
             same_source = existing.metadata.get("source-bucket") == upload.bucket
+            if key_for is legacy_output_key_for:
+                same_source = same_source and _names_source_key(existing.metadata, upload.key)
             if same_source and existing.metadata.get("source-etag") == head.etag:
                 return key
         return None
@@ -704,3 +713,10 @@ def _passthrough(prepared: PreparedSource) -> Cutout:
     if prepared.passthrough is None:
         raise TypeError("a prepared source holds a source to pay for or a passthrough cut-out")
     return prepared.passthrough
+
+
+def _names_source_key(metadata: dict[str, str], source_key: str) -> bool:
+    """Whether an output's metadata names ``source_key`` whole (a truncated name never matches)."""
+    return metadata.get("source-key-truncated") != "true" and metadata.get("source-key") == quote(
+        source_key, safe="/"
+    )

@@ -1,10 +1,15 @@
 """Naming and describing the output object.
 
-The output keeps the input's key with the extension of the result's real format
-(``shoes/red.jpg`` → ``shoes/red.png`` for a transparent cut-out). Its user metadata travels in
-the same PUT. S3 sends user metadata as HTTP headers, so every value must be printable ASCII:
-the source key (the only value that can hold any Unicode or control character) is always
-percent-encoded (RFC 3986, ``/`` kept), and the total stays under S3's 2 KiB limit.
+The output keeps the input's key whole and appends the extension of the result's real format
+(``shoes/red.jpg`` → ``shoes/red.jpg.png`` for a transparent cut-out), like every deliverable
+(``cutout.variants.keys``): ``red.jpg`` and ``red.png`` in one folder get two outputs, never one.
+Until 0.3.0 the extension was replaced (``shoes/red.png``), so those two uploads shared one output;
+``legacy_output_key_for`` names that layout, only to find outputs made before the change.
+
+Its user metadata travels in the same PUT. S3 sends user metadata as HTTP headers, so every
+value must be printable ASCII: the source key (the only value that can hold any Unicode or
+control character) is always percent-encoded (RFC 3986, ``/`` kept), and the total stays under
+S3's 2 KiB limit.
 """
 
 from __future__ import annotations
@@ -31,13 +36,24 @@ class OutputKeyTooLong(FailureReason):
 
 
 def output_key_for(source_key: str, extension: str) -> str:
-    """The output key: the source key with its extension replaced by ``extension`` (``.png``)."""
-    # rpartition, not posixpath.split: that strips repeated slashes ("a//b.jpg" -> "a/b.png"), and
-    # two source keys would then share one output.
+    """The output key: the source key whole, then ``extension`` (``red.jpg`` → ``red.jpg.png``)."""
+    return _checked(source_key + extension)
+
+
+def legacy_output_key_for(source_key: str, extension: str) -> str:
+    """The output key before 0.3.0: the source key with its extension replaced (``red.png``).
+
+    Read only, to recognise a byte-identical re-upload whose output was made before the change
+    (no second payment for it); nothing is written at these keys any more.
+    """
+    # rpartition, not posixpath.split: that strips repeated slashes ("a//b.jpg" -> "a/b.png").
     directory, slash, name = source_key.rpartition("/")
     stem, _ = posixpath.splitext(name)
     # A dot-file such as ".jpg" has no stem: keep its name rather than producing ".png".
-    key = directory + slash + (stem or name) + extension
+    return _checked(directory + slash + (stem or name) + extension)
+
+
+def _checked(key: str) -> str:
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise OutputKeyTooLong(f"the output key would be longer than {MAX_KEY_BYTES} bytes")
     return key
