@@ -75,6 +75,7 @@ from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_ta
 from cutout.quality_gate.stats import alpha_stats
 from cutout.redelivery.attempts import AttemptCounter
 from cutout.redelivery.delivery import Delivery
+from cutout.redelivery.retry import RetryDecision
 from cutout.settings import Settings, SourceMode
 from cutout.storage import (
     ObjectHead,
@@ -163,7 +164,7 @@ class UploadProcessor:
     ) -> None:
         self._settings = settings
         self._pixels = pixels or pixel_budget()
-        self._attempts = attempts
+        self._retry = RetryDecision(attempts, settings.max_attempts)
         self._store = store
         self._engine = engine
         self._dlq = dead_letter_queue
@@ -274,7 +275,7 @@ class UploadProcessor:
                 raise  # the same paid call is under way elsewhere, or we cannot pay: come back later
             except Exception as error:
                 failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
-                if failure.retryable and not self._is_final(request, delivery):
+                if self._retry.goes_back_to_the_queue(failure, upload, delivery):
                     logger.warning(
                         "transient failure, the message goes back to the queue",
                         reason=failure.code,
@@ -646,21 +647,6 @@ class UploadProcessor:
         return PreparedSource(source, metadata)
 
     # -- failures ------------------------------------------------------------------------------
-
-    def _is_final(self, request: dict[str, Any], delivery: Delivery) -> bool:
-        """Whether a transient failure is recorded now: ``max_attempts`` attempts really ran, or
-        this is the queue's last receive (the redrive would move the message without a reason)."""
-        if delivery.is_last_attempt:
-            return True
-        if self._attempts is None:
-            return False
-        subject = request["identity"] + (f"#replay:{request['replay']}" if request.get("replay") else "")
-        try:
-            ran = self._attempts.count_failed_attempt(subject)
-        except Exception as error:  # noqa: BLE001  (uncounted: the receive count stays the backstop)
-            logger.warning("could not count the attempt", error=f"{type(error).__name__}: {error}")
-            return False
-        return ran >= self._settings.max_attempts
 
     def _record_failure(
         self,
