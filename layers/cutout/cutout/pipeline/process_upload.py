@@ -29,8 +29,7 @@ from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-from cutout import staging
-from cutout.announcements import EventPublisher, EventsNotPublished, NoEventPublisher
+from cutout.announcements import Announcer, EventPublisher, NoEventPublisher
 from cutout.announcements.facts import (
     deliverables_announcement,
     failed_announcement,
@@ -40,7 +39,7 @@ from cutout.announcements.facts import (
 from cutout.budget import PipelinePaused, SpendingGuard
 from cutout.checkpoints import checkpoint_config
 from cutout.dead_letter import DeadLetterQueue
-from cutout.dead_letter.record import failure_record
+from cutout.dead_letter.record import DeadLetters
 from cutout.deliverables import Deliverables, PixelReserve
 from cutout.deliverables.store import Write
 from cutout.engine.port import (
@@ -48,27 +47,17 @@ from cutout.engine.port import (
     Cutout,
     CutoutOptions,
     CutoutReceipt,
-    ImageBytes,
-    ImageSource,
-    ImageUrl,
     ResumableBackgroundRemover,
 )
-from cutout.events import PaidReceipt, UploadedObject
+from cutout.events import UploadedObject
 from cutout.events.identity import resolve_upload
 from cutout.failures import FailureReason
-from cutout.normalisation import (
-    decide_fast_path,
-    fast_path_metadata,
-    is_already_cutout,
-    normalise,
-    normalised_metadata,
-    passthrough_cutout,
-)
 from cutout.observability import PipelineMetrics, logger
 from cutout.ordering import NewestVersionWins, SourceStamp, Superseded
 from cutout.paid_call import Paid, PaidCall
 from cutout.pipeline.outcome import Outcome, Status
 from cutout.pixels import PixelBudget, pixel_budget
+from cutout.preparation import PreparationSettings, PreparedSource, SourcePreparation
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
 from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
@@ -83,18 +72,12 @@ from cutout.storage import (
     WriteCondition,
     output_key_for,
     output_metadata,
-    survives_url_normalisation,
 )
 from cutout.storage.output import legacy_output_key_for
 from cutout.timings import StageTimings, stage, upload_timings
 from cutout.validation import (
     ImageLimits,
-    ImageRejected,
-    check_object_size,
-    inspect_image,
-    validate_bytes,
 )
-from cutout.validation.inspection import ImageFacts
 from cutout.variants import master_key
 
 # The outcome checkpoint's record key prefix (see cutout.checkpoints); the paid call's is
@@ -117,15 +100,6 @@ class Spent:
     """Whether this attempt's upload is paid for: the paid call's result, once it has one."""
 
     paid: Paid | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedSource:
-    """What the paid call gets (``source``), or the cut-out itself when the input already is one."""
-
-    source: ImageSource | None
-    metadata: dict[str, str]
-    passthrough: Cutout | None = None
 
 
 class UnexpectedFailure(FailureReason):
@@ -170,7 +144,6 @@ class UploadProcessor:
         self._dlq = dead_letter_queue
         self._metrics = metrics
         self._clock = clock
-        self._publisher = publisher or NoEventPublisher()
         self._quality = quality or QualityThresholds()
         self._limits = ImageLimits(
             max_object_bytes=settings.max_object_bytes, max_source_pixels=settings.max_source_pixels
@@ -195,6 +168,22 @@ class UploadProcessor:
             if profiles is None
             else CutoutOptions(background=Background.TRANSPARENT)
         )
+        self._preparation = SourcePreparation(
+            store,
+            self._pixels,
+            PreparationSettings(
+                limits=self._limits,
+                as_url=settings.source_mode is SourceMode.URL,
+                presigned_url_ttl_seconds=settings.presigned_url_ttl_seconds,
+                staging_bucket=settings.staging_bucket,
+                normalise_gps_images=settings.normalise_gps_images,
+                passthrough_cutouts=settings.passthrough_cutouts,
+                background=self.options.background,
+                resizes=self.options.target_width is not None or self.options.target_height is not None,
+            ),
+        )
+        self._announcer = Announcer(publisher or NoEventPublisher(), metrics)
+        self._dead_letters = DeadLetters(dead_letter_queue, metrics, self._engine_name)
         self._idempotency_config = checkpoint_config()
         self._decide_outcome = idempotent_function(
             data_keyword_argument="request",
@@ -229,29 +218,8 @@ class UploadProcessor:
             request=request, upload=upload, delivery=delivery, deadline=deadline, head=resolved.head
         )
         outcome = Outcome.from_dict(result)
-        self._announce(outcome, delivery)
+        self._announcer.announce(outcome.announcement, delivery)
         return outcome
-
-    def _announce(self, outcome: Outcome, delivery: Delivery) -> None:
-        """Publish the outcome's event (after its outputs exist). A redelivery publishes it again."""
-        from cutout.announcements import Announcement
-
-        if outcome.announcement is None:
-            return
-        try:
-            self._publisher.publish([Announcement.from_dict(outcome.announcement)])
-        except Exception as error:
-            self._metrics.processed("unannounced")
-            if delivery.is_last_attempt:  # the outcome stands; only its event is lost: say so loudly
-                logger.error(
-                    "outcome event not published", reason=getattr(error, "code", type(error).__name__)
-                )
-                return
-            if isinstance(error, EventsNotPublished):
-                raise
-            raise EventsNotPublished(
-                f"the outcome event was not published ({type(error).__name__})"
-            ) from error
 
     # -- the outcome, decided once per object version (and per replay) -----------------------
 
@@ -353,7 +321,7 @@ class UploadProcessor:
             for extension in _EXPECTED_EXTENSIONS[self.options.background]
         ]
         # (an output that cannot be written is refused before paying, by output_key_for)
-        prepared = self._prepared_source(upload, head)
+        prepared = self._preparation.prepare(upload, head)
         with stage("ordering"):
             superseded = self._newest.superseded(upload, head, output_keys)
         if superseded is not None:
@@ -470,7 +438,7 @@ class UploadProcessor:
             logger.info("master already stored for this source: nothing to pay", profile=profile.name)
             master, metadata = stored.data, stored.metadata
         else:
-            prepared = self._prepared_source(upload, head)
+            prepared = self._preparation.prepare(upload, head)
             with stage("ordering"):  # the key's current version, and a master made from a newer one
                 superseded = self._newest.superseded(upload, head, [master_key(upload.key)])
             if superseded is not None:
@@ -573,79 +541,6 @@ class UploadProcessor:
                 return key
         return None
 
-    def _prepared_source(self, upload: UploadedObject, head: ObjectHead) -> PreparedSource:
-        """inspect → fast path (the original, by URL or bytes) or normalise → stage (or passthrough)."""
-        bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
-        as_url = self._settings.source_mode is SourceMode.URL
-        data: bytes | None = None
-        with stage("validation"):
-            if as_url:
-
-                def read_range(start: int, end: int | None) -> bytes:
-                    return self._store.read_range(bucket, key, version, start, end)
-
-                facts = inspect_image(read_range, head.size, self._limits)
-            else:
-                check_object_size(head.size, self._limits)  # before reading it whole
-                data = self._store.read_range(bucket, key, version, 0, None)
-                facts = validate_bytes(data, self._limits)
-            decision = decide_fast_path(
-                facts, self._limits, normalise_gps_images=self._settings.normalise_gps_images
-            )
-            if decision.taken:
-                return PreparedSource(
-                    self._original(upload, head, data, facts.mime), fast_path_metadata(facts)
-                )
-        logger.info("normalising", reasons=list(decision.reasons), source_format=facts.format)
-        with stage("normalisation"):
-            return self._normalised(upload, head, facts, data)
-
-    def _original(
-        self, upload: UploadedObject, head: ObjectHead, data: bytes | None, mime: str | None = None
-    ) -> ImageSource:
-        """The original object as the source: a presigned URL, or its bytes (base64 mode).
-
-        A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
-        normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
-        """
-        bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
-        if data is None and not survives_url_normalisation(key):
-            data = self._store.read_range(bucket, key, version, 0, None)
-            validate_bytes(data, self._limits)
-        if data is not None:
-            return ImageBytes(data)
-        ttl = self._settings.presigned_url_ttl_seconds
-        # ``mime``: S3 answers with the type validation sniffed, in case the API trusts the header.
-        return ImageUrl(self._store.presigned_get_url(bucket, key, version, ttl, content_type=mime))
-
-    def _normalised(
-        self, upload: UploadedObject, head: ObjectHead, facts: ImageFacts, data: bytes | None
-    ) -> PreparedSource:
-        if data is None:
-            version = upload.version_id or head.version_id
-            data = self._store.read_range(upload.bucket, upload.key, version, 0, None)
-        image = normalise(data, self._pixels, self._limits)
-        del data
-        metadata = normalised_metadata(image.report)
-        logger.info(
-            "normalised", normalisation=metadata, steps=list(image.report.steps), bytes=len(image.data)
-        )
-        no_target = self.options.target_width is None and self.options.target_height is None
-        if self._settings.passthrough_cutouts and no_target and is_already_cutout(image.alpha):
-            logger.info("already a cut-out: passed through, no paid call")
-            return PreparedSource(
-                None, metadata, passthrough_cutout(image, self.options.background, self._pixels)
-            )
-        source = staging.stage(
-            image,
-            store=self._store,
-            bucket=self._settings.staging_bucket,
-            identity=upload.identity,
-            url_ttl_seconds=self._settings.presigned_url_ttl_seconds,
-            as_url=self._settings.source_mode is SourceMode.URL,
-        )
-        return PreparedSource(source, metadata)
-
     # -- failures ------------------------------------------------------------------------------
 
     def _record_failure(
@@ -653,32 +548,9 @@ class UploadProcessor:
         upload: UploadedObject,
         failure: FailureReason,
         delivery: Delivery,
-        receipt: CutoutReceipt | None = None,
+        receipt: CutoutReceipt | None,
     ) -> Outcome:
-        paid: bool | None = True if receipt is not None else getattr(failure, "paid", False)
-        reference = None
-        if receipt is not None:
-            reference = PaidReceipt(
-                object_identity=upload.identity,
-                request_id=receipt.request_id,
-                expires_at=receipt.expires_at,
-                reported_width=receipt.width,
-                reported_height=receipt.height,
-            )
-        record = failure_record(
-            upload, failure, delivery, engine=self._engine_name(), paid=paid, receipt=reference
-        )
-        self._dlq.send(record)
-        rejected_before_call = isinstance(failure, ImageRejected)
-        self._metrics.failed(failure.code, rejected_before_call=rejected_before_call)
-        logger.warning(
-            "recorded on the dead-letter queue",
-            reason=failure.code,
-            retryable=failure.retryable,
-            request_id=failure.request_id,
-            error_message=failure.message,
-            paid=paid,
-        )
+        self._dead_letters.record(upload, failure, delivery, receipt)
         return Outcome(
             status=Status.FAILED,
             identity=upload.identity,
