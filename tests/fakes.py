@@ -311,7 +311,7 @@ class InMemoryBudget:
     """``Budget`` over a counter and a lock: the semantics of the DynamoDB ledger, one period."""
 
     def __init__(self, daily: int = 0, monthly: int = 0) -> None:
-        from cutout.budget import BudgetLimits
+        from cutout.spending import BudgetLimits
 
         self.limits = BudgetLimits(daily=daily, monthly=monthly)
         self.used = 0
@@ -320,7 +320,7 @@ class InMemoryBudget:
         self._lock = threading.Lock()
 
     def reserve(self, units: int) -> Any:
-        from cutout.budget import BudgetExhausted, Period, Reservation
+        from cutout.spending import BudgetExhausted, Period, Reservation
 
         if self.limits.unlimited:
             return None
@@ -338,7 +338,7 @@ class InMemoryBudget:
             self.released += 1
 
     def status(self) -> Any:
-        from cutout.budget import BudgetStatus, Period
+        from cutout.spending import BudgetStatus, Period
 
         return BudgetStatus(self.limits, Period("2026-12", "01"), self.used, self.used)
 
@@ -374,7 +374,7 @@ class FakeEventSourceSwitch:
         self._lock = threading.Lock()
 
     def state(self) -> Any:
-        from cutout.budget import SourceState
+        from cutout.spending import SourceState
 
         return SourceState(uuid="fake-mapping", state="Enabled" if self.enabled else "Disabled")
 

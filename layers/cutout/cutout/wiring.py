@@ -15,11 +15,9 @@ from botocore.config import Config
 
 from cutout.announcements import EventBridgePublisher, EventPublisher, NoEventPublisher
 from cutout.aws_clients import lazy_client
-from cutout.budget import BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
-from cutout.budget.metrics import PowertoolsBudgetMetrics
-from cutout.budget.pause import PauseController
 from cutout.checkpoints import IDEMPOTENCY_TTL_SECONDS
 from cutout.dead_letter import SqsDeadLetterQueue
+from cutout.deadline import invocation_deadline
 from cutout.engine.aidge.credentials import AidgeClientFromSecret
 from cutout.engine.aidge.seams import AidgeSeams
 from cutout.observability import PowertoolsPipelineMetrics
@@ -29,13 +27,15 @@ from cutout.profiles import configured_profiles
 from cutout.redelivery import SqsMessageVisibility
 from cutout.redelivery.attempts import DynamoDBAttemptCounter
 from cutout.settings import Settings
+from cutout.spending import BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
+from cutout.spending.metrics import PowertoolsBudgetMetrics
+from cutout.spending.pause import PauseController
 from cutout.storage import S3ObjectStore
-from cutout.time_budget import invocation_deadline
 
 # Per-attempt bounds (botocore's defaults are 60 s connect + 60 s read, five attempts): one attempt
 # of a DynamoDB/SQS call takes at most 1 + 3 s, of an S3 call 2 + 6 s (a PUT streams megabytes),
 # three attempts at most, and none starts that could not end before the invocation does
-# (cutout.time_budget). After the paid call that keeps the PUT, the idempotency writes and the
+# (cutout.deadline). After the paid call that keeps the PUT, the idempotency writes and the
 # DLQ sends inside the Lambda timeout, so the batch's partial response is never lost.
 AWS_CONNECT_TIMEOUT_SECONDS = 1.0
 AWS_READ_TIMEOUT_SECONDS = 3.0

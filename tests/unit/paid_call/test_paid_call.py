@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
-from cutout.budget import PipelinePaused, SpendingGuard
 from cutout.checkpoints import checkpoint_config
 from cutout.engine.aidge.errors import AidgeQuotaExhaustedError, EngineAnswerLostError
 from cutout.engine.errors import RetryableEngineError
@@ -19,6 +18,7 @@ from cutout.engine.port import Background, CutoutOptions, ImageBytes, ImageUrl
 from cutout.events import UploadedObject
 from cutout.paid_call import PAID_CALL_KEY_PREFIX, PaidCall
 from cutout.pixels import PixelBudget, request_body_working_set
+from cutout.spending import PipelinePaused, SpendingGuard
 from tests.fakes import FakeEngine, InMemoryBudget, InMemoryPersistenceLayer, RecordingMetrics
 
 SOURCE = ImageUrl("https://input.example.test/shoe.jpg?signed")

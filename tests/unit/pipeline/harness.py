@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from cutout.announcements import EventPublisher
-from cutout.budget import SpendingGuard
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
@@ -18,6 +17,7 @@ from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds
 from cutout.redelivery.delivery import Delivery
 from cutout.settings import Settings
+from cutout.spending import SpendingGuard
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
     FakeEngine,

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from cutout.announcements import FAILED, NEEDS_REVIEW, PAUSED, PROCESSED, RESUMED, EventsNotPublished
-from cutout.budget import PipelinePaused, SpendingGuard
-from cutout.budget.pause import PauseController
 from cutout.engine.aidge.errors import AidgeQuotaExhaustedError
 from cutout.entrypoint import Pipeline
 from cutout.pipeline.outcome import Status
 from cutout.quality_gate import QualityThresholds
+from cutout.spending import PipelinePaused, SpendingGuard
+from cutout.spending.pause import PauseController
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.event_schemas import validation_errors
 from tests.fakes import (

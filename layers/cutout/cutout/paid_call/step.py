@@ -23,7 +23,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-from cutout.budget import SpendingGuard
 from cutout.engine.errors import EngineError
 from cutout.engine.port import (
     Cutout,
@@ -36,6 +35,7 @@ from cutout.engine.port import (
 from cutout.events import UploadedObject
 from cutout.observability import PipelineMetrics, logger
 from cutout.pixels import PixelBudget, request_body_working_set
+from cutout.spending import SpendingGuard
 
 # The checkpoint's record key prefix (see cutout.checkpoints): the records already stored under it
 # are what keeps a redelivery from paying again, so it never changes without a migration.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cutout.budget import SpendingGuard
-from cutout.budget.pause import PauseController
 from cutout.dead_letter import DeadLetterQueue
 from cutout.pipeline.process_upload import UploadProcessor
 from cutout.redelivery import MessageVisibility, RetrySchedule
 from cutout.settings import Settings
+from cutout.spending import SpendingGuard
+from cutout.spending.pause import PauseController
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cutout.budget import PipelinePaused
-from cutout.budget.pause import PauseController
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import unrecognised_message_record
+from cutout.deadline import invocation_deadline
 from cutout.events import UnrecognisedMessage, uploads_from_event, uploads_from_sqs_body
 from cutout.observability import logger
 from cutout.pipeline.outcome import Outcome
@@ -26,7 +25,8 @@ from cutout.pipeline.partial_batch import SqsMessage, process_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
 from cutout.redelivery import MessageVisibility, Redelivery, RetrySchedule
 from cutout.redelivery.delivery import Delivery
-from cutout.time_budget import invocation_deadline
+from cutout.spending import PipelinePaused
+from cutout.spending.pause import PauseController
 
 # Time kept back from the Lambda deadline for the output PUT, reporting and a clean return.
 SAFETY_MARGIN_SECONDS = 10.0
@@ -35,7 +35,7 @@ SAFETY_MARGIN_SECONDS = 10.0
 def deadline_for(context: LambdaContext | None, clock: Callable[[], float] = time.monotonic) -> float:
     """An absolute ``clock()`` deadline: the invocation's remaining time less a safety margin.
 
-    Also starts the AWS calls' own deadline (``cutout.time_budget``): the invocation's end itself.
+    Also starts the AWS calls' own deadline (``cutout.deadline``): the invocation's end itself.
     """
     remaining_ms = context.get_remaining_time_in_millis() if context is not None else 900_000
     invocation_deadline.start(remaining_ms / 1000.0 if context is not None else None)

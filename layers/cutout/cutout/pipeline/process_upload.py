@@ -36,7 +36,6 @@ from cutout.announcements.facts import (
     stored_announcement,
     unchanged_announcement,
 )
-from cutout.budget import PipelinePaused, SpendingGuard
 from cutout.checkpoints import checkpoint_config
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import DeadLetters
@@ -66,6 +65,7 @@ from cutout.redelivery.attempts import AttemptCounter
 from cutout.redelivery.delivery import Delivery
 from cutout.redelivery.retry import RetryDecision
 from cutout.settings import Settings, SourceMode
+from cutout.spending import PipelinePaused, SpendingGuard
 from cutout.storage import (
     ObjectHead,
     ObjectStore,

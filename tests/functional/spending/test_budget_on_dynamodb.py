@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cutout.budget import BudgetExhausted, BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch
+from cutout.spending import BudgetExhausted, BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch
 
 THREADS = 32
 DAILY_CAP = 150

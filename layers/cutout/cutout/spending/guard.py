@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from cutout.budget.ledger import (
+from cutout.engine.errors import EngineError
+from cutout.failures import FailureReason
+from cutout.spending.ledger import (
     Budget,
     BudgetExhausted,
     BudgetStatus,
@@ -18,9 +20,7 @@ from cutout.budget.ledger import (
     Reservation,
     UnlimitedBudget,
 )
-from cutout.budget.pause import PipelinePaused
-from cutout.engine.errors import EngineError
-from cutout.failures import FailureReason
+from cutout.spending.pause import PipelinePaused
 
 QUOTA_EXHAUSTED = "aidge_quota_exhausted"
 # The engine errors after which Aidge may have done (and billed) the work: the units stay reserved.
