@@ -18,9 +18,9 @@ from cutout.quality_gate import QualityThresholds
 from cutout.redelivery.delivery import Delivery
 from cutout.settings import Settings
 from cutout.spending import SpendingGuard
-from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
     FakeEngine,
+    FakeLambdaContext,
     InMemoryAttemptCounter,
     InMemoryObjectStore,
     InMemoryPersistenceLayer,
@@ -102,7 +102,7 @@ def build_harness(
         quality=quality,
         pixels=pixels,
     )
-    processor.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
+    processor.register_lambda_context(FakeLambdaContext())
     return Harness(store, engine, dlq, metrics, processor, spending, table)
 
 

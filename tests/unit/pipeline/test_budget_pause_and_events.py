@@ -16,11 +16,11 @@ from cutout.pipeline.outcome import Status
 from cutout.quality_gate import QualityThresholds
 from cutout.spending import PipelinePaused, SpendingGuard
 from cutout.spending.pause import PauseController
-from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.event_schemas import validation_errors
 from tests.fakes import (
     FakeEngine,
     FakeEventSourceSwitch,
+    FakeLambdaContext,
     InMemoryBudget,
     RecordingEventPublisher,
 )
@@ -42,7 +42,7 @@ def invoke(
     pipeline = Pipeline(
         harness.processor._settings, harness.processor, harness.dlq, pauser=pauser, spending=harness.spending
     )
-    return handler(event, LocalLambdaContext(), pipeline=pipeline)
+    return handler(event, FakeLambdaContext(), pipeline=pipeline)
 
 
 def test_a_spent_budget_pauses_the_rest_without_paying_or_failing_them() -> None:

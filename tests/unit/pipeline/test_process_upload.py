@@ -17,8 +17,7 @@ from cutout.engine.port import ImageBytes, ImageUrl
 from cutout.events import FailureRecord
 from cutout.pipeline.outcome import Status
 from cutout.storage.output import legacy_output_key_for
-from tests.fakes import FakeEngine, image_bytes
-from tests.reliability.hostile_corpus import png_declaring
+from tests.fakes import FakeEngine, image_bytes, png_declaring
 from tests.unit.pipeline.harness import INPUT, OUTPUT, Harness, build_harness
 
 
