@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -73,8 +72,8 @@ from cutout.storage import (
     output_key_for,
     output_metadata,
 )
-from cutout.storage.output import legacy_output_key_for
-from cutout.timings import StageTimings, stage, upload_timings
+from cutout.storage.output import existing_output_for
+from cutout.timings import report_upload, stage, upload_timings
 from cutout.validation import (
     ImageLimits,
 )
@@ -254,38 +253,19 @@ class UploadProcessor:
                 receipt = spent.paid.receipt if spent.paid is not None else None
                 outcome = self._record_failure(upload, failure, delivery, receipt)
             finally:
-                self._upload_finished(upload, timings, outcome, failure)
+                report_upload(
+                    self._metrics,
+                    timings,
+                    object_key=upload.key,
+                    status=outcome.status.value if outcome is not None else "retry",
+                    reason=(outcome.error_code if outcome is not None else None)
+                    or (failure.code if failure else None),
+                    request_id=(outcome.request_id if outcome is not None else None)
+                    or (failure.request_id if failure is not None else None),
+                )
                 logger.thread_safe_clear_keys()
         self._metrics.processed(outcome.status.value)
         return outcome.to_dict()
-
-    def _upload_finished(
-        self,
-        upload: UploadedObject,
-        timings: StageTimings,
-        outcome: Outcome | None,
-        failure: FailureReason | None,
-    ) -> None:
-        """The upload's one summary log line and EMF record: where its time went, by stage."""
-        request_id = outcome.request_id if outcome is not None else None
-        request_id = request_id or (failure.request_id if failure is not None else None)
-        stages_ms, total_ms = timings.stages_ms(), timings.total_ms()
-        logger.info(
-            "upload finished",
-            object_key=upload.key,
-            status=outcome.status.value if outcome is not None else "retry",
-            reason=(outcome.error_code if outcome is not None else None)
-            or (failure.code if failure else None),
-            request_id=request_id,
-            stages_ms=stages_ms,
-            total_ms=total_ms,
-        )
-        try:
-            self._metrics.upload_finished(
-                stages_ms, total_ms=total_ms, object_key=upload.key, request_id=request_id
-            )
-        except Exception as error:  # noqa: BLE001  (a metric never decides an upload's outcome)
-            logger.warning("could not emit the upload's timings", error=f"{type(error).__name__}: {error}")
 
     def _produce_output(
         self,
@@ -302,7 +282,17 @@ class UploadProcessor:
                 upload, head, self._profiles, self._deliverables, deadline, spent=spent
             )
         with stage("unchanged_check"):
-            unchanged = self._existing_output_for(upload, head)
+            unchanged = (
+                existing_output_for(
+                    self._store,
+                    self._settings.output_bucket,
+                    upload,
+                    head.etag,
+                    _EXPECTED_EXTENSIONS[self.options.background],
+                )
+                if self._settings.skip_unchanged and head.etag
+                else None
+            )
         if unchanged is not None:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
             existing = self._store.head(self._settings.output_bucket, unchanged)
@@ -519,28 +509,6 @@ class UploadProcessor:
             match["source-version-id"] = version_id  # same bytes, new version: made again
         return match
 
-    def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
-        """The output key when this exact content was already cut out from this key, else None."""
-        if not self._settings.skip_unchanged or not head.etag:
-            return None
-        extensions = _EXPECTED_EXTENSIONS[self.options.background]
-        candidates = [(output_key_for, extension) for extension in extensions]
-        # An output made before 0.3.0 (extension replaced) still spares a byte-identical re-upload
-        # a second payment, when it names this very source key.
-        candidates += [(legacy_output_key_for, extension) for extension in extensions]
-        for key_for, extension in candidates:
-            try:
-                key = key_for(upload.key, extension)
-                existing = self._store.head(self._settings.output_bucket, key)
-            except FailureReason:
-                continue
-            same_source = existing.metadata.get("source-bucket") == upload.bucket
-            if key_for is legacy_output_key_for:
-                same_source = same_source and _names_source_key(existing.metadata, upload.key)
-            if same_source and existing.metadata.get("source-etag") == head.etag:
-                return key
-        return None
-
     # -- failures ------------------------------------------------------------------------------
 
     def _record_failure(
@@ -571,10 +539,3 @@ def _passthrough(prepared: PreparedSource) -> Cutout:
     if prepared.passthrough is None:
         raise TypeError("a prepared source holds a source to pay for or a passthrough cut-out")
     return prepared.passthrough
-
-
-def _names_source_key(metadata: dict[str, str], source_key: str) -> bool:
-    """Whether an output's metadata names ``source_key`` whole (a truncated name never matches)."""
-    return metadata.get("source-key-truncated") != "true" and metadata.get("source-key") == quote(
-        source_key, safe="/"
-    )

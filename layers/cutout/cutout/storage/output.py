@@ -15,6 +15,7 @@ S3's 2 KiB limit.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -22,7 +23,7 @@ from cutout import __version__
 from cutout.engine.port import Cutout, CutoutOptions
 from cutout.events import UploadedObject
 from cutout.failures import FailureReason
-from cutout.storage.objects import ObjectHead
+from cutout.storage.objects import ObjectHead, ObjectStore
 
 METADATA_LIMIT_BYTES = 2048
 MAX_KEY_BYTES = 1024
@@ -51,6 +52,36 @@ def legacy_output_key_for(source_key: str, extension: str) -> str:
     stem, _ = posixpath.splitext(name)
     # A dot-file such as ".jpg" has no stem: keep its name rather than producing ".png".
     return _checked(directory + slash + (stem or name) + extension)
+
+
+def existing_output_for(
+    store: ObjectStore, bucket: str, upload: UploadedObject, etag: str, extensions: Sequence[str]
+) -> str | None:
+    """The key of the output already made from these very bytes (``etag``) at this key, else None.
+
+    An output made before 0.3.0 (extension replaced) counts too, when its metadata names this very
+    source key: a byte-identical re-upload is not paid again across the upgrade.
+    """
+    candidates = [(output_key_for, extension) for extension in extensions]
+    candidates += [(legacy_output_key_for, extension) for extension in extensions]
+    for key_for, extension in candidates:
+        try:
+            key = key_for(upload.key, extension)
+            existing = store.head(bucket, key)
+        except FailureReason:
+            continue
+        same_source = existing.metadata.get("source-bucket") == upload.bucket
+        if key_for is legacy_output_key_for:
+            same_source = same_source and _names_source_key(existing.metadata, upload.key)
+        if same_source and existing.metadata.get("source-etag") == etag:
+            return key
+    return None
+
+
+def _names_source_key(metadata: Mapping[str, str], source_key: str) -> bool:
+    """Whether an output's metadata names ``source_key`` whole (a truncated name never matches)."""
+    whole = metadata.get("source-key-truncated") != "true"
+    return whole and metadata.get("source-key") == quote(source_key, safe="/")
 
 
 def _checked(key: str) -> str:
