@@ -23,9 +23,10 @@ $(STAMP): pyproject.toml layers/cutout/requirements.txt requirements-dev.txt
 
 venv: $(STAMP) ## create .venv and install the project with its dev dependencies (quick when nothing changed)
 
-lint: venv ## ruff on everything
+lint: venv ## ruff on everything, and the layering contracts (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: venv ## mypy --strict on the library and the tools
 	$(BIN)/mypy
@@ -33,6 +34,7 @@ typecheck: venv ## mypy --strict on the library and the tools
 test: venv tools browser ## the whole suite: lint, types, unit, functional, e2e (slow ones too)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
 
 test-fast: venv ## unit and functional tests, without the slow ones

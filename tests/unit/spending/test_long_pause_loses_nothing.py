@@ -18,7 +18,10 @@ from typing import Any
 
 import pytest
 
-from cutout.budget import (
+from cutout.engine.aidge.errors import AidgeQuotaExhaustedError
+from cutout.entrypoint import Pipeline
+from cutout.redelivery.backlog import BacklogRefresher
+from cutout.spending import (
     BudgetExhausted,
     BudgetLimits,
     BudgetStatus,
@@ -27,10 +30,7 @@ from cutout.budget import (
     Reservation,
     SpendingGuard,
 )
-from cutout.budget.pause import PauseController
-from cutout.engine.aidge.errors import AidgeQuotaExhaustedError
-from cutout.entrypoint import Pipeline
-from cutout.redelivery.backlog import BacklogRefresher
+from cutout.spending.pause import PauseController
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext, sqs_event_from_messages
 from tests.fakes import (
     FakeEngine,

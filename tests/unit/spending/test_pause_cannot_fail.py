@@ -16,9 +16,15 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from cutout.budget import BudgetExhausted, LambdaEventSourceSwitch, PauseLatch, PipelinePaused, SpendingGuard
-from cutout.budget.pause import PauseController, already_switching
 from cutout.entrypoint import Pipeline
+from cutout.spending import (
+    BudgetExhausted,
+    LambdaEventSourceSwitch,
+    PauseLatch,
+    PipelinePaused,
+    SpendingGuard,
+)
+from cutout.spending.pause import PauseController, already_switching
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
     FakeEventSourceSwitch,
