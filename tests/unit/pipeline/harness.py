@@ -10,6 +10,7 @@ import pytest
 
 from cutout.announcements import EventPublisher
 from cutout.dead_letter.checkpoint import DeadLetterCheckpoint
+from cutout.engine.port import ResumableBackgroundRemover
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
@@ -85,8 +86,11 @@ def build_harness(
     pixels: PixelBudget | None = None,
     dead_letters: DeadLetterCheckpoint | None = None,
     persistence: type[InMemoryPersistenceLayer] = InMemoryPersistenceLayer,
+    remover: ResumableBackgroundRemover | None = None,
     **setting_overrides: str,
 ) -> Harness:
+    """``remover``: what the pipeline calls when it is not ``engine`` itself (a wrapper that refuses
+    before the fake bills, say); ``engine`` stays the fake the harness reads the calls from."""
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
     engine = engine or FakeEngine()
     table: dict[str, Any] = {}
@@ -94,7 +98,7 @@ def build_harness(
     processor = UploadProcessor(
         settings=settings(**setting_overrides),
         store=store,
-        engine=lambda: engine,
+        engine=lambda: remover or engine,
         dead_letter_queue=dlq,
         idempotency=IdempotencyStores(persistence(table), persistence(table)),
         metrics=metrics,
