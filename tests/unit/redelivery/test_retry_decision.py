@@ -8,6 +8,7 @@ from cutout.engine.errors import PermanentEngineError, RetryableEngineError
 from cutout.events import UploadedObject
 from cutout.redelivery.delivery import Delivery
 from cutout.redelivery.retry import RetryDecision
+from cutout.redelivery.schedule import RateLimitedTooLong
 from tests.fakes import InMemoryAttemptCounter
 
 UPLOAD = UploadedObject(bucket="in", key="shoe.jpg", version_id="v1", etag="e", size=1)
@@ -91,3 +92,74 @@ def test_an_attempt_that_cannot_be_counted_is_retried_and_the_receive_count_stay
     # Then it goes back to the queue, and the last receive still records it
     assert decision.goes_back_to_the_queue(TRANSIENT, UPLOAD, Delivery(1, 3)) is True
     assert decision.goes_back_to_the_queue(TRANSIENT, UPLOAD, Delivery(3, 3)) is False
+
+
+RATE_LIMITED = RetryableEngineError("rate limit exceed", code="aidge_rate_limited")
+PATIENCE = 3600
+NOW = 1_800_000_000.0
+
+
+def rate_limit_decision(counter: InMemoryAttemptCounter) -> RetryDecision:
+    return RetryDecision(counter, max_attempts=1, rate_limit_patience_seconds=PATIENCE, clock=lambda: NOW)
+
+
+@pytest.mark.parametrize(("waited", "retried"), [(PATIENCE - 1, True), (PATIENCE, False)])
+def test_a_rate_limit_waits_until_it_has_outlived_the_patience(waited: int, retried: bool) -> None:
+    # Given an upload the API's rate limit has held back for just under or exactly the patience
+    counter = InMemoryAttemptCounter()
+    counter.rate_limited[UPLOAD.identity] = NOW - waited
+    decision = rate_limit_decision(counter)
+    # When it is rate limited again, far from the queue's last receive
+    # Then it goes back to the queue until the patience is used up, and uses up no attempt
+    assert decision.goes_back_to_the_queue(RATE_LIMITED, UPLOAD, Delivery(1, 5)) is retried
+    assert counter.counts == {}
+
+
+def test_a_rate_limit_outlived_is_recorded_as_rate_limited_too_long() -> None:
+    # Given a rate limit on an upload that could wait
+    decision = rate_limit_decision(InMemoryAttemptCounter())
+    # When the failure to record is asked for
+    final = decision.final_failure(RATE_LIMITED, Delivery(1, 5))
+    # Then it says the patience ran out, and keeps the API's answer in its message
+    assert isinstance(final, RateLimitedTooLong)
+    assert final.code == "rate_limited_too_long"
+    assert "aidge_rate_limited" in final.message
+
+
+@pytest.mark.parametrize(("can_requeue", "retried"), [(True, True), (False, False)])
+def test_a_rate_limit_on_the_last_receive_waits_only_if_it_can_be_sent_again(
+    can_requeue: bool, retried: bool
+) -> None:
+    # Given a rate limit that has waited no time, on the queue's last receive
+    counter = InMemoryAttemptCounter()
+    counter.rate_limited[UPLOAD.identity] = NOW
+    delivery = Delivery(5, 5, can_requeue=can_requeue)
+    decision = rate_limit_decision(counter)
+    # When it is decided
+    # Then it waits (the batch sends it again) if it can be sent again, else it is recorded as it is
+    assert decision.goes_back_to_the_queue(RATE_LIMITED, UPLOAD, delivery) is retried
+    # (and one that could wait is only ever recorded as having outlived the patience)
+    final = decision.final_failure(RATE_LIMITED, delivery)
+    assert isinstance(final, RateLimitedTooLong) is can_requeue
+    assert (final is RATE_LIMITED) is not can_requeue
+
+
+def test_a_direct_invocation_s_rate_limit_cannot_wait_and_is_recorded_as_it_is() -> None:
+    # Given a direct invocation (every attempt is the last, nothing to send again)
+    decision = rate_limit_decision(InMemoryAttemptCounter())
+    # When the API rate limits it
+    # Then it is recorded now, with the API's own reason
+    assert decision.goes_back_to_the_queue(RATE_LIMITED, UPLOAD, Delivery()) is False
+    assert decision.final_failure(RATE_LIMITED, Delivery()) is RATE_LIMITED
+
+
+def test_a_rate_limit_whose_start_cannot_be_noted_waits() -> None:
+    # Given a counter that cannot be reached
+    class Unreachable(InMemoryAttemptCounter):
+        def rate_limited_since(self, subject: str) -> float:
+            raise RuntimeError("DynamoDB is unreachable")
+
+    decision = rate_limit_decision(Unreachable())
+    # When a rate limit is decided
+    # Then it waits (the patience is checked the next time)
+    assert decision.goes_back_to_the_queue(RATE_LIMITED, UPLOAD, Delivery(1, 5)) is True
