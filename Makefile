@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help venv test test-fast lint typecheck bench bench-backfill clean
+.PHONY: help venv test test-fast lint typecheck bench bench-backfill mutation clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -31,11 +31,21 @@ lint: venv ## ruff on everything, and the layering contracts (import-linter)
 typecheck: venv ## mypy --strict on the library and the tools
 	$(BIN)/mypy
 
-test: venv tools browser ## the whole suite: lint, types, unit, functional, e2e (slow ones too)
+test: venv tools browser ## the whole suite: lint, types, the docs' strict build, unit, functional, e2e (slow ones too)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(MKDOCS) build --strict --site-dir $(DOCS_SITE)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
+
+# The documentation site (mkdocs.yml, docs/); --strict: a broken link or anchor fails the build
+# (not with --quiet: mkdocs then counts no warnings, and strict passes whatever is broken).
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+DOCS_SITE ?= site
+
+.PHONY: docs
+docs: venv ## build the documentation site into site/ (strict: broken links fail); open site/index.html
+	$(MKDOCS) build --strict --site-dir $(DOCS_SITE)
 
 test-fast: venv ## unit and functional tests, without the slow ones
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m 'not slow' tests/unit tests/functional
@@ -50,8 +60,13 @@ bench: venv ## benchmarks: engine quality, variants vs Pillow alone, then perfor
 bench-backfill: venv ## inventory backfill: 1,000,000 rows (+2,000 into moto's SQS) timed, and their SQS cost on AWS
 	$(BIN)/python bench/inventory_backfill.py $(BENCH_BACKFILL_ARGS)
 
+MUTATION_MODULES ?=
+MUTATION_ARGS ?=
+mutation: venv ## mutation score of the rule-holding modules (cosmic-ray; long, not part of `make test`): MUTATION_MODULES="spending.guard ..." to scope
+	$(BIN)/python bench/mutation.py $(MUTATION_ARGS) $(MUTATION_MODULES)
+
 clean: ## remove build and test leftovers (keeps .venv)
-	rm -rf .aws-sam build dist out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam build dist out site .pytest_cache .mypy_cache .ruff_cache
 
 # --- Template tooling: SAM CLI, cfn-lint (+ serverless rules), checkov -----------------------------
 # These tools pin dependencies that conflict with the project's (boto3, pydantic, ...), so each one
@@ -95,16 +110,35 @@ lint-template: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) $(TOOLS)/cfn-lint/.ins
 		--append-rules cfn_lint_serverless.rules -- $(TEMPLATE)
 	$(SAM) validate --lint --template-file $(TEMPLATE)
 
-# The layer and function build with `BuildMethod: makefile` (no Docker, no python3.13 needed): their
-# Makefiles run `python3 -m pip install --platform ...`, and python3 is the SAM venv's, a known pip.
-build: $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) ## sam build into .aws-sam/build/ (layer wheels for arm64 / CPython 3.13)
-	PATH="$(CURDIR)/$(TOOLS)/sam/bin:$$PATH" $(SAM) build --template-file $(TEMPLATE)
+# The layer and function build with `BuildMethod: makefile` (no Docker, no python3.13 needed for the
+# wheels): their Makefiles run `python3 -m pip install --platform ...`, and python3 is the SAM venv's.
+# Two checks run first and fail loudly, one line each (cutout_tools/build_checks.py):
+# - the profiles file the function will load (PROFILES_FILE, the template's ProfilesFile), validated as
+#   the function validates it at start: a wrong one is named with its profile, variant and field;
+# - CPython 3.13, the runtime's Python, to compile the layer's bytecode (python3.13 on the PATH, or
+#   PYC_PYTHON=/path): without it the build stops and says how to get one (ALLOW_NO_BYTECODE=1 builds
+#   without, with a warning: every cold start then compiles the layer).
+PROFILES_FILE ?= profiles.toml
+PYC_PYTHON ?=
+ALLOW_NO_BYTECODE ?=
+
+.PHONY: build-checks
+build-checks: venv ## the checks `make build` runs first: the profiles file, and CPython 3.13 for the layer's bytecode
+	@$(BIN)/python -m cutout_tools.build_checks profiles --setting '$(PROFILES_FILE)'
+	@$(BIN)/python -m cutout_tools.build_checks bytecode $(if $(PYC_PYTHON),--python '$(PYC_PYTHON)') \
+		$(if $(ALLOW_NO_BYTECODE),--allow-missing) >/dev/null
+
+build: build-checks $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION) ## sam build into .aws-sam/build/ (layer wheels for arm64 / CPython 3.13, with bytecode)
+	@pyc=$$($(BIN)/python -m cutout_tools.build_checks bytecode $(if $(PYC_PYTHON),--python '$(PYC_PYTHON)') \
+		$(if $(ALLOW_NO_BYTECODE),--allow-missing) 2>/dev/null); \
+	PATH="$(CURDIR)/$(TOOLS)/sam/bin:$$PATH" PYC_PYTHON="$$pyc" ALLOW_NO_BYTECODE='$(ALLOW_NO_BYTECODE)' \
+		$(SAM) build --template-file $(TEMPLATE)
 
 # --- Report and samples ----------------------------------------------------------------------------
 .PHONY: browser samples cli-reference
 
-cli-reference: venv ## regenerate the README's command-line reference from the `cutout` parser
-	$(BIN)/python -m cutout_tools.cli_reference README.md
+cli-reference: venv ## regenerate the command-line reference (docs/cli.md) from the `cutout` parser
+	$(BIN)/python -m cutout_tools.cli_reference docs/cli.md
 
 CHROMIUM := /usr/bin/chromium
 

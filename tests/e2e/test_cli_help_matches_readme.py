@@ -1,4 +1,5 @@
-"""The README's command-line reference agrees with what `cutout ... --help` prints, command by command.
+"""The command-line reference (docs/cli.md, once the README's) agrees with what `cutout ... --help`
+prints, command by command.
 
 The reference is generated from the parser (`make cli-reference`); this asks the installed
 console script itself, as a user would, so a stale README or a parser the generator misreads fails.
@@ -18,7 +19,7 @@ from tests.e2e.support import cutout_command
 
 pytestmark = pytest.mark.slow  # one console-script start per command
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 COMMANDS = [list(words) for words, _, _ in leaf_commands(build_parser())]  # every command, as registered
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 

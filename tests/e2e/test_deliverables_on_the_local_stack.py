@@ -39,7 +39,7 @@ def test_each_upload_gets_every_variant_of_its_profile_from_one_paid_call(stack:
     keys = ["shop/mug.jpg", "shop/mug.png", "marketplaces/lamp.jpg"]
     for key in keys:
         fmt = "PNG" if key.endswith(".png") else "JPEG"
-        s3.put_object(Bucket=facts["input_bucket"], Key=key, Body=product_photo(400, 320, fmt))
+        s3.put_object(Bucket=facts["input_bucket"], Key=key, Body=product_photo(1000, 800, fmt))
     # When the stack settles
     stack.wait_until_idle(timeout=120)
     # Then each upload was billed once, whatever the number of its variants
@@ -69,7 +69,7 @@ def test_rerender_after_a_profile_change_makes_the_new_variant_without_paying(
     # Given a processed upload and a profiles file that adds a variant to the default profile
     facts = stack.describe()
     s3 = stack.client("s3")
-    s3.put_object(Bucket=facts["input_bucket"], Key="again/cup.jpg", Body=product_photo(360, 300))
+    s3.put_object(Bucket=facts["input_bucket"], Key="again/cup.jpg", Body=product_photo(1000, 800))
     stack.wait_until_idle(timeout=120)
     billed_before = stack.emulator.stats()["billed"]
     changed = tmp_path / "profiles.toml"

@@ -63,7 +63,8 @@ def test_tail_prints_each_outcome_from_the_stacks_events_queue_and_review_decisi
     facts = stack.describe()
     assert facts["events_queue_url"]
     s3 = stack.client("s3")
-    s3.put_object(Bucket=facts["input_bucket"], Key="shoes/red.jpg", Body=product_photo())
+    # (large enough for amazon-main: the gate holds a product enlarged more than 4×)
+    s3.put_object(Bucket=facts["input_bucket"], Key="shoes/red.jpg", Body=product_photo(1000, 750))
     s3.put_object(Bucket=facts["input_bucket"], Key="shoes/empty.jpg", Body=blank_photo())
     s3.put_object(Bucket=facts["input_bucket"], Key="shoes/notes.jpg", Body=b"not an image at all")
     stack.wait_until_idle(timeout=120)

@@ -28,8 +28,9 @@ def photo_folder(tmp_path: Path) -> Path:
     (folder / "shoes").mkdir(parents=True)
     (folder / "bags").mkdir()
     (folder / "broken").mkdir()
-    (folder / "shoes" / "red shoe.jpg").write_bytes(product_photo(480, 360))
-    (folder / "bags" / "tote+1 ü.png").write_bytes(product_photo(400, 400, fmt="PNG"))
+    # Products large enough for amazon-main (the quality gate holds one enlarged more than 4x)
+    (folder / "shoes" / "red shoe.jpg").write_bytes(product_photo(1000, 750))
+    (folder / "bags" / "tote+1 ü.png").write_bytes(product_photo(900, 900, fmt="PNG"))
     truncated = product_photo(480, 360)
     (folder / "broken" / "truncated.jpg").write_bytes(truncated[: len(truncated) // 2])
     (folder / "README.md").write_text("not an input\n", encoding="utf-8")
@@ -72,7 +73,14 @@ def test_local_run_processes_a_folder_and_writes_the_summary(photo_folder: Path)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["schema"] == "cutout.local-run/1"
     assert (summary["mode"], summary["background"]) == ("deliverables", None)
-    assert summary["totals"] == {"inputs": 3, "done": 2, "failed": 1, "interrupted": 0, "variants": 6}
+    assert summary["totals"] == {
+        "inputs": 3,
+        "done": 2,
+        "held": 0,
+        "failed": 1,
+        "interrupted": 0,
+        "variants": 6,
+    }
     assert summary["interrupted"] is False
     # billed calls = object versions delivered, however many variants (the truncated file: no call)
     assert summary["emulator"]["billed"] == 2

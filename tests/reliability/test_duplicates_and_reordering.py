@@ -84,10 +84,11 @@ def test_duplicated_reordered_and_crashed_deliveries_bill_each_version_once_and_
     def upload(key: str, data: bytes) -> None:
         versions[(key, hashlib.md5(data, usedforsecurity=False).hexdigest())] = world.upload(key, data)
 
-    newest = {"dup/00.jpg": product_photo(333, 222), "dup/01.jpg": product_photo(334, 222)}
+    # (photos whose product amazon-main enlarges under the quality gate's 4x limit: smaller ones are held)
+    newest = {"dup/00.jpg": product_photo(933, 722), "dup/01.jpg": product_photo(934, 722)}
     with s3_event_facts():  # the events as S3 sends them: the version each PUT made, a sequencer
         for n in range(12):
-            upload(f"dup/{n:02d}.jpg", product_photo(200 + n, 200))
+            upload(f"dup/{n:02d}.jpg", product_photo(900 + n, 700))
         for key, data in newest.items():
             upload(key, data)  # back to back: within the second of the first versions, as a rule
     messages: list[dict[str, Any]] = []

@@ -35,3 +35,38 @@ def test_under_faults_every_upload_has_one_outcome_and_no_object_is_paid_twice()
     assert result.billed_calls == result.outputs + result.paid_dlq_records + lost
     assert "client_gone" not in result.lost_answers
     assert "write_failed" not in result.lost_answers
+
+
+@pytest.mark.parametrize(
+    ("prefixes", "violations"),
+    [
+        (("", "", "", ""), 0),  # published: its master and every variant
+        (("", "review/", "review/", "review/"), 0),  # held: every variant under review/ (issue 26)
+        (("", "", "review/", "review/"), 1),  # half published, half held: not one outcome
+        (("", "", ""), 1),  # a variant missing
+    ],
+)
+def test_a_held_upload_is_one_outcome_and_a_mixed_one_is_not(
+    prefixes: tuple[str, ...], violations: int
+) -> None:
+    # Given the shipped profiles and one upload's stored objects
+    from bench.soak import _checked
+
+    from cutout.profiles import load_profiles
+    from tests.unit.profiles.test_profiles import SHIPPED
+
+    names = [
+        "masters/shop/a.jpg.png",
+        "web-transparent/shop/a.jpg.png",
+        "amazon-main/shop/a.jpg.jpg",
+        "listing-webp/shop/a.jpg.webp",
+    ]
+    stored = {
+        prefix + name: [{"source-key": "shop/a.jpg"}] for prefix, name in zip(prefixes, names, strict=False)
+    }
+    # When the soak checks it
+    stats = {"billed": 1, "calls": 1, "by_object": {}, "faults": {}}
+    result = _checked(["shop/a.jpg"], [], stored, stats, 1.0, profiles=load_profiles(SHIPPED))
+    # Then a held upload is one outcome, like a published one; anything in between is a violation
+    outcome = [line for line in result.violations if "output object(s)" in line]
+    assert len(outcome) == violations

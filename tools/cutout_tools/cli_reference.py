@@ -1,10 +1,10 @@
-"""The README's command-line reference, generated from the ``cutout`` argparse parser.
+"""The docs' command-line reference (``docs/cli.md``), generated from the ``cutout`` argparse parser.
 
-    python -m cutout_tools.cli_reference README.md           # rewrite the section (``make cli-reference``)
-    python -m cutout_tools.cli_reference --check README.md   # exit 1 if it is out of date
+    python -m cutout_tools.cli_reference docs/cli.md           # rewrite the section (``make cli-reference``)
+    python -m cutout_tools.cli_reference --check docs/cli.md   # exit 1 if it is out of date
 
-The section sits between ``BEGIN`` and ``END`` markers in the README; everything outside them is
-left as it is. The parser is the single source: a new option shows up in the README by running
+The section sits between ``BEGIN`` and ``END`` markers in the page; everything outside them is
+left as it is. The parser is the single source: a new option shows up in the page by running
 the command, and a test fails until it is run. The text is built from the parser's own fields
 (not from ``format_help()``, whose layout changes between Python versions and terminal widths), so
 the output is the same on every machine.
@@ -148,9 +148,9 @@ def current_section(document: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = argparse.ArgumentParser(
         prog="python -m cutout_tools.cli_reference",
-        description="Write (or --check) the command-line reference section of the README.",
+        description="Write (or --check) the command-line reference section of docs/cli.md.",
     )
-    arguments.add_argument("readme", type=Path, nargs="?", default=Path("README.md"))
+    arguments.add_argument("readme", type=Path, nargs="?", default=Path("docs/cli.md"))
     arguments.add_argument("--check", action="store_true", help="exit 1 if the section is out of date")
     args = arguments.parse_args(argv)
     document = args.readme.read_text(encoding="utf-8")

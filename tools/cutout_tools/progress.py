@@ -127,10 +127,14 @@ class _PlainLines:
         self._count = 0
         self._printed_count: int | None = None
         self._printed_at: float | None = None
+        self._first_at: float | None = None  # when the first unit finished: the rate is measured from it
+        self._first_count = 0
 
     def advance(self, n: int = 1) -> None:
         self._count += n
         now = self._clock()
+        if self._first_at is None:
+            self._first_at, self._first_count = now, self._count
         finished = self._total is not None and self._count >= self._total
         due = self._printed_at is None or now - self._printed_at >= PLAIN_INTERVAL_SECONDS
         if finished or due:
@@ -145,16 +149,33 @@ class _PlainLines:
 
     def _print(self, now: float) -> None:
         self._printed_count, self._printed_at = self._count, now
-        self._write(plain_line(self._description, self._count, self._total, now - self._started))
+        since_first = None if self._first_at is None else (now - self._first_at, self._first_count)
+        self._write(plain_line(self._description, self._count, self._total, now - self._started, since_first))
 
     def _write(self, text: str) -> None:
         self._stream.write(text + "\n")
         self._stream.flush()
 
 
-def plain_line(description: str, count: int, total: int | None, elapsed: float) -> str:
-    """``uploads: 12/40 (30 %), 3.1/s, about 9 s left`` (``12``, and no ETA, when the total is unknown)."""
-    rate = count / elapsed if elapsed > 0 else 0.0
+def plain_line(
+    description: str,
+    count: int,
+    total: int | None,
+    elapsed: float,
+    since_first: tuple[float, int] | None = None,
+) -> str:
+    """``uploads: 12/40 (30 %), 3.1/s, about 9 s left`` (``12``, and no ETA, when the total is unknown).
+
+    ``since_first``: (seconds since the first unit finished, units finished then). The rate is then
+    measured from that moment, so what came before it (a stack starting, a function's cold start, a
+    model loading) does not make every estimate too long; until a second unit finishes there is no
+    rate and no estimate. ``None``: the rate over the whole ``elapsed``.
+    """
+    if since_first is None:
+        rate = count / elapsed if elapsed > 0 else 0.0
+    else:
+        seconds, first = since_first
+        rate = (count - first) / seconds if seconds > 0 and count > first else 0.0
     parts = [f"{count}/{total} ({100 * count // max(1, total)} %)" if total is not None else str(count)]
     if rate > 0:
         parts.append(f"{rate:.1f}/s" if rate >= 1 else f"{1 / rate:.1f} s each")

@@ -45,6 +45,7 @@ from cutout.events import UploadedObject
 from cutout.events.identity import written_at
 from cutout.ordering.newest import LAST_MODIFIED_METADATA
 from cutout.quality_gate.review import REVIEW_METADATA, REVIEW_PREFIX, published_key
+from cutout_tools.operations.stack import OperationsError
 
 REJECTED_IN_REVIEW = "rejected_in_review"
 _FORMAT_BY_EXTENSION = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp", ".avif": "avif"}
@@ -137,17 +138,42 @@ def _siblings(s3: Any, bucket: str, first: HeldObject) -> Iterator[HeldObject]:
                 yield candidate
 
 
-def held_upload(s3: Any, bucket: str, key: str) -> HeldUpload:
-    """The upload one held output (``review/<key>`` or its published key) belongs to, with all of
-    its held outputs. A key that is not held raises botocore's ``ClientError`` (404)."""
-    first = read_held(s3, bucket, held_key_of(key))
-    objects = (first, *sorted(_siblings(s3, bucket, first), key=lambda held: held.key))
-    reasons = tuple(filter(None, first.metadata.get(REVIEW_METADATA, "").split(",")))
-    return HeldUpload(upload=upload_of(first.metadata), objects=objects, reasons=reasons)
+def _held_by_upload_key(s3: Any, bucket: str, key: str) -> HeldObject | None:
+    """A held output made from the upload ``key`` (its ``source-key``), or ``None``."""
+    source_key = key.removeprefix(REVIEW_PREFIX)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=REVIEW_PREFIX):
+        for item in page.get("Contents", []):
+            if source_key not in item["Key"]:
+                continue
+            candidate = read_held(s3, bucket, item["Key"])
+            if unquote(candidate.metadata.get("source-key", "")) == source_key:
+                return candidate
+    return None
 
 
 def _not_found(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
+    return str(error.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}
+
+
+def held_upload(s3: Any, bucket: str, key: str) -> HeldUpload:
+    """The upload a held output belongs to, with all of its held outputs. ``key`` is the upload's
+    own key (``kitchen/mug.jpg``), a held output's (``review/amazon-main/kitchen/mug.jpg.jpg``) or
+    its published key; nothing held for it raises ``OperationsError`` saying so."""
+    try:
+        first = read_held(s3, bucket, held_key_of(key))
+    except ClientError as error:
+        if not _not_found(error):
+            raise
+        found = _held_by_upload_key(s3, bucket, key)
+        if found is None:
+            raise OperationsError(
+                f"nothing held for {key!r} in s3://{bucket}: give the upload's key, a held output's "
+                "key (review/...) or its published key (`cutout review list` shows what is held)"
+            ) from None
+        first = found
+    objects = (first, *sorted(_siblings(s3, bucket, first), key=lambda held: held.key))
+    reasons = tuple(filter(None, first.metadata.get(REVIEW_METADATA, "").split(",")))
+    return HeldUpload(upload=upload_of(first.metadata), objects=objects, reasons=reasons)
 
 
 def held_as_seen(s3: Any, bucket: str, key: str, seen: Mapping[str, str] | None) -> HeldUpload:
@@ -155,8 +181,8 @@ def held_as_seen(s3: Any, bucket: str, key: str, seen: Mapping[str, str] | None)
     (held key → ETag) when given: a decision is made on what the person looked at, or not at all."""
     try:
         held = held_upload(s3, bucket, key)
-    except ClientError as error:
-        if seen is None or not _not_found(error):
+    except (ClientError, OperationsError) as error:
+        if seen is None or (isinstance(error, ClientError) and not _not_found(error)):
             raise
         raise StaleDecision(
             "Already decided elsewhere: its held outputs are gone (approved or rejected meanwhile). "

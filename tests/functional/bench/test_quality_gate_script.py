@@ -35,7 +35,8 @@ def test_a_saved_run_is_judged_again_with_other_thresholds(tmp_path: Path) -> No
         cutout("engine", True, 0.35, 0.2, iou=0.40),
     ]
     saved.write_text(json.dumps({"seeds": [7], "groups": ["colour"], "bad_iou": 0.75, "cutouts": cutouts}))
-    # When it is judged with the defaults, then with min_score 0.5
+    # When it is judged with min_score 0.3 (the default before issue 26), with 0.5, and with the
+    # defaults (min_score 0.8: the one "look at this" threshold)
     runs = {
         label: subprocess.run(
             [sys.executable, str(SCRIPT), "--from", str(saved), *extra],
@@ -45,14 +46,19 @@ def test_a_saved_run_is_judged_again_with_other_thresholds(tmp_path: Path) -> No
             check=True,
             cwd=REPO_ROOT,
         ).stdout
-        for label, extra in (("defaults", []), ("strict", ["--set", "min_score=0.5"]))
+        for label, extra in (
+            ("lenient", ["--set", "min_score=0.3"]),
+            ("strict", ["--set", "min_score=0.5"]),
+            ("defaults", []),
+        )
     }
-    # Then the defaults catch the blank one only (the failure's score passes, nothing good is held);
-    # the stricter score catches both, and holds the good one too
+    # Then 0.3 catches the blank one only (the failure's score passes, nothing good is held);
+    # the stricter scores catch both, and hold the good one too
     all_rows = {
         label: next(line for line in out.splitlines() if line.startswith("all"))
         for label, out in runs.items()
     }
-    assert all_rows["defaults"].split()[1:] == ["3", "2", "1", "50.0", "%", "1", "0", "0.0", "%"]
+    assert all_rows["lenient"].split()[1:] == ["3", "2", "1", "50.0", "%", "1", "0", "0.0", "%"]
     assert all_rows["strict"].split()[1:] == ["3", "2", "2", "100.0", "%", "1", "1", "100.0", "%"]
+    assert all_rows["defaults"].split()[1:] == ["3", "2", "2", "100.0", "%", "1", "1", "100.0", "%"]
     assert "thresholds {'min_score': 0.5}" in runs["strict"]

@@ -23,12 +23,14 @@ def _notification_of(version_id: str, messages: list[dict[str, Any]]) -> dict[st
     raise AssertionError("no notification names that version")
 
 
-def _two_versions(world: World) -> tuple[str, str, list[dict[str, Any]]]:
+def _two_versions(
+    world: World, sizes: tuple[tuple[int, int], tuple[int, int]] = ((300, 200), (320, 200))
+) -> tuple[str, str, list[dict[str, Any]]]:
     """Two versions of ``shoe.jpg`` written back to back (within the same second, as a rule), and the
     notifications they made: with the facts S3 gives them (``s3_event_facts``: moto alone has none)."""
     with s3_event_facts():
-        older = world.upload("shoe.jpg", product_photo(300, 200))
-        newer = world.upload("shoe.jpg", product_photo(320, 200))
+        older = world.upload("shoe.jpg", product_photo(*sizes[0]))
+        newer = world.upload("shoe.jpg", product_photo(*sizes[1]))
     pending = [m for m in world.receive() if "Records" in json.loads(m["Body"])]
     return older, newer, pending
 
@@ -55,9 +57,10 @@ def test_reordered_events_for_one_key_leave_the_newest_version_s_cutout(world: W
 def test_reordered_events_for_one_key_leave_the_newest_version_s_master_and_variants(
     make_world: Callable[..., World],
 ) -> None:
-    # Given the shipped profiles (three variants) and two versions of one key, written back to back
+    # Given the shipped profiles (three variants) and two versions of one key, written back to back,
+    # each large enough for amazon-main's 1,700 px product (the gate holds a product enlarged over 4×)
     world = make_world(PROFILES_FILE=str(SHIPPED_PROFILES))
-    older, newer, pending = _two_versions(world)
+    older, newer, pending = _two_versions(world, ((1000, 700), (1020, 700)))
     first, second = _notification_of(older, pending), _notification_of(newer, pending)
 
     # When their events arrive newest first, in one batch (its records run concurrently)

@@ -120,3 +120,22 @@ def test_rows_to_review_come_first_in_summary_order(tmp_path: Path) -> None:
     assert [flag.code for flag in rows[0].flags] == ["empty_mask", "low_score"]
     assert [flag.code for flag in rows[1].flags] == ["low_score"]
     assert [row.row_class for row in rows] == ["review", "review", "failed", "failed", "done", "done", "done"]
+
+
+def test_a_cut_out_held_by_the_gate_is_flagged_with_its_reasons() -> None:
+    # Given the metadata the quality gate writes on a held cut-out's outputs
+    metadata = {"score": "0.97", "review-reasons": "low_score,upscaled"}
+    # When it is checked
+    flags = attention_flags(metadata, None)
+    # Then the row is flagged with the gate's reasons
+    assert [(flag.code, flag.sentence) for flag in flags] == [
+        ("quality_gate", "held by the quality gate: low_score, upscaled")
+    ]
+
+
+def test_the_report_flags_scores_under_the_gates_own_threshold() -> None:
+    # Given the report's threshold and the gate's default
+    from cutout.quality_gate import REVIEW_SCORE, QualityThresholds
+
+    # Then they are one and the same setting
+    assert LOW_SCORE == REVIEW_SCORE == QualityThresholds().min_score

@@ -135,3 +135,17 @@ def test_the_studio_engine_cuts_each_product_out(sample: ProductSample) -> None:
     if sample.trusted:  # the others are beyond the engine, and its score need not vouch for them
         assert cutout.score > 0.7
     assert (width, height) == (sample.width, sample.height)
+
+
+def test_the_readme_counts_the_files_the_demo_uploads() -> None:
+    # Given the samples' README and the files `cutout local run samples/` uploads
+    import re
+
+    from cutout_tools.local_stack.local_run import input_files
+
+    readme = (DEFAULT_SAMPLES_DIR / "README.md").read_text(encoding="utf-8")
+    uploaded, _skipped = input_files(DEFAULT_SAMPLES_DIR)
+    # Then the count it states is the demo's
+    stated = re.search(r"\*\*(\d+) files\*\* in all", readme)
+    assert stated is not None
+    assert int(stated.group(1)) == len(uploaded) == 30

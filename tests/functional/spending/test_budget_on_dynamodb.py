@@ -257,3 +257,42 @@ def test_caps_raised_in_ssm_take_effect_at_once_for_a_reservation_the_cached_cap
     assert marker.read() == mark
     marker.clear()
     assert marker.read() is None
+
+
+def test_without_a_cap_every_billed_call_is_still_counted(table: tuple[Any, str]) -> None:
+    # Given no daily and no monthly cap (the template's default, 0)
+    client, name = table
+    budget = DynamoDbBudget(client, name, BudgetLimits(daily=0, monthly=0), now=lambda: at(1))
+    # When three calls are billed and a fourth is given back (it was certainly not billed)
+    reservations = [budget.reserve(1) for _ in range(4)]
+    assert all(reservation is not None for reservation in reservations)
+    last = reservations[-1]
+    assert last is not None
+    budget.release(last)
+    # Then the status shows three units used today and this month, and no cap to run out of
+    status = budget.status()
+    assert (status.day_used, status.month_used, status.calls, status.released) == (3, 3, 4, 1)
+    assert status.remaining is None
+    assert status.used_percent is None
+
+
+def test_budget_status_shows_the_units_used_without_a_cap(
+    table: tuple[Any, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a stack with no cap whose function has reserved three billed calls today
+    client, name = table
+    budget = DynamoDbBudget(client, name, BudgetLimits(daily=0, monthly=0))
+    for _ in range(3):
+        budget.reserve(1)
+    from cutout_tools.cli import main
+    from cutout_tools.unattended import command, control
+
+    monkeypatch.setattr(command, "_target", lambda _args: (None, None))
+    monkeypatch.setattr(control, "budget_status", lambda _session, _stack: (budget.status(), "Enabled"))
+    # When `cutout budget status` runs
+    assert main(["budget", "status", "--stack-name", "shop"]) == 0
+    # Then it shows the units used, and that there is no cap
+    out = capsys.readouterr().out
+    assert "today             3 units (no daily cap)" in out
+    assert "this month        3 units (no monthly cap)" in out
+    assert "remaining         unlimited" in out

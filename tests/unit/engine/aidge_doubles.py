@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from cutout.engine.port import Background, CutoutReceipt
+
 APP_KEY = "512345"
 APP_SECRET = "S4etzZ73nF08vOXVhk3wZjIaLSHw0123"
 RESULT_HOST = "results.example.com"
@@ -44,6 +46,21 @@ def image_bytes(width: int = 200, height: int = 100, mode: str = "RGBA", image_f
     buffer = io.BytesIO()
     Image.new(mode, (width, height)).save(buffer, format=image_format)
     return buffer.getvalue()
+
+
+def result_receipt(url: str = RESULT_URL, *, expires_at: int | None = None) -> CutoutReceipt:
+    """The receipt of a billed call whose 200x100 transparent result is at ``url``."""
+    return CutoutReceipt(
+        engine="aidge",
+        result_url=url,
+        width=200,
+        height=100,
+        score=0.9,
+        usage=1,
+        request_id="req-1",
+        background=Background.TRANSPARENT,
+        expires_at=expires_at,
+    )
 
 
 def success_envelope(

@@ -12,6 +12,7 @@ from cutout.engine.port import ImageBytes
 from cutout.normalisation.rights import read_rights
 from cutout.pipeline.outcome import Status
 from cutout.profiles import parse_profiles
+from tests.fakes import image_bytes
 from tests.rights_samples import CREATOR, SERIAL, USAGE, phone_jpeg
 from tests.unit.pipeline.harness import OUTPUT, Harness, build_harness
 
@@ -29,6 +30,10 @@ variants = [
 [profiles.marketplace]
 prefixes = ["amazon/"]
 variants = [{ preset = "amazon-main" }]
+
+[profiles.site-and-amazon]
+prefixes = ["both/"]
+variants = [{ preset = "web-transparent" }, { preset = "amazon-main" }]
 """
 )
 
@@ -73,9 +78,11 @@ def test_one_paid_call_yields_the_master_and_every_variant_with_their_metadata(h
 
 
 def test_the_longest_prefix_or_the_uploaders_metadata_chooses_the_profile(harness: Harness) -> None:
-    # Given an upload under amazon/ and one that names the marketplace profile in its metadata
-    under_prefix = harness.upload("amazon/mug.jpg")
-    named = harness.upload("misc/mug.jpg")
+    # Given an upload under amazon/ and one that names the marketplace profile in its metadata, both
+    # photos large enough for amazon-main (its product at most 3× enlarged: see the quality gate)
+    harness.engine.actual_size = (1200, 900)
+    under_prefix = harness.upload("amazon/mug.jpg", image_bytes(1200, 900))
+    named = harness.upload("misc/mug.jpg", image_bytes(1200, 900))
     harness.store.objects[("cutout-input-test", "misc/mug.jpg")].metadata["cutout-profile"] = "marketplace"
     # When both are processed
     first, second = harness.process(under_prefix), harness.process(named)
@@ -202,3 +209,36 @@ def test_a_phone_photos_rights_reach_every_variant_and_no_metadata_reaches_the_v
         assert read_rights(stored.data).usage_terms == USAGE, key
         assert SERIAL.encode() not in stored.data, key
         assert stored.metadata["rights"] == "kept"
+
+
+def test_a_photo_too_small_for_every_variant_is_refused_before_paying(harness: Harness) -> None:
+    # Given a 300x200 photo for the marketplace profile (amazon-main alone: 1,700 px product, limit 4x)
+    upload = harness.upload("amazon/thumb.jpg", image_bytes(300, 200))
+    # When it is processed
+    outcome = harness.process(upload)
+    # Then nothing is paid, nothing is written, and the DLQ record says why
+    assert harness.engine.submits == []
+    assert output_keys(harness) == []
+    assert outcome.status is Status.FAILED
+    assert outcome.error_code == "product_too_small"
+    [record] = harness.dlq_records()
+    assert "300×200" in record["error"]["message"]
+
+
+def test_a_small_photo_one_variant_can_use_is_paid_once_and_held_as_upscaled(harness: Harness) -> None:
+    # Given a 160x120 photo for a profile of web-transparent (made at the product's own size) and
+    # amazon-main (1,700 px: its 80x60 product would be enlarged 21x)
+    harness.engine.actual_size = (160, 120)
+    upload = harness.upload("both/tiny.jpg", image_bytes(160, 120))
+    # When it is processed
+    outcome = harness.process(upload)
+    # Then the one call is paid (not refused: one variant can be made) and every output is held
+    # under review/ as upscaled
+    assert len(harness.engine.submits) == 1
+    assert outcome.status is Status.REVIEW
+    assert output_keys(harness)[1:] == [
+        "review/web-transparent/both/tiny.jpg.png",
+        "review/amazon-main/both/tiny.jpg.jpg",
+    ]
+    metadata = harness.store.objects[(OUTPUT, "review/amazon-main/both/tiny.jpg.jpg")].metadata
+    assert metadata["review-reasons"] == "upscaled"

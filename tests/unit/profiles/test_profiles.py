@@ -105,6 +105,10 @@ def test_an_unknown_profile_in_the_metadata_is_refused_with_its_reason() -> None
             "profile 'a': variant 'x' (#1): canvas: ",
         ),
         (
+            'default = "a"\n[profiles.a]\nvariants = [{ name = "x", canvas = [600, 600] }]',
+            "variant 'x' (#1): canvas: a canvas is a string, not a list: write canvas = \"600x600\"",
+        ),
+        (
             'default = "a"\n[profiles.a]\nvariants = [{ name = "x", margin = "1px 2px 3px" }]',
             "a margin has one, two or four values",
         ),

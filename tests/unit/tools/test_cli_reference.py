@@ -1,4 +1,4 @@
-"""The README's command-line reference is the parser's: generated, and checked to be current."""
+"""The docs' command-line reference (docs/cli.md) is the parser's: generated, and checked to be current."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from cutout_tools.cli import build_parser
 from cutout_tools.cli_reference import BEGIN, END, current_section, leaf_commands, render, replace_section
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+README = Path(__file__).resolve().parents[3] / "docs" / "cli.md"
 
 
 def test_the_readme_reference_is_what_the_parser_says() -> None:
@@ -22,7 +22,7 @@ def test_the_readme_reference_is_what_the_parser_says() -> None:
 
     # Then the README holds exactly that (after changing an option: run `make cli-reference`)
     assert current_section(document) == expected, (
-        "README.md's CLI reference is stale: run `make cli-reference`"
+        "docs/cli.md's CLI reference is stale: run `make cli-reference`"
     )
 
 

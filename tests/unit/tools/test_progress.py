@@ -96,3 +96,28 @@ def test_plain_lines_have_counts_rate_and_eta(
     # When the line is written
     # Then it has the counts, the rate and what is left
     assert plain_line("uploads", count, total, elapsed) == expected
+
+
+def test_the_estimate_is_measured_from_the_first_outcome_not_the_start() -> None:
+    # Given a run of 30 whose first outcome came after 60 s of start-up (a stack, a cold start),
+    # then one every 2 s
+    import io
+
+    from cutout_tools.progress import _PlainLines
+
+    now = [0.0]
+    stream = io.StringIO()
+    lines = _PlainLines("cutout local run", 30, stream, clock=lambda: now[0])
+    now[0] = 60.0
+    lines.advance()  # the first: printed, no rate yet
+    for _ in range(4):
+        now[0] += 2.0
+        lines.advance()
+    lines.close()
+    # When the lines are read
+    printed = stream.getvalue().splitlines()
+    first, last = printed[0], printed[-1]
+    # Then the first has no estimate (one outcome is no rate), and the next one's rate is 2 s each,
+    # 25 left: about 50 s (over the whole 68 s it would have said about 5 min 40 s)
+    assert first == "cutout local run: 1/30 (3 %)"
+    assert last == "cutout local run: 5/30 (16 %), 2.0 s each, about 50 s left"

@@ -10,8 +10,8 @@ import logging
 import os
 import sys
 
+from cutout_tools.arguments import port, positive_seconds
 from cutout_tools.emulator.faults import FaultPlan
-from cutout_tools.emulator.server import AidgeEmulator
 from cutout_tools.shutdown import stop_on_signals
 
 KEY_SECRET_ENV = "CUTOUT_EMULATOR_KEY_SECRET"  # noqa: S105 - the name of a variable, not a secret
@@ -57,7 +57,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
+    parser.add_argument("--port", type=port, default=0, help="port to bind; 0 picks a free one (default)")
     parser.add_argument("--key-name", required=True, help="the API key name (app_key) callers must send")
     parser.add_argument(
         "--key-secret",
@@ -68,7 +68,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_fault_options(parser)
     parser.add_argument(
         "--timeout-seconds",
-        type=float,
+        type=positive_seconds,
         default=60.0,
         help="how long a 'timeout' fault holds the request unanswered (default: %(default)s)",
     )
@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     stop = stop_on_signals()
+    from cutout_tools.emulator.server import AidgeEmulator
+
     emulator = AidgeEmulator(
         host=args.host,
         port=args.port,

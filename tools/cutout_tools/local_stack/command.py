@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from cutout_tools.arguments import port, positive_seconds
 from cutout_tools.emulator.command import add_fault_options
 from cutout_tools.local_stack.defaults import DEFAULT_PORT
 from cutout_tools.shutdown import Interrupted, StopRequest, stop_request_on_signals
@@ -60,7 +61,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     up.add_argument(
         "--port",
-        type=int,
+        type=port,
         default=DEFAULT_PORT,
         help="port of the AWS endpoint; 0 picks a free one (default: %(default)s)",
     )
@@ -136,7 +137,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     run.add_argument(
         "--timeout-seconds",
-        type=float,
+        type=positive_seconds,
         default=600.0,
         help="stop waiting for outcomes after this long (default: %(default)s)",
     )

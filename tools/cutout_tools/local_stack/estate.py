@@ -2,7 +2,7 @@
 
 ``cutout local up --existing-bucket NAME`` makes the bucket a shop would already own (unversioned,
 as many are, so the ETag-and-write-time identity is exercised), turns on its EventBridge
-notifications the way the README tells users to (keeping any notification it has), and deploys the
+notifications the way docs/estate.md tells users to (keeping any notification it has), and deploys the
 template with ``ExistingInputBucketName=NAME``: the stack creates no bucket, and the template's
 EventBridge rule routes the bucket's "Object Created" events to the work queue. With
 ``--existing-topic TOPIC`` the bucket instead notifies an SNS topic (S3 -> SNS fan-out, the other

@@ -52,6 +52,7 @@ POLL_SECONDS = 0.25
 DLQ_HIDE_SECONDS = 3600  # a record read once stays hidden for the rest of the run
 FORCED_STOP_GRACE_SECONDS = 1.0  # after a second Ctrl-C: how long running batches get before we leave
 INTERRUPTED = "interrupted"
+HELD = "held"  # every output under review/: the quality gate held it (cutout review approve publishes it)
 
 
 class RunFolderError(ValueError):
@@ -336,6 +337,7 @@ def _summary(
         "totals": {
             "inputs": len(items),
             "done": sum(item["status"] == "done" for item in items),
+            HELD: sum(item["status"] == HELD for item in items),
             "failed": sum(item["status"] == "failed" for item in items),
             INTERRUPTED: sum(item["status"] == INTERRUPTED for item in items),
             "variants": sum(len(item.get("outputs") or []) for item in items),
@@ -525,7 +527,8 @@ class _Run:
             if name.startswith("review")
         }
         item.update(
-            status="done",
+            # held: the quality gate kept every output under review/ (not published): never "done"
+            status=HELD if review else "done",
             profile=profile_name,
             master_key=master,
             output_key=outputs[0]["key"],
@@ -564,7 +567,7 @@ class _Run:
             return target.relative_to(self._out_dir.resolve()).as_posix()
 
         for item in self._items.values():
-            if item["status"] != "done":
+            if item["status"] not in ("done", HELD):
                 continue
             item["output_file"] = download(item["output_key"])
             if item["master_key"]:
@@ -602,12 +605,16 @@ def summary_table(summary: dict[str, Any]) -> str:
     """A short plain-text table: one line per input, then the totals."""
     rows = []
     for item in summary["items"]:
-        if item["status"] == "done" and item.get("outputs"):
+        if item["status"] in ("done", HELD) and item.get("outputs"):
             outputs = item["outputs"]
             detail = f"-> {len(outputs)} variants: " + ", ".join(map(_described_output, outputs))
-            score = (item.get("metadata") or {}).get("score")
+            metadata = item.get("metadata") or {}
+            score = metadata.get("score")
             if score:
                 detail += f"  (score {score})"
+            if item["status"] == HELD:
+                reasons = str(metadata.get(REVIEW_METADATA) or "").replace(",", ", ")
+                detail += f"  held for review under review/: {reasons}"
         elif item["status"] == "done":
             detail = f"-> {item['output_key']}"
             score = (item.get("metadata") or {}).get("score")
@@ -630,7 +637,9 @@ def summary_table(summary: dict[str, Any]) -> str:
     totals = summary["totals"]
     interrupted = totals.get(INTERRUPTED, 0)
     lines.append(
-        f"{totals['inputs']} inputs: {totals['done']} done, {totals['failed']} failed"
+        f"{totals['inputs']} inputs: {totals['done']} done"
+        + (f", {totals[HELD]} held for review" if totals.get(HELD) else "")
+        + f", {totals['failed']} failed"
         + (f", {interrupted} interrupted" if interrupted else "")
         + (f"; {totals['variants']} variants" if totals.get("variants") else "")
         + f"; {summary['emulator']['billed']} billed API calls"

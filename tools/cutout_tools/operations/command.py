@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 DEFAULT_LIST_LIMIT = 100
 _MESSAGE_WIDTH = 90
 _KEY_WIDTH = 48
+# The work queue's MessageRetentionPeriod in template.yaml (1,209,600 s; a test keeps them equal).
+WORK_QUEUE_RETENTION_DAYS = 14
 
 
 class UsageError(Exception):
@@ -159,7 +161,8 @@ def add_backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
         default=None,
         metavar="N",
         help="at most N messages a second (default 200; 0 for no bound). Keep it under what the "
-        "function drains: the work queue drops messages older than its 14-day retention",
+        f"function drains: the work queue drops messages older than its {WORK_QUEUE_RETENTION_DAYS}-day "
+        "retention",
     )
     inventory.add_argument(
         "--checkpoint",

@@ -124,12 +124,13 @@ def _run(args: argparse.Namespace, stream: TextIO | None = None) -> int:
     from cutout.storage import S3ObjectStore
     from cutout.storage.objects import ObjectNotFound
     from cutout_tools.operations.command import UsageError, _target
+    from cutout_tools.operations.stack import OperationsError
 
     stream = stream or sys.stdout
     try:
         profiles = load_profiles(args.profiles)
-    except ProfilesError as error:
-        raise UsageError(str(error)) from None
+    except ProfilesError as error:  # a wrong file is exit 1, as `cutout profiles check` says it
+        raise OperationsError(str(error)) from None
     if args.profile and args.profile not in profiles.profiles:
         raise UsageError(f"no profile {args.profile!r} in {args.profiles} (known: {profiles.known})")
     session, resources = _target(args)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from cutout.normalisation.rights import Rights
     from cutout.profiles import Profile, ProfileSet, VariantSpec
 
@@ -90,6 +92,31 @@ def _shadow(variant: VariantSpec) -> str:
     return " ".join(parts[:1]) + " (" + ", ".join(parts[1:]) + ")"
 
 
+def _pipeline_warnings(data: bytes, profile: Profile) -> list[str]:
+    """What the pipeline would say of this image before paying (it would refuse it), if anything."""
+    from cutout.failures import FailureReason
+    from cutout.validation import validate_bytes
+    from cutout.variants.enlargement import refuse_if_too_small
+
+    try:
+        facts = validate_bytes(data)
+        refuse_if_too_small(facts.width, facts.height, profile)
+    except FailureReason as refused:
+        return [
+            f"the pipeline would refuse this image before paying ({refused.code}: {refused.message}); "
+            "the variants below are a preview of what it would never make"
+        ]
+    return []
+
+
+def _gate_reasons(master: Image.Image, score: float | None, profile: Profile) -> tuple[str, ...]:
+    """The quality gate's reasons to hold this cut-out, as the function would judge it."""
+    from cutout.quality_gate import alpha_stats, judge
+    from cutout.variants.enlargement import enlargements
+
+    return judge(alpha_stats(master), score, profile.quality, enlargements(master, profile)).reasons
+
+
 def run_check(args: argparse.Namespace) -> int:
     profiles = _load(args.file)
     if profiles is None:
@@ -127,6 +154,9 @@ def run_preview(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"no profile {args.profile!r} in {args.file} (known: {profiles.known})", file=sys.stderr)
         return 2
+    refusals = _pipeline_warnings(data, profile)
+    for warning in refusals:
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         cutout = StudioEngine().remove_background(
             ImageBytes(data), CutoutOptions(background=Background.TRANSPARENT)
@@ -140,6 +170,13 @@ def run_preview(args: argparse.Namespace) -> int:
     # As the deliver step does: the photo's rights fields, written into every variant as XMP.
     rights = read_rights(data[:RIGHTS_HEAD_BYTES]) if profile.keep_rights else Rights()
     print(f"  rights: {_rights(rights) if profile.keep_rights else 'dropped (keep_rights = false)'}")
+    held = () if refusals else _gate_reasons(master, cutout.score, profile)
+    if held:
+        print(
+            f"warning: the quality gate would hold this cut-out for review ({', '.join(held)}): "
+            "its outputs would go under review/, not be published",
+            file=sys.stderr,
+        )
     for variant in profile.variants:
         try:
             rendered = render_variant(master, variant, xmp=None if rights.empty else rights.xmp())

@@ -8,14 +8,15 @@ flags those rows in a colour of their own and lists them first.
 The checks read the cut-out file (its alpha channel, or, on a white background, its non-white
 pixels) at a reduced size, and the output's metadata:
 
-- ``low_score``: the engine's ``score`` is under ``LOW_SCORE``;
+- ``low_score``: the engine's ``score`` is under ``LOW_SCORE``, the quality gate's own default
+  ``min_score`` (``cutout.quality_gate.REVIEW_SCORE``): one threshold for "look at this";
 - ``empty_mask``: under ``EMPTY_COVERAGE`` of the pixels belong to the subject;
 - ``whole_frame``: over ``FULL_COVERAGE`` of them do (nothing was removed);
 - ``cut_by_frame``: the subject covers over ``EDGE_COVERAGE`` of an edge of the picture (only when
   the output has the original's size: a target size crops to the subject on purpose);
-- ``quality_gate``: the pipeline's quality gate said so. This is the hook for the gate's verdicts:
-  when the gate writes ``quality-verdict`` (and optionally ``quality-reasons``) into the output's
-  metadata, any verdict but ``pass`` flags the row with the gate's reasons, beside the checks here.
+- ``quality_gate``: the pipeline's quality gate held the cut-out: its outputs carry the reasons
+  (``review-reasons``, ``cutout.quality_gate.review``); the row is flagged with them. (The older
+  ``quality-verdict``/``quality-reasons`` pair is read too.)
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-LOW_SCORE = 0.5
+from cutout.quality_gate import REVIEW_SCORE
+from cutout.quality_gate.review import REVIEW_METADATA
+
+LOW_SCORE = REVIEW_SCORE
 EMPTY_COVERAGE = 0.002  # a small ring in a big frame still covers more
 FULL_COVERAGE = 0.995
 EDGE_COVERAGE = 0.10
@@ -124,6 +128,9 @@ def attention_flags(
 
 
 def _quality_gate_flags(metadata: Mapping[str, object]) -> list[Flag]:
+    held = metadata.get(REVIEW_METADATA)
+    if isinstance(held, str) and held:
+        return [Flag("quality_gate", f"held by the quality gate: {held.replace(',', ', ')}")]
     verdict = metadata.get(QUALITY_VERDICT)
     if not isinstance(verdict, str) or not verdict or verdict == QUALITY_PASS:
         return []

@@ -22,7 +22,10 @@ from cutout_tools.report.previews import NoPreview, Preview, preview
 from cutout_tools.units import human_bytes
 
 SCHEMA = "cutout.local-run/1"
-STATUS_CLASSES = {"done": "done", "failed": "failed"}  # any other status is shown as it is, as "other"
+# any other status is shown as it is, as "other"; "held" (the quality gate kept it under review/)
+# is a done row whose flags (the gate's reasons) put it among those to look at
+STATUS_CLASSES = {"done": "done", "held": "done", "failed": "failed"}
+HAS_OUTPUTS = ("done", "held")
 REVIEW = "review"  # the class of a done row with attention flags
 ROW_ORDER = {REVIEW: 0, "failed": 1, "done": 2, "other": 3}
 
@@ -101,7 +104,7 @@ def build_header(summary: Mapping[str, Any], rows: list[Row]) -> Header:
         background=_text(summary.get("background")),
         wall_time=_seconds(summary.get("wall_seconds")),
         inputs=_count(totals.get("inputs"), len(rows)),
-        done=_count(totals.get("done"), counted["done"]),
+        done=_count(_sum(totals.get("done"), totals.get("held")), counted["done"]),
         failed=_count(totals.get("failed"), counted["failed"]),
         other=counted["other"],
         emulator_calls=_text(emulator.get("calls"), "–"),
@@ -137,16 +140,16 @@ def build_row(out_dir: Path, index: int, item: Mapping[str, Any], engine_backend
     flags: list[Flag] = []
     if output_file:
         cutout = _output_preview(out_dir, output_file)
-    elif status == "done":
+    elif status in HAS_OUTPUTS:
         cutout = NoPreview("no output file in the summary")
-    if status == "done" and isinstance(cutout, Preview):
+    if status in HAS_OUTPUTS and isinstance(cutout, Preview):
         same_size = isinstance(original, Preview) and (original.width, original.height) == (
             cutout.width,
             cutout.height,
         )
         facts = mask_facts((out_dir.resolve() / output_file).resolve())
         flags = attention_flags(metadata, facts, same_size_as_original=same_size)
-    elif status == "done":
+    elif status in HAS_OUTPUTS:
         flags = attention_flags(metadata, None)
     return Row(
         anchor=f"item-{index + 1}",
@@ -256,6 +259,12 @@ def _text(value: object, default: str = "") -> str:
     if value is None or value == "":
         return default
     return value if isinstance(value, str) else str(value)
+
+
+def _sum(*values: object) -> object:
+    """The sum of the integers among ``values`` (``None`` when there is none: count the rows)."""
+    numbers = [value for value in values if isinstance(value, int) and not isinstance(value, bool)]
+    return sum(numbers) if numbers else None
 
 
 def _count(value: object, default: int) -> int:

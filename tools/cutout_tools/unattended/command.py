@@ -109,7 +109,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
             description=f"{verb.capitalize()} every held output of each KEY's upload (the gate judges an "
             f"upload, not one variant) and announce {event} on the stack's bus. No API call.",
         )
-        parser.add_argument("keys", nargs="+", metavar="KEY", help="review/<key> or the published key")
+        parser.add_argument(
+            "keys",
+            nargs="+",
+            metavar="KEY",
+            help="the upload's key (kitchen/mug.jpg), a held output's (review/...) or its published key",
+        )
         _add_target_options(parser)
         parser.set_defaults(
             handler=lambda args, name=action: _guarded(f"review {name}", run_review_change, args)
@@ -215,12 +220,12 @@ def run_budget_status(args: argparse.Namespace) -> int:
         print(json.dumps(facts))
         return 0
 
-    def cap(value: int) -> str:
-        return str(value) if value > 0 else "none"
+    def used(units: int, limit: int, which: str) -> str:
+        return f"{units} of {limit} units" if limit > 0 else f"{units} units (no {which} cap)"
 
     print(f"period (UTC)      {facts['period']}")
-    print(f"today             {status.day_used} of {cap(status.limits.daily)} units")
-    print(f"this month        {status.month_used} of {cap(status.limits.monthly)} units")
+    print(f"today             {used(status.day_used, status.limits.daily, 'daily')}")
+    print(f"this month        {used(status.month_used, status.limits.monthly, 'monthly')}")
     print(f"remaining         {'unlimited' if status.remaining is None else status.remaining}")
     print(
         f"event source      {state}{' (paused: uploads wait in the work queue)' if facts['paused'] else ''}"
@@ -261,6 +266,7 @@ def run_review_change(args: argparse.Namespace) -> int:
             continue
         decision = decide(s3, stack.output_bucket, key, publisher)
         done.update(held_key_of(item) for item in decision.keys)
+        done.add(held_key_of(key))  # the upload's own key, when that is what was given
         for item in decision.keys:
             print(f"{verb} {item}")
         detail = decision.announcement.detail

@@ -80,6 +80,7 @@ from cutout.validation import (
     ImageLimits,
 )
 from cutout.variants import master_key
+from cutout.variants.enlargement import enlargements, refuse_if_too_small_for
 
 # The outcome checkpoint's record key prefix (see cutout.checkpoints); the paid call's is
 # cutout.paid_call.PAID_CALL_KEY_PREFIX.
@@ -445,6 +446,7 @@ class UploadProcessor:
             master, metadata = stored.data, stored.metadata
         else:
             prepared = self._preparation.prepare(upload, head)
+            refuse_if_too_small_for(prepared.metadata, profile)  # every variant over the limit: no call
             with stage("ordering"):  # the key's current version, and a master made from a newer one
                 superseded = self._newest.superseded(upload, head, [master_key(upload.key)])
             if superseded is not None:
@@ -469,7 +471,8 @@ class UploadProcessor:
         with deliverables.decoded(master, profile) as pixels:
             del master
             stats = alpha_stats(pixels.image) if pixels.has_alpha else None
-            verdict = judge(stats, float(score) if score else None, profile.quality)
+            scales = enlargements(pixels.image, profile)
+            verdict = judge(stats, float(score) if score else None, profile.quality, scales)
             for reason in verdict.reasons:
                 self._metrics.held_for_review(reason)
             with stage("variants"):

@@ -38,7 +38,7 @@ def heif_available() -> bool:
     return register_heif()
 
 
-HEIF_MODULE = "pillow_heif"  # the optional dependency that decodes HEIC/HEIF (README, "HEIC")
+HEIF_MODULE = "pillow_heif"  # the optional HEIC/HEIF decoder (docs/inputs.md, "HEIC and the GPL")
 
 
 def jpeg_reduction(width: int, height: int, longest: int) -> int:

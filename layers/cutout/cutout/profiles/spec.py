@@ -238,6 +238,16 @@ Quality = Annotated[int, Meta(ge=1, le=100)]
 Side = Annotated[int, Meta(ge=1, le=MAX_CANVAS_SIDE)]
 
 
+def _shadow_field(shadow: object) -> Shadow | None:
+    """A variant's ``shadow``: ``"none"``/absent, a kind's name, or a table of settings."""
+    if shadow is None or (isinstance(shadow, str) and shadow.strip().lower() == "none"):
+        return None
+    try:
+        return Shadow.model_validate(shadow)
+    except ValidationError as error:
+        raise error.within(("shadow",)) from None
+
+
 class VariantSpec(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One deliverable made from the master (see the module docs for each field's meaning)."""
 
@@ -279,14 +289,8 @@ class VariantSpec(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
         if isinstance(name, str) and name in RESERVED_NAMES:
             reserved = ", ".join(sorted(RESERVED_NAMES))
             raise _invalid(("name",), f"{name!r} is reserved for cutout's own outputs (reserved: {reserved})")
-        shadow = fields.get("shadow")
-        if isinstance(shadow, str) and shadow.strip().lower() == "none":
-            fields["shadow"] = None
-        elif shadow is not None:
-            try:
-                fields["shadow"] = Shadow.model_validate(shadow)
-            except ValidationError as error:
-                raise error.within(("shadow",)) from None
+        if "shadow" in fields:
+            fields["shadow"] = _shadow_field(fields["shadow"])
         for field, parse in (("margin", Margin.parse), ("canvas", Canvas.parse)):
             value = fields.get(field)
             kinds = (str,) if field == "canvas" else (str, int, float)
@@ -295,6 +299,15 @@ class VariantSpec(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
                     fields[field] = parse(value)  # type: ignore[arg-type]  # checked just above
                 except ValueError as error:
                     raise _invalid((field,), str(error)) from None
+            elif field == "canvas" and isinstance(value, list | tuple):
+                # `canvas = [600, 600]` reads naturally in TOML; say what to write instead of
+                # msgspec's "Expected `object`, got `array`"
+                shown = "x".join(str(side) for side in value) if value else "WxH"
+                raise _invalid(
+                    (field,),
+                    f"a canvas is a string, not a list: write canvas = \"{shown}\" ('WxH'), "
+                    "'square' or 'none'",
+                )
         background = fields.get("background")
         if isinstance(background, str):
             try:

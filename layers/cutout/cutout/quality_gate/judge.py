@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cutout.quality_gate.stats import AlphaStats
@@ -13,7 +14,8 @@ WHOLE_FRAME = "whole_frame"
 CUT_BY_FRAME = "cut_by_frame"
 TOO_SMALL = "too_small"
 FRAGMENTED = "fragmented"
-REASONS = (LOW_SCORE, EMPTY_MASK, WHOLE_FRAME, CUT_BY_FRAME, TOO_SMALL, FRAGMENTED)
+UPSCALED = "upscaled"
+REASONS = (LOW_SCORE, EMPTY_MASK, WHOLE_FRAME, CUT_BY_FRAME, TOO_SMALL, FRAGMENTED, UPSCALED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +32,21 @@ class Verdict:
 PASS = Verdict()
 
 
-def judge(stats: AlphaStats | None, score: float | None, thresholds: QualityThresholds) -> Verdict:
-    """The verdict on one master: its alpha's ``stats`` (``None`` without alpha) and the API's score."""
+def judge(
+    stats: AlphaStats | None,
+    score: float | None,
+    thresholds: QualityThresholds,
+    enlargements: Mapping[str, float] | None = None,
+) -> Verdict:
+    """The verdict on one master: its alpha's ``stats`` (``None`` without alpha), the API's score and
+    how much each variant enlarges the product (``cutout.variants.enlargement.enlargements``)."""
     if not thresholds.enabled:
         return PASS
     reasons: list[str] = []
     if score is not None and score < thresholds.min_score:
         reasons.append(LOW_SCORE)
+    if enlargements and max(enlargements.values()) > thresholds.max_enlargement:
+        reasons.append(UPSCALED)
     if stats is not None:
         if stats.opaque_share < thresholds.min_opaque_share:
             reasons.append(EMPTY_MASK)  # nothing else can be said of an empty mask

@@ -8,6 +8,8 @@ a pause. The conductor keeps only the two calls.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Protocol
 
 from cutout.engine.errors import EngineError
@@ -23,8 +25,10 @@ from cutout.spending.ledger import (
 from cutout.spending.pause import PipelinePaused
 
 QUOTA_EXHAUSTED = "aidge_quota_exhausted"
-# The engine errors after which Aidge may have done (and billed) the work: the units stay reserved.
-MAYBE_BILLED = frozenset({"engine_answer_lost"})
+# The release decision, one row per documented cost (``EngineError.paid``, set by every class of
+# the engine tree): the units come back only when the call was certainly not billed. A billed call
+# (``True``) and one that may have been (``None``, the answer was lost) keep their reservation.
+RELEASE_BY_PAID: Mapping[bool | None, bool] = MappingProxyType({False: True, None: False, True: False})
 
 
 class BudgetMetrics(Protocol):
@@ -37,12 +41,13 @@ class NoBudgetMetrics:
 
 
 def was_not_billed(error: BaseException) -> bool:
-    """Whether the failed call certainly cost nothing: an engine error that is not a lost answer.
+    """Whether the failed call certainly cost nothing: an engine error whose class says ``paid = False``.
 
-    Anything else (a bug, an unforeseen exception) keeps the reservation: counting a call that may
-    have been free is safe, forgetting one that was billed is not.
+    The decision reads the class's documented cost (``RELEASE_BY_PAID``), never the error's code,
+    which an instance may refine. Anything else (a bug, an unforeseen exception) keeps the
+    reservation: counting a call that may have been free is safe, forgetting one that was billed is not.
     """
-    return isinstance(error, EngineError) and error.code not in MAYBE_BILLED
+    return isinstance(error, EngineError) and RELEASE_BY_PAID[type(error).paid]
 
 
 class SpendingGuard:

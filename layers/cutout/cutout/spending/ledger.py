@@ -130,7 +130,7 @@ class Budget(Protocol):
     def limits(self) -> BudgetLimits: ...
 
     def reserve(self, units: int) -> Reservation | None:
-        """Hold ``units`` for one call; ``None`` when there is no cap; raises ``BudgetExhausted``."""
+        """Hold (count) ``units`` for one call (``None``: nothing counted); raises ``BudgetExhausted``."""
         ...
 
     def release(self, reservation: Reservation) -> None:
@@ -183,8 +183,8 @@ class DynamoDbBudget:
     def _reserve(self, units: int, limits: BudgetLimits) -> Reservation | None:
         if units < 1:
             raise ValueError("a reservation is at least one unit")
-        if limits.unlimited:
-            return None
+        # Without a cap the units are counted all the same (one unconditional ADD): `cutout budget
+        # status` shows what was used, and a cap set later starts from the truth.
         period = Period.at(self._now())
         for name, limit in (("daily", limits.daily), ("monthly", limits.monthly)):
             if 0 < limit < units:
@@ -204,6 +204,7 @@ class DynamoDbBudget:
         if limits.monthly > 0:
             conditions.append("(attribute_not_exists(#month) OR #month <= :month_room)")
             values[":month_room"] = {"N": str(limits.monthly - units)}
+        condition = {"ConditionExpression": " AND ".join(conditions)} if conditions else {}
         try:
             answer = self._dynamodb.update_item(
                 TableName=self._table,
@@ -211,10 +212,10 @@ class DynamoDbBudget:
                 UpdateExpression=(
                     "ADD #day :units, #month :units, #calls :one SET #ttl = if_not_exists(#ttl, :ttl)"
                 ),
-                ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="UPDATED_NEW",
+                **condition,
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             raise BudgetExhausted(self._exhausted_sentence(period, limits)) from None

@@ -164,7 +164,7 @@ def _supported_format(head: bytes) -> str:
             RejectionCode.UNSUPPORTED_FORMAT,
             "The file is a HEIC/HEIF image, and this deployment was built without HEIC support; "
             "rebuild the layer with HEIC enabled (`make build-CutoutLayer` with CUTOUT_HEIC=1, the "
-            "default; see the README, 'HEIC') or upload a JPEG or PNG.",
+            "default; see docs/inputs.md, 'HEIC and the GPL') or upload a JPEG or PNG.",
         )
     if detected not in SUPPORTED_FORMATS:
         raise ImageRejected(

@@ -159,7 +159,7 @@ class AidgeClientFromSecret:
         if not app_key or not app_secret or "REPLACE_ME" in (app_key, app_secret):
             raise PermanentEngineError(
                 'The Aidge credentials are not set: put {"app_key": ..., "app_secret": ...} in the '
-                "secret named by AIDGE_SECRET_NAME (see the README, 'Deploying').",
+                "secret named by AIDGE_SECRET_NAME (README, 'Deploy in five steps', step 4).",
                 code="aidge_credentials_missing",
             )
         return app_key, app_secret

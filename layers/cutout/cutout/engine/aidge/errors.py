@@ -36,7 +36,10 @@ such an answer is never sent again. An answer that may have been billed but coul
 (``engine_answer_lost``) is not sent again within the invocation; the message goes back to the
 queue, and only that case may ever lead to a second bill (``PossiblyBilledTwice``).
 Each error's ``paid`` says what the failure cost: ``True`` billed, ``None`` possibly billed,
-``False`` not billed (the pipeline marks any failure after a stored receipt as paid).
+``False`` not billed (the pipeline marks any failure after a stored receipt as paid). The
+result-download errors (``result_*``) are raised only after a billed success, so they say ``True``.
+The spending guard gives a reservation back exactly when ``paid`` is ``False``
+(``cutout.spending.guard.RELEASE_BY_PAID``).
 
 Messages are built from Aidge's answer and our own words, never from the request: no secret, no
 signature, no URL. The result-download errors (``result_*``) live here too, so the whole tree
@@ -187,18 +190,21 @@ class ResultUrlRefusedError(PermanentEngineError):
     """The result URL points somewhere we never fetch from (scheme, address class, redirect)."""
 
     code = "result_url_refused"
+    paid: ClassVar[bool | None] = True  # downloads follow a billed success
 
 
 class ResultTooLargeError(PermanentEngineError):
     """The result is larger than the configured cap."""
 
     code = "result_too_large"
+    paid: ClassVar[bool | None] = True  # downloads follow a billed success
 
 
 class ResultNotAnImageError(PermanentEngineError):
     """The result is not a PNG, JPEG or WebP image."""
 
     code = "result_not_an_image"
+    paid: ClassVar[bool | None] = True  # downloads follow a billed success
 
 
 class ResultSizeMismatchError(PermanentEngineError):
@@ -209,12 +215,14 @@ class ResultSizeMismatchError(PermanentEngineError):
     """
 
     code = "result_size_mismatch"
+    paid: ClassVar[bool | None] = True  # downloads follow a billed success
 
 
 class ResultMissingAlphaError(PermanentEngineError):
     """A transparent background was asked for, and the result has no alpha channel."""
 
     code = "result_missing_alpha"
+    paid: ClassVar[bool | None] = True  # downloads follow a billed success
 
 
 class ResultUnavailableError(RetryableEngineError):
@@ -224,6 +232,7 @@ class ResultUnavailableError(RetryableEngineError):
     """
 
     code = "result_unavailable"
+    paid: ClassVar[bool | None] = True  # downloads follow a billed success
 
     def __init__(self, message: str, *, status: int | None = None, **facts: Any) -> None:
         super().__init__(message, **facts)
@@ -237,6 +246,7 @@ class ResultExpiredError(PermanentEngineError):
     """
 
     code = "result_expired"
+    paid: ClassVar[bool | None] = True  # downloads follow a billed success
 
 
 class ResultGoneError(PermanentEngineError):
@@ -246,11 +256,18 @@ class ResultGoneError(PermanentEngineError):
     """
 
     code = "result_gone"
+    paid: ClassVar[bool | None] = True  # downloads follow a billed success
 
 
 # --- the factory ------------------------------------------------------------------------------
 
 _URL_PATTERN = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+# The query parameters of a signed URL (S3 SigV4/V2, OSS v1/v4), also when echoed without their URL.
+_SIGNED_PARAMETER_PATTERN = re.compile(
+    r"\b(?:X-Amz-[A-Za-z-]+|X-Oss-[A-Za-z-]+|Signature|OSSAccessKeyId|AWSAccessKeyId|Expires"
+    r"|security-token)=[^\s&;,)]*",
+    re.IGNORECASE,
+)
 _QUOTA_PATTERN = re.compile(r"exhaust|quota|insufficient (?:balance|resource)", re.IGNORECASE)
 # Gateway-level codes (the IOP gateway answers with ``code``/``message`` and no ``resCode``).
 _GATEWAY_AUTH_PATTERN = re.compile(r"sign|appkey|app_key|accesstoken|unauthori|forbidden", re.IGNORECASE)
@@ -273,10 +290,11 @@ _BY_RES_CODE: dict[int, tuple[type[EngineError], str]] = {
 
 
 def _trimmed(text: str | None) -> str | None:
-    """An API-provided text on one line, without URLs (they may be signed), and not too long."""
+    """An API-provided text on one line, without URLs or signed-URL parameters, and not too long."""
     if text is None:
         return None
     text = _URL_PATTERN.sub("[url]", " ".join(text.split()))
+    text = _SIGNED_PARAMETER_PATTERN.sub("[signed parameter]", text)
     return text if len(text) <= API_MESSAGE_MAX_CHARS else text[: API_MESSAGE_MAX_CHARS - 1] + "…"
 
 

@@ -11,11 +11,18 @@ import httpx
 
 
 def expires_at(url: str) -> int | None:
-    """The URL's ``Expires`` (Unix seconds), or ``None`` when it carries none (or not a number)."""
+    """The URL's ``Expires`` (Unix seconds), or ``None`` when it carries none (or not a number).
+
+    Read right after a billed success: it never raises, whatever the URL holds (only ASCII digits
+    are a number; ``str.isdigit`` alone also takes Unicode digits ``int`` refuses, such as ``²``).
+    """
     try:
         value = httpx.URL(url).params.get("Expires")
     except (httpx.InvalidURL, TypeError):
         return None
-    if value is None or not value.strip().isdigit():
+    if value is None:
+        return None
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
         return None
     return int(value)

@@ -1,4 +1,4 @@
-"""Aidge request signing, sign_ver v2 (see docs/aidge-protocol notes in the README).
+"""Aidge request signing, sign_ver v2 (see docs/engines.md).
 
 ``sign = HEX_UPPER(HMAC-SHA256(key=secret, msg=secret + timestamp_ms))``; the body is not signed.
 """

@@ -39,7 +39,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ResultUrlPolicy(StrEnum):
-    """Which schemes a result download uses (``RESULT_URL_POLICY``; see the README).
+    """Which schemes a result download uses (``RESULT_URL_POLICY``; see docs/engines.md, "Result URLs").
 
     - ``upgrade-then-http`` (default): an ``http`` URL is fetched over https first (same host,
       path and query); only when that fails for a TLS or connection reason, over plain http.
