@@ -77,9 +77,7 @@ def test_the_key_limit_counts_bytes_not_characters() -> None:
 @example(key="a//b.jpg", extension=".png")
 @example(key="shoes/.jpg", extension=".png")
 @example(key="x.tar.gz", extension=".png")
-def test_an_output_key_is_the_whole_source_key_with_the_extension_appended(
-    key: str, extension: str
-) -> None:
+def test_an_output_key_is_the_whole_source_key_with_the_extension_appended(key: str, extension: str) -> None:
     # Given any source key
     # When its output key is made
     try:
