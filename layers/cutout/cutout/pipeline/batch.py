@@ -127,11 +127,6 @@ def handle_sqs_batch(
     # cannot be set waits out the whole visibility timeout (17 min with the defaults).
     with invocation_deadline.holding_back(REPORTING_SECONDS):
         response = process_sqs_batch(event, record_handler, max_workers=max_workers)
-    if governor is not None:  # the API's answer to this batch moves the event source's concurrency
-        governor.after_batch(
-            rate_limited=len(throttled),
-            answered=len(event.get("Records") or []) - len(failures.keys() | throttled),
-        )
     if visibility is not None:
         reported = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         schedule = retry_schedule or RetrySchedule()
@@ -141,6 +136,11 @@ def handle_sqs_batch(
                 for message_id, (record, error) in failures.items()
                 if message_id in reported
             ]
+        )
+    if governor is not None:  # after the report: the API's answer to this batch moves the concurrency
+        governor.after_batch(
+            rate_limited=len(throttled),
+            answered=len(event.get("Records") or []) - len(failures.keys() | throttled),
         )
     return dict(response)
 
