@@ -23,9 +23,10 @@ $(STAMP): pyproject.toml layers/cutout/requirements.txt requirements-dev.txt
 
 venv: $(STAMP) ## create .venv and install the project with its dev dependencies (quick when nothing changed)
 
-lint: venv ## ruff on everything
+lint: venv ## ruff on everything, and the layering contracts (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: venv ## mypy --strict on the library and the tools
 	$(BIN)/mypy
@@ -33,6 +34,7 @@ typecheck: venv ## mypy --strict on the library and the tools
 test: venv tools browser ## the whole suite: lint, types, the docs' strict build, unit, functional, e2e (slow ones too)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(MKDOCS) build --strict --site-dir $(DOCS_SITE)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
 
@@ -60,7 +62,7 @@ bench-backfill: venv ## inventory backfill: 1,000,000 rows (+2,000 into moto's S
 
 MUTATION_MODULES ?=
 MUTATION_ARGS ?=
-mutation: venv ## mutation score of the rule-holding modules (cosmic-ray; long, not part of `make test`): MUTATION_MODULES="budget.guard ..." to scope
+mutation: venv ## mutation score of the rule-holding modules (cosmic-ray; long, not part of `make test`): MUTATION_MODULES="spending.guard ..." to scope
 	$(BIN)/python bench/mutation.py $(MUTATION_ARGS) $(MUTATION_MODULES)
 
 clean: ## remove build and test leftovers (keeps .venv)

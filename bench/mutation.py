@@ -7,9 +7,9 @@ tests relevant to that module (``MODULES`` below), one pytest process per mutant
 first failure. Runs are per module so one is tractable on a small machine::
 
     .venv/bin/python bench/mutation.py                       # every module (long: see docs/mutation.md)
-    .venv/bin/python bench/mutation.py budget.guard validation.webp
+    .venv/bin/python bench/mutation.py spending.guard validation.webp
     .venv/bin/python bench/mutation.py --list                # the modules and their tests
-    .venv/bin/python bench/mutation.py --at b0070ff budget.guard   # code and tests of a commit
+    .venv/bin/python bench/mutation.py --at b0070ff spending.guard   # code and tests of a commit
     .venv/bin/python bench/mutation.py --report              # the last results, against docs/mutation.md
 
 Operators: cosmic-ray's core set without the ones that make no realistic bug here (arithmetic
@@ -66,23 +66,23 @@ class Module:
 
 
 MODULES: dict[str, Module] = {
-    "budget.guard": Module(
-        "budget/guard.py",
+    "spending.guard": Module(
+        "spending/guard.py",
         (
-            "tests/unit/budget/test_release_table.py",
-            "tests/unit/budget/test_spending_guard.py",
-            "tests/unit/budget/test_guard_options.py",
+            "tests/unit/spending/test_release_table.py",
+            "tests/unit/spending/test_spending_guard.py",
+            "tests/unit/spending/test_guard_options.py",
         ),
         "release only what was not billed; pause when we cannot pay",
     ),
-    "budget.ledger": Module(
-        "budget/ledger.py",
-        ("tests/unit/budget/test_spending_guard.py", "tests/unit/budget/test_budget_caps_both_sides.py"),
+    "spending.ledger": Module(
+        "spending/ledger.py",
+        ("tests/unit/spending/test_spending_guard.py", "tests/unit/spending/test_budget_caps_both_sides.py"),
         "the budget caps, day and month",
     ),
     "engine.aidge.errors": Module(
         "engine/aidge/errors.py",
-        ("tests/unit/engine/test_aidge_errors.py", "tests/unit/budget/test_release_table.py"),
+        ("tests/unit/engine/test_aidge_errors.py", "tests/unit/spending/test_release_table.py"),
         "Aidge's answers mapped to errors, billed or not",
     ),
     "engine.aidge.result_url": Module(

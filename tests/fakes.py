@@ -6,7 +6,11 @@ import copy
 import hashlib
 import io
 import itertools
+import struct
 import threading
+import time
+import uuid
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -33,6 +37,32 @@ def image_bytes(width: int = 400, height: int = 300, fmt: str = "JPEG", mode: st
         image.paste((200, 30, 30, 255), (width // 4, height // 4, width * 3 // 4, height * 3 // 4))
     image.save(buffer, fmt)
     return buffer.getvalue()
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny, well-formed PNG whose IHDR declares ``width`` x ``height`` (valid CRCs, 1 row of data)."""
+    header = png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    data = png_chunk(b"IDAT", zlib.compress(b"\x00" + b"\x00" * 3 * 16))
+    return b"\x89PNG\r\n\x1a\n" + header + data + png_chunk(b"IEND", b"")
+
+
+@dataclass
+class FakeLambdaContext:
+    """The parts of a Lambda context the handler and Powertools read, with plenty of time left."""
+
+    function_name: str = "ProcessUploadFunction"
+    memory_limit_in_mb: int = 256
+    timeout_seconds: float = 120.0
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ProcessUploadFunction"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
 
 
 @dataclass
@@ -352,7 +382,7 @@ class InMemoryBudget:
     """``Budget`` over a counter and a lock: the semantics of the DynamoDB ledger, one period."""
 
     def __init__(self, daily: int = 0, monthly: int = 0) -> None:
-        from cutout.budget import BudgetLimits
+        from cutout.spending import BudgetLimits
 
         self.limits = BudgetLimits(daily=daily, monthly=monthly)
         self.used = 0
@@ -361,7 +391,7 @@ class InMemoryBudget:
         self._lock = threading.Lock()
 
     def reserve(self, units: int) -> Any:
-        from cutout.budget import BudgetExhausted, Period, Reservation
+        from cutout.spending import BudgetExhausted, Period, Reservation
 
         if self.limits.unlimited:
             return None
@@ -379,7 +409,7 @@ class InMemoryBudget:
             self.released += 1
 
     def status(self) -> Any:
-        from cutout.budget import BudgetStatus, Period
+        from cutout.spending import BudgetStatus, Period
 
         return BudgetStatus(self.limits, Period("2026-12", "01"), self.used, self.used)
 
@@ -449,7 +479,7 @@ class FakeEventSourceSwitch:
         self._lock = threading.Lock()
 
     def state(self) -> Any:
-        from cutout.budget import SourceState
+        from cutout.spending import SourceState
 
         return SourceState(uuid="fake-mapping", state="Enabled" if self.enabled else "Disabled")
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import io
 import struct
-import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
 from cutout.settings import MAX_OBJECT_BYTES_DEFAULT
+from tests.fakes import png_chunk, png_declaring
 
 PROCESSED = "processed"
 IGNORED = "ignored"
@@ -46,17 +46,6 @@ def photo(width: int = 300, height: int = 300, fmt: str = "JPEG", mode: str = "R
     buffer = io.BytesIO()
     image.save(buffer, fmt, **save)
     return buffer.getvalue()
-
-
-def _png_chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A tiny, well-formed PNG whose IHDR declares ``width`` x ``height`` (valid CRCs, 1 row of data)."""
-    header = _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-    data = _png_chunk(b"IDAT", zlib.compress(b"\x00" + b"\x00" * 3 * 16))
-    return b"\x89PNG\r\n\x1a\n" + header + data + _png_chunk(b"IEND", b"")
 
 
 def jpeg_declaring(width: int, height: int) -> bytes:
@@ -102,7 +91,7 @@ def png_with_text(text_bytes: int, text: bytes = b"x") -> bytes:
     """A valid PNG with a big tEXt chunk after IHDR."""
     data = photo(fmt="PNG")
     end_of_ihdr = 8 + 25
-    chunk = _png_chunk(b"tEXt", b"Comment\x00" + (text * (text_bytes // max(len(text), 1) + 1))[:text_bytes])
+    chunk = png_chunk(b"tEXt", b"Comment\x00" + (text * (text_bytes // max(len(text), 1) + 1))[:text_bytes])
     return data[:end_of_ihdr] + chunk + data[end_of_ihdr:]
 
 

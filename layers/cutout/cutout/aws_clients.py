@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from cutout.time_budget import invocation_deadline
+from cutout.deadline import invocation_deadline
 
 # One lock for every lazy build: two clients built at once would share their session's state.
 _BUILD_LOCK = threading.Lock()
@@ -57,7 +57,7 @@ class LazyClient:
 
 def lazy_client(session: Any, service: str, *, config: Any, attempt_seconds: float | None = None) -> Any:
     """``session.client(service, config=config)`` when first used. With ``attempt_seconds``, no
-    attempt starts that could not end before the invocation does (``cutout.time_budget``)."""
+    attempt starts that could not end before the invocation does (``cutout.deadline``)."""
 
     def build() -> Any:
         client = session.client(service, config=config)

@@ -22,13 +22,10 @@ function's process.
 from __future__ import annotations
 
 import gc
-import os
 
-RUNTIME_API_VARIABLE = "AWS_LAMBDA_RUNTIME_API"
+from cutout.lambda_runtime import RUNTIME_API_VARIABLE, in_lambda
 
-
-def in_lambda() -> bool:
-    return bool(os.environ.get(RUNTIME_API_VARIABLE))
+__all__ = ["RUNTIME_API_VARIABLE", "finish", "in_lambda", "pause"]
 
 
 def pause() -> None:

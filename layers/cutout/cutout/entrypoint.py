@@ -7,38 +7,15 @@ Ports are optional: production passes nothing and gets the AWS adapters, built o
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cutout.budget.pause import PauseController
-from cutout.dead_letter import DeadLetterQueue
+from cutout.pipeline.assembly import Pipeline
 from cutout.pipeline.batch import handle_direct_event, handle_sqs_batch
-from cutout.pipeline.process_upload import UploadProcessor
-from cutout.redelivery import MessageVisibility, RetrySchedule
-from cutout.redelivery.concurrency import ConcurrencyGovernor
 from cutout.settings import Settings
 
-
-@dataclass(frozen=True)
-class Pipeline:
-    settings: Settings
-    processor: UploadProcessor
-    dead_letter_queue: DeadLetterQueue
-    # Sets each failed message's next receive (the retry schedule); None: the queue's visibility timeout.
-    message_visibility: MessageVisibility | None = None
-    pauser: PauseController | None = None
-    # Lowers the event source's concurrency while the API throttles; None: never changed.
-    governor: ConcurrencyGovernor | None = None
-
-    def retry_schedule(self) -> RetrySchedule:
-        return RetrySchedule(
-            steps=self.settings.retry_backoff_seconds,
-            rate_limit_steps=self.settings.rate_limit_backoff_seconds,
-            jitter=self.settings.retry_jitter,
-            visibility_timeout_seconds=self.settings.work_queue_visibility_timeout,
-        )
+__all__ = ["Pipeline", "default_pipeline", "handle_event", "resume_if_budget_allows"]
 
 
 _default_pipeline: Pipeline | None = None
@@ -63,10 +40,10 @@ def resume_if_budget_allows(
     pipeline: Pipeline, *, by: str, context: LambdaContext | None = None
 ) -> dict[str, Any]:
     """Enable the event source again if cutout paused it and the current period's budget has room."""
-    from cutout.budget.schedule import scheduled_resume  # issue 24: marker, Paused metric, backlog
+    from cutout.spending.schedule import scheduled_resume  # issue 24: marker, Paused metric, backlog
 
     remaining = context.get_remaining_time_in_millis() / 1000.0 if context is not None else None
-    return scheduled_resume(pipeline.processor.spending, pipeline.pauser, by=by, remaining_seconds=remaining)
+    return scheduled_resume(pipeline.spending, pipeline.pauser, by=by, remaining_seconds=remaining)
 
 
 def is_sqs_batch(event: dict[str, Any]) -> bool:

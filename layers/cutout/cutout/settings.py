@@ -84,7 +84,7 @@ class Settings(Model, frozen=True, kw_only=True):
     daily_budget: Annotated[int, Meta(ge=0)] = field(name="DAILY_BUDGET", default=0)
     monthly_budget: Annotated[int, Meta(ge=0)] = field(name="MONTHLY_BUDGET", default=0)
     budget_units_per_call: Annotated[int, Meta(ge=1)] = field(name="BUDGET_UNITS_PER_CALL", default=1)
-    # The SSM parameter holding the caps the function reads at run time (cutout.budget.caps): what
+    # The SSM parameter holding the caps the function reads at run time (cutout.spending.caps): what
     # `cutout resume --daily-budget` changes. Empty: DAILY_BUDGET/MONTHLY_BUDGET, fixed for the version.
     budget_parameter: str = field(name="BUDGET_PARAMETER", default="")
     # The work queue, for pausing (its event source mapping) and re-enqueueing a paused last receive.

@@ -72,12 +72,12 @@ def check_mapping(lambdas: Any, uuid: str, parameter: str) -> None:
 def run_startup_checks(settings: Any, *, s3: Any, ssm: Any, lambdas: Any, remote: bool | None = None) -> None:
     """Every check above, for ``settings``; raises ``StartupCheckFailed`` at the first that fails.
 
-    ``remote`` (default: in Lambda, ``cutout.cold_start.in_lambda``): also the checks that call
+    ``remote`` (default: in Lambda, ``cutout.lambda_runtime.in_lambda``): also the checks that call
     AWS (SSM, Lambda). They build the SSM and Lambda clients during Init (5-20 ms each, once per
     execution environment, and a call each), which the wiring otherwise leaves to the first pause;
     outside Lambda (tests, the local stack, tools) they are left out.
     """
-    from cutout.cold_start import in_lambda
+    from cutout.lambda_runtime import in_lambda
 
     check_conditional_puts(s3)
     if not (in_lambda() if remote is None else remote):
@@ -86,7 +86,7 @@ def run_startup_checks(settings: Any, *, s3: Any, ssm: Any, lambdas: Any, remote
         uuid = check_parameter(ssm, settings.event_source_mapping_parameter, "EVENT_SOURCE_MAPPING_PARAMETER")
         check_mapping(lambdas, uuid, settings.event_source_mapping_parameter)
     if settings.budget_parameter:
-        from cutout.budget.caps import BudgetCapsError, parse_caps
+        from cutout.spending.caps import BudgetCapsError, parse_caps
 
         value = check_parameter(ssm, settings.budget_parameter, "BUDGET_PARAMETER")
         try:

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Protocol
+
+from cutout.observability import logger
 
 STAGES = (
     "head",
@@ -86,3 +89,37 @@ def stage(name: str) -> Iterator[None]:
         return
     with timings.stage(name):
         yield
+
+
+def report_upload(
+    metrics: UploadMetrics,
+    timings: StageTimings,
+    *,
+    object_key: str,
+    status: str,
+    reason: str | None,
+    request_id: str | None,
+) -> None:
+    """The upload's one summary log line and EMF record: where its time went, by stage."""
+    stages_ms, total_ms = timings.stages_ms(), timings.total_ms()
+    logger.info(
+        "upload finished",
+        object_key=object_key,
+        status=status,
+        reason=reason,
+        request_id=request_id,
+        stages_ms=stages_ms,
+        total_ms=total_ms,
+    )
+    try:
+        metrics.upload_finished(stages_ms, total_ms=total_ms, object_key=object_key, request_id=request_id)
+    except Exception as error:  # noqa: BLE001  (a metric never decides an upload's outcome)
+        logger.warning("could not emit the upload's timings", error=f"{type(error).__name__}: {error}")
+
+
+class UploadMetrics(Protocol):
+    """The part of ``cutout.observability.PipelineMetrics`` the report uses."""
+
+    def upload_finished(
+        self, stages_ms: Mapping[str, float], *, total_ms: float, object_key: str, request_id: str | None
+    ) -> None: ...

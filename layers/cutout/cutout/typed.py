@@ -9,6 +9,13 @@ use (``model_validate``, ``model_validate_json``, ``model_dump``, ``model_dump_j
 location is the field's path as written in the input (alias, index), so messages can name the file,
 the variable and the field.
 
+Why ``problem`` reads msgspec's messages with regular expressions: ``msgspec.ValidationError`` carries
+one string and nothing else (no path, no field, no code: its only attribute is ``args``; msgspec
+0.23), so the message is the only place the location is. Its shape is msgspec's documented one,
+``"<what> - at `$.<path>`"`` plus the two field messages matched below; the parse lives here alone,
+and the tests of every configuration file's errors (settings, profiles, events) fail if a msgspec
+upgrade changes it. Keeping msgspec's error whole would lose the file/field naming the users see.
+
 A record validates its input only through ``model_validate``/``model_validate_json``; calling the
 class directly (``PaidReceipt(...)``) builds it from trusted values and checks only what its
 ``__post_init__`` checks.

@@ -72,7 +72,7 @@ def test_backfill_pays_only_for_objects_without_a_cutout(operator: Operator) -> 
     assert f"enqueued 3 object(s) under s3://{world.input_bucket}/shop/" in result.stdout
     assert world.emulator.stats()["billed"] == 3
     outputs = world.outputs()
-    assert sorted(outputs) == ["shop/1.png", "shop/2.png", "shop/3.png"]
+    assert sorted(outputs) == ["shop/1.jpg.png", "shop/2.jpg.png", "shop/3.jpg.png"]
     for key, output in first_outputs.items():
         assert outputs[key]["metadata"]["request-id"] == output["metadata"]["request-id"]
     assert queue_depth(world, world.dlq_url) == 0

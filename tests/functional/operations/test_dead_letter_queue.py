@@ -194,7 +194,7 @@ def test_replaying_a_redriven_message_of_a_processed_upload_is_deduplicated_by_i
     # Then it was moved, and the stored outcome answered it: no second call, one output
     assert (summary.matched, summary.replayed, summary.failed) == (1, 1, 0)
     assert world.emulator.stats()["billed"] == 1
-    assert list(world.outputs()) == ["crash/after-put.png"]
+    assert list(world.outputs()) == ["crash/after-put.jpg.png"]
     assert queue_depth(world, world.dlq_url) == 0
 
 

@@ -125,7 +125,7 @@ def test_an_inventory_backfill_skips_objects_with_a_newer_cutout_and_pays_only_f
     assert "enqueued 1;" in result.stdout
     assert "skipped: 2 with a newer cut-out" in result.stdout
     assert world.emulator.stats()["billed"] == 3
-    assert sorted(world.outputs()) == ["shop/1.png", "shop/2.png", "shop/3.png"]
+    assert sorted(world.outputs()) == ["shop/1.jpg.png", "shop/2.jpg.png", "shop/3.jpg.png"]
     assert queue_depth(world, world.dlq_url) == 0
 
 

@@ -46,8 +46,8 @@ def test_reordered_events_for_one_key_leave_the_newest_version_s_cutout(world: W
     # Then both are settled: the output is the newer version's, the older is superseded unpaid, no DLQ record
     assert response == {"batchItemFailures": []}
     outputs = world.outputs()
-    assert list(outputs) == ["shoe.png"]
-    metadata = outputs["shoe.png"]["metadata"]
+    assert list(outputs) == ["shoe.jpg.png"]
+    metadata = outputs["shoe.jpg.png"]["metadata"]
     assert metadata["source-version-id"] == newer
     assert metadata["source-last-modified"]
     assert world.emulator.stats()["billed"] == 1

@@ -51,7 +51,7 @@ def test_a_paid_result_whose_download_failed_is_replayed_without_a_second_bill(
 
     # Then the stored receipt was fetched (over https): the output exists, and it was billed once
     assert (summary.replayed, summary.repaid) == (1, 0)
-    assert list(world.outputs()) == ["paid/lost.png"]
+    assert list(world.outputs()) == ["paid/lost.jpg.png"]
     stats = world.emulator.stats()
     assert stats["billed"] == 1
     assert stats["result_fetches_by_scheme"].get("https", 0) >= 1
@@ -82,5 +82,5 @@ def test_a_paid_result_that_is_gone_pays_again_only_with_repay(make_world: Calla
     # Then it was paid for exactly once more, and the output exists
     assert summary.repaid == 1
     assert world.emulator.stats()["billed"] == 1
-    assert list(world.outputs()) == ["paid/gone.png"]
+    assert list(world.outputs()) == ["paid/gone.jpg.png"]
     assert world.dlq_records() == []

@@ -25,8 +25,8 @@ def test_an_upload_becomes_a_cutout_with_metadata_and_one_billed_call(world: Wor
 
     # Then the cut-out is in the output bucket as a transparent PNG, with metadata, billed once
     outputs = world.outputs()
-    assert list(outputs) == ["catalogue/red box.png"]
-    output = outputs["catalogue/red box.png"]
+    assert list(outputs) == ["catalogue/red box.jpg.png"]
+    output = outputs["catalogue/red box.jpg.png"]
     assert output["content_type"] == "image/png"
     image = Image.open(io.BytesIO(output["body"]))
     assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (400, 300))
@@ -51,8 +51,8 @@ def test_keys_with_spaces_plus_signs_and_unicode_arrive_intact(world: World, key
     # When it is processed
     world.drain()
 
-    # Then the output sits under the same key (new extension) and names its source exactly
-    expected = key.rsplit(".", 1)[0] + ".png"
+    # Then the output sits under the same key (the result's extension appended) and names its source exactly
+    expected = key + ".png"
     outputs = world.outputs()
     assert list(outputs) == [expected]
     assert unquote(outputs[expected]["metadata"]["source-key"]) == key
@@ -70,7 +70,7 @@ def test_base64_mode_sends_the_bytes(make_world: Callable[..., World]) -> None:
     stats = world.emulator.stats()
     assert stats["billed"] == 1
     assert all(object_id.startswith("sha256:") for object_id in stats["by_object"])
-    assert world.outputs()["b64.jpg"]["content_type"] == "image/jpeg"
+    assert world.outputs()["b64.png.jpg"]["content_type"] == "image/jpeg"
 
 
 @pytest.mark.parametrize(

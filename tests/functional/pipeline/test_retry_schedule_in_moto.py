@@ -55,4 +55,4 @@ def test_a_failed_message_is_visible_again_after_its_backoff_and_not_before(
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
     # ...and, the API healthy again, it is processed
     assert world.deliver([again]) == {"batchItemFailures": []}
-    assert list(world.outputs()) == ["flaky.png"]
+    assert list(world.outputs()) == ["flaky.jpg.png"]

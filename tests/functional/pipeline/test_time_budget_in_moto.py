@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from cutout.time_budget import OutOfTime, invocation_deadline
+from cutout.deadline import OutOfTime, invocation_deadline
 from tests.functional.pipeline.world import World
 
 

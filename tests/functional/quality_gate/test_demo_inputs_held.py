@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from cutout.engine.port import CutoutOptions, ImageBytes
 from cutout.profiles import load_profiles
 from cutout.quality_gate import LOW_SCORE, UPSCALED, alpha_stats, judge
-from cutout.quality_gate.enlargement import enlargements, refuse_if_too_small
+from cutout.variants.enlargement import enlargements, refuse_if_too_small
 from cutout_tools.studio.engine import StudioEngine
 from tests.unit.profiles.test_profiles import SHIPPED
 

@@ -14,7 +14,7 @@ from cutout.quality_gate import Verdict, review_metadata, review_tags
 from cutout.storage import S3ObjectStore
 from cutout_tools.cli import main
 from cutout_tools.operations.stack import OperationsError
-from cutout_tools.unattended.review_decisions import approve_upload, reject_upload
+from cutout_tools.review_decisions import approve_upload, reject_upload
 from tests.fakes import image_bytes
 
 UPLOAD = "kitchen/mug.jpg"

@@ -19,13 +19,13 @@ from cutout.events.identity import with_object_facts
 from cutout.profiles import parse_profiles
 from cutout.quality_gate import REVIEW_TAG
 from cutout.storage import S3ObjectStore
-from cutout_tools.unattended.event_queue import EventQueue
-from cutout_tools.unattended.review_decisions import (
+from cutout_tools.review_decisions import (
     REJECTED_IN_REVIEW,
     approve_upload,
     held_upload,
     reject_upload,
 )
+from cutout_tools.unattended.event_queue import EventQueue
 from tests.event_schemas import validation_errors
 from tests.fakes import RecordingEventPublisher
 from tests.unit.pipeline.harness import OUTPUT, Harness, build_harness

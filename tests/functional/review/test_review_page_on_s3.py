@@ -18,9 +18,9 @@ from botocore.config import Config
 from cutout.announcements import FAILED, PROCESSED, EventBridgePublisher
 from cutout.profiles import parse_profiles
 from cutout.storage import S3ObjectStore
+from cutout_tools.review_decisions import approve_upload
 from cutout_tools.review_page.app import TOKEN_HEADER, PageSettings, ReviewTarget, review_app
 from cutout_tools.unattended.event_queue import EventQueue
-from cutout_tools.unattended.review_decisions import approve_upload
 from tests.fakes import RecordingEventPublisher, image_bytes
 from tests.functional.review.test_review_decisions_announced import PROFILES, keys, read, world
 from tests.unit.pipeline.harness import OUTPUT, build_harness

@@ -26,7 +26,7 @@ from cutout.engine.errors import EngineError
 from cutout.engine.port import CutoutOptions, ImageUrl
 from cutout.events import PaidReceipt, UploadedObject
 from cutout.failures import FailureReason
-from cutout.pipeline.outcome import Delivery
+from cutout.redelivery.delivery import Delivery
 from tests.unit.engine.aidge_doubles import APP_SECRET, RESULT_HOST, FakeServers, result_receipt
 
 ACCESS_KEY_ID = "LTAI5tSECRETKEYID"

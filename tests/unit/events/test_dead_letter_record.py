@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cutout.dead_letter.record import MAX_ORIGINAL_BODY_CHARS, failure_record, unrecognised_message_record
 from cutout.engine.aidge.errors import EngineAnswerLostError, ResultExpiredError
 from cutout.events import FailureRecord, PaidReceipt, UnrecognisedMessage, UploadedObject
-from cutout.pipeline.outcome import Delivery
+from cutout.redelivery.delivery import Delivery
 from cutout.validation import ImageRejected, RejectionCode
 
 UPLOAD = UploadedObject("in", "shoes/red.jpg", version_id="v1", etag="e1", sequencer="0A")

@@ -69,7 +69,7 @@ def test_the_older_version_arriving_last_is_superseded_without_paying() -> None:
     assert outcomes[1].error_code == SUPERSEDED_CODE
     assert len(harness.engine.submits) == 1
     [(_, key, _, metadata)] = harness.outputs()
-    assert (key, metadata["source-version-id"]) == ("shoe.png", v2.version_id)
+    assert (key, metadata["source-version-id"]) == ("shoe.jpg.png", v2.version_id)
     assert metadata["source-sequencer"] == v2.sequencer
     assert harness.dlq_records() == []
     assert ("processed", "superseded") in harness.metrics.events

@@ -9,18 +9,20 @@ from typing import Any
 import pytest
 
 from cutout.announcements import EventPublisher
-from cutout.budget import SpendingGuard
 from cutout.dead_letter.checkpoint import DeadLetterCheckpoint
+from cutout.engine.port import ResumableBackgroundRemover
 from cutout.events import UploadedObject
-from cutout.pipeline.outcome import Delivery, Outcome
+from cutout.pipeline.outcome import Outcome
 from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
 from cutout.pixels import PixelBudget
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds
+from cutout.redelivery.delivery import Delivery
 from cutout.settings import Settings
-from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
+from cutout.spending import SpendingGuard
 from tests.fakes import (
     FakeEngine,
+    FakeLambdaContext,
     InMemoryAttemptCounter,
     InMemoryObjectStore,
     InMemoryPersistenceLayer,
@@ -53,6 +55,7 @@ class Harness:
     dlq: RecordingDeadLetterQueue
     metrics: RecordingMetrics
     processor: UploadProcessor
+    spending: SpendingGuard
     idempotency_table: dict[str, Any] = field(default_factory=dict)
 
     def upload(self, key: str, data: bytes | None = None, versioned: bool = True) -> UploadedObject:
@@ -83,15 +86,19 @@ def build_harness(
     pixels: PixelBudget | None = None,
     dead_letters: DeadLetterCheckpoint | None = None,
     persistence: type[InMemoryPersistenceLayer] = InMemoryPersistenceLayer,
+    remover: ResumableBackgroundRemover | None = None,
     **setting_overrides: str,
 ) -> Harness:
+    """``remover``: what the pipeline calls when it is not ``engine`` itself (a wrapper that refuses
+    before the fake bills, say); ``engine`` stays the fake the harness reads the calls from."""
     store, dlq, metrics = InMemoryObjectStore(), RecordingDeadLetterQueue(), RecordingMetrics()
     engine = engine or FakeEngine()
     table: dict[str, Any] = {}
+    spending = spending or SpendingGuard()
     processor = UploadProcessor(
         settings=settings(**setting_overrides),
         store=store,
-        engine=lambda: engine,
+        engine=lambda: remover or engine,
         dead_letter_queue=dlq,
         idempotency=IdempotencyStores(persistence(table), persistence(table)),
         metrics=metrics,
@@ -103,8 +110,8 @@ def build_harness(
         pixels=pixels,
         dead_letters=dead_letters,
     )
-    processor.idempotency_config.register_lambda_context(LocalLambdaContext())  # type: ignore[arg-type]
-    return Harness(store, engine, dlq, metrics, processor, table)
+    processor.register_lambda_context(FakeLambdaContext())
+    return Harness(store, engine, dlq, metrics, processor, spending, table)
 
 
 @pytest.fixture

@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 
 from cutout.announcements import FAILED, NEEDS_REVIEW, PAUSED, PROCESSED, RESUMED, EventsNotPublished
-from cutout.budget import PipelinePaused, SpendingGuard
-from cutout.budget.pause import PauseController
 from cutout.engine.aidge.errors import AidgeQuotaExhaustedError
 from cutout.entrypoint import Pipeline
 from cutout.pipeline.outcome import Status
 from cutout.quality_gate import QualityThresholds
-from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
+from cutout.spending import PipelinePaused, SpendingGuard
+from cutout.spending.pause import PauseController
 from tests.event_schemas import validation_errors
 from tests.fakes import (
     FakeEngine,
     FakeEventSourceSwitch,
+    FakeLambdaContext,
     InMemoryBudget,
     RecordingEventPublisher,
 )
@@ -39,8 +39,10 @@ def lambda_handler() -> Callable[..., dict[str, Any]]:
 def invoke(
     handler: Callable[..., dict[str, Any]], harness: Harness, event: dict[str, Any], pauser: PauseController
 ) -> dict[str, Any]:
-    pipeline = Pipeline(harness.processor._settings, harness.processor, harness.dlq, pauser=pauser)
-    return handler(event, LocalLambdaContext(), pipeline=pipeline)
+    pipeline = Pipeline(
+        harness.processor._settings, harness.processor, harness.dlq, pauser=pauser, spending=harness.spending
+    )
+    return handler(event, FakeLambdaContext(), pipeline=pipeline)
 
 
 def test_a_spent_budget_pauses_the_rest_without_paying_or_failing_them() -> None:
@@ -106,8 +108,9 @@ def test_a_record_paused_on_its_last_receive_is_sent_again_as_a_new_message(
     # Given a spent budget and a message on its last allowed receive (3 of 3)
     event = load_event("sqs-s3-put")
     event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
-    harness = build_harness(spending=SpendingGuard(InMemoryBudget(daily=1)))
-    harness.processor.spending.budget.used = 1  # type: ignore[attr-defined]
+    budget = InMemoryBudget(daily=1)
+    budget.used = 1
+    harness = build_harness(spending=SpendingGuard(budget))
     store_objects_named_in(harness, event)
     requeued: list[str] = []
     pauser = PauseController(FakeEventSourceSwitch(), None, requeued.append)
@@ -264,11 +267,11 @@ def test_a_held_cut_out_goes_under_review_never_to_the_published_key() -> None:
     # Then the output is under review/ with its reasons in metadata and as a tag, counted by reason,
     # announced as "Needs Review", and nothing is at the published key
     assert outcome.status is Status.REVIEW
-    assert outcome.output_key == "review/shoes/red.png"
-    assert (OUTPUT, "shoes/red.png") not in harness.store.objects
-    stored = harness.store.objects[(OUTPUT, "review/shoes/red.png")]
+    assert outcome.output_key == "review/shoes/red.jpg.png"
+    assert (OUTPUT, "shoes/red.jpg.png") not in harness.store.objects
+    stored = harness.store.objects[(OUTPUT, "review/shoes/red.jpg.png")]
     assert stored.metadata["review-reasons"] == "empty_mask"
-    assert harness.store.tags[(OUTPUT, "review/shoes/red.png")] == {"cutout-review": "empty_mask"}
+    assert harness.store.tags[(OUTPUT, "review/shoes/red.jpg.png")] == {"cutout-review": "empty_mask"}
     assert ("held", "empty_mask") in harness.metrics.events
     (event,) = publisher.of_type(NEEDS_REVIEW)
     assert event.detail["review"]["reasons"] == ["empty_mask"]
@@ -282,7 +285,7 @@ def test_a_gate_switched_off_in_the_profile_publishes_everything() -> None:
     # When it is processed
     outcome = harness.process(upload)
     # Then it is published as usual
-    assert (outcome.status, outcome.output_key) == (Status.DONE, "shoes/red.png")
+    assert (outcome.status, outcome.output_key) == (Status.DONE, "shoes/red.jpg.png")
 
 
 def test_events_are_small_json_objects(load_event: LoadEvent) -> None:

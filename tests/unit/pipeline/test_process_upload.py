@@ -16,8 +16,8 @@ from cutout.engine.errors import PermanentEngineError, RetryableEngineError
 from cutout.engine.port import ImageBytes, ImageUrl
 from cutout.events import FailureRecord
 from cutout.pipeline.outcome import Status
-from tests.fakes import FakeEngine, image_bytes
-from tests.reliability.hostile_corpus import png_declaring
+from cutout.storage.output import legacy_output_key_for
+from tests.fakes import FakeEngine, image_bytes, png_declaring
 from tests.unit.pipeline.harness import INPUT, OUTPUT, Harness, build_harness
 
 
@@ -31,10 +31,10 @@ def test_a_valid_upload_becomes_one_output_with_its_metadata() -> None:
 
     # Then one PNG output exists under the same key, with metadata, after exactly one paid call
     assert outcome.status is Status.DONE
-    assert outcome.output_key == "shoes/red shoe.png"
+    assert outcome.output_key == "shoes/red shoe.jpg.png"
     assert len(harness.engine.submits) == 1
     [(bucket, key, content_type, metadata)] = harness.outputs()
-    assert (bucket, key, content_type) == (OUTPUT, "shoes/red shoe.png", "image/png")
+    assert (bucket, key, content_type) == (OUTPUT, "shoes/red shoe.jpg.png", "image/png")
     assert metadata["source-bucket"] == INPUT
     assert unquote(metadata["source-key"]) == "shoes/red shoe.jpg"
     assert metadata["source-version-id"] == upload.version_id
@@ -257,7 +257,7 @@ def test_a_byte_identical_reupload_is_skipped_without_paying() -> None:
 
     # Then nothing is paid and the existing output stands
     assert outcome.status is Status.UNCHANGED
-    assert outcome.output_key == "same.png"
+    assert outcome.output_key == "same.jpg.png"
     assert len(harness.engine.submits) == 1
 
 
@@ -298,7 +298,7 @@ def test_metadata_of_a_unicode_and_control_character_key_is_header_safe() -> Non
 
     # Then every metadata value is printable ASCII and the key round-trips
     [(_, output_key, _, metadata)] = harness.outputs()
-    assert output_key == "Sommer+Sale/Tasse ü\x07.png"
+    assert output_key == "Sommer+Sale/Tasse ü\x07.jpg.png"
     assert all(value.isascii() and value.isprintable() for value in metadata.values())
     assert unquote(metadata["source-key"]) == key
 
@@ -312,7 +312,7 @@ def test_white_background_output_uses_the_real_format_extension() -> None:
 
     # Then the output is a .jpg with image/jpeg and the target size
     [(_, key, content_type, metadata)] = harness.outputs()
-    assert (outcome.output_key, key, content_type) == ("cup.jpg", "cup.jpg", "image/jpeg")
+    assert (outcome.output_key, key, content_type) == ("cup.png.jpg", "cup.png.jpg", "image/jpeg")
     assert (metadata["width"], metadata["height"], metadata["background"]) == (
         "800",
         "600",
@@ -441,3 +441,58 @@ def test_the_presigned_url_asks_s3_for_the_sniffed_content_type() -> None:
     harness.process(harness.upload("typed.jpg", image_bytes(fmt="JPEG")))
     # Then the presigned URL makes S3 answer with the type validation sniffed
     assert harness.store.presigned_content_types == ["image/jpeg"]
+
+
+def test_red_jpg_and_red_png_in_one_folder_get_two_outputs() -> None:
+    # Given two uploads whose keys differ only by their extension
+    harness = build_harness()
+    jpg = harness.upload("shoes/red.jpg", image_bytes(400, 300, "JPEG"))
+    png = harness.upload("shoes/red.png", image_bytes(410, 300, "PNG"))
+    # When both are processed
+    outcomes = [harness.process(jpg), harness.process(png)]
+    # Then each is done with its own output, and both outputs remain (one outcome each, none lost)
+    assert [(outcome.status, outcome.output_key) for outcome in outcomes] == [
+        (Status.DONE, "shoes/red.jpg.png"),
+        (Status.DONE, "shoes/red.png.png"),
+    ]
+    assert {key for bucket, key in harness.store.objects if bucket == OUTPUT} == {
+        "shoes/red.jpg.png",
+        "shoes/red.png.png",
+    }
+    assert unquote(harness.store.objects[(OUTPUT, "shoes/red.png.png")].metadata["source-key"]) == (
+        "shoes/red.png"
+    )
+
+
+def _legacy_output(harness: Harness, source_key: str, data: bytes) -> None:
+    """The output of an upload of ``data`` at ``source_key``, moved where 0.2 put it (red.jpg: red.png)."""
+    harness.process(harness.upload(source_key, data))
+    [(_, key, _, _)] = harness.outputs()
+    stored = harness.store.objects.pop((OUTPUT, key))
+    harness.store.objects[(OUTPUT, legacy_output_key_for(source_key, ".png"))] = stored
+    harness.store.puts.clear()
+
+
+def test_a_byte_identical_reupload_whose_output_predates_0_3_0_is_not_paid_again() -> None:
+    # Given an output stored before 0.3.0 at the old key (same.png) for same.jpg
+    harness = build_harness()
+    data = image_bytes()
+    _legacy_output(harness, "same.jpg", data)
+    # When the same bytes are uploaded again under the same key
+    outcome = harness.process(harness.upload("same.jpg", data))
+    # Then nothing is paid: the old output stands
+    assert (outcome.status, outcome.output_key) == (Status.UNCHANGED, "same.png")
+    assert len(harness.engine.submits) == 1
+    assert harness.outputs() == []
+
+
+def test_an_old_output_of_another_source_key_does_not_spare_the_payment() -> None:
+    # Given an output stored before 0.3.0 at red.png that was made from red.jpg
+    harness = build_harness()
+    data = image_bytes()
+    _legacy_output(harness, "red.jpg", data)
+    # When red.png is uploaded with the same bytes
+    outcome = harness.process(harness.upload("red.png", data))
+    # Then it is cut out and stored under its own key: the old output names another source
+    assert (outcome.status, outcome.output_key) == (Status.DONE, "red.png.png")
+    assert len(harness.engine.submits) == 2

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from cutout.budget.pause import PauseController
 from cutout.engine.errors import RetryableEngineError
 from cutout.entrypoint import Pipeline
-from cutout.pipeline.outcome import Delivery, Status
+from cutout.pipeline.outcome import Status
 from cutout.redelivery.concurrency import ConcurrencyGovernor
+from cutout.redelivery.delivery import Delivery
+from cutout.spending.pause import PauseController
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import FakeEngine, FakeEventSourceSwitch, InMemoryAttemptCounter
 from tests.handler import load_lambda_handler

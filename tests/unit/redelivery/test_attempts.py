@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cutout.engine.errors import RetryableEngineError
-from cutout.pipeline.outcome import Delivery, Status
+from cutout.pipeline.outcome import Status
+from cutout.redelivery.delivery import Delivery
 from tests.fakes import FakeEngine, InMemoryAttemptCounter
 from tests.unit.pipeline.harness import FAR_DEADLINE, build_harness
 

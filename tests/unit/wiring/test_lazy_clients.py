@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from cutout.aws_clients import LazyClient, lazy_client
-from cutout.time_budget import OutOfTime, invocation_deadline
+from cutout.deadline import OutOfTime, invocation_deadline
 from cutout.wiring import aws_pipeline
 from tests.unit.pipeline.harness import settings
 

@@ -1,7 +1,7 @@
 """DynamoDB's per-item atomicity, which moto lacks, for the moto the local stack runs in-process.
 
 DynamoDB applies a conditional UpdateItem atomically per item (its documented guarantee); the
-spending cap's reservation relies on it (``cutout.budget``: one conditional update, never a read
+spending cap's reservation relies on it (``cutout.spending``: one conditional update, never a read
 then a write). moto evaluates the condition and writes without a lock, so on a loaded machine two
 concurrent reservations can both pass and a local run of a budget of 3 bills 4. The local stack's
 moto runs in this process (``ThreadedMotoServer``), so its update is serialised here, one at a time:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import posixpath
 import sys
 import time
 from collections.abc import Callable
@@ -106,14 +105,6 @@ def input_files(input_dir: Path, out_dir: Path | None = None) -> tuple[list[tupl
             elif path.is_file() and path.name.lower() not in SKIPPED_NAMES:
                 found.append((PurePosixPath(*path.relative_to(root).parts).as_posix(), path))
     return sorted(found), sorted(skipped)
-
-
-def _same_output_stem(files: list[tuple[str, Path]]) -> dict[str, list[str]]:
-    """Inputs whose cut-outs would get the same key (``a.jpg`` and ``a.png`` both make ``a.png``)."""
-    by_stem: dict[str, list[str]] = {}
-    for key, _ in files:
-        by_stem.setdefault(posixpath.splitext(key)[0], []).append(key)
-    return {stem: keys for stem, keys in by_stem.items() if len(keys) > 1}
 
 
 # --- one run per output folder -----------------------------------------------------------------
@@ -251,8 +242,6 @@ def run_directory(
 
     for folder in skipped:
         say(f"not uploading {folder.relative_to(input_dir)}/: it holds the output of a run")
-    if background is not None:  # single cut-out mode: the output key drops the source's extension
-        _say_shared_stems(files, say)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a file on the way, no permission, a read-only disk
@@ -364,11 +353,6 @@ def _stack_parameters(background: str | None) -> dict[str, str]:
     if background is None:
         return {}
     return {"ProfilesFile": "", "BackgroundType": BACKGROUNDS[background]}
-
-
-def _say_shared_stems(files: list[tuple[str, Path]], say: Callable[[str], None]) -> None:
-    for stem, keys in _same_output_stem(files).items():
-        say(f"{', '.join(keys)} share the output name {stem}.*: one overwrites the other")
 
 
 class _Run:

@@ -40,7 +40,7 @@ from urllib.parse import unquote_plus
 
 from cutout.events.uploaded_object import normalise_etag, normalise_version_id
 from cutout.failures import FailureReason
-from cutout.storage.output import output_key_for
+from cutout.storage.output import legacy_output_key_for
 from cutout.variants.keys import MASTERS_PREFIX, master_key
 from cutout_tools.operations.backfill import ExistingObject, s3_notification_for
 from cutout_tools.operations.dead_letters import SQS_BATCH
@@ -247,9 +247,11 @@ class ReportLocation:
 def existing_outputs(s3: S3Client, output_bucket: str, prefix: str) -> dict[str, float]:
     """Output key without its extension -> the newest output's LastModified (epoch seconds).
 
-    Both layouts are indexed: the single cut-out mode's outputs (``shop/1.png``, by stem) and the
-    deliverables' masters (``masters/shop/1.jpg.png``, by their whole key: a master is written
-    once the paid call succeeded, so its time says the source was processed).
+    Both layouts are indexed: the single cut-out mode's outputs by their key without its last
+    extension (``shop/1.jpg.png`` → ``shop/1.jpg``, the source key; one made before 0.3.0,
+    ``shop/1.png`` → ``shop/1``) and the deliverables' masters (``masters/shop/1.jpg.png``, by
+    their whole key: a master is written once the paid call succeeded, so its time says the
+    source was processed).
     About 150 MB per million outputs; ``skip_existing=False`` avoids it (the function still skips a
     byte-identical object whose cut-out exists before any paid call, at the cost of its invocation).
     """
@@ -265,8 +267,9 @@ def existing_outputs(s3: S3Client, output_bucket: str, prefix: str) -> dict[str,
 
 
 def _stem(key: str) -> str:
-    """A key without its extension, the way output keys are made (``output_key_for``)."""
-    return output_key_for(key, "")
+    """A key without its last extension: a single-mode output's source key (``legacy_output_key_for``
+    of the source key for an output made before 0.3.0)."""
+    return legacy_output_key_for(key, "")
 
 
 # -- checkpoint --------------------------------------------------------------------------------------
@@ -612,13 +615,17 @@ def _has_newer_output(outputs: Mapping[str, float], row: InventoryRow) -> bool:
     """Whether the row's object has a cut-out (single mode) or a master (deliverables) newer than it."""
     if not outputs:
         return False
-    written = outputs.get(_stem(row.key))
+    written = _newest(outputs.get(row.key), outputs.get(_stem(row.key)))  # since 0.3.0, before it
     with contextlib.suppress(FailureReason):  # a key too long for a master has none
         master = outputs.get(master_key(row.key))
-        written = master if written is None or (master is not None and master > written) else written
+        written = _newest(written, master)
     if written is None:
         return False
     return row.last_modified is None or written >= row.last_modified.timestamp()
+
+
+def _newest(first: float | None, second: float | None) -> float | None:
+    return second if first is None or (second is not None and second > first) else first
 
 
 def notification_for_row(bucket: str, row: InventoryRow, region: str) -> dict[str, Any]:

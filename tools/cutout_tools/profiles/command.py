@@ -95,8 +95,8 @@ def _shadow(variant: VariantSpec) -> str:
 def _pipeline_warnings(data: bytes, profile: Profile) -> list[str]:
     """What the pipeline would say of this image before paying (it would refuse it), if anything."""
     from cutout.failures import FailureReason
-    from cutout.quality_gate.enlargement import refuse_if_too_small
     from cutout.validation import validate_bytes
+    from cutout.variants.enlargement import refuse_if_too_small
 
     try:
         facts = validate_bytes(data)
@@ -112,7 +112,7 @@ def _pipeline_warnings(data: bytes, profile: Profile) -> list[str]:
 def _gate_reasons(master: Image.Image, score: float | None, profile: Profile) -> tuple[str, ...]:
     """The quality gate's reasons to hold this cut-out, as the function would judge it."""
     from cutout.quality_gate import alpha_stats, judge
-    from cutout.quality_gate.enlargement import enlargements
+    from cutout.variants.enlargement import enlargements
 
     return judge(alpha_stats(master), score, profile.quality, enlargements(master, profile)).reasons
 

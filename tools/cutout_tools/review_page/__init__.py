@@ -2,7 +2,7 @@
 
 Every held upload is a card: its original, its master on a checkerboard, every held variant, the
 gate's reasons, the score and the profile, images loaded by the browser from short-lived presigned
-S3 URLs. A decision goes through ``unattended.review_decisions`` (the code path of ``cutout review
+S3 URLs. A decision goes through ``cutout_tools.review_decisions`` (the code path of ``cutout review
 approve|reject``): outputs published or removed, the event announced. A dev/operator tool: it lives
 in ``cutout_tools``, never in the layer.
 

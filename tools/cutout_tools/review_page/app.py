@@ -289,7 +289,7 @@ def _decide(
     target: ReviewTarget, queue: HeldQueue, action: str, key: str, seen: dict[str, str]
 ) -> dict[str, Any]:
     """One upload's decision, through the code path of ``cutout review approve|reject``."""
-    from cutout_tools.unattended.review_decisions import StaleDecision, approve_upload, reject_upload
+    from cutout_tools.review_decisions import StaleDecision, approve_upload, reject_upload
 
     decide = approve_upload if action == "approve" else reject_upload
     try:

@@ -18,8 +18,8 @@ from typing import Any
 
 from cutout.storage.output import OutputKeyTooLong
 from cutout.variants import master_key
+from cutout_tools.review_decisions import HeldObject
 from cutout_tools.review_page.held import HeldGroup
-from cutout_tools.unattended.review_decisions import HeldObject
 from cutout_tools.units import human_bytes
 
 PRESIGN_SECONDS = 900

@@ -21,7 +21,7 @@ from typing import Any
 
 from cutout.events import UploadedObject
 from cutout.quality_gate.review import REVIEW_METADATA, REVIEW_PREFIX
-from cutout_tools.unattended.review_decisions import HeldObject, upload_of
+from cutout_tools.review_decisions import HeldObject, upload_of
 
 HEAD_WORKERS = 16
 _SOURCE_FIELDS = ("source-bucket", "source-key", "source-version-id", "source-etag")

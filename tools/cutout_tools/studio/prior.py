@@ -21,13 +21,10 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-
-if TYPE_CHECKING:
-    from cutout_tools.studio.segmentation import CoarseMask
 
 WEIGHTS_PATH = Path(__file__).with_name("prior-weights.npz")
 FEATURE_NAMES = (
@@ -47,6 +44,35 @@ DOWNSCALE = 2  # the network sees half the working resolution
 _MULTIPLE = DOWNSCALE * 2 ** (len(WIDTHS) - 1)
 
 FloatArray = np.ndarray
+
+
+class RuleTests(Protocol):
+    """The per-pixel tests of the rules the network reads (``segmentation._PixelTests``)."""
+
+    @property
+    def gain(self) -> FloatArray: ...
+    @property
+    def chroma_residual(self) -> FloatArray: ...
+    @property
+    def delta_e(self) -> FloatArray: ...
+    @property
+    def strict_threshold(self) -> float: ...
+
+
+class CoarseMask(Protocol):
+    """What the rules decided that the network reads (``segmentation.CoarseMask``).
+
+    A protocol, so the prior does not import the segmentation that calls it (no import cycle).
+    """
+
+    @property
+    def subject(self) -> np.ndarray: ...
+    @property
+    def surface(self) -> FloatArray: ...
+    @property
+    def tests(self) -> RuleTests: ...
+    @property
+    def rays(self) -> np.ndarray: ...
 
 
 def features(small: FloatArray, coarse: CoarseMask, edges: np.ndarray) -> FloatArray:

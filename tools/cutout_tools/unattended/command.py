@@ -252,8 +252,8 @@ def run_review_list(args: argparse.Namespace) -> int:
 
 
 def run_review_change(args: argparse.Namespace) -> int:
+    from cutout_tools.review_decisions import approve_upload, held_key_of, reject_upload
     from cutout_tools.unattended.control import publisher_for
-    from cutout_tools.unattended.review_decisions import approve_upload, held_key_of, reject_upload
 
     session, stack = _target(args)
     s3 = session.client("s3")

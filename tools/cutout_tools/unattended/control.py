@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutout.announcements import RESUMED, EventBridgePublisher, EventPublisher, pause_announcement
-from cutout.budget import BudgetLimits, BudgetStatus, DynamoDbBudget, LambdaEventSourceSwitch
-from cutout.budget.caps import caps_text, parse_caps
-from cutout.budget.pause import DynamoDbPauseMarker, PauseMark
 from cutout.quality_gate.review import REVIEW_METADATA, REVIEW_PREFIX, REVIEW_TAG
+from cutout.spending import BudgetLimits, BudgetStatus, DynamoDbBudget, LambdaEventSourceSwitch
+from cutout.spending.caps import caps_text, parse_caps
+from cutout.spending.pause import DynamoDbPauseMarker, PauseMark
 from cutout_tools.operations.stack import OperationsError, StackNotFoundError
+from cutout_tools.review_decisions import held_key_of, publish_copy, read_held
 from cutout_tools.unattended.event_queue import EventQueue, TemporaryEventQueue, local_queue_url
-from cutout_tools.unattended.review_decisions import held_key_of, publish_copy, read_held
 
 OUTPUTS = {
     "output_bucket": "OutputBucketName",

@@ -1,5 +1,6 @@
 """The "announce" step: completion events on EventBridge, after the outputs exist."""
 
+from cutout.announcements.announce import Announcer
 from cutout.announcements.events import (
     DETAIL_TYPES,
     FAILED,
@@ -34,6 +35,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SOURCE",
     "Announcement",
+    "Announcer",
     "EventBridgePublisher",
     "EventPublisher",
     "EventsNotPublished",

@@ -19,7 +19,7 @@ import warnings
 from PIL import Image, ImageCms
 
 from cutout.validation import ImageRejected, RejectionCode
-from cutout.validation.profile import parse_profile, profile_kind
+from cutout.validation.icc_profile import parse_profile, profile_kind
 
 _SRGB = ImageCms.createProfile("sRGB")
 

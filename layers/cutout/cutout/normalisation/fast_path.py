@@ -5,7 +5,7 @@ An input takes it when *every* condition holds, all read from its header by ``in
 - JPEG, PNG or WebP (the formats the API reads), its header read (not TIFF/GIF/AVIF/HEIC/BMP);
 - each side within the API's 100..3000 pixels;
 - 8 bits per sample; mode RGB or L (grey): no CMYK, palette, 16-bit or alpha channel or tRNS;
-- no ICC profile, or one whose primaries are sRGB's (``validation.profile``);
+- no ICC profile, or one whose primaries are sRGB's (``validation.icc_profile``);
 - EXIF orientation 1 or absent (0 = present but unreadable or out of range: not provably upright);
 - no EXIF and no XMP at all: what reaches the vendor carries no metadata (camera serial numbers,
   GPS, capture times, names); normalisation strips every tag, and the outputs get the source's

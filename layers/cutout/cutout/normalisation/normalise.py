@@ -22,8 +22,8 @@ from cutout.normalisation.colour import corrupt_profile, to_srgb
 from cutout.pixels import PixelBudget, PixelJob, jpeg_reduction, open_header, working_set
 from cutout.validation import ImageLimits, ImageRejected, RejectionCode
 from cutout.validation.formats import sniff_format
+from cutout.validation.icc_profile import profile_kind
 from cutout.validation.inspection import animated, check_dimensions, unsupported_mode
-from cutout.validation.profile import profile_kind
 
 DEFAULT_JPEG_QUALITY = 92
 # Well inside what the API takes: a 3000x3000 JPEG at q92 is 2-4 MB; base64 adds a third.

@@ -15,19 +15,20 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cutout.budget import PipelinePaused
-from cutout.budget.pause import PauseController
 from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.record import unrecognised_message_record
+from cutout.deadline import invocation_deadline
 from cutout.events import UnrecognisedMessage, uploads_from_event, uploads_from_sqs_body
 from cutout.observability import logger
-from cutout.pipeline.outcome import Delivery, Outcome
+from cutout.pipeline.outcome import Outcome
 from cutout.pipeline.partial_batch import SqsMessage, process_sqs_batch
 from cutout.pipeline.process_upload import UploadProcessor
 from cutout.redelivery import MessageVisibility, Redelivery, RetrySchedule, is_rate_limit
 from cutout.redelivery.concurrency import ConcurrencyGovernor
+from cutout.redelivery.delivery import Delivery
 from cutout.redelivery.schedule import is_in_progress
-from cutout.time_budget import invocation_deadline
+from cutout.spending import PipelinePaused
+from cutout.spending.pause import PauseController
 
 # Time kept back from the Lambda deadline for the output PUT, reporting and a clean return.
 SAFETY_MARGIN_SECONDS = 10.0
@@ -39,7 +40,7 @@ REPORTING_SECONDS = 10.0
 def deadline_for(context: LambdaContext | None, clock: Callable[[], float] = time.monotonic) -> float:
     """An absolute ``clock()`` deadline: the invocation's remaining time less a safety margin.
 
-    Also starts the AWS calls' own deadline (``cutout.time_budget``): the invocation's end itself.
+    Also starts the AWS calls' own deadline (``cutout.deadline``): the invocation's end itself.
     """
     remaining_ms = context.get_remaining_time_in_millis() if context is not None else 900_000
     invocation_deadline.start(remaining_ms / 1000.0 if context is not None else None)
@@ -66,7 +67,7 @@ def handle_sqs_batch(
     visibility timeout.
     """
     deadline = deadline_for(context)
-    processor.idempotency_config.register_lambda_context(context)
+    processor.register_lambda_context(context)
     failures: dict[str, tuple[SqsMessage, BaseException]] = {}
     failures_lock = threading.Lock()
     throttled: set[str] = set()  # records the API's rate limit held back (reported or sent again)
@@ -175,7 +176,7 @@ def handle_direct_event(
     """
     deadline = deadline_for(context)
     if context is not None:
-        processor.idempotency_config.register_lambda_context(context)
+        processor.register_lambda_context(context)
     parsed = uploads_from_event(event)
     outcomes: list[Outcome] = [processor.process(upload, Delivery(), deadline) for upload in parsed.uploads]
     return {

@@ -6,21 +6,15 @@ cut-out with its metadata. Any permanent failure, or a transient one on the last
 receive, becomes a DLQ record and the message is acknowledged; other transient failures are
 raised, so the message returns to the queue.
 
-Two idempotency records make "never pay twice" hold across duplicates, crashes and replays:
+Two idempotency checkpoints make "never pay twice" hold across duplicates, crashes and replays:
 
 - **outcome** (keyed on the object version, plus the replayed record for DLQ replays): the final
   outcome, success or recorded failure. A duplicate event gets the stored outcome: no second
   output, no second DLQ record.
-- **paid call** (keyed on the object version only): the receipt of the successful API call.
-  Saved the moment the API answers, before the download and the PUT: a crash in between, a
-  redelivery or a DLQ replay reuses the receipt instead of calling the API again. It outlives a
-  failed download: the DLQ record then says the call was paid (``paid``, ``receipt``: never the
-  signed URL), and a replay fetches it again for free. Only a replay made with
-  ``cutout dlq replay --repay`` gets a paid-call record of its own, so pays once more, on purpose
-  (metric ``RepaidOnPurpose``).
-
-An answer lost after sending (``engine_answer_lost``: possibly billed) counts ``PossiblyBilledTwice``:
-its redelivery pays again, and that is the only way an object can ever be billed twice.
+- **paid call** (``cutout.paid_call``; keyed on the object version only): the receipt of the
+  successful API call, saved the moment the API answers. It outlives a failed download: the DLQ
+  record then says the call was paid (``paid``, ``receipt``: never the signed URL), and a replay
+  fetches it again for free.
 """
 
 from __future__ import annotations
@@ -30,86 +24,67 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
-from cutout import staging
-from cutout.announcements import EventPublisher, EventsNotPublished, NoEventPublisher
+from cutout.announcements import Announcer, EventPublisher, NoEventPublisher
 from cutout.announcements.facts import (
     deliverables_announcement,
     failed_announcement,
     stored_announcement,
     unchanged_announcement,
 )
-from cutout.budget import PipelinePaused, SpendingGuard
+from cutout.checkpoints import checkpoint_config
 from cutout.dead_letter import DeadLetterQueue
-from cutout.dead_letter.checkpoint import DeadLetterCheckpoint, Letter, record_id, send_once
-from cutout.dead_letter.record import failure_record
+from cutout.dead_letter.checkpoint import DeadLetterCheckpoint
+from cutout.dead_letter.record import DeadLetters
 from cutout.deliverables import Deliverables, PixelReserve
 from cutout.deliverables.store import Write
-from cutout.engine.errors import EngineError
 from cutout.engine.port import (
     Background,
     Cutout,
     CutoutOptions,
     CutoutReceipt,
-    ImageBytes,
-    ImageSource,
-    ImageUrl,
     ResumableBackgroundRemover,
 )
-from cutout.events import PaidReceipt, UploadedObject
+from cutout.events import UploadedObject
 from cutout.events.identity import resolve_upload
 from cutout.failures import FailureReason
-from cutout.normalisation import (
-    decide_fast_path,
-    fast_path_metadata,
-    is_already_cutout,
-    normalise,
-    normalised_metadata,
-    passthrough_cutout,
-)
 from cutout.observability import PipelineMetrics, logger
 from cutout.ordering import NewestVersionWins, SourceStamp, Superseded
-from cutout.pipeline.outcome import Delivery, Outcome, Status
-from cutout.pixels import PixelBudget, pixel_budget, request_body_working_set
+from cutout.paid_call import Paid, PaidCall
+from cutout.pipeline.outcome import Outcome, Status
+from cutout.pixels import PixelBudget, pixel_budget
+from cutout.preparation import PreparationSettings, PreparedSource, SourcePreparation
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds, alpha_stats_of_stream, judge, review_key
-from cutout.quality_gate.enlargement import enlargements, refuse_if_too_small_for
 from cutout.quality_gate.review import REVIEW_PREFIX, review_metadata, review_tags
 from cutout.quality_gate.stats import alpha_stats
 from cutout.redelivery.attempts import AttemptCounter
-from cutout.redelivery.schedule import RateLimitedTooLong, is_rate_limit
+from cutout.redelivery.delivery import Delivery
+from cutout.redelivery.retry import RetryDecision, attempt_subject
 from cutout.settings import Settings, SourceMode
+from cutout.spending import PipelinePaused, SpendingGuard
 from cutout.storage import (
     ObjectHead,
     ObjectStore,
     WriteCondition,
     output_key_for,
     output_metadata,
-    survives_url_normalisation,
 )
 from cutout.storage.metadata_limit import check_metadata_room, fit_metadata  # issue 24
-from cutout.timings import StageTimings, stage, upload_timings
+from cutout.storage.output import existing_output_for
+from cutout.timings import report_upload, stage, upload_timings
 from cutout.validation import (
     ImageLimits,
-    ImageRejected,
-    check_object_size,
-    inspect_image,
-    validate_bytes,
 )
-from cutout.validation.inspection import ImageFacts
 from cutout.variants import master_key
+from cutout.variants.enlargement import enlargements, refuse_if_too_small_for
 
-# Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
-IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
-# The records' keys are ``<prefix>#<md5 of the request>``, with explicit, versioned prefixes:
-# Powertools' default prefix is the Lambda function's name plus the Python function's qualified
-# name, so renaming a method or replacing the function would orphan the receipts (and pay again).
-# Change a prefix's version only together with a migration of the records it names.
+# The outcome checkpoint's record key prefix (see cutout.checkpoints); the paid call's is
+# cutout.paid_call.PAID_CALL_KEY_PREFIX.
 OUTCOME_KEY_PREFIX = "cutout/outcome/v1"
-PAID_CALL_KEY_PREFIX = "cutout/paid-call/v1"
 # The extension each background is expected to come back as (checked again on the real bytes).
 _EXPECTED_EXTENSIONS = {Background.TRANSPARENT: (".png",), Background.WHITE: (".jpg", ".png")}
 
@@ -122,13 +97,11 @@ class IdempotencyStores:
     paid_calls: BasePersistenceLayer
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedSource:
-    """What the paid call gets (``source``), or the cut-out itself when the input already is one."""
+@dataclass(slots=True)
+class Spent:
+    """Whether this attempt's upload is paid for: the paid call's result, once it has one."""
 
-    source: ImageSource | None
-    metadata: dict[str, str]
-    passthrough: Cutout | None = None
+    paid: Paid | None = None
 
 
 class UnexpectedFailure(FailureReason):
@@ -167,16 +140,15 @@ class UploadProcessor:
         dead_letters: DeadLetterCheckpoint | None = None,
     ) -> None:
         self._settings = settings
-        self._letters = dead_letters
         self._pixels = pixels or pixel_budget()
-        self._attempts = attempts
+        self._retry = RetryDecision(
+            attempts, settings.max_attempts, rate_limit_patience_seconds=settings.rate_limit_patience_seconds
+        )
         self._store = store
         self._engine = engine
         self._dlq = dead_letter_queue
         self._metrics = metrics
         self._clock = clock
-        self.spending = spending or SpendingGuard()
-        self._publisher = publisher or NoEventPublisher()
         self._quality = quality or QualityThresholds()
         self._limits = ImageLimits(
             max_object_bytes=settings.max_object_bytes, max_source_pixels=settings.max_source_pixels
@@ -201,23 +173,43 @@ class UploadProcessor:
             if profiles is None
             else CutoutOptions(background=Background.TRANSPARENT)
         )
-        self.idempotency_config = IdempotencyConfig(
-            event_key_jmespath="[identity, replay]",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+        self._preparation = SourcePreparation(
+            store,
+            self._pixels,
+            PreparationSettings(
+                limits=self._limits,
+                as_url=settings.source_mode is SourceMode.URL,
+                presigned_url_ttl_seconds=settings.presigned_url_ttl_seconds,
+                staging_bucket=settings.staging_bucket,
+                normalise_gps_images=settings.normalise_gps_images,
+                passthrough_cutouts=settings.passthrough_cutouts,
+                background=self.options.background,
+                resizes=self.options.target_width is not None or self.options.target_height is not None,
+            ),
         )
+        self._announcer = Announcer(publisher or NoEventPublisher(), metrics)
+        self._dead_letters = DeadLetters(dead_letter_queue, metrics, self._engine_name, dead_letters)
+        self._idempotency_config = checkpoint_config()
         self._decide_outcome = idempotent_function(
             data_keyword_argument="request",
             persistence_store=idempotency.outcomes,
-            config=self.idempotency_config,
+            config=self._idempotency_config,
             key_prefix=OUTCOME_KEY_PREFIX,
         )(self._decide_outcome_once)
-        self._paid_call = idempotent_function(
-            data_keyword_argument="request",
-            persistence_store=idempotency.paid_calls,
-            config=self.idempotency_config,
-            key_prefix=PAID_CALL_KEY_PREFIX,
-        )(self._paid_call_once)
+        self._paid_call = PaidCall(
+            engine=engine,
+            checkpoints=idempotency.paid_calls,
+            config=self._idempotency_config,
+            options=self.options,
+            spending=spending or SpendingGuard(),
+            memory=self._pixels,
+            metrics=metrics,
+            clock=clock,
+        )
+
+    def register_lambda_context(self, context: Any) -> None:
+        """Let the idempotency records expire no earlier than this invocation can still run."""
+        self._idempotency_config.register_lambda_context(context)
 
     def process(self, upload: UploadedObject, delivery: Delivery, deadline: float) -> Outcome:
         """The outcome of ``upload`` (stored or new). Raises only to ask for a later redelivery."""
@@ -231,29 +223,8 @@ class UploadProcessor:
             request=request, upload=upload, delivery=delivery, deadline=deadline, head=resolved.head
         )
         outcome = Outcome.from_dict(result)
-        self._announce(outcome, delivery)
+        self._announcer.announce(outcome.announcement, delivery)
         return outcome
-
-    def _announce(self, outcome: Outcome, delivery: Delivery) -> None:
-        """Publish the outcome's event (after its outputs exist). A redelivery publishes it again."""
-        from cutout.announcements import Announcement
-
-        if outcome.announcement is None:
-            return
-        try:
-            self._publisher.publish([Announcement.from_dict(outcome.announcement)])
-        except Exception as error:
-            self._metrics.processed("unannounced")
-            if delivery.is_last_attempt:  # the outcome stands; only its event is lost: say so loudly
-                logger.error(
-                    "outcome event not published", reason=getattr(error, "code", type(error).__name__)
-                )
-                return
-            if isinstance(error, EventsNotPublished):
-                raise
-            raise EventsNotPublished(
-                f"the outcome event was not published ({type(error).__name__})"
-            ) from error
 
     # -- the outcome, decided once per object version (and per replay) -----------------------
 
@@ -267,25 +238,22 @@ class UploadProcessor:
         head: ObjectHead | None = None,
     ) -> dict[str, Any]:
         logger.thread_safe_append_keys(object_key=upload.key, object_identity=upload.identity)
-        letter = self._letters.recorded(_subject(request)) if self._letters is not None else None
-        if letter is not None:  # decided before, its outcome lost since: the recorded failure stands
-            logger.info(
-                "its failure is recorded already: that outcome stands",
-                reason=letter.outcome.get("error_code"),
-            )
+        subject = attempt_subject(upload)  # == the outcome's key: the version, and the replay
+        recorded = self._dead_letters.recorded(subject)
+        if recorded is not None:  # decided before, its outcome lost since: the recorded failure stands
             logger.thread_safe_clear_keys()
-            return send_once(self._dlq, self._letters, _subject(request), letter).outcome
-        paid: list[CutoutReceipt] = []  # the receipt, once the paid call has one
+            return recorded
+        spent = Spent()  # the paid call's result, once it has one: what a failure record says
         outcome: Outcome | None = None
         failure: FailureReason | None = None
         with upload_timings() as timings:
             try:
-                outcome = self._produce_output(upload, deadline, paid, head)
+                outcome = self._produce_output(upload, deadline, spent, head)
             except (IdempotencyAlreadyInProgressError, PipelinePaused):
                 raise  # the same paid call is under way elsewhere, or we cannot pay: come back later
             except Exception as error:
                 failure = error if isinstance(error, FailureReason) else UnexpectedFailure.from_error(error)
-                if failure.retryable and not self._is_final(request, delivery, failure):
+                if self._retry.goes_back_to_the_queue(failure, upload, delivery):
                     logger.warning(
                         "transient failure, the message goes back to the queue",
                         reason=failure.code,
@@ -293,50 +261,29 @@ class UploadProcessor:
                         request_id=failure.request_id,
                     )
                     raise
-                if _waits_out_rate_limit(delivery, failure):  # so final: held back past the patience
-                    failure = RateLimitedTooLong.after(failure, self._settings.rate_limit_patience_seconds)
-                outcome = self._record_failure(
-                    upload, failure, delivery, paid[0] if paid else None, subject=_subject(request)
-                )
+                failure = self._retry.final_failure(failure, delivery)  # a rate limit past the patience
+                receipt = spent.paid.receipt if spent.paid is not None else None
+                outcome = self._record_failure(upload, failure, delivery, receipt, subject=subject)
             finally:
-                self._upload_finished(upload, timings, outcome, failure)
+                report_upload(
+                    self._metrics,
+                    timings,
+                    object_key=upload.key,
+                    status=outcome.status.value if outcome is not None else "retry",
+                    reason=(outcome.error_code if outcome is not None else None)
+                    or (failure.code if failure else None),
+                    request_id=(outcome.request_id if outcome is not None else None)
+                    or (failure.request_id if failure is not None else None),
+                )
                 logger.thread_safe_clear_keys()
         self._metrics.processed(outcome.status.value)
         return outcome.to_dict()
-
-    def _upload_finished(
-        self,
-        upload: UploadedObject,
-        timings: StageTimings,
-        outcome: Outcome | None,
-        failure: FailureReason | None,
-    ) -> None:
-        """The upload's one summary log line and EMF record: where its time went, by stage."""
-        request_id = outcome.request_id if outcome is not None else None
-        request_id = request_id or (failure.request_id if failure is not None else None)
-        stages_ms, total_ms = timings.stages_ms(), timings.total_ms()
-        logger.info(
-            "upload finished",
-            object_key=upload.key,
-            status=outcome.status.value if outcome is not None else "retry",
-            reason=(outcome.error_code if outcome is not None else None)
-            or (failure.code if failure else None),
-            request_id=request_id,
-            stages_ms=stages_ms,
-            total_ms=total_ms,
-        )
-        try:
-            self._metrics.upload_finished(
-                stages_ms, total_ms=total_ms, object_key=upload.key, request_id=request_id
-            )
-        except Exception as error:  # noqa: BLE001  (a metric never decides an upload's outcome)
-            logger.warning("could not emit the upload's timings", error=f"{type(error).__name__}: {error}")
 
     def _produce_output(
         self,
         upload: UploadedObject,
         deadline: float,
-        paid: list[CutoutReceipt],
+        spent: Spent,
         head: ObjectHead | None = None,
     ) -> Outcome:
         if head is None:  # else the HEAD that resolved the identity (cutout.events.identity), reused
@@ -344,10 +291,20 @@ class UploadProcessor:
                 head = self._store.head(upload.bucket, upload.key, upload.version_id)
         if self._profiles is not None and self._deliverables is not None:
             return self._produce_deliverables(
-                upload, head, self._profiles, self._deliverables, deadline, paid=paid
+                upload, head, self._profiles, self._deliverables, deadline, spent=spent
             )
         with stage("unchanged_check"):
-            unchanged = self._existing_output_for(upload, head)
+            unchanged = (
+                existing_output_for(
+                    self._store,
+                    self._settings.output_bucket,
+                    upload,
+                    head.etag,
+                    _EXPECTED_EXTENSIONS[self.options.background],
+                )
+                if self._settings.skip_unchanged and head.etag
+                else None
+            )
         if unchanged is not None:
             logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
             existing = self._store.head(self._settings.output_bucket, unchanged)
@@ -366,12 +323,12 @@ class UploadProcessor:
             for extension in _EXPECTED_EXTENSIONS[self.options.background]
         ]
         # (an output that cannot be written is refused before paying, by output_key_for)
-        prepared = self._prepared_source(upload, head)
+        prepared = self._preparation.prepare(upload, head)
         with stage("ordering"):
             superseded = self._newest.superseded(upload, head, output_keys)
         if superseded is not None:
             return self._superseded(upload, superseded, paid=False)
-        cutout = self._cutout_of(upload, prepared, deadline, paid)
+        cutout = self._cutout_of(upload, prepared, deadline, spent)
         try:
             output_key = output_key_for(upload.key, cutout.extension)
             stats = alpha_stats_of_stream(cutout.body, self._pixels.reserve)  # within the pixel budget
@@ -434,29 +391,19 @@ class UploadProcessor:
         )
 
     def _cutout_of(
-        self, upload: UploadedObject, prepared: PreparedSource, deadline: float, paid: list[CutoutReceipt]
+        self, upload: UploadedObject, prepared: PreparedSource, deadline: float, spent: Spent
     ) -> Cutout:
         """The cut-out of the prepared source: the paid call (once per object version, its receipt
         stored) and the result's download, or the input itself when it is already a cut-out."""
-        if prepared.passthrough is not None:
-            return prepared.passthrough  # already a cut-out: nothing to pay
+        if prepared.passthrough is not None or prepared.source is None:
+            return _passthrough(prepared)  # already a cut-out: nothing to pay
         check_metadata_room(
             bucket=upload.bucket, key=upload.key, etag=upload.etag, version_id=upload.version_id
         )
         with stage("paid_call"):
-            receipt = CutoutReceipt.from_dict(
-                self._paid_call(
-                    request={"identity": upload.identity, "replay": _repay_marker(upload)},
-                    upload=upload,
-                    source=prepared.source,
-                    deadline=deadline,
-                )
-            )
-        paid.append(receipt)
+            spent.paid = self._paid_call.pay(upload, prepared.source, deadline)
         with stage("result_download"):
-            cutout = self._engine().fetch(receipt, deadline=deadline)
-        self._flag_size_mismatch(cutout)
-        return cutout
+            return self._paid_call.fetch(spent.paid, deadline)
 
     def _superseded(
         self, upload: UploadedObject, superseded: Superseded, *, paid: bool, request_id: str | None = None
@@ -483,7 +430,7 @@ class UploadProcessor:
         deliverables: Deliverables,
         deadline: float,
         *,
-        paid: list[CutoutReceipt],
+        spent: Spent,
     ) -> Outcome:
         """The profile's variants from one paid call's master (or from the master already stored)."""
         profile = profiles.choose(upload.key, head.metadata)  # an unknown profile is refused before paying
@@ -498,13 +445,13 @@ class UploadProcessor:
             logger.info("master already stored for this source: nothing to pay", profile=profile.name)
             master, metadata = stored.data, stored.metadata
         else:
-            prepared = self._prepared_source(upload, head)
+            prepared = self._preparation.prepare(upload, head)
             refuse_if_too_small_for(prepared.metadata, profile)  # every variant over the limit: no call
             with stage("ordering"):  # the key's current version, and a master made from a newer one
                 superseded = self._newest.superseded(upload, head, [master_key(upload.key)])
             if superseded is not None:
                 return self._superseded(upload, superseded, paid=False)
-            cutout = self._cutout_of(upload, prepared, deadline, paid)  # the master
+            cutout = self._cutout_of(upload, prepared, deadline, spent)  # the master
             try:
                 metadata = {
                     **output_metadata(upload, head, cutout, self.options),
@@ -581,192 +528,17 @@ class UploadProcessor:
             match["source-version-id"] = version_id  # same bytes, new version: made again
         return match
 
-    def _flag_size_mismatch(self, cutout: Cutout) -> None:
-        """A valid image, just not the size reported: paid for, so stored and flagged, not thrown away."""
-        if cutout.reported_size is not None:
-            self._metrics.count("ResultSizeMismatch")
-            logger.warning(
-                "the result is not the size the API reported; stored and flagged",
-                reported=f"{cutout.reported_size[0]}x{cutout.reported_size[1]}",
-                actual=f"{cutout.width}x{cutout.height}",
-            )
-
-    def _existing_output_for(self, upload: UploadedObject, head: ObjectHead) -> str | None:
-        """The output key when this exact content was already cut out from this key, else None."""
-        if not self._settings.skip_unchanged or not head.etag:
-            return None
-        for extension in _EXPECTED_EXTENSIONS[self.options.background]:
-            try:
-                key = output_key_for(upload.key, extension)
-                existing = self._store.head(self._settings.output_bucket, key)
-            except FailureReason:
-                continue
-            same_source = existing.metadata.get("source-bucket") == upload.bucket
-            if same_source and existing.metadata.get("source-etag") == head.etag:
-                return key
-        return None
-
-    def _prepared_source(self, upload: UploadedObject, head: ObjectHead) -> PreparedSource:
-        """inspect → fast path (the original, by URL or bytes) or normalise → stage (or passthrough)."""
-        bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
-        as_url = self._settings.source_mode is SourceMode.URL
-        data: bytes | None = None
-        with stage("validation"):
-            if as_url:
-
-                def read_range(start: int, end: int | None) -> bytes:
-                    return self._store.read_range(bucket, key, version, start, end)
-
-                facts = inspect_image(read_range, head.size, self._limits)
-            else:
-                check_object_size(head.size, self._limits)  # before reading it whole
-                data = self._store.read_range(bucket, key, version, 0, None)
-                facts = validate_bytes(data, self._limits)
-            decision = decide_fast_path(
-                facts, self._limits, normalise_gps_images=self._settings.normalise_gps_images
-            )
-            if decision.taken:
-                return PreparedSource(
-                    self._original(upload, head, data, facts.mime), fast_path_metadata(facts)
-                )
-        logger.info("normalising", reasons=list(decision.reasons), source_format=facts.format)
-        with stage("normalisation"):
-            return self._normalised(upload, head, facts, data)
-
-    def _original(
-        self, upload: UploadedObject, head: ObjectHead, data: bytes | None, mime: str | None = None
-    ) -> ImageSource:
-        """The original object as the source: a presigned URL, or its bytes (base64 mode).
-
-        A key with ``.``/``..``/empty path segments does not survive the API's HTTP client (it
-        normalises the URL's path, RFC 3986): the presigned URL would name another object. Send the bytes.
-        """
-        bucket, key, version = upload.bucket, upload.key, upload.version_id or head.version_id
-        if data is None and not survives_url_normalisation(key):
-            data = self._store.read_range(bucket, key, version, 0, None)
-            validate_bytes(data, self._limits)
-        if data is not None:
-            return ImageBytes(data)
-        ttl = self._settings.presigned_url_ttl_seconds
-        # ``mime``: S3 answers with the type validation sniffed, in case the API trusts the header.
-        return ImageUrl(self._store.presigned_get_url(bucket, key, version, ttl, content_type=mime))
-
-    def _normalised(
-        self, upload: UploadedObject, head: ObjectHead, facts: ImageFacts, data: bytes | None
-    ) -> PreparedSource:
-        if data is None:
-            version = upload.version_id or head.version_id
-            data = self._store.read_range(upload.bucket, upload.key, version, 0, None)
-        image = normalise(data, self._pixels, self._limits)
-        del data
-        metadata = normalised_metadata(image.report)
-        logger.info(
-            "normalised", normalisation=metadata, steps=list(image.report.steps), bytes=len(image.data)
-        )
-        no_target = self.options.target_width is None and self.options.target_height is None
-        if self._settings.passthrough_cutouts and no_target and is_already_cutout(image.alpha):
-            logger.info("already a cut-out: passed through, no paid call")
-            return PreparedSource(
-                None, metadata, passthrough_cutout(image, self.options.background, self._pixels)
-            )
-        source = staging.stage(
-            image,
-            store=self._store,
-            bucket=self._settings.staging_bucket,
-            identity=upload.identity,
-            url_ttl_seconds=self._settings.presigned_url_ttl_seconds,
-            as_url=self._settings.source_mode is SourceMode.URL,
-        )
-        return PreparedSource(source, metadata)
-
-    # -- the paid call, made once per object version -----------------------------------------
-
-    def _paid_call_once(
-        self, *, request: dict[str, Any], upload: UploadedObject, source: ImageSource, deadline: float
-    ) -> dict[str, Any]:
-        reservation = self.spending.reserve()  # raises PipelinePaused when the budget is spent
-        started = self._clock()
-        # base64 request bodies are memory too: bytes, their base64 text and the JSON body.
-        body_bytes = request_body_working_set(len(source.data)) if isinstance(source, ImageBytes) else 0
-        try:
-            with self._pixels.reserve(body_bytes):
-                receipt = self._engine().submit(source, self.options, deadline=deadline)
-        except EngineError as error:
-            if error.paid is None:  # sent, answer lost: the redelivery pays again
-                self._metrics.count("PossiblyBilledTwice")
-                logger.warning("the answer of a paid call was lost after sending", reason=error.code)
-            self.spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
-            raise
-        except Exception as error:
-            self.spending.after_failure(reservation, error)  # release if unbilled; pause on exhausted quota
-            raise
-        self._metrics.api_call((self._clock() - started) * 1000.0, receipt.usage)
-        if request.get("replay") is not None:
-            self._metrics.count("RepaidOnPurpose")
-        logger.info("paid call succeeded", request_id=receipt.request_id, usage=receipt.usage)
-        return receipt.to_dict()
-
     # -- failures ------------------------------------------------------------------------------
-
-    def _is_final(self, request: dict[str, Any], delivery: Delivery, failure: FailureReason) -> bool:
-        """Whether a transient failure is recorded now: ``max_attempts`` attempts really ran, or
-        this is the queue's last receive (the redrive would move the message without a reason).
-
-        A rate limit is neither (rule 6: we wait): it uses up no attempt, and on the last receive
-        the batch sends the message again as a new one; it is final only once it has held the
-        upload back longer than ``rate_limit_patience_seconds``, or where it cannot wait (a direct
-        invocation, or a last receive that cannot be sent again)."""
-        if _waits_out_rate_limit(delivery, failure):
-            return self._rate_limit_outlived(request)
-        if delivery.is_last_attempt:
-            return True
-        if self._attempts is None:
-            return False
-        try:
-            ran = self._attempts.count_failed_attempt(_subject(request))
-        except Exception as error:  # noqa: BLE001  (uncounted: the receive count stays the backstop)
-            logger.warning("could not count the attempt", error=f"{type(error).__name__}: {error}")
-            return False
-        return ran >= self._settings.max_attempts
-
-    def _rate_limit_outlived(self, request: dict[str, Any]) -> bool:
-        if self._attempts is None:
-            return False
-        try:
-            since = self._attempts.rate_limited_since(_subject(request))
-        except Exception as error:  # noqa: BLE001  (unknown: wait; the patience is checked next time)
-            logger.warning("could not note the rate limit", error=f"{type(error).__name__}: {error}")
-            return False
-        return time.time() - since >= self._settings.rate_limit_patience_seconds
 
     def _record_failure(
         self,
         upload: UploadedObject,
         failure: FailureReason,
         delivery: Delivery,
-        receipt: CutoutReceipt | None = None,
+        receipt: CutoutReceipt | None,
         *,
         subject: str,
     ) -> Outcome:
-        paid: bool | None = True if receipt is not None else getattr(failure, "paid", False)
-        reference = None
-        if receipt is not None:
-            reference = PaidReceipt(
-                object_identity=upload.identity,
-                request_id=receipt.request_id,
-                expires_at=receipt.expires_at,
-                reported_width=receipt.width,
-                reported_height=receipt.height,
-            )
-        record = failure_record(
-            upload,
-            failure,
-            delivery,
-            engine=self._engine_name(),
-            paid=paid,
-            receipt=reference,
-            record_id=record_id(subject),
-        )
         outcome = Outcome(
             status=Status.FAILED,
             identity=upload.identity,
@@ -774,19 +546,12 @@ class UploadProcessor:
             error_code=failure.code,
             announcement=failed_announcement(upload, failure, engine=self._engine_name()).to_dict(),
         )
-        # Kept, then sent, then marked sent: one record per upload, whatever fails after this.
-        letter = send_once(self._dlq, self._letters, subject, Letter(record, outcome.to_dict()))
-        rejected_before_call = isinstance(failure, ImageRejected)
-        self._metrics.failed(failure.code, rejected_before_call=rejected_before_call)
-        logger.warning(
-            "recorded on the dead-letter queue",
-            reason=failure.code,
-            retryable=failure.retryable,
-            request_id=failure.request_id,
-            error_message=failure.message,
-            paid=paid,
+        # Kept, then sent, then marked sent: one record per upload (an earlier decision's stands).
+        return Outcome.from_dict(
+            self._dead_letters.record(
+                upload, failure, delivery, receipt, subject=subject, outcome=outcome.to_dict()
+            )
         )
-        return Outcome.from_dict(letter.outcome)
 
     def _engine_name(self) -> str:
         try:
@@ -795,18 +560,8 @@ class UploadProcessor:
             return "unknown"
 
 
-def _waits_out_rate_limit(delivery: Delivery, failure: FailureReason) -> bool:
-    """A rate limit waits in the queue, unless this is a last receive that cannot be sent again."""
-    return is_rate_limit(failure) and (not delivery.is_last_attempt or delivery.can_requeue)
-
-
-def _subject(request: dict[str, Any]) -> str:
-    """What the attempts and the dead-letter checkpoint are counted on: the version, and the replay."""
-    return str(request["identity"]) + (f"#replay:{request['replay']}" if request.get("replay") else "")
-
-
-def _repay_marker(upload: UploadedObject) -> str | None:
-    """``None`` (the object version's one paid call), or a replay's own for ``--repay`` replays."""
-    if not upload.replay_of or not upload.replay_of.get("repay"):
-        return None
-    return f"repay:{upload.replay_marker}"
+def _passthrough(prepared: PreparedSource) -> Cutout:
+    """The input itself, when it already is a cut-out (``PreparedSource`` holds it or a source)."""
+    if prepared.passthrough is None:
+        raise TypeError("a prepared source holds a source to pay for or a passthrough cut-out")
+    return prepared.passthrough

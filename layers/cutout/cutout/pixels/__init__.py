@@ -16,7 +16,8 @@ runtime itself needs) and makes the rest wait; a job bigger than the whole budge
 ``budget.usage()`` reports what was reserved, at most at once, and how often a job had to wait.
 """
 
-from cutout.pixels.budget import (
+from cutout.pixels.codecs import DECODABLE_FORMATS, PixelJob, heif_available, jpeg_reduction, open_header
+from cutout.pixels.memory import (
     RUNTIME_RESERVE_MIB,
     BudgetUsage,
     PixelBudget,
@@ -24,7 +25,6 @@ from cutout.pixels.budget import (
     request_body_working_set,
     working_set,
 )
-from cutout.pixels.codecs import DECODABLE_FORMATS, PixelJob, heif_available, jpeg_reduction, open_header
 
 __all__ = [
     "DECODABLE_FORMATS",

@@ -39,7 +39,7 @@ def judge(
     enlargements: Mapping[str, float] | None = None,
 ) -> Verdict:
     """The verdict on one master: its alpha's ``stats`` (``None`` without alpha), the API's score and
-    how much each variant enlarges the product (``quality_gate.enlargement.enlargements``)."""
+    how much each variant enlarges the product (``cutout.variants.enlargement.enlargements``)."""
     if not thresholds.enabled:
         return PASS
     reasons: list[str] = []

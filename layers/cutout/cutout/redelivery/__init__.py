@@ -6,7 +6,15 @@ timeout (1,020 s with the template's defaults); instead its visibility is set fr
 count and the failure's kind (``RetrySchedule``), through ``MessageVisibility``.
 """
 
+from cutout.redelivery.delivery import Delivery
 from cutout.redelivery.schedule import RetrySchedule, is_rate_limit
 from cutout.redelivery.visibility import MessageVisibility, Redelivery, SqsMessageVisibility
 
-__all__ = ["MessageVisibility", "Redelivery", "RetrySchedule", "SqsMessageVisibility", "is_rate_limit"]
+__all__ = [
+    "Delivery",
+    "MessageVisibility",
+    "Redelivery",
+    "RetrySchedule",
+    "SqsMessageVisibility",
+    "is_rate_limit",
+]

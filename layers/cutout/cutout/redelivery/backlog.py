@@ -3,7 +3,7 @@
 SQS deletes a message ``MessageRetentionPeriod`` after it was *sent* (14 days at most), whether or
 not anyone could receive it: a monthly cap reached on the 10th, or an Aidge quota exhausted for
 three weeks, would otherwise delete uploads without a trace. So each scheduled run that finds the
-pipeline paused (``cutout.budget.schedule``) *refreshes* the backlog first: it receives every
+pipeline paused (``cutout.spending.schedule``) *refreshes* the backlog first: it receives every
 message the paused mapping left in the work queue, sends the same body again as a new message
 (its retention starts again, its receive count is 0), and deletes the original once the copy is
 sent. The run is daily, so no waiting upload is ever older than about a day plus the age it had

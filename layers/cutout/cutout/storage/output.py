@@ -1,15 +1,21 @@
 """Naming and describing the output object.
 
-The output keeps the input's key with the extension of the result's real format
-(``shoes/red.jpg`` → ``shoes/red.png`` for a transparent cut-out). Its user metadata travels in
-the same PUT. S3 sends user metadata as HTTP headers, so every value must be printable ASCII:
-the source key (the only value that can hold any Unicode or control character) is always
-percent-encoded (RFC 3986, ``/`` kept), and the total stays under S3's 2 KiB limit.
+The output keeps the input's key whole and appends the extension of the result's real format
+(``shoes/red.jpg`` → ``shoes/red.jpg.png`` for a transparent cut-out), like every deliverable
+(``cutout.variants.keys``): ``red.jpg`` and ``red.png`` in one folder get two outputs, never one.
+Until 0.3.0 the extension was replaced (``shoes/red.png``), so those two uploads shared one output;
+``legacy_output_key_for`` names that layout, only to find outputs made before the change.
+
+Its user metadata travels in the same PUT. S3 sends user metadata as HTTP headers, so every
+value must be printable ASCII: the source key (the only value that can hold any Unicode or
+control character) is always percent-encoded (RFC 3986, ``/`` kept), and the total stays under
+S3's 2 KiB limit.
 """
 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -17,7 +23,7 @@ from cutout import __version__
 from cutout.engine.port import Cutout, CutoutOptions
 from cutout.events import UploadedObject
 from cutout.failures import FailureReason
-from cutout.storage.objects import ObjectHead
+from cutout.storage.objects import ObjectHead, ObjectStore
 
 METADATA_LIMIT_BYTES = 2048
 MAX_KEY_BYTES = 1024
@@ -31,13 +37,54 @@ class OutputKeyTooLong(FailureReason):
 
 
 def output_key_for(source_key: str, extension: str) -> str:
-    """The output key: the source key with its extension replaced by ``extension`` (``.png``)."""
-    # rpartition, not posixpath.split: that strips repeated slashes ("a//b.jpg" -> "a/b.png"), and
-    # two source keys would then share one output.
+    """The output key: the source key whole, then ``extension`` (``red.jpg`` → ``red.jpg.png``)."""
+    return _checked(source_key + extension)
+
+
+def legacy_output_key_for(source_key: str, extension: str) -> str:
+    """The output key before 0.3.0: the source key with its extension replaced (``red.png``).
+
+    Read only, to recognise a byte-identical re-upload whose output was made before the change
+    (no second payment for it); nothing is written at these keys any more.
+    """
+    # rpartition, not posixpath.split: that strips repeated slashes ("a//b.jpg" -> "a/b.png").
     directory, slash, name = source_key.rpartition("/")
     stem, _ = posixpath.splitext(name)
     # A dot-file such as ".jpg" has no stem: keep its name rather than producing ".png".
-    key = directory + slash + (stem or name) + extension
+    return _checked(directory + slash + (stem or name) + extension)
+
+
+def existing_output_for(
+    store: ObjectStore, bucket: str, upload: UploadedObject, etag: str, extensions: Sequence[str]
+) -> str | None:
+    """The key of the output already made from these very bytes (``etag``) at this key, else None.
+
+    An output made before 0.3.0 (extension replaced) counts too, when its metadata names this very
+    source key: a byte-identical re-upload is not paid again across the upgrade.
+    """
+    candidates = [(output_key_for, extension) for extension in extensions]
+    candidates += [(legacy_output_key_for, extension) for extension in extensions]
+    for key_for, extension in candidates:
+        try:
+            key = key_for(upload.key, extension)
+            existing = store.head(bucket, key)
+        except FailureReason:
+            continue
+        same_source = existing.metadata.get("source-bucket") == upload.bucket
+        if key_for is legacy_output_key_for:
+            same_source = same_source and _names_source_key(existing.metadata, upload.key)
+        if same_source and existing.metadata.get("source-etag") == etag:
+            return key
+    return None
+
+
+def _names_source_key(metadata: Mapping[str, str], source_key: str) -> bool:
+    """Whether an output's metadata names ``source_key`` whole (a truncated name never matches)."""
+    whole = metadata.get("source-key-truncated") != "true"
+    return whole and metadata.get("source-key") == quote(source_key, safe="/")
+
+
+def _checked(key: str) -> str:
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise OutputKeyTooLong(f"the output key would be longer than {MAX_KEY_BYTES} bytes")
     return key

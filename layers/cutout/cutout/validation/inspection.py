@@ -18,9 +18,9 @@ from PIL import BmpImagePlugin, Image, ImageFile, JpegImagePlugin, PngImagePlugi
 
 from cutout.pixels.codecs import heif_available
 from cutout.validation.formats import MIME_BY_FORMAT, SUPPORTED_FORMATS, sniff_format
+from cutout.validation.icc_profile import ProfileKind, profile_kind
 from cutout.validation.limits import MIB, ImageLimits
 from cutout.validation.metadata import read_metadata_facts
-from cutout.validation.profile import ProfileKind, profile_kind
 from cutout.validation.reading import BoundedReader, EndTrackingStream, RangeReader, bytes_reader
 from cutout.validation.rejection import ImageRejected, RejectionCode
 from cutout.validation.webp import RIFF_HEADER_BYTES, WebPHeaderError, read_webp_header

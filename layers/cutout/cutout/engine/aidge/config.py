@@ -8,7 +8,7 @@ from ``str``) so a logged config never shows it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 
@@ -21,8 +21,25 @@ from cutout.engine.aidge.url_safety import (
     parse_address_allowlist,
 )
 
-if TYPE_CHECKING:
-    from cutout.settings import Settings
+
+class AidgeSettings(Protocol):
+    """The part of the function's settings (``cutout.settings.Settings``) that says how to reach Aidge.
+
+    A protocol, not the settings class itself: the engine does not import the configuration module
+    (which imports the engine's port), so the two never form an import cycle.
+    """
+
+    @property
+    def aidge_api_host(self) -> str: ...
+    @property
+    def aidge_api_scheme(self) -> str: ...
+    @property
+    def aidge_trial(self) -> bool: ...
+    @property
+    def result_url_allowlist(self) -> str: ...
+    @property
+    def result_url_policy(self) -> str: ...
+
 
 GLOBAL_HOST = "api.aidc-ai.com"
 CHINA_HOST = "cn-api.aidc-ai.com"
@@ -140,7 +157,7 @@ class AidgeConfig:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, app_key: str, app_secret: str, **overrides: object
+        cls, settings: AidgeSettings, *, app_key: str, app_secret: str, **overrides: object
     ) -> AidgeConfig:
         """A config from the function's ``Settings`` and the key pair read from Secrets Manager."""
         return cls(

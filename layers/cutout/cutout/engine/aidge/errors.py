@@ -39,7 +39,7 @@ Each error's ``paid`` says what the failure cost: ``True`` billed, ``None`` poss
 ``False`` not billed (the pipeline marks any failure after a stored receipt as paid). The
 result-download errors (``result_*``) are raised only after a billed success, so they say ``True``.
 The spending guard gives a reservation back exactly when ``paid`` is ``False``
-(``cutout.budget.guard.RELEASE_BY_PAID``).
+(``cutout.spending.guard.RELEASE_BY_PAID``).
 
 Messages are built from Aidge's answer and our own words, never from the request: no secret, no
 signature, no URL. The result-download errors (``result_*``) live here too, so the whole tree

@@ -16,9 +16,15 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from cutout.budget import BudgetExhausted, LambdaEventSourceSwitch, PauseLatch, PipelinePaused, SpendingGuard
-from cutout.budget.pause import PauseController, already_switching
 from cutout.entrypoint import Pipeline
+from cutout.spending import (
+    BudgetExhausted,
+    LambdaEventSourceSwitch,
+    PauseLatch,
+    PipelinePaused,
+    SpendingGuard,
+)
+from cutout.spending.pause import PauseController, already_switching
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
 from tests.fakes import (
     FakeEventSourceSwitch,
@@ -182,7 +188,7 @@ def test_when_pausing_fails_the_batch_still_waits_and_the_last_receive_is_requeu
     event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
     event["Records"].append(last)
     harness = build_harness(spending=SpendingGuard(InMemoryBudget(daily=1)), RECORD_CONCURRENCY="1")
-    harness.processor.spending.budget.used = 1  # type: ignore[attr-defined]
+    harness.spending.budget.used = 1  # type: ignore[attr-defined]
     store_objects_named_in(harness, event)
     requeued: list[str] = []
     metrics, visibility = RecordingPauseMetrics(), RecordingMessageVisibility()
@@ -199,6 +205,7 @@ def test_when_pausing_fails_the_batch_still_waits_and_the_last_receive_is_requeu
         harness.dlq,
         message_visibility=visibility,
         pauser=pauser,
+        spending=harness.spending,
     )
     # When the handler runs
     response = lambda_handler(event, LocalLambdaContext(), pipeline=pipeline)
@@ -222,7 +229,9 @@ def run_schedule(
     lambda_handler: Any, pauser: PauseController, budget: InMemoryBudget, by: str = "schedule"
 ) -> dict[str, Any]:
     harness = build_harness(spending=SpendingGuard(budget))
-    pipeline = Pipeline(harness.processor._settings, harness.processor, harness.dlq, pauser=pauser)
+    pipeline = Pipeline(
+        harness.processor._settings, harness.processor, harness.dlq, pauser=pauser, spending=harness.spending
+    )
     return dict(lambda_handler({"cutout": "resume", "by": by}, LocalLambdaContext(), pipeline=pipeline))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cutout.budget import PauseLatch, PipelinePaused, SpendingGuard
+from cutout.spending import PauseLatch, PipelinePaused, SpendingGuard
 from tests.fakes import InMemoryBudget
 
 

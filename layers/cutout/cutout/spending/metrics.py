@@ -11,8 +11,8 @@ import threading
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cutout.budget.ledger import BudgetStatus
 from cutout.observability import metrics as default_sink
+from cutout.spending.ledger import BudgetStatus
 
 
 class PowertoolsBudgetMetrics:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from cutout.budget import BudgetExhausted, BudgetLimits, DynamoDbBudget
+from cutout.spending import BudgetExhausted, BudgetLimits, DynamoDbBudget
 
 PROPERTY = settings(
     max_examples=40,

@@ -6,9 +6,20 @@ import threading
 from typing import Any
 
 from cutout.engine.aidge.config import AidgeConfig
+from cutout.engine.aidge.credentials import AidgeClientFromSecret
 from cutout.engine.port import Background, CutoutOptions, CutoutReceipt, ImageSource, ImageUrl
-from cutout.wiring import AidgeClientFromSecret
-from tests.unit.pipeline.harness import settings
+from cutout.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env(
+        {
+            "OUTPUT_BUCKET": "out",
+            "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+            "IDEMPOTENCY_TABLE": "idempotency",
+            "AIDGE_SECRET_NAME": "cutout/aidge",
+        }
+    )
 
 
 class Secrets:
@@ -59,7 +70,7 @@ def test_a_credential_change_retires_the_old_client_only_after_its_call_ends() -
         built.append(SlowClient(config))
         return built[-1]
 
-    factory = AidgeClientFromSecret(settings(), secrets, client_factory=build)  # type: ignore[arg-type]
+    factory = AidgeClientFromSecret(_settings(), secrets, client_factory=build)  # type: ignore[arg-type]
     receipts: list[CutoutReceipt] = []
     source, options = ImageUrl("https://in.example/a.jpg"), CutoutOptions(background=Background.TRANSPARENT)
     held = factory()
@@ -95,7 +106,7 @@ def test_an_idle_client_is_closed_at_once_when_the_credentials_change() -> None:
         built.append(SlowClient(config))
         return built[-1]
 
-    factory = AidgeClientFromSecret(settings(), secrets, client_factory=build)  # type: ignore[arg-type]
+    factory = AidgeClientFromSecret(_settings(), secrets, client_factory=build)  # type: ignore[arg-type]
     factory()
     # When the credentials change
     secrets.value = {"app_key": "key-2", "app_secret": "secret-2"}

@@ -1,7 +1,7 @@
 """The "reserve budget" step: a spending cap in API usage units that pauses instead of failing."""
 
-from cutout.budget.guard import SpendingGuard, was_not_billed
-from cutout.budget.ledger import (
+from cutout.spending.guard import SpendingGuard, was_not_billed
+from cutout.spending.ledger import (
     Budget,
     BudgetExhausted,
     BudgetLimits,
@@ -12,7 +12,7 @@ from cutout.budget.ledger import (
     Reservation,
     UnlimitedBudget,
 )
-from cutout.budget.pause import (
+from cutout.spending.pause import (
     EventSourceSwitch,
     LambdaEventSourceSwitch,
     PipelinePaused,

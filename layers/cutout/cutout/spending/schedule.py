@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cutout.budget.guard import SpendingGuard
-from cutout.budget.pause import PauseController
+from cutout.spending.guard import SpendingGuard
+from cutout.spending.pause import PauseController
 
 # At most this long for the backlog's refresh, whatever the invocation has left (a scan that does not
 # finish goes on the next day); it also keeps the margin for the decision after it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cutout.time_budget import RESPONSE_MARGIN_SECONDS, InvocationDeadline, OutOfTime
+from cutout.deadline import RESPONSE_MARGIN_SECONDS, InvocationDeadline, OutOfTime
 from cutout.wiring import _BOTO_CONFIG, _S3_CONFIG
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cutout.budget import BudgetExhausted, BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch
+from cutout.spending import BudgetExhausted, BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch
 
 THREADS = 32
 DAILY_CAP = 150
@@ -231,8 +231,8 @@ def test_caps_raised_in_ssm_take_effect_at_once_for_a_reservation_the_cached_cap
     table: tuple[Any, str],
 ) -> None:
     # Given caps read at run time from an SSM parameter (daily 2), cached, and a spent day
-    from cutout.budget.caps import caps_text, ssm_budget_caps
-    from cutout.budget.pause import DynamoDbPauseMarker, PauseMark
+    from cutout.spending.caps import caps_text, ssm_budget_caps
+    from cutout.spending.pause import DynamoDbPauseMarker, PauseMark
 
     client, name = table
     ssm = boto3.client("ssm")

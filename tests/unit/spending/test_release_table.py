@@ -13,9 +13,9 @@ import pkgutil
 import pytest
 
 import cutout
-from cutout.budget import PipelinePaused, SpendingGuard, was_not_billed
 from cutout.engine.aidge.errors import AidgeBilledWithoutResultError, AidgeQuotaExhaustedError
 from cutout.engine.errors import EngineError
+from cutout.spending import PipelinePaused, SpendingGuard, was_not_billed
 from tests.fakes import InMemoryBudget
 
 
@@ -53,7 +53,7 @@ def test_each_class_documents_what_its_failure_cost(error_class: type[EngineErro
     # Given an engine error class
     # When its documented cost is read
     # Then it is one of the three the table knows: billed, possibly billed, not billed
-    from cutout.budget.guard import RELEASE_BY_PAID
+    from cutout.spending.guard import RELEASE_BY_PAID
 
     assert error_class.paid in RELEASE_BY_PAID
     assert error_class.paid in (True, None, False)

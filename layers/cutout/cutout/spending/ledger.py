@@ -157,7 +157,7 @@ class DynamoDbBudget:
     ) -> None:
         self._dynamodb = client
         self._table = table
-        # Fixed, or read at run time (``cutout.budget.caps``: an SSM parameter, cached briefly).
+        # Fixed, or read at run time (``cutout.spending.caps``: an SSM parameter, cached briefly).
         self._caps = limits if callable(limits) else (lambda: limits)
         self._now = now
 

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from cutout.budget import BudgetLimits
-from cutout.budget.caps import (
+from cutout.settings import Settings
+from cutout.spending import BudgetLimits
+from cutout.spending.caps import (
     CAPS_MAX_AGE_SECONDS,
     BudgetCapsError,
     RuntimeBudgetCaps,
@@ -15,7 +16,6 @@ from cutout.budget.caps import (
     caps_text,
     parse_caps,
 )
-from cutout.settings import Settings
 
 ENV = {
     "OUTPUT_BUCKET": "out-bucket",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from cutout.budget import BudgetStatus, Period, PipelinePaused, SpendingGuard, was_not_billed
 from cutout.engine.aidge.errors import (
     AidgeQuotaExhaustedError,
     AidgeRateLimitedError,
     EngineAnswerLostError,
     EngineUnreachableError,
 )
+from cutout.spending import BudgetStatus, Period, PipelinePaused, SpendingGuard, was_not_billed
 from tests.fakes import InMemoryBudget
 
 
@@ -109,7 +109,7 @@ def test_each_reservation_reports_used_remaining_and_percent() -> None:
 
 def test_the_status_takes_the_tighter_of_daily_and_monthly_caps() -> None:
     # Given a status with both caps
-    from cutout.budget import BudgetLimits
+    from cutout.spending import BudgetLimits
 
     status = BudgetStatus(
         BudgetLimits(daily=10, monthly=100), Period("2026-12", "05"), day_used=4, month_used=97

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from cutout.profiles import load_profiles, parse_profiles
 from cutout.quality_gate import MAX_ENLARGEMENT, REVIEW_SCORE, UPSCALED, QualityThresholds, alpha_stats, judge
-from cutout.quality_gate.enlargement import (
+from cutout.variants.enlargement import (
     ProductTooSmall,
     enlargements,
     least_enlargements,

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Protocol
 
-from cutout.budget.ledger import (
+from cutout.engine.errors import EngineError
+from cutout.failures import FailureReason
+from cutout.spending.ledger import (
     Budget,
     BudgetExhausted,
     BudgetStatus,
@@ -20,9 +22,7 @@ from cutout.budget.ledger import (
     Reservation,
     UnlimitedBudget,
 )
-from cutout.budget.pause import PipelinePaused
-from cutout.engine.errors import EngineError
-from cutout.failures import FailureReason
+from cutout.spending.pause import PipelinePaused
 
 QUOTA_EXHAUSTED = "aidge_quota_exhausted"
 # The release decision, one row per documented cost (``EngineError.paid``, set by every class of
@@ -66,6 +66,13 @@ class SpendingGuard:
         self._metrics = metrics or NoBudgetMetrics()
         self._units = units_per_call
         self._lock = threading.Lock()
+
+    def clear_pause_unless_spent(self) -> BudgetStatus:
+        """The current period's status; this process's pause is forgotten unless it is still spent."""
+        status = self.budget.status()
+        if status.remaining != 0:
+            self.latch.clear()
+        return status
 
     def reserve(self) -> Reservation | None:
         held = self.latch.current()

@@ -18,7 +18,10 @@ from typing import Any
 
 import pytest
 
-from cutout.budget import (
+from cutout.engine.aidge.errors import AidgeQuotaExhaustedError
+from cutout.entrypoint import Pipeline
+from cutout.redelivery.backlog import BacklogRefresher
+from cutout.spending import (
     BudgetExhausted,
     BudgetLimits,
     BudgetStatus,
@@ -27,10 +30,7 @@ from cutout.budget import (
     Reservation,
     SpendingGuard,
 )
-from cutout.budget.pause import PauseController
-from cutout.engine.aidge.errors import AidgeQuotaExhaustedError
-from cutout.entrypoint import Pipeline
-from cutout.redelivery.backlog import BacklogRefresher
+from cutout.spending.pause import PauseController
 from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext, sqs_event_from_messages
 from tests.fakes import (
     FakeEngine,
@@ -201,8 +201,8 @@ class Simulation:
             self.clock.elapsed += HOUR
 
     def outputs_by_key(self) -> set[str]:
-        """The uploads whose cut-out is stored (single cut-out mode: ``<key stem>.png``)."""
-        return {key.removesuffix(".png") + ".jpg" for _, key, *_ in self.harness.outputs()}
+        """The uploads whose cut-out is stored (single cut-out mode since 0.3.0: ``<key>.png``)."""
+        return {key.removesuffix(".png") for _, key, *_ in self.harness.outputs()}
 
 
 def simulation(
@@ -212,21 +212,26 @@ def simulation(
     switch, metrics = FakeEventSourceSwitch(), RecordingPauseMetrics()
     fake = engine.engine if isinstance(engine, QuotaExhaustedUntil) else engine
     # The single cut-out mode: what is tested is the queue's weeks, not the variants (kept cheap).
-    harness = build_harness(fake, spending=spending, MAX_RECEIVE_COUNT="5")
-    harness.processor._engine = lambda: engine  # the quota's refusals come before the fake bills
+    # the quota's refusals come before the fake bills
+    harness = build_harness(fake, spending=spending, remover=engine, MAX_RECEIVE_COUNT="5")
     pauser = PauseController(
         switch,
         None,
         lambda body: queue.send_message(QueueUrl=QUEUE_URL, MessageBody=body),
         marker=InMemoryPauseMarker(),
         metrics=metrics,
-        latch=harness.processor.spending.latch,
+        latch=harness.spending.latch,
         backlog=BacklogRefresher(queue, QUEUE_URL) if refresh else None,
         now=clock.utc,
     )
     settings = harness.processor._settings
     pipeline = Pipeline(
-        settings, harness.processor, harness.dlq, message_visibility=QueueVisibility(queue), pauser=pauser
+        settings,
+        harness.processor,
+        harness.dlq,
+        message_visibility=QueueVisibility(queue),
+        pauser=pauser,
+        spending=harness.spending,
     )
     return Simulation(clock, queue, switch, fake, harness, pipeline, load_lambda_handler(), metrics)
 

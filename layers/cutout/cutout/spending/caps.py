@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cutout.budget.ledger import BudgetLimits
+from cutout.spending.ledger import BudgetLimits
 
 CAPS_MAX_AGE_SECONDS = 30.0
 
