@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO, cast
 
 PLAIN_INTERVAL_SECONDS = 5.0
 FALLBACK_COLUMNS = 100
@@ -82,9 +82,23 @@ class _Bar:
             leave=True,
             bar_format=None if total is not None else "{desc}: {n_fmt} [{elapsed}, {rate_fmt}]",
         )
+        self._first = True
 
     def advance(self, n: int = 1) -> None:
-        self._bar.update(n)
+        if self._first:
+            self._first_unit(n)
+        else:
+            self._bar.update(n)
+
+    def _first_unit(self, n: int) -> None:
+        """Count the first units without a rate sample: tqdm would measure them from the bar's
+        creation, so a stack's start or a cold start would make its first estimates too long. The
+        rate (and the estimate) start at the second unit, as in the plain lines."""
+        self._first = False
+        bar = cast("Any", self._bar)  # tqdm's counters, and its own clock (_time: a test sets it)
+        bar.n += n
+        bar.last_print_n, bar.last_print_t = bar.n, bar._time()
+        bar.refresh()
 
     def note(self, text: str) -> None:
         self._bar.write(text, file=self._stream)

@@ -141,7 +141,7 @@ def test_the_header_has_the_totals_billed_calls_and_wall_time(tmp_path: Path) ->
     assert "3 done" in text
     assert "2 failed" in text
     assert "3 billed calls (of 3)" in text
-    assert "12.3 s wall time" in text
+    assert "12.3 s in all (the stack's start and stop included)" in text
 
 
 def test_the_report_is_self_contained_and_previews_are_downscaled(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any, cast
 
 import pytest
 
@@ -121,3 +122,30 @@ def test_the_estimate_is_measured_from_the_first_outcome_not_the_start() -> None
     # 25 left: about 50 s (over the whole 68 s it would have said about 5 min 40 s)
     assert first == "cutout local run: 1/30 (3 %)"
     assert last == "cutout local run: 5/30 (16 %), 2.0 s each, about 50 s left"
+
+
+def test_on_a_terminal_the_first_estimate_does_not_count_the_wait_before_the_first_unit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a terminal bar of 10 units on a clock we move, and 100 s before the first unit (a stack
+    # starting, a cold start)
+    monkeypatch.setenv("TERM", "xterm")
+    now = [0.0]
+    with progress("uploads", 10, stream=Terminal()) as bar:
+        tqdm_bar = cast("Any", bar)._bar
+        tqdm_bar._time = lambda: now[0]
+        tqdm_bar.start_t = tqdm_bar.last_print_t = 0.0
+        # When the first unit finishes at 100 s, then one more every second
+        now[0] = 100.0
+        bar.advance()
+        rate_after_the_first = tqdm_bar.format_dict["rate"]
+        for _ in range(3):
+            now[0] += 1.0
+            bar.advance()
+        rate = tqdm_bar.format_dict["rate"]
+        elapsed = tqdm_bar.format_dict["elapsed"]
+    # Then there is no rate (no estimate) after the first unit, then one per second, not 4 in 103 s;
+    # the elapsed time still counts from the start
+    assert rate_after_the_first is None
+    assert rate == pytest.approx(1.0)
+    assert elapsed == pytest.approx(103.0)

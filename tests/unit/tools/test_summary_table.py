@@ -47,6 +47,7 @@ def test_a_held_cut_out_is_held_in_the_table_and_the_totals() -> None:
     assert "held for review under review/: low_score" in linen
     assert "held for review" not in mug
     assert "2 inputs: 1 done, 1 held for review, 0 failed" in lines[-1]
+    assert "12.5 s in all (the stack's start and stop included)" in lines[-1]
 
 
 def test_the_report_counts_a_held_row_among_those_to_look_at(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ from cutout_tools.local_stack.run_events import collect_run_events, events_line
 from cutout_tools.local_stack.stack import LocalStack
 from cutout_tools.progress import Progress, progress
 from cutout_tools.shutdown import Interrupted, StopRequest
-from cutout_tools.units import human_bytes
+from cutout_tools.units import human_bytes, run_duration
 
 SUMMARY_SCHEMA = "cutout.local-run/1"
 SUMMARY_NAME = "summary.json"
@@ -645,7 +645,7 @@ def summary_table(summary: dict[str, Any]) -> str:
         + (f"; {totals['variants']} variants" if totals.get("variants") else "")
         + f"; {summary['emulator']['billed']} billed API calls"
         + (f", answered by the {summary['engine_backend']}" if summary.get("engine_backend") else "")
-        + f"; {summary['wall_seconds']:.1f} s"
+        + f"; {run_duration(summary['wall_seconds'])} in all (the stack's start and stop included)"
     )
     if events_line(summary):
         lines.append(str(events_line(summary)))

@@ -19,7 +19,7 @@ from typing import Any
 
 from cutout_tools.report.attention import Flag, attention_flags, mask_facts
 from cutout_tools.report.previews import NoPreview, Preview, preview
-from cutout_tools.units import human_bytes
+from cutout_tools.units import human_bytes, run_duration
 
 SCHEMA = "cutout.local-run/1"
 # any other status is shown as it is, as "other"; "held" (the quality gate kept it under review/)
@@ -274,10 +274,7 @@ def _count(value: object, default: int) -> int:
 def _seconds(value: object) -> str:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return "–"
-    if value < 60:
-        return f"{value:.1f} s"
-    minutes, seconds = divmod(round(value), 60)
-    return f"{minutes} min {seconds:02d} s"
+    return run_duration(value)
 
 
 def _file_size(path: Path | None) -> str:
