@@ -110,7 +110,7 @@ def test_replay_by_reason_moves_only_those_and_a_transient_failure_is_then_proce
     # Then that one was moved and now has its cut-out, billed once; the other stays on the DLQ
     assert replay.exit_code == 0
     assert "replayed 1 of 1 matching message(s) with reason 'aidge_500'" in replay.stdout
-    assert list(world.outputs()) == ["shoes/blue.png"]
+    assert list(world.outputs()) == ["shoes/blue.jpg.png"]
     assert world.emulator.stats()["billed"] == 1
     assert [letter.reason for letter in peek_dead_letters(world.sqs, world.dlq_url, wait_seconds=0)] == [
         "image_too_small"
@@ -273,3 +273,84 @@ def test_replay_moves_retryable_failures_and_leaves_permanent_ones_unless_asked(
     assert "replayed 2 of 2 matching message(s)" in forced.stdout
     assert "permanent (--include-permanent): image_too_small 1, not_an_image 1" in forced.stdout
     assert queue_depth(world, world.dlq_url) == 0
+
+
+def _a_refused_upload_recorded_twice(operator: Operator, key: str = "shoes/red.jpg") -> str:
+    """An upload the API refused, its DLQ record on the queue twice (the same body: a transport
+    copy, as a standard queue may deliver); returns the record's body."""
+    world = operator.world
+    world.emulator.configure(faults=FaultPlan.parse(["1000:1.0"]))
+    world.upload(key, product_photo())
+    world.drain()
+    world.emulator.configure(faults=FaultPlan())
+    [letter] = peek_dead_letters(world.sqs, world.dlq_url, wait_seconds=0)
+    assert letter.record_id is not None
+    world.sqs.send_message(QueueUrl=world.dlq_url, MessageBody=letter.body)
+    assert queue_depth(world, world.dlq_url) == 2
+    return letter.body
+
+
+def test_list_shows_a_record_delivered_twice_once_and_says_so(operator: Operator) -> None:
+    # Given one upload's DLQ record on the queue twice, and another upload's once
+    world = operator.world
+    _a_refused_upload_recorded_twice(operator)
+    world.upload("bad/tiny.jpg", product_photo(50, 50))
+    world.drain()
+
+    # When the DLQ is listed, as a table and as JSON lines
+    table = operator.run("dlq", "list")
+    listed = operator.run("dlq", "list", "--json")
+
+    # Then each record is listed once, the copy counted on its record and said in the table's last
+    # line; nothing was consumed
+    assert (table.exit_code, listed.exit_code) == (0, 0)
+    rows = {row["key"]: row for row in listed.json_lines()}
+    assert len(listed.json_lines()) == 2
+    assert (rows["shoes/red.jpg"]["copies"], rows["bad/tiny.jpg"]["copies"]) == (1, 0)
+    assert [line.split()[0] for line in table.stdout.splitlines()[1:-1]].count("shoes/red.jpg") == 1
+    assert (
+        "2 message(s) on the dead-letter queue, and 1 byte-identical copy(ies) of listed records "
+        "(the same record_id) not listed again; none was consumed"
+    ) in table.stdout
+    assert queue_depth(world, world.dlq_url) == 3
+
+
+def test_replay_sends_a_record_delivered_twice_once_and_deletes_its_copy(operator: Operator) -> None:
+    # Given one upload's DLQ record on the queue twice
+    world = operator.world
+    _a_refused_upload_recorded_twice(operator)
+
+    # When a dry run, then the replay itself, are run
+    dry = operator.run("dlq", "replay", "--include-permanent", "--dry-run")
+    replay = operator.run("dlq", "replay", "--include-permanent")
+
+    # Then the dry run counts one record and the copy, and changes nothing; the replay sends the
+    # record once and deletes the copy: the DLQ is empty, the work queue holds one message
+    assert (dry.exit_code, replay.exit_code) == (0, 0)
+    assert "dry run: 1 message(s) would be replayed" in dry.stdout
+    assert "1 byte-identical copy(ies) of a replayed record" in dry.stdout
+    assert "would be deleted from the DLQ" in dry.stdout
+    assert "replayed 1 of 1 matching message(s)" in replay.stdout
+    assert "were deleted from the DLQ, not replayed again" in replay.stdout
+    assert queue_depth(world, world.dlq_url) == 0
+    assert queue_depth(world, world.work_queue_url) == 1
+    # And processed, it is cut out once
+    world.drain()
+    assert list(world.outputs()) == ["shoes/red.jpg.png"]
+    assert world.emulator.stats()["billed"] == 1
+
+
+def test_replay_keeps_the_copy_of_a_record_it_does_not_replay(operator: Operator) -> None:
+    # Given one upload's permanent-failure record on the queue twice
+    world = operator.world
+    _a_refused_upload_recorded_twice(operator)
+
+    # When the replay runs without --include-permanent (the record is not replayed)
+    replay = operator.run("dlq", "replay")
+
+    # Then neither the record nor its copy moved or was deleted
+    assert replay.exit_code == 0
+    assert "replayed 0 of 0 matching message(s)" in replay.stdout
+    assert "copy" not in replay.stdout
+    assert queue_depth(world, world.dlq_url) == 2
+    assert queue_depth(world, world.work_queue_url) == 0

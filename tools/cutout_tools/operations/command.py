@@ -275,7 +275,13 @@ def _dlq_list(args: argparse.Namespace) -> int:
     print(format_table(letters))
     what = f"with reason {args.reason!r}" if args.reason else "on the dead-letter queue"
     note = f" (stopped at --limit {args.limit})" if len(letters) == args.limit else ""
-    print(f"{len(letters)} message(s) {what}{note}; none was consumed")
+    copies = sum(letter.copies for letter in letters)
+    also = (
+        f", and {copies} byte-identical copy(ies) of listed records (the same record_id) not listed again"
+        if copies
+        else ""
+    )
+    print(f"{len(letters)} message(s) {what}{note}{also}; none was consumed")
     return 0
 
 
@@ -362,6 +368,11 @@ def replay_breakdown(summary: ReplaySummary) -> list[str]:
             f"not replayed: {skipped} permanent failure(s) ({_by_reason(summary.permanent_skipped)}) that "
             f"{verb} left on the DLQ: replayed as they are, they fail again; add --include-permanent once "
             "their cause is fixed (the Aidge key or quota, the limits)"
+        )
+    if summary.copies_removed:
+        lines.append(
+            f"{summary.copies_removed} byte-identical copy(ies) of a replayed record (the same record_id: "
+            f"one record delivered twice) {verb} deleted from the DLQ, not replayed again"
         )
     return lines
 

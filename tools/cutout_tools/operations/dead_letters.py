@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,14 @@ class DeadLetter:
     key: str | None
     message: str
     record: FailureRecord | None
+    # Byte-identical copies of this record also on the DLQ (the same ``record_id``: one record
+    # delivered twice by the transport, as a standard queue may), read and not listed again.
+    copies: int = 0
+
+    @property
+    def record_id(self) -> str | None:
+        """The record's stable id (one per upload decision); None for a raw redriven message."""
+        return None if self.record is None else self.record.record_id
 
     @property
     def replayable(self) -> bool:
@@ -92,6 +100,7 @@ class DeadLetter:
             "key": self.key,
             "message": self.message,
             "replayable": self.replayable,
+            "copies": self.copies,
         }
         if self.record is not None:
             summary["record"] = json.loads(self.record.to_json())
@@ -103,12 +112,13 @@ class DeadLetter:
 def read_dead_letter(message: MessageTypeDef) -> DeadLetter:
     """Classify one received DLQ message: a failure record, or a raw redriven message."""
     body = message.get("Body", "")
-    common = {"message_id": message.get("MessageId", ""), "receipt_handle": message.get("ReceiptHandle", "")}
+    message_id, receipt_handle = message.get("MessageId", ""), message.get("ReceiptHandle", "")
     record = _failure_record(body)
     if record is not None:
         source = record.source
         return DeadLetter(
-            **common,
+            message_id=message_id,
+            receipt_handle=receipt_handle,
             body=body,
             reason=record.error.code,
             retryable=record.error.retryable,
@@ -121,7 +131,8 @@ def read_dead_letter(message: MessageTypeDef) -> DeadLetter:
         )
     bucket, key, detail = _redriven_subject(body)
     return DeadLetter(
-        **common,
+        message_id=message_id,
+        receipt_handle=receipt_handle,
         body=body,
         reason=REDRIVEN_REASON,
         retryable=True,
@@ -220,11 +231,19 @@ def peek_dead_letters(
     matches = _matches(reason)
     held: list[DeadLetter] = []
     found: list[DeadLetter] = []
+    position: dict[str, int] = {}  # record_id -> its letter's place in ``found``
     try:
         for batch in _received_messages(sqs, dead_letter_queue_url, wait_seconds=wait_seconds):
             letters = [read_dead_letter(message) for message in batch]
             held.extend(letters)
-            found.extend(letter for letter in letters if matches(letter))
+            for letter in filter(matches, letters):
+                first = position.get(letter.record_id or "")
+                if first is not None:  # a copy of a record listed already: counted on it
+                    found[first] = replace(found[first], copies=found[first].copies + 1)
+                    continue
+                if letter.record_id is not None:
+                    position[letter.record_id] = len(found)
+                found.append(letter)
             if limit is not None and len(found) >= limit:
                 break
     finally:
@@ -252,6 +271,9 @@ class ReplaySummary:
     permanent: Mapping[str, int] = field(default_factory=dict)
     permanent_skipped: Mapping[str, int] = field(default_factory=dict)
     repaid: int = 0  # paid records sent back marked ``repay`` (each will be paid once more)
+    # Byte-identical copies of a replayed record (same ``record_id``): deleted once the record is
+    # on the work queue, never replayed a second time (with ``dry_run``: counted only).
+    copies_removed: int = 0
 
 
 def replay_dead_letters(
@@ -277,6 +299,9 @@ def replay_dead_letters(
     """
     matches = _matches(reason)
     held: list[DeadLetter] = []
+    seen_ids: set[str] = set()  # record ids read in this run
+    sent_ids: set[str] = set()  # ... and accepted by the work queue
+    copies: list[DeadLetter] = []  # copies of a record read before: deleted once it is sent
     matched = replayed = not_replayable = repaid = 0
     retryable: Counter[str] = Counter()
     permanent: Counter[str] = Counter()
@@ -285,7 +310,7 @@ def replay_dead_letters(
     try:
         for batch in _received_messages(sqs, dead_letter_queue_url, wait_seconds=wait_seconds):
             chosen: list[DeadLetter] = []
-            for letter in map(read_dead_letter, batch):
+            for letter in _firsts(map(read_dead_letter, batch), seen_ids, copies):
                 room = limit is None or matched < limit
                 if not (room and matches(letter)):
                     held.append(letter)
@@ -312,8 +337,18 @@ def replay_dead_letters(
             replayed += sent
             held.extend(unsent)
             failures.extend(reasons)
+            sent_ids.update(_record_ids(chosen) - _record_ids(unsent))
             if limit is not None and matched >= limit:
                 break
+        copies_removed = _remove_copies(
+            sqs,
+            dead_letter_queue_url,
+            copies,
+            sent_ids=sent_ids,
+            dry_run=dry_run,
+            held=held,
+            failures=failures,
+        )
     finally:
         _release(sqs, dead_letter_queue_url, held)
     return ReplaySummary(
@@ -324,6 +359,7 @@ def replay_dead_letters(
         dry_run=dry_run,
         failures=tuple(failures),
         repaid=repaid,
+        copies_removed=copies_removed,
         retryable=dict(sorted(retryable.items())),
         permanent=dict(sorted(permanent.items())),
         permanent_skipped=dict(sorted(permanent_skipped.items())),
@@ -378,6 +414,75 @@ def _send_then_delete(
             for entry in deleted.get("Failed", [])
         )
     return len(sent), unsent, reasons
+
+
+def _firsts(
+    letters: Iterable[DeadLetter], seen_ids: set[str], copies: list[DeadLetter]
+) -> Iterator[DeadLetter]:
+    """The letters whose record was not read before in this run; the others go to ``copies``
+    (byte-identical copies of one record: SQS may deliver a message twice)."""
+    for letter in letters:
+        if letter.record_id is None:
+            yield letter
+        elif letter.record_id in seen_ids:
+            copies.append(letter)
+        else:
+            seen_ids.add(letter.record_id)
+            yield letter
+
+
+def _record_ids(letters: Iterable[DeadLetter]) -> set[str]:
+    return {letter.record_id for letter in letters if letter.record_id is not None}
+
+
+def _remove_copies(
+    sqs: SQSClient,
+    dead_letter_queue_url: str,
+    copies: list[DeadLetter],
+    *,
+    sent_ids: set[str],
+    dry_run: bool,
+    held: list[DeadLetter],
+    failures: list[str],
+) -> int:
+    """Delete the copies of the records now on the work queue (a dry run only counts them); the
+    others, and those that could not be deleted, join ``held``. Returns how many were (or would be)
+    removed."""
+    if dry_run:
+        held.extend(copies)
+        return len(copies)
+    held.extend(letter for letter in copies if letter.record_id not in sent_ids)
+    deleted, left, reasons = _delete(
+        sqs, dead_letter_queue_url, [letter for letter in copies if letter.record_id in sent_ids]
+    )
+    held.extend(left)
+    failures.extend(reasons)
+    return deleted
+
+
+def _delete(
+    sqs: SQSClient, dead_letter_queue_url: str, letters: list[DeadLetter]
+) -> tuple[int, list[DeadLetter], list[str]]:
+    """Delete ``letters`` from the DLQ, ≤ 10 at a time: (deleted, those left, why each was left)."""
+    deleted, left, reasons = 0, list[DeadLetter](), list[str]()
+    for start in range(0, len(letters), SQS_BATCH):
+        batch = letters[start : start + SQS_BATCH]
+        answer = sqs.delete_message_batch(
+            QueueUrl=dead_letter_queue_url,
+            Entries=[
+                {"Id": str(index), "ReceiptHandle": letter.receipt_handle}
+                for index, letter in enumerate(batch)
+            ],
+        )
+        failed = {int(entry["Id"]): entry for entry in answer.get("Failed", [])}
+        deleted += len(batch) - len(failed)
+        left.extend(batch[index] for index in failed)
+        reasons.extend(
+            f"{batch[index].key or batch[index].message_id}: a copy of a replayed record, not deleted "
+            f"from the DLQ ({entry.get('Code', '?')})"
+            for index, entry in failed.items()
+        )
+    return deleted, left, reasons
 
 
 __all__ = [
