@@ -135,10 +135,10 @@ class UploadProcessor:
         self, upload: UploadedObject, prepared: PreparedSource, deadline: float, spent: Spent
     ) -> Cutout:
         """The paid call (once per object version) and its result, or the input when already a cut-out."""
-        if prepared.passthrough is not None or prepared.source is None:
-            if prepared.passthrough is None:
-                raise TypeError("a prepared source holds a source to pay for or a passthrough cut-out")
+        if prepared.passthrough is not None:
             return prepared.passthrough  # already a cut-out: nothing to pay
+        if prepared.source is None:
+            raise TypeError("a prepared source holds a source to pay for or a passthrough cut-out")
         check_metadata_room(
             bucket=upload.bucket, key=upload.key, etag=upload.etag, version_id=upload.version_id
         )
