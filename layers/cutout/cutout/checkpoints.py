@@ -9,7 +9,15 @@ prefix's version only together with a migration of the records it names.
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+from cutout.events import UploadedObject
+from cutout.outcome import Outcome
 
 # Longer than the DLQ's 14-day retention: a replay within retention never pays twice.
 IDEMPOTENCY_TTL_SECONDS = 15 * 24 * 3600
@@ -22,3 +30,39 @@ def checkpoint_config() -> IdempotencyConfig:
         raise_on_no_idempotency_key=True,
         expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
     )
+
+
+# The outcome checkpoint's record key prefix; the paid call's is cutout.paid_call.PAID_CALL_KEY_PREFIX.
+OUTCOME_KEY_PREFIX = "cutout/outcome/v1"
+
+
+class OutcomeCheckpoint:
+    """The outcome, decided once per object version (and per DLQ replay: a replay's failure is tried
+    again, its paid call stays shared). A duplicate gets the stored outcome; a decision under way
+    elsewhere raises Powertools' ``IdempotencyAlreadyInProgressError`` (come back later)."""
+
+    def __init__(self, persistence: BasePersistenceLayer, config: IdempotencyConfig) -> None:
+        self._decide = idempotent_function(
+            data_keyword_argument="request",
+            persistence_store=persistence,
+            config=config,
+            key_prefix=OUTCOME_KEY_PREFIX,
+        )(_decide_once)
+
+    def decide(self, upload: UploadedObject, produce: Callable[[], Outcome]) -> Outcome:
+        """The stored outcome of ``upload``, or ``produce()``'s, stored (only the request is keyed)."""
+        request = {"identity": upload.identity, "replay": upload.replay_marker}
+        return Outcome.from_dict(self._decide(request=request, produce=produce))
+
+
+def _decide_once(*, request: dict[str, Any], produce: Callable[[], Outcome]) -> dict[str, Any]:
+    del request  # the record's key only
+    return produce().to_dict()
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyStores:
+    """One persistence layer per checkpoint (Powertools binds a layer to one function)."""
+
+    outcomes: BasePersistenceLayer
+    paid_calls: BasePersistenceLayer

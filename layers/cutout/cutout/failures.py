@@ -48,3 +48,19 @@ class FailureReason(Exception):  # noqa: N818  (a reason, raised or recorded)
     def __str__(self) -> str:
         suffix = f" (request id {self.request_id})" if self.request_id else ""
         return f"[{self.code}] {self.message}{suffix}"
+
+
+class UnexpectedFailure(FailureReason):
+    """Anything we did not foresee (an AWS outage, a bug): retried, then recorded with its type."""
+
+    code = "internal_error"
+    retryable = True
+
+    @classmethod
+    def from_error(cls, error: BaseException) -> FailureReason:
+        """``error`` itself when it is a ``FailureReason``, else its type and first line only:
+        enough to triage, nothing from request parameters."""
+        if isinstance(error, FailureReason):
+            return error
+        first_line = (str(error).splitlines() or [""])[0][:300]
+        return cls(f"{type(error).__name__}: {first_line}")

@@ -6,6 +6,8 @@ rotated without a deploy (``cutout.engine.aidge.credentials``).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -13,29 +15,47 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
 
-from cutout.announcements import EventBridgePublisher, EventPublisher, NoEventPublisher
+from cutout.announcements import Announcer, EventBridgePublisher, EventPublisher, NoEventPublisher
 from cutout.aws_clients import lazy_client
-from cutout.checkpoints import IDEMPOTENCY_TTL_SECONDS
-from cutout.dead_letter import SqsDeadLetterQueue
-from cutout.dead_letter.checkpoint import DynamoDBDeadLetterCheckpoint
+from cutout.checkpoints import (
+    IDEMPOTENCY_TTL_SECONDS,
+    IdempotencyStores,
+    OutcomeCheckpoint,
+    checkpoint_config,
+)
+from cutout.dead_letter import DeadLetterQueue, SqsDeadLetterQueue
+from cutout.dead_letter.checkpoint import DeadLetterCheckpoint, DynamoDBDeadLetterCheckpoint
+from cutout.dead_letter.record import DeadLetters, engine_name_of
 from cutout.deadline import invocation_deadline
+from cutout.deliver import DeliveryFlow, ProfileDelivery, SingleCutoutDelivery
+from cutout.deliverables import Deliverables, PixelReserve
 from cutout.engine.aidge.credentials import AidgeClientFromSecret
 from cutout.engine.aidge.seams import AidgeSeams
-from cutout.observability import PowertoolsPipelineMetrics
+from cutout.engine.port import Background, CutoutOptions, ResumableBackgroundRemover
+from cutout.observability import PipelineMetrics, PowertoolsPipelineMetrics
+from cutout.ordering import NewestVersionWins
+from cutout.paid_call import PaidCall
 from cutout.pipeline.assembly import Pipeline
-from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
-from cutout.profiles import configured_profiles
+from cutout.pipeline.process_upload import UploadProcessor
+from cutout.pipeline.steps import Steps
+from cutout.pixels import PixelBudget, pixel_budget
+from cutout.preparation import PreparationSettings, SourcePreparation
+from cutout.profiles import ProfileSet, configured_profiles
+from cutout.quality_gate import QualityThresholds
 from cutout.redelivery import SqsMessageVisibility
-from cutout.redelivery.attempts import DynamoDBAttemptCounter
+from cutout.redelivery.attempts import AttemptCounter, DynamoDBAttemptCounter
 from cutout.redelivery.backlog import BacklogRefresher
 from cutout.redelivery.concurrency import ConcurrencyGovernor, LambdaMappingConcurrency
-from cutout.settings import Settings
+from cutout.redelivery.retry import RetryDecision
+from cutout.settings import Settings, SourceMode
 from cutout.spending import DynamoDbBudget, LambdaEventSourceSwitch, SpendingGuard
 from cutout.spending.caps import budget_limits_of
 from cutout.spending.metrics import PowertoolsBudgetMetrics, PowertoolsPauseMetrics
 from cutout.spending.pause import DynamoDbPauseMarker, PauseController
 from cutout.startup_checks import run_startup_checks
-from cutout.storage import S3ObjectStore
+from cutout.storage import ObjectStore, S3ObjectStore
+from cutout.storage.source_lookup import SourceLookup
+from cutout.validation import ImageLimits
 
 # Per-attempt bounds (botocore's defaults are 60 s connect + 60 s read, five attempts): one attempt
 # of a DynamoDB/SQS call takes at most 1 + 3 s, of an S3 call 2 + 6 s (a PUT streams megabytes),
@@ -154,23 +174,25 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
             metrics=metrics,
         )
     processor = UploadProcessor(
-        settings=settings,
-        store=S3ObjectStore(s3),
-        engine=AidgeClientFromSecret(
-            settings, parameters.SecretsProvider(boto3_session=session), seams=aidge_seams
-        ),
-        dead_letter_queue=dead_letter_queue,
-        idempotency=stores,
-        metrics=metrics,
-        spending=spending,
-        publisher=publisher,
-        profiles=configured_profiles(settings.profiles_file),  # validated at start: a bad file fails init
-        attempts=DynamoDBAttemptCounter(
-            dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
-        ),
-        dead_letters=DynamoDBDeadLetterCheckpoint(
-            dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
-        ),
+        build_steps(
+            settings,
+            store=S3ObjectStore(s3),
+            engine=AidgeClientFromSecret(
+                settings, parameters.SecretsProvider(boto3_session=session), seams=aidge_seams
+            ),
+            dead_letter_queue=dead_letter_queue,
+            idempotency=stores,
+            metrics=metrics,
+            spending=spending,
+            publisher=publisher,
+            profiles=configured_profiles(settings.profiles_file),  # validated at start: a bad file fails init
+            attempts=DynamoDBAttemptCounter(
+                dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
+            ),
+            dead_letters=DynamoDBDeadLetterCheckpoint(
+                dynamodb, settings.idempotency_table, ttl_seconds=IDEMPOTENCY_TTL_SECONDS
+            ),
+        )
     )
     return Pipeline(
         settings=settings,
@@ -180,4 +202,98 @@ def aws_pipeline(settings: Settings, *, aidge_seams: AidgeSeams | None = None) -
         pauser=pauser,
         spending=spending,
         governor=governor,
+    )
+
+
+def build_steps(
+    settings: Settings,
+    *,
+    store: ObjectStore,
+    engine: Callable[[], ResumableBackgroundRemover],
+    dead_letter_queue: DeadLetterQueue,
+    idempotency: IdempotencyStores,
+    metrics: PipelineMetrics,
+    clock: Callable[[], float] = time.monotonic,
+    attempts: AttemptCounter | None = None,
+    spending: SpendingGuard | None = None,
+    publisher: EventPublisher | None = None,
+    quality: QualityThresholds | None = None,
+    profiles: ProfileSet | None = None,
+    reserve_pixels: PixelReserve | None = None,
+    pixels: PixelBudget | None = None,
+    dead_letters: DeadLetterCheckpoint | None = None,
+) -> Steps:
+    """The conductor's steps, from the settings and the ports (the conductor never reads ``settings``)."""
+    pixels = pixels or pixel_budget()
+    newest = NewestVersionWins(store, settings.output_bucket)
+    deliver: DeliveryFlow
+    if profiles is None:  # the single cut-out mode: the API makes the output itself
+        options = CutoutOptions(
+            background=settings.background,
+            target_width=settings.target_width or None,
+            target_height=settings.target_height or None,
+        )
+        deliver = SingleCutoutDelivery(
+            store=store,
+            output_bucket=settings.output_bucket,
+            options=options,
+            newest=newest,
+            quality=quality or QualityThresholds(),
+            pixels=pixels,
+            metrics=metrics,
+            skip_unchanged=settings.skip_unchanged,
+        )
+    else:  # the one paid call asks for the master: transparent, at the input's own size
+        options = CutoutOptions(background=Background.TRANSPARENT)
+        deliver = ProfileDelivery(
+            profiles=profiles,
+            deliverables=Deliverables(
+                store, settings.output_bucket, reserve_pixels=reserve_pixels or pixels.reserve
+            ),
+            output_bucket=settings.output_bucket,
+            options=options,
+            newest=newest,
+            metrics=metrics,
+            skip_unchanged=settings.skip_unchanged,
+        )
+    preparation = SourcePreparation(
+        store,
+        pixels,
+        PreparationSettings(
+            limits=ImageLimits(
+                max_object_bytes=settings.max_object_bytes, max_source_pixels=settings.max_source_pixels
+            ),
+            as_url=settings.source_mode is SourceMode.URL,
+            presigned_url_ttl_seconds=settings.presigned_url_ttl_seconds,
+            staging_bucket=settings.staging_bucket,
+            normalise_gps_images=settings.normalise_gps_images,
+            passthrough_cutouts=settings.passthrough_cutouts,
+            background=options.background,
+            resizes=options.target_width is not None or options.target_height is not None,
+        ),
+    )
+    config = checkpoint_config()
+    return Steps(
+        look_up=SourceLookup(store),
+        outcomes=OutcomeCheckpoint(idempotency.outcomes, config),
+        prepare=preparation,
+        ordering=newest,
+        paid_call=PaidCall(
+            engine=engine,
+            checkpoints=idempotency.paid_calls,
+            config=config,
+            options=options,
+            spending=spending or SpendingGuard(),
+            memory=pixels,
+            metrics=metrics,
+            clock=clock,
+        ),
+        deliver=deliver,
+        retry=RetryDecision(
+            attempts, settings.max_attempts, rate_limit_patience_seconds=settings.rate_limit_patience_seconds
+        ),
+        dead_letters=DeadLetters(dead_letter_queue, metrics, engine_name_of(engine), dead_letters),
+        announce=Announcer(publisher or NoEventPublisher(), metrics),
+        metrics=metrics,
+        checkpoint_config=config,
     )

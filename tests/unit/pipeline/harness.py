@@ -9,17 +9,19 @@ from typing import Any
 import pytest
 
 from cutout.announcements import EventPublisher
+from cutout.checkpoints import IdempotencyStores
 from cutout.dead_letter.checkpoint import DeadLetterCheckpoint
 from cutout.engine.port import ResumableBackgroundRemover
 from cutout.events import UploadedObject
 from cutout.pipeline.outcome import Outcome
-from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor
+from cutout.pipeline.process_upload import UploadProcessor
 from cutout.pixels import PixelBudget
 from cutout.profiles import ProfileSet
 from cutout.quality_gate import QualityThresholds
 from cutout.redelivery.delivery import Delivery
 from cutout.settings import Settings
 from cutout.spending import SpendingGuard
+from cutout.wiring import build_steps
 from tests.fakes import (
     FakeEngine,
     FakeLambdaContext,
@@ -56,6 +58,7 @@ class Harness:
     metrics: RecordingMetrics
     processor: UploadProcessor
     spending: SpendingGuard
+    settings: Settings
     idempotency_table: dict[str, Any] = field(default_factory=dict)
 
     def upload(self, key: str, data: bytes | None = None, versioned: bool = True) -> UploadedObject:
@@ -95,8 +98,9 @@ def build_harness(
     engine = engine or FakeEngine()
     table: dict[str, Any] = {}
     spending = spending or SpendingGuard()
-    processor = UploadProcessor(
-        settings=settings(**setting_overrides),
+    configured = settings(**setting_overrides)
+    steps = build_steps(
+        configured,
         store=store,
         engine=lambda: remover or engine,
         dead_letter_queue=dlq,
@@ -110,8 +114,9 @@ def build_harness(
         pixels=pixels,
         dead_letters=dead_letters,
     )
+    processor = UploadProcessor(steps)
     processor.register_lambda_context(FakeLambdaContext())
-    return Harness(store, engine, dlq, metrics, processor, spending, table)
+    return Harness(store, engine, dlq, metrics, processor, spending, configured, table)
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def invoke(
     handler: Callable[..., dict[str, Any]], harness: Harness, event: dict[str, Any], pauser: PauseController
 ) -> dict[str, Any]:
     pipeline = Pipeline(
-        harness.processor._settings, harness.processor, harness.dlq, pauser=pauser, spending=harness.spending
+        harness.settings, harness.processor, harness.dlq, pauser=pauser, spending=harness.spending
     )
     return handler(event, FakeLambdaContext(), pipeline=pipeline)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cutout.checkpoints import OUTCOME_KEY_PREFIX
 from cutout.paid_call import PAID_CALL_KEY_PREFIX
-from cutout.pipeline.process_upload import OUTCOME_KEY_PREFIX
 from tests.unit.pipeline.harness import build_harness
 
 

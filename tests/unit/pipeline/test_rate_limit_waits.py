@@ -15,8 +15,7 @@ from cutout.pipeline.outcome import Status
 from cutout.redelivery.concurrency import ConcurrencyGovernor
 from cutout.redelivery.delivery import Delivery
 from cutout.spending.pause import PauseController
-from cutout_tools.local_stack.lambda_runtime import LocalLambdaContext
-from tests.fakes import FakeEngine, FakeEventSourceSwitch, InMemoryAttemptCounter
+from tests.fakes import FakeEngine, FakeEventSourceSwitch, FakeLambdaContext, InMemoryAttemptCounter
 from tests.handler import load_lambda_handler
 from tests.unit.pipeline.harness import FAR_DEADLINE, Harness, build_harness
 from tests.unit.pipeline.test_handler_events import store_objects_named_in
@@ -135,14 +134,14 @@ def test_a_batch_throttled_on_its_last_receive_is_sent_again_and_lowers_the_conc
     requeued: list[str] = []
     mapping = RecordingMapping(8)
     pipeline = Pipeline(
-        harness.processor._settings,
+        harness.settings,
         harness.processor,
         harness.dlq,
         pauser=PauseController(FakeEventSourceSwitch(), None, requeued.append),
         governor=ConcurrencyGovernor(mapping, ceiling=8, cooldown_seconds=0),
     )
     # When the handler runs
-    response = lambda_handler(event, LocalLambdaContext(), pipeline=pipeline)
+    response = lambda_handler(event, FakeLambdaContext(), pipeline=pipeline)
     # Then the original is acknowledged and its body waits as a new message; nothing on the DLQ;
     # the event source's concurrency is halved
     assert response == {"batchItemFailures": []}
@@ -154,7 +153,7 @@ def test_a_batch_throttled_on_its_last_receive_is_sent_again_and_lowers_the_conc
     # When the API answers again and the same message comes back
     harness.engine.fail_times = 0
     event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "1"
-    assert lambda_handler(event, LocalLambdaContext(), pipeline=pipeline) == {"batchItemFailures": []}
+    assert lambda_handler(event, FakeLambdaContext(), pipeline=pipeline) == {"batchItemFailures": []}
     # Then it is delivered, and the concurrency goes back up
     assert len(harness.outputs()) == 1
     assert mapping.sets == [4, 8]
@@ -178,13 +177,13 @@ def test_an_upload_under_way_elsewhere_on_its_last_receive_is_sent_again_not_red
     harness.processor.process = under_way  # type: ignore[method-assign]
     requeued: list[str] = []
     pipeline = Pipeline(
-        harness.processor._settings,
+        harness.settings,
         harness.processor,
         harness.dlq,
         pauser=PauseController(FakeEventSourceSwitch(), None, requeued.append),
     )
     # When the handler runs
-    response = lambda_handler(event, LocalLambdaContext(), pipeline=pipeline)
+    response = lambda_handler(event, FakeLambdaContext(), pipeline=pipeline)
     # Then it waits in a new message (SQS's redrive would have moved it to the DLQ unrecorded,
     # beside the outcome the other invocation is about to give it)
     assert response == {"batchItemFailures": []}

@@ -224,7 +224,7 @@ def simulation(
         backlog=BacklogRefresher(queue, QUEUE_URL) if refresh else None,
         now=clock.utc,
     )
-    settings = harness.processor._settings
+    settings = harness.settings
     pipeline = Pipeline(
         settings,
         harness.processor,

@@ -200,7 +200,7 @@ def test_when_pausing_fails_the_batch_still_waits_and_the_last_receive_is_requeu
         metrics=metrics,
     )
     pipeline = Pipeline(
-        harness.processor._settings,
+        harness.settings,
         harness.processor,
         harness.dlq,
         message_visibility=visibility,
@@ -217,8 +217,8 @@ def test_when_pausing_fails_the_batch_still_waits_and_the_last_receive_is_requeu
         event["Records"][0]["messageId"]
     ]
     (redelivery,) = visibility.redeliveries
-    first_step = harness.processor._settings.retry_backoff_seconds[0]
-    assert redelivery.delay_seconds <= first_step * (1 + harness.processor._settings.retry_jitter)
+    first_step = harness.settings.retry_backoff_seconds[0]
+    assert redelivery.delay_seconds <= first_step * (1 + harness.settings.retry_jitter)
     assert metrics.pause_failures >= 1
 
 
@@ -230,7 +230,7 @@ def run_schedule(
 ) -> dict[str, Any]:
     harness = build_harness(spending=SpendingGuard(budget))
     pipeline = Pipeline(
-        harness.processor._settings, harness.processor, harness.dlq, pauser=pauser, spending=harness.spending
+        harness.settings, harness.processor, harness.dlq, pauser=pauser, spending=harness.spending
     )
     return dict(lambda_handler({"cutout": "resume", "by": by}, LocalLambdaContext(), pipeline=pipeline))
 

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from cutout.announcements.facts import failed_announcement
 from cutout.dead_letter.checkpoint import DeadLetterCheckpoint, Letter, record_id, send_once
 from cutout.dead_letter.queue import DeadLetterQueue
-from cutout.engine.port import CutoutReceipt
+from cutout.engine.port import BackgroundRemover, CutoutReceipt
 from cutout.events import FailureRecord, PaidReceipt, UnrecognisedMessage, UploadedObject
 from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics, logger
+from cutout.outcome import Outcome, Status
 from cutout.redelivery.delivery import Delivery
 from cutout.validation import ImageRejected
 
@@ -46,6 +48,18 @@ def failure_record(
         receipt=receipt,
         record_id=record_id,
     ).to_json()
+
+
+def engine_name_of(engine: Callable[[], BackgroundRemover]) -> Callable[[], str]:
+    """The engine's name for a failure record, or "unknown" if the engine cannot even be built."""
+
+    def name() -> str:
+        try:
+            return engine().engine_name
+        except Exception:  # noqa: BLE001  (the engine could not even be built: say so, don't fail twice)
+            return "unknown"
+
+    return name
 
 
 def unrecognised_message_record(body: str, error: UnrecognisedMessage, delivery: Delivery) -> str:
@@ -90,6 +104,27 @@ class DeadLetters:
             "its failure is recorded already: that outcome stands", reason=letter.outcome.get("error_code")
         )
         return send_once(self._queue, self._checkpoint, subject, letter).outcome
+
+    def record_failure(
+        self,
+        upload: UploadedObject,
+        failure: FailureReason,
+        delivery: Delivery,
+        receipt: CutoutReceipt | None,
+        *,
+        subject: str,
+    ) -> Outcome:
+        """``upload``'s failed outcome, its DLQ record sent once with it; the outcome that stands."""
+        outcome = Outcome(
+            status=Status.FAILED,
+            identity=upload.identity,
+            request_id=failure.request_id,
+            error_code=failure.code,
+            announcement=failed_announcement(upload, failure, engine=self._engine_name()).to_dict(),
+        )
+        # Kept, then sent, then marked sent: one record per upload (an earlier decision's stands).
+        stands = self.record(upload, failure, delivery, receipt, subject=subject, outcome=outcome.to_dict())
+        return Outcome.from_dict(stands)
 
     def record(
         self,

@@ -19,8 +19,8 @@ from cutout.events import UploadedObject, uploads_from_sqs_body
 from cutout.events.identity import resolve_upload
 from cutout.redelivery.delivery import Delivery
 from tests.fakes import image_bytes
+from tests.reliability.identity_sources import SOURCES, StoredFacts, record_for, replay_of
 from tests.unit.pipeline.harness import FAR_DEADLINE, INPUT, Harness, build_harness
-from tests.unit.pipeline.identity_sources import SOURCES, StoredFacts, record_for, replay_of
 
 KEY = "catalogue/summer sale/Tasse + Henkel ü.jpg"
 PAIRS = list(itertools.permutations(SOURCES, 2))
