@@ -40,7 +40,6 @@ from cutout.dead_letter import DeadLetterQueue
 from cutout.dead_letter.checkpoint import DeadLetterCheckpoint
 from cutout.dead_letter.record import DeadLetters
 from cutout.deliverables import Deliverables, PixelReserve
-from cutout.deliverables.store import Write
 from cutout.engine.port import (
     Background,
     Cutout,
@@ -324,8 +323,9 @@ class UploadProcessor:
         ]
         # (an output that cannot be written is refused before paying, by output_key_for)
         prepared = self._preparation.prepare(upload, head)
+        writes = self._newest.writes_for(upload, head)  # newest version wins: the check, then the PUT
         with stage("ordering"):
-            superseded = self._newest.superseded(upload, head, output_keys)
+            superseded = writes.superseded(output_keys)
         if superseded is not None:
             return self._superseded(upload, superseded, paid=False)
         cutout = self._cutout_of(upload, prepared, deadline, spent)
@@ -361,7 +361,7 @@ class UploadProcessor:
                 )
 
             with stage("put"):
-                superseded = self._newest.write_unless_superseded(upload, head, output_key, write)
+                superseded = writes(output_key, write)
             event = stored_announcement(
                 upload,
                 head,
@@ -436,11 +436,8 @@ class UploadProcessor:
         profile = profiles.choose(upload.key, head.metadata)  # an unknown profile is refused before paying
         deliverables.check_keys(upload.key, profile)  # so is an output that could not be written
         match = self._source_match(upload, head)
-        stored = deliverables.stored_master(upload.key, match)
-
-        def guard(key: str, write: Write) -> Superseded | None:  # newest version wins, for every PUT
-            return self._newest.write_unless_superseded(upload, head, key, write)
-
+        guard = self._newest.writes_for(upload, head)  # newest version wins, for every PUT (and its HEADs)
+        stored = deliverables.stored_master(upload.key, match, look=guard.output)
         if stored is not None:
             logger.info("master already stored for this source: nothing to pay", profile=profile.name)
             master, metadata = stored.data, stored.metadata
@@ -448,7 +445,7 @@ class UploadProcessor:
             prepared = self._preparation.prepare(upload, head)
             refuse_if_too_small_for(prepared.metadata, profile)  # every variant over the limit: no call
             with stage("ordering"):  # the key's current version, and a master made from a newer one
-                superseded = self._newest.superseded(upload, head, [master_key(upload.key)])
+                superseded = guard.superseded([master_key(upload.key)])
             if superseded is not None:
                 return self._superseded(upload, superseded, paid=False)
             cutout = self._cutout_of(upload, prepared, deadline, spent)  # the master
