@@ -2,8 +2,8 @@
 
 S3 delivers event notifications at least once and in no particular order, so two versions of one
 key can be processed in either order, even at once (one batch runs its records concurrently).
-Before the paid call and again before the PUT, this step asks whether a newer version exists, by
-the most exact rule the facts allow:
+Before the paid call, and once more before an upload's first write, this step asks whether a newer
+version exists, by the most exact rule the facts allow:
 
 1. **On a versioned bucket, the key's current version.** Every PUT makes a new version, and the
    current one (what a HEAD of the key names) is by S3's definition the newest still there. So an
@@ -24,7 +24,8 @@ the most exact rule the facts allow:
 An older version is *superseded*: its outcome says so (no DLQ record, and no paid call when that is
 known before the call). The PUT itself is conditional (``If-Match`` the output's ETag, or
 ``If-None-Match: *`` when there is none), so two versions racing to write cannot both win: the
-loser looks again.
+loser looks again. ``OrderedWrites`` does this for one upload in as few requests as the rule allows
+(four HEADs for a first-time upload with the default profile; see its docstring).
 """
 
 from __future__ import annotations
