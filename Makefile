@@ -51,10 +51,11 @@ test-fast: venv ## unit and functional tests, without the slow ones
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m 'not slow' tests/unit tests/functional
 
 BENCH_ARGS ?=
-bench: venv ## benchmarks: engine quality, variants vs Pillow alone, then performance vs the naive handler (BENCH_ARGS=--quick: fast)
+bench: venv ## benchmarks: engine quality, variants vs Pillow alone, performance vs the naive handler, the default deployment's cost (BENCH_ARGS=--quick: fast)
 	$(BIN)/python bench/engine_quality.py
 	$(BIN)/python bench/variants.py
 	$(BIN)/python bench/performance.py $(BENCH_ARGS)
+	$(BIN)/python bench/default_cost.py $(filter --quick,$(BENCH_ARGS))
 	$(BIN)/python bench/camera_batch.py
 
 bench-backfill: venv ## inventory backfill: 1,000,000 rows (+2,000 into moto's SQS) timed, and their SQS cost on AWS

@@ -277,7 +277,6 @@ def build_steps(
         look_up=SourceLookup(store),
         outcomes=OutcomeCheckpoint(idempotency.outcomes, config),
         prepare=preparation,
-        ordering=newest,
         paid_call=PaidCall(
             engine=engine,
             checkpoints=idempotency.paid_calls,

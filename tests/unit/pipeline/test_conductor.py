@@ -32,7 +32,7 @@ from cutout.preparation import PreparedSource
 from cutout.redelivery.delivery import Delivery
 from cutout.redelivery.retry import attempt_subject
 from cutout.spending import PipelinePaused
-from cutout.storage import ObjectHead
+from cutout.storage import ObjectHead, WriteCondition
 from cutout.validation import ImageRejected
 from cutout.validation.rejection import RejectionCode
 from tests.fakes import RecordingMetrics
@@ -89,15 +89,21 @@ class FakePrepare:
 
 
 class FakeOrdering:
+    """The upload's ordered writes (``cutout.ordering.UploadWrites``), as the deliver step plans them."""
+
     def __init__(self) -> None:
         self.newer: Superseded | None = None
         self.asked: list[tuple[str, ...]] = []
 
-    def superseded(
-        self, upload: UploadedObject, head: ObjectHead, output_keys: Sequence[str]
-    ) -> Superseded | None:
+    def output(self, key: str) -> ObjectHead | None:
+        return None
+
+    def superseded(self, output_keys: Sequence[str]) -> Superseded | None:
         self.asked.append(tuple(output_keys))
         return self.newer
+
+    def __call__(self, output_key: str, write: Callable[[WriteCondition], None]) -> Superseded | None:
+        raise AssertionError("the conductor never writes: the deliver step does")
 
 
 class FakePaidCall:
@@ -123,7 +129,8 @@ class FakePaidCall:
 
 
 class FakeDeliver:
-    def __init__(self) -> None:
+    def __init__(self, writes: FakeOrdering) -> None:
+        self.writes = writes
         self.plan_refusal: FailureReason | None = None
         self.admit_refusal: FailureReason | None = None
         self.finished: Outcome | None = None
@@ -135,7 +142,12 @@ class FakeDeliver:
         if self.plan_refusal is not None:
             raise self.plan_refusal
         return Plan(
-            upload, head, ordering_keys=("shoes/red.jpg.png",), finished=self.finished, pays=self.pays
+            upload,
+            head,
+            ordering_keys=("shoes/red.jpg.png",),
+            finished=self.finished,
+            pays=self.pays,
+            writes=self.writes,
         )
 
     def admit(self, plan: Plan, source_metadata: dict[str, str]) -> None:
@@ -234,7 +246,7 @@ class Conductor:
         self.prepare = FakePrepare()
         self.ordering = FakeOrdering()
         self.paid_call = FakePaidCall()
-        self.deliver = FakeDeliver()
+        self.deliver = FakeDeliver(self.ordering)
         self.dead_letters = FakeDeadLetters()
         self.announce = FakeAnnounce()
         self.metrics = RecordingMetrics()
@@ -243,7 +255,6 @@ class Conductor:
                 look_up=FakeLookUp(),
                 outcomes=self.outcomes,
                 prepare=self.prepare,
-                ordering=self.ordering,
                 paid_call=self.paid_call,
                 deliver=self.deliver,
                 retry=FakeRetry(),

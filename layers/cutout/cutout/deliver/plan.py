@@ -8,7 +8,7 @@ from typing import Protocol
 from cutout.engine.port import Cutout
 from cutout.events import UploadedObject
 from cutout.observability import logger
-from cutout.ordering import Superseded
+from cutout.ordering import Superseded, UploadWrites
 from cutout.outcome import Outcome, Status
 from cutout.storage import ObjectHead
 
@@ -20,6 +20,8 @@ class Plan:
     ``finished``: nothing to pay, this is the outcome (a byte-identical re-upload's output exists).
     ``pays``: False when a stored master is delivered from (nothing to prepare or pay).
     ``ordering_keys``: the outputs a newer version of the key may already own (checked before paying).
+    ``writes``: the upload's writes, newest version wins (``cutout.ordering.OrderedWrites``): the
+    pre-pay check and every PUT share its HEADs.
     """
 
     upload: UploadedObject
@@ -27,6 +29,17 @@ class Plan:
     ordering_keys: tuple[str, ...] = ()
     finished: Outcome | None = None
     pays: bool = True
+    writes: UploadWrites | None = None
+
+    def superseded_before_paying(self) -> Superseded | None:
+        """Whether a newer version of the key is there already (the input's current version, or an
+        output under ``ordering_keys``): then nothing is paid."""
+        return self.ordered_writes().superseded(self.ordering_keys)
+
+    def ordered_writes(self) -> UploadWrites:
+        if self.writes is None:
+            raise TypeError("a plan that pays or writes names its ordered writes")
+        return self.writes
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 from cutout.announcements.facts import deliverables_announcement
 from cutout.deliver.plan import Made, Plan, superseded_outcome
-from cutout.deliverables import Deliverables, StoredMaster, WriteGuard
-from cutout.deliverables.store import Write
+from cutout.deliverables import Deliverables, StoredMaster
 from cutout.engine.port import CutoutOptions
 from cutout.events import UploadedObject
 from cutout.observability import PipelineMetrics, logger
-from cutout.ordering import NewestVersionWins, SourceStamp, Superseded
+from cutout.ordering import NewestVersionWins, SourceStamp
 from cutout.outcome import Outcome, Status
 from cutout.profiles import Profile, ProfileSet
 from cutout.quality_gate import judge
@@ -73,7 +72,8 @@ class ProfileDelivery:
         profile = self._profiles.choose(upload.key, head.metadata)
         self._deliverables.check_keys(upload.key, profile)
         match = self.source_match(upload, head)
-        stored = self._deliverables.stored_master(upload.key, match)
+        writes = self._newest.writes_for(upload, head)  # its HEAD of the master's key is shared
+        stored = self._deliverables.stored_master(upload.key, match, look=writes.output)
         if stored is not None:
             logger.info("master already stored for this source: nothing to pay", profile=profile.name)
         return ProfilePlan(
@@ -81,6 +81,7 @@ class ProfileDelivery:
             head,
             ordering_keys=(master_key(upload.key),),  # a master made from a newer version
             pays=stored is None,
+            writes=writes,
             profile=profile,
             match=match,
             stored=stored,
@@ -120,17 +121,11 @@ class ProfileDelivery:
                 cutout.body.close()
             with stage("put"):
                 superseded = self._deliverables.store_master(
-                    upload.key, master, metadata, guard=self._guard(upload, head)
+                    upload.key, master, metadata, guard=plan.ordered_writes()
                 )
             if superseded is not None:
                 return superseded_outcome(upload, superseded, paid=True, request_id=cutout.request_id)
         return self._variants(plan, master, metadata)
-
-    def _guard(self, upload: UploadedObject, head: ObjectHead) -> WriteGuard:
-        def guard(key: str, write: Write) -> Superseded | None:  # newest version wins, for every PUT
-            return self._newest.write_unless_superseded(upload, head, key, write)
-
-        return guard
 
     def _variants(self, plan: ProfilePlan, master: bytes, metadata: dict[str, str]) -> Outcome:
         """Gate the master once (decoded inside the pixel budget) and make every variant from it."""
@@ -153,7 +148,7 @@ class ProfileDelivery:
                     master_reused=plan.stored is not None,
                     key_prefix=REVIEW_PREFIX if verdict.held else "",
                     tags=review_tags(verdict) if verdict.held else None,
-                    guard=self._guard(upload, head),
+                    guard=plan.ordered_writes(),  # newest version wins, for every PUT
                 )
         if result.superseded is not None:
             return superseded_outcome(

@@ -62,7 +62,7 @@ class SingleCutoutDelivery:
             )
         if unchanged is None:
             keys = tuple(output_key_for(upload.key, extension) for extension in extensions)
-            return Plan(upload, head, ordering_keys=keys)
+            return Plan(upload, head, ordering_keys=keys, writes=self._newest.writes_for(upload, head))
         logger.info("byte-identical re-upload: its output exists, nothing to pay", output_key=unchanged)
         existing = self._store.head(self._bucket, unchanged)
         event = unchanged_announcement(upload, head, existing, bucket=self._bucket, key=unchanged)
@@ -114,7 +114,7 @@ class SingleCutoutDelivery:
                 )
 
             with stage("put"):
-                superseded = self._newest.write_unless_superseded(upload, head, output_key, write)
+                superseded = plan.ordered_writes()(output_key, write)
             event = stored_announcement(
                 upload, head, cutout, bucket=self._bucket, key=output_key, review_reasons=verdict.reasons
             )

@@ -42,7 +42,7 @@ class Render(Protocol):
 # One PUT, given the condition to send (``None``: unconditional).
 Write = Callable[[WriteCondition | None], None]
 # Runs ``write`` for ``key`` unless a newer version of the source has won (then says so instead):
-# the conductor passes ``NewestVersionWins.write_unless_superseded`` bound to the upload.
+# the conductor passes the upload's ``cutout.ordering.OrderedWrites``.
 WriteGuard = Callable[[str, Write], Superseded | None]
 
 
@@ -160,12 +160,22 @@ class Deliverables:
         for spec in profile.variants:
             variant_key(source_key, spec.name, spec.format.extension)
 
-    def stored_master(self, source_key: str, match: Mapping[str, str]) -> StoredMaster | None:
-        """The master stored for this source (every field of ``match`` equal in its metadata), else None."""
+    def stored_master(
+        self,
+        source_key: str,
+        match: Mapping[str, str],
+        *,
+        look: Callable[[str], ObjectHead | None] | None = None,
+    ) -> StoredMaster | None:
+        """The master stored for this source (every field of ``match`` equal in its metadata), else None.
+
+        ``look(key)`` HEADs the master's key (``None``: absent): the upload's ``OrderedWrites.output``,
+        so that its pre-pay check reuses this HEAD; else the store's own HEAD.
+        """
         key = master_key(source_key)
         try:
-            head = self._store.head(self._bucket, key)
-            if not _same_source(head.metadata, match):
+            head = self._store.head(self._bucket, key) if look is None else look(key)
+            if head is None or not _same_source(head.metadata, match):
                 return None
             return StoredMaster(
                 data=self._store.read_range(self._bucket, key, None, 0, None), metadata=head.metadata
@@ -221,8 +231,9 @@ class Deliverables:
     ) -> StoredOutputs:
         """Every variant of ``profile`` made from ``master`` and stored; those already there are kept.
 
-        ``source_metadata`` is what every output carries (source, engine, score, …); a variant
-        already stored whose metadata has ``match``'s source fields and the same spec is kept. Each variant
+        ``source_metadata`` is what every output carries (source, engine, score, …); with a master
+        reused (``master_reused``), a variant already stored whose metadata has ``match``'s source
+        fields and the same spec is kept (a master made now has none stored: none is looked for). Each variant
         adds ``profile``, ``variant``, ``variant-digest``, ``master-key`` and its own size. ``master``
         is the decoded master (``decoded``), or its bytes, then decoded once, inside the pixel
         budget, and only when a variant is missing. Each PUT goes through ``guard``: when a newer
@@ -238,7 +249,9 @@ class Deliverables:
                 # key_prefix: "review/" when the quality gate holds the upload (never the published keys)
                 key = key_prefix + variant_key(source_key, spec.name, spec.format.extension)
                 digest = spec_digest(spec, keep_rights=profile.keep_rights)
-                existing = self._existing(key, match, digest)
+                # A master made now was not stored before, and it is stored before its variants: so
+                # no variant of it is either (no HEAD to find out; a guard's PUT is conditional anyway).
+                existing = self._existing(key, match, digest) if master_reused else None
                 if existing is not None:
                     outputs.append(_described(spec, key, existing))
                     continue

@@ -3,9 +3,19 @@
 from cutout.ordering.newest import (
     SUPERSEDED_CODE,
     NewestVersionWins,
+    OrderedWrites,
     SourceStamp,
     Superseded,
+    UploadWrites,
     compare_sequencers,
 )
 
-__all__ = ["SUPERSEDED_CODE", "NewestVersionWins", "SourceStamp", "Superseded", "compare_sequencers"]
+__all__ = [
+    "SUPERSEDED_CODE",
+    "NewestVersionWins",
+    "OrderedWrites",
+    "SourceStamp",
+    "Superseded",
+    "UploadWrites",
+    "compare_sequencers",
+]

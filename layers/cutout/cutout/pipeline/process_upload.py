@@ -125,7 +125,7 @@ class UploadProcessor:
         prepared = steps.prepare.prepare(upload, head)  # a bad input is refused here, before paying
         steps.deliver.admit(plan, prepared.metadata)
         with stage("ordering"):
-            superseded = steps.ordering.superseded(upload, head, plan.ordering_keys)
+            superseded = plan.superseded_before_paying()
         if superseded is not None:
             return superseded_outcome(upload, superseded, paid=False)
         cutout = self._cutout_of(upload, prepared, deadline, spent)

@@ -6,7 +6,7 @@ and the conductor's own tests pass fakes (``tests/unit/pipeline/test_conductor.p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,7 +18,6 @@ from cutout.events import UploadedObject
 from cutout.events.identity import ResolvedUpload
 from cutout.failures import FailureReason
 from cutout.observability import PipelineMetrics
-from cutout.ordering import Superseded
 from cutout.outcome import Outcome
 from cutout.paid_call import Paid
 from cutout.preparation import PreparedSource
@@ -44,14 +43,6 @@ class Prepare(Protocol):
     """``cutout.preparation.SourcePreparation``: inspect, then the source to pay for (or a passthrough)."""
 
     def prepare(self, upload: UploadedObject, head: ObjectHead) -> PreparedSource: ...
-
-
-class Order(Protocol):
-    """``cutout.ordering.NewestVersionWins``: is a newer version of the key already there."""
-
-    def superseded(
-        self, upload: UploadedObject, head: ObjectHead, output_keys: Sequence[str]
-    ) -> Superseded | None: ...
 
 
 class Pay(Protocol):
@@ -101,7 +92,6 @@ class Steps:
     look_up: LookUp
     outcomes: DecideOnce
     prepare: Prepare
-    ordering: Order
     paid_call: Pay
     deliver: DeliveryFlow
     retry: Retry
