@@ -138,15 +138,16 @@ def test_local_run_with_a_background_runs_the_single_cutout_mode(tmp_path: Path)
         timeout=600,
         check=False,
     )
-    # Then its one output is on white at the source's key (its extension the result's format), the
-    # input's size, and one call was billed
+    # Then its one output is on white at the source's key plus the result's extension (0.3.0: the
+    # source's extension is kept, so red.jpg and red.png never share an output), the input's size,
+    # and one call was billed
     assert finished.returncode == 0, finished.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert (summary["mode"], summary["background"]) == ("single", "WHITE_BACKGROUND")
     assert summary["emulator"]["billed"] == 1
     [item] = summary["items"]
     assert (item["status"], item["outputs"], item["master_key"]) == ("done", [], None)
-    assert item["output_key"] in {"red shoe.jpg", "red shoe.png"}
+    assert item["output_key"] in {"red shoe.jpg.jpg", "red shoe.jpg.png"}
     assert item["metadata"]["background"] == "WHITE_BACKGROUND"
     with Image.open(out / item["output_file"]) as image:
         assert image.size == (480, 360)
