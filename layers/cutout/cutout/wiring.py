@@ -27,7 +27,7 @@ from cutout.dead_letter import DeadLetterQueue, SqsDeadLetterQueue
 from cutout.dead_letter.checkpoint import DeadLetterCheckpoint, DynamoDBDeadLetterCheckpoint
 from cutout.dead_letter.record import DeadLetters, engine_name_of
 from cutout.deadline import invocation_deadline
-from cutout.deliver import DeliveryFlow, ProfileDelivery, SingleCutoutDelivery
+from cutout.deliver import ProfileDelivery
 from cutout.deliverables import Deliverables, PixelReserve
 from cutout.engine.aidge.credentials import AidgeClientFromSecret
 from cutout.engine.aidge.seams import AidgeSeams
@@ -40,7 +40,7 @@ from cutout.pipeline.process_upload import UploadProcessor
 from cutout.pipeline.steps import Steps
 from cutout.pixels import PixelBudget, pixel_budget
 from cutout.preparation import PreparationSettings, SourcePreparation
-from cutout.profiles import ProfileSet, configured_profiles
+from cutout.profiles import ProfileSet, SingleProfile, configured_profiles, single_profile
 from cutout.quality_gate import QualityThresholds
 from cutout.redelivery import SqsMessageVisibility
 from cutout.redelivery.attempts import AttemptCounter, DynamoDBAttemptCounter
@@ -226,36 +226,27 @@ def build_steps(
     """The conductor's steps, from the settings and the ports (the conductor never reads ``settings``)."""
     pixels = pixels or pixel_budget()
     newest = NewestVersionWins(store, settings.output_bucket)
-    deliver: DeliveryFlow
-    if profiles is None:  # the single cut-out mode: the API makes the output itself
+    if profiles is None:  # the single cut-out mode: the built-in profile, the API makes the output
         options = CutoutOptions(
             background=settings.background,
             target_width=settings.target_width or None,
             target_height=settings.target_height or None,
         )
-        deliver = SingleCutoutDelivery(
-            store=store,
-            output_bucket=settings.output_bucket,
-            options=options,
-            newest=newest,
-            quality=quality or QualityThresholds(),
-            pixels=pixels,
-            metrics=metrics,
-            skip_unchanged=settings.skip_unchanged,
-        )
+        chosen: ProfileSet | SingleProfile = single_profile(options, quality or QualityThresholds())
     else:  # the one paid call asks for the master: transparent, at the input's own size
-        options = CutoutOptions(background=Background.TRANSPARENT)
-        deliver = ProfileDelivery(
-            profiles=profiles,
-            deliverables=Deliverables(
-                store, settings.output_bucket, reserve_pixels=reserve_pixels or pixels.reserve
-            ),
-            output_bucket=settings.output_bucket,
-            options=options,
-            newest=newest,
-            metrics=metrics,
-            skip_unchanged=settings.skip_unchanged,
-        )
+        chosen, options = profiles, CutoutOptions(background=Background.TRANSPARENT)
+    deliver = ProfileDelivery(
+        profiles=chosen,
+        deliverables=Deliverables(
+            store, settings.output_bucket, reserve_pixels=reserve_pixels or pixels.reserve
+        ),
+        output_bucket=settings.output_bucket,
+        options=options,
+        newest=newest,
+        metrics=metrics,
+        skip_unchanged=settings.skip_unchanged,
+        pixels=pixels,
+    )
     preparation = SourcePreparation(
         store,
         pixels,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from cutout.deliver import Made, Plan, ProfileDelivery, ProfilePlan, SingleCutoutDelivery
+from cutout.deliver import Made, Plan, ProfileDelivery, ProfilePlan
 from cutout.deliverables import Deliverables
 from cutout.engine.port import Background, Cutout, CutoutOptions
 from cutout.events import UploadedObject
 from cutout.ordering import NewestVersionWins
 from cutout.outcome import Status
 from cutout.pixels import pixel_budget
-from cutout.profiles import parse_profiles
+from cutout.profiles import SINGLE_PROFILE, SingleProfile, parse_profiles, single_profile
 from cutout.quality_gate import QualityThresholds
 from cutout.storage import ObjectHead
 from tests.fakes import InMemoryObjectStore, RecordingMetrics, image_bytes
@@ -40,16 +40,18 @@ def _single(
     background: Background = Background.TRANSPARENT,
     *,
     skip_unchanged: bool = True,
-) -> SingleCutoutDelivery:
-    return SingleCutoutDelivery(
-        store=store,
+) -> ProfileDelivery:
+    """The deliver step of the single cut-out mode: the built-in profile (as ``wiring`` builds it)."""
+    profile = single_profile(CutoutOptions(background=background), QualityThresholds())
+    return ProfileDelivery(
+        profiles=profile,
+        deliverables=Deliverables(store, OUTPUT),
         output_bucket=OUTPUT,
-        options=CutoutOptions(background=background),
+        options=profile.paid_call,
         newest=NewestVersionWins(store, OUTPUT),
-        quality=QualityThresholds(),
-        pixels=pixel_budget(),
         metrics=RecordingMetrics(),
         skip_unchanged=skip_unchanged,
+        pixels=pixel_budget(),
     )
 
 
@@ -62,6 +64,7 @@ def _profiles(store: InMemoryObjectStore, *, skip_unchanged: bool = True) -> Pro
         newest=NewestVersionWins(store, OUTPUT),
         metrics=RecordingMetrics(),
         skip_unchanged=skip_unchanged,
+        pixels=pixel_budget(),
     )
 
 
@@ -99,6 +102,10 @@ def test_the_single_mode_plans_to_pay_and_names_the_outputs_a_newer_version_may_
     assert plan.finished is None
     assert plan.pays is True
     assert plan.ordering_keys == keys
+    # (the built-in profile: one variant, as returned, whatever the upload's metadata names)
+    assert isinstance(plan, ProfilePlan)
+    assert isinstance(plan.profile, SingleProfile)
+    assert plan.profile.name == SINGLE_PROFILE
 
 
 @pytest.mark.parametrize(
@@ -116,12 +123,16 @@ def test_the_single_mode_pays_nothing_for_a_byte_identical_re_upload_only_when_t
         {"source-bucket": INPUT, "source-etag": etag or ""}
     )
     # When the single mode plans the upload
-    plan = _single(store, skip_unchanged=skip_unchanged).plan(upload, head)
-    # Then a byte-identical re-upload is finished (unchanged, nothing paid) only with skip_unchanged
-    assert (plan.finished is not None) is finished
-    if plan.finished is not None:
-        assert plan.finished.status is Status.UNCHANGED
-        assert plan.finished.output_key == "shoes/red.jpg.png"
+    single = _single(store, skip_unchanged=skip_unchanged)
+    plan = single.plan(upload, head)
+    # Then a byte-identical re-upload pays nothing and is delivered from its output (unchanged,
+    # nothing written) only with skip_unchanged
+    assert plan.pays is not finished
+    if finished:
+        outcome = single.deliver(plan, None)
+        assert outcome.status is Status.UNCHANGED
+        assert outcome.output_key == "shoes/red.jpg.png"
+        assert [put for put in store.puts if put[0] == OUTPUT] == []
 
 
 @pytest.mark.parametrize(
@@ -144,13 +155,13 @@ def test_the_single_mode_writes_a_good_cut_out_at_its_key_and_holds_a_doubtful_o
     assert [put[1] for put in store.puts if put[0] == OUTPUT] == [key]
 
 
-def test_the_single_mode_delivers_only_a_cut_out_it_was_given() -> None:
-    # Given a plan
+def test_the_single_mode_delivers_only_a_cut_out_it_was_given_or_the_output_it_found() -> None:
+    # Given a plan that pays (no output made from these bytes)
     store = InMemoryObjectStore()
     upload, head = _upload(store)
     single = _single(store)
     # When it is asked to deliver nothing
-    # Then it refuses (a stored master is the profiles' flow)
+    # Then it refuses
     with pytest.raises(TypeError):
         single.deliver(single.plan(upload, head), None)
 

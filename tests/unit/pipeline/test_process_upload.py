@@ -473,17 +473,19 @@ def _legacy_output(harness: Harness, source_key: str, data: bytes) -> None:
     harness.store.puts.clear()
 
 
-def test_a_byte_identical_reupload_whose_output_predates_0_3_0_is_not_paid_again() -> None:
+def test_an_output_that_predates_0_3_0_is_not_looked_for_any_more() -> None:
     # Given an output stored before 0.3.0 at the old key (same.png) for same.jpg
     harness = build_harness()
     data = image_bytes()
     _legacy_output(harness, "same.jpg", data)
     # When the same bytes are uploaded again under the same key
     outcome = harness.process(harness.upload("same.jpg", data))
-    # Then nothing is paid: the old output stands
-    assert (outcome.status, outcome.output_key) == (Status.UNCHANGED, "same.png")
-    assert len(harness.engine.submits) == 1
-    assert harness.outputs() == []
+    # Then it is cut out once more and stored at the 0.3.0 key (0.3.0 dropped the lookup of the old
+    # layout, see the CHANGELOG); the old output is left where it is
+    assert (outcome.status, outcome.output_key) == (Status.DONE, "same.jpg.png")
+    assert len(harness.engine.submits) == 2
+    assert [key for _, key, _, _ in harness.outputs()] == ["same.jpg.png"]
+    assert (OUTPUT, "same.png") in harness.store.objects
 
 
 def test_an_old_output_of_another_source_key_does_not_spare_the_payment() -> None:

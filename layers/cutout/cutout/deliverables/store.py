@@ -13,13 +13,14 @@ from urllib.parse import quote
 
 from PIL import Image
 
+from cutout.engine.port import Cutout
 from cutout.failures import FailureReason
 from cutout.normalisation.rights import RIGHTS_HEAD_BYTES, Rights, read_rights
 from cutout.ordering import Superseded
-from cutout.profiles import Profile, VariantSpec
+from cutout.profiles import Profile, SingleProfile, VariantSpec
 from cutout.storage.metadata_limit import fit_metadata
 from cutout.storage.objects import ObjectHead, ObjectNotFound, ObjectStore, WriteCondition
-from cutout.storage.output import METADATA_LIMIT_BYTES
+from cutout.storage.output import METADATA_LIMIT_BYTES, output_key_for
 from cutout.variants import RenderedVariant, master_key, render_variant, variant_key
 from cutout.variants.shadow import SHADOW_BYTES_PER_PIXEL
 
@@ -88,10 +89,16 @@ class StoredOutput:
 
 @dataclass(frozen=True, slots=True)
 class StoredMaster:
-    """A master found in the output bucket: its PNG bytes and the metadata it was stored with."""
+    """A master found in the output bucket: its PNG bytes and the metadata it was stored with.
+
+    For a profile whose one output is the master (``SingleProfile``) the bytes are not read
+    (``data`` is empty): nothing is made from them, the output is there already.
+    """
 
     data: bytes
     metadata: dict[str, str]
+    key: str = ""
+    head: ObjectHead | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +163,16 @@ class Deliverables:
 
     def check_keys(self, source_key: str, profile: Profile) -> None:
         """Raises ``OutputKeyTooLong`` now, before paying, if any output could not be written."""
-        master_key(source_key)
+        self.master_keys(source_key, profile)
         for spec in profile.variants:
             variant_key(source_key, spec.name, spec.format.extension)
+
+    def master_keys(self, source_key: str, profile: Profile) -> tuple[str, ...]:
+        """Where ``profile``'s master is stored: ``masters/<key>.png``, or, when the one output is the
+        master (``SingleProfile``), the output keys its result may come back at."""
+        if isinstance(profile, SingleProfile):
+            return tuple(output_key_for(source_key, extension) for extension in profile.returned.extensions)
+        return (master_key(source_key),)
 
     def stored_master(
         self,
@@ -166,22 +180,55 @@ class Deliverables:
         match: Mapping[str, str],
         *,
         look: Callable[[str], ObjectHead | None] | None = None,
+        profile: Profile | None = None,
     ) -> StoredMaster | None:
         """The master stored for this source (every field of ``match`` equal in its metadata), else None.
 
         ``look(key)`` HEADs the master's key (``None``: absent): the upload's ``OrderedWrites.output``,
-        so that its pre-pay check reuses this HEAD; else the store's own HEAD.
+        so that its pre-pay check reuses this HEAD; else the store's own HEAD. With a ``SingleProfile``
+        the master is its output (at one of ``master_keys``): found by its HEAD, its bytes not read.
         """
-        key = master_key(source_key)
-        try:
-            head = self._store.head(self._bucket, key) if look is None else look(key)
-            if head is None or not _same_source(head.metadata, match):
-                return None
-            return StoredMaster(
-                data=self._store.read_range(self._bucket, key, None, 0, None), metadata=head.metadata
+        keys = self.master_keys(source_key, profile) if profile is not None else (master_key(source_key),)
+        reads = not isinstance(profile, SingleProfile)
+        for key in keys:
+            try:
+                head = self._store.head(self._bucket, key) if look is None else look(key)
+                if head is None or not _same_source(head.metadata, match):
+                    continue
+                data = self._store.read_range(self._bucket, key, None, 0, None) if reads else b""
+            except ObjectNotFound:
+                continue
+            return StoredMaster(data=data, metadata=head.metadata, key=key, head=head)
+        return None
+
+    def store_returned(
+        self,
+        source_key: str,
+        cutout: Cutout,
+        metadata: Mapping[str, str],
+        *,
+        key_prefix: str = "",
+        tags: Mapping[str, str] | None = None,
+        guard: WriteGuard = unguarded,
+    ) -> tuple[str, Superseded | None]:
+        """PUT the paid call's result as returned (a ``SingleProfile``'s one variant, which is its
+        master too) at the source key plus its extension, under ``key_prefix`` (``review/`` when
+        held), unless a newer version has won. Returns the key, and what superseded it if one did."""
+        key = key_prefix + output_key_for(source_key, cutout.extension)
+
+        def write(condition: WriteCondition | None) -> None:
+            cutout.body.seek(0)
+            self._store.put(
+                self._bucket,
+                key,
+                cutout.body,
+                cutout.content_type,
+                fit_metadata(metadata),  # S3's 2 KB, by the rule of cutout.storage.metadata_limit
+                condition=condition,
+                tags=dict(tags) if tags else None,  # held for review: the reasons travel as a tag too
             )
-        except ObjectNotFound:
-            return None
+
+        return key, guard(key, write)
 
     def store_master(
         self,

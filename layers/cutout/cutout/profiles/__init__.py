@@ -1,5 +1,12 @@
 """Deliverables as a user configures them: variant specs, marketplace presets and profiles."""
 
+from cutout.profiles.builtin import (
+    EXPECTED_EXTENSIONS,
+    SINGLE_PROFILE,
+    AsReturned,
+    SingleProfile,
+    single_profile,
+)
 from cutout.profiles.presets import PRESETS, RULES, PresetRule
 from cutout.profiles.profile_set import (
     PROFILE_METADATA_KEY,
@@ -14,10 +21,13 @@ from cutout.profiles.profile_set import (
 from cutout.profiles.spec import Anchor, Canvas, Length, Margin, OutputFormat, VariantSpec
 
 __all__ = [
+    "EXPECTED_EXTENSIONS",
     "PRESETS",
     "PROFILE_METADATA_KEY",
     "RULES",
+    "SINGLE_PROFILE",
     "Anchor",
+    "AsReturned",
     "Canvas",
     "Length",
     "Margin",
@@ -26,9 +36,11 @@ __all__ = [
     "Profile",
     "ProfileSet",
     "ProfilesError",
+    "SingleProfile",
     "UnknownProfile",
     "VariantSpec",
     "configured_profiles",
     "load_profiles",
     "parse_profiles",
+    "single_profile",
 ]

@@ -4,7 +4,8 @@ The output keeps the input's key whole and appends the extension of the result's
 (``shoes/red.jpg`` → ``shoes/red.jpg.png`` for a transparent cut-out), like every deliverable
 (``cutout.variants.keys``): ``red.jpg`` and ``red.png`` in one folder get two outputs, never one.
 Until 0.3.0 the extension was replaced (``shoes/red.png``), so those two uploads shared one output;
-``legacy_output_key_for`` names that layout, only to find outputs made before the change.
+``legacy_output_key_for`` names that layout, only for tools that read outputs made before the
+change (``cutout backfill --inventory``); the pipeline does not look there any more.
 
 Its user metadata travels in the same PUT. S3 sends user metadata as HTTP headers, so every
 value must be printable ASCII: the source key (the only value that can hold any Unicode or
@@ -15,7 +16,6 @@ S3's 2 KiB limit.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -23,7 +23,7 @@ from cutout import __version__
 from cutout.engine.port import Cutout, CutoutOptions
 from cutout.events import UploadedObject
 from cutout.failures import FailureReason
-from cutout.storage.objects import ObjectHead, ObjectStore
+from cutout.storage.objects import ObjectHead
 
 METADATA_LIMIT_BYTES = 2048
 MAX_KEY_BYTES = 1024
@@ -44,44 +44,14 @@ def output_key_for(source_key: str, extension: str) -> str:
 def legacy_output_key_for(source_key: str, extension: str) -> str:
     """The output key before 0.3.0: the source key with its extension replaced (``red.png``).
 
-    Read only, to recognise a byte-identical re-upload whose output was made before the change
-    (no second payment for it); nothing is written at these keys any more.
+    Read only, by tools that recognise outputs made before the change; nothing is written at these
+    keys any more, and the pipeline no longer looks there (0.3.0).
     """
     # rpartition, not posixpath.split: that strips repeated slashes ("a//b.jpg" -> "a/b.png").
     directory, slash, name = source_key.rpartition("/")
     stem, _ = posixpath.splitext(name)
     # A dot-file such as ".jpg" has no stem: keep its name rather than producing ".png".
     return _checked(directory + slash + (stem or name) + extension)
-
-
-def existing_output_for(
-    store: ObjectStore, bucket: str, upload: UploadedObject, etag: str, extensions: Sequence[str]
-) -> str | None:
-    """The key of the output already made from these very bytes (``etag``) at this key, else None.
-
-    An output made before 0.3.0 (extension replaced) counts too, when its metadata names this very
-    source key: a byte-identical re-upload is not paid again across the upgrade.
-    """
-    candidates = [(output_key_for, extension) for extension in extensions]
-    candidates += [(legacy_output_key_for, extension) for extension in extensions]
-    for key_for, extension in candidates:
-        try:
-            key = key_for(upload.key, extension)
-            existing = store.head(bucket, key)
-        except FailureReason:
-            continue
-        same_source = existing.metadata.get("source-bucket") == upload.bucket
-        if key_for is legacy_output_key_for:
-            same_source = same_source and _names_source_key(existing.metadata, upload.key)
-        if same_source and existing.metadata.get("source-etag") == etag:
-            return key
-    return None
-
-
-def _names_source_key(metadata: Mapping[str, str], source_key: str) -> bool:
-    """Whether an output's metadata names ``source_key`` whole (a truncated name never matches)."""
-    whole = metadata.get("source-key-truncated") != "true"
-    return whole and metadata.get("source-key") == quote(source_key, safe="/")
 
 
 def _checked(key: str) -> str:
