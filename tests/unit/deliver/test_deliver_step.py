@@ -11,7 +11,13 @@ from cutout.events import UploadedObject
 from cutout.ordering import NewestVersionWins
 from cutout.outcome import Status
 from cutout.pixels import pixel_budget
-from cutout.profiles import SINGLE_PROFILE, SingleProfile, parse_profiles, single_profile
+from cutout.profiles import (
+    PROFILE_METADATA_KEY,
+    SINGLE_PROFILE,
+    SingleProfile,
+    parse_profiles,
+    single_profile,
+)
 from cutout.quality_gate import QualityThresholds
 from cutout.storage import ObjectHead
 from tests.fakes import InMemoryObjectStore, RecordingMetrics, image_bytes
@@ -227,3 +233,29 @@ def test_the_profile_flow_delivers_only_its_own_plans() -> None:
         flow.deliver(Plan(upload, head), None)
     with pytest.raises(TypeError):
         flow.admit(Plan(upload, head), {})
+
+
+def test_the_single_mode_s_one_output_is_its_master_whatever_profile_the_upload_names() -> None:
+    # Given an upload whose metadata names a profile this stack does not have
+    store = InMemoryObjectStore()
+    upload, head = _upload(store)
+    head = ObjectHead(
+        size=head.size,
+        etag=head.etag,
+        version_id=head.version_id,
+        content_type=head.content_type,
+        metadata={PROFILE_METADATA_KEY: "unknown"},
+    )
+    single = _single(store)
+    # When the single mode plans and delivers it
+    outcome = single.deliver(single.plan(upload, head), _made(0.9))
+    # Then the built-in profile serves it: one PUT, the result as returned at the source key plus its
+    # extension, nothing under masters/, no variant fields in its metadata
+    [(bucket, key, content_type, metadata)] = store.puts[-1:]
+    assert (outcome.status, outcome.output_key) == (Status.DONE, "shoes/red.jpg.png")
+    assert [put[1] for put in store.puts if put[0] == OUTPUT] == ["shoes/red.jpg.png"]
+    assert (bucket, content_type) == (OUTPUT, "image/png")
+    assert store.objects[(OUTPUT, key)].data == image_bytes(400, 300, "PNG", "RGBA")
+    assert not {"profile", "variant", "variant-digest", "master-key"} & set(metadata)
+    assert outcome.profile is None
+    assert outcome.master_key is None

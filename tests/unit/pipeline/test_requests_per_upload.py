@@ -161,3 +161,37 @@ def test_a_redelivery_after_a_crash_between_variants_writes_only_the_missing_one
     assert counts["PUT"] == 2
     assert counts["PUT refused"] == 0
     assert _variant_keys(harness) == set(keys)
+
+
+# The single cut-out mode (no profiles file): its built-in profile's one output is the master, so
+# nothing goes under masters/. HEADs per upload with ``skip_unchanged`` (the default), measured on
+# 0.3.0 before the mode ran through the profiles' flow: 6 (transparent) and 9 (white, two keys the
+# result may take) for a first-time upload, 3 for a byte-identical re-upload. Now the stored-output
+# check and the pre-pay ordering check share their HEADs: 4 and 5, then 2.
+@pytest.mark.parametrize(
+    ("background", "first_heads", "extension"),
+    [("TRANSPARENT", 4, ".png"), ("WHITE_BACKGROUND", 5, ".jpg")],
+    ids=["transparent", "white"],
+)
+def test_the_single_mode_makes_no_more_requests_than_its_own_flow_did(
+    background: str, first_heads: int, extension: str
+) -> None:
+    # Given the single cut-out mode and a new key
+    harness = build_harness(BACKGROUND_TYPE=background)
+    counts = _counting(harness)
+    data = image_bytes()
+    # When it is uploaded, then the same bytes again as a new version
+    first = harness.process(harness.upload(KEY, data))
+    first_counts = dict(counts)
+    counts.clear()
+    again = harness.process(harness.upload(KEY, data))
+    # Then the first is paid once and written by one PUT, nothing under masters/, with at most the
+    # HEADs above; the re-upload pays and writes nothing, with two HEADs (the input, the output)
+    assert first.status is Status.DONE
+    assert (first_counts["PUT"], first_counts["GET"]) == (1, 1)
+    assert first_counts["HEAD"] <= first_heads, first_counts
+    assert _variant_keys(harness) == {KEY + extension}
+    assert again.status is Status.UNCHANGED
+    assert len(harness.engine.submits) == 1
+    assert counts["PUT"] == 0
+    assert counts["HEAD"] <= 2, counts
