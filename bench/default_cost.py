@@ -58,14 +58,16 @@ from tests.fakes import (  # noqa: E402
     RecordingDeadLetterQueue,
 )
 
+from cutout.checkpoints import IdempotencyStores  # noqa: E402
 from cutout.engine.port import CutoutOptions, CutoutReceipt, ImageSource  # noqa: E402
 from cutout.events import UploadedObject  # noqa: E402
 from cutout.observability import PowertoolsPipelineMetrics, logger, metrics  # noqa: E402
-from cutout.pipeline.process_upload import IdempotencyStores, UploadProcessor  # noqa: E402
+from cutout.pipeline.process_upload import UploadProcessor  # noqa: E402
 from cutout.profiles import load_profiles  # noqa: E402
 from cutout.redelivery.delivery import Delivery  # noqa: E402
 from cutout.settings import Settings  # noqa: E402
 from cutout.storage.objects import WriteConflict  # noqa: E402
+from cutout.wiring import build_steps  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_PATH = BENCH_DIR / "results-cost.json"
@@ -255,14 +257,16 @@ def _processor(side: int, counts: Counts) -> tuple[UploadProcessor, InMemoryObje
     )
     engine = MasterEngine(side)
     processor = UploadProcessor(
-        settings=settings,
-        store=store,
-        engine=lambda: engine,
-        dead_letter_queue=RecordingDeadLetterQueue(),
-        idempotency=IdempotencyStores(outcomes, paid),
-        metrics=PowertoolsPipelineMetrics(),
-        publisher=RecordingPublisher(counts),  # type: ignore[arg-type]
-        profiles=load_profiles(PROFILES),
+        build_steps(
+            settings,
+            store=store,
+            engine=lambda: engine,
+            dead_letter_queue=RecordingDeadLetterQueue(),
+            idempotency=IdempotencyStores(outcomes, paid),
+            metrics=PowertoolsPipelineMetrics(),
+            publisher=RecordingPublisher(counts),  # type: ignore[arg-type]
+            profiles=load_profiles(PROFILES),
+        )
     )
     processor.register_lambda_context(FakeLambdaContext())
     return processor, store

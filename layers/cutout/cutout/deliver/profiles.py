@@ -55,7 +55,7 @@ def _profile_plan(plan: Plan) -> ProfilePlan:
 
 
 class ProfileDelivery:
-    """The deliver step with deliverable profiles; safe to share between threads."""
+    """The deliver step, for every profile (the single mode's built-in one too); thread-safe."""
 
     def __init__(
         self,
@@ -137,7 +137,7 @@ class ProfileDelivery:
         plan = _profile_plan(plan)
         upload, head = plan.upload, plan.head
         if isinstance(plan.profile, SingleProfile):
-            return self._as_returned(plan, made)
+            return self._as_returned(plan, plan.profile, made)
         if made is None:
             if plan.stored is None:
                 raise TypeError("nothing to deliver from: no master stored and none made")
@@ -162,7 +162,7 @@ class ProfileDelivery:
                 return superseded_outcome(upload, superseded, paid=True, request_id=cutout.request_id)
         return self._variants(plan, master, metadata)
 
-    def _as_returned(self, plan: ProfilePlan, made: Made | None) -> Outcome:
+    def _as_returned(self, plan: ProfilePlan, profile: SingleProfile, made: Made | None) -> Outcome:
         """The one output that is the master too: gated before it is written, then written as returned."""
         upload, head = plan.upload, plan.head
         if made is None:
@@ -183,11 +183,11 @@ class ProfileDelivery:
         cutout = made.cutout
         try:
             stats = alpha_stats_of_stream(cutout.body, self._pixels.reserve)  # within the pixel budget
-            verdict = judge(stats, cutout.score, plan.profile.quality)
+            verdict = judge(stats, cutout.score, profile.quality)
             for reason in verdict.reasons:  # the quality gate: never at the published key
                 self._metrics.held_for_review(reason)
             metadata = {
-                **output_metadata(upload, head, cutout, self._options),
+                **output_metadata(upload, head, cutout, profile.paid_call),  # what the API was asked
                 **made.source_metadata,
                 **SourceStamp.of(upload, head).metadata(),
                 **(review_metadata(verdict) if verdict.held else {}),

@@ -10,6 +10,11 @@ and a digest of the spec that made it, so the stored objects are the checkpoints
 - a variant already stored for this source version and this spec is not made again: a crash after
   two of three variants finishes the third on redelivery.
 
+The single cut-out mode's built-in profile (``cutout.profiles.SingleProfile``) has one variant,
+the paid call's result as returned, which is its master too: ``store_returned`` writes it at the
+source key plus its extension, nothing goes under ``masters/``, and ``stored_master`` finds it by
+its HEAD at the output keys (``master_keys``) without reading it.
+
 Newest version wins here too (``cutout.ordering``): the conductor passes a ``WriteGuard`` that
 makes the master's and each variant's PUT conditional and refuses to write over an output made
 from a newer version of the source; the older version's outcome is then *superseded*.
