@@ -121,18 +121,19 @@ def test_the_single_mode_plans_to_pay_and_names_the_outputs_a_newer_version_may_
 def test_the_single_mode_pays_nothing_for_a_byte_identical_re_upload_only_when_told(
     skip_unchanged: bool, same_bytes: bool, finished: bool
 ) -> None:
-    # Given an output already made from these bytes (or from other bytes) of this key
+    # Given an output already made from this very version of the key (or from other bytes)
     store = InMemoryObjectStore()
     upload, head = _upload(store)
     etag = head.etag if same_bytes else "other-bytes"
     store.add(OUTPUT, "shoes/red.jpg.png", b"png", True).metadata.update(
-        {"source-bucket": INPUT, "source-etag": etag or ""}
+        {"source-bucket": INPUT, "source-etag": etag or "", "source-version-id": head.version_id or ""}
     )
     # When the single mode plans the upload
     single = _single(store, skip_unchanged=skip_unchanged)
     plan = single.plan(upload, head)
     # Then a byte-identical re-upload pays nothing and is delivered from its output (unchanged,
-    # nothing written) only with skip_unchanged
+    # nothing written) only with skip_unchanged: without it even this version's output does not
+    # spare the call (a redelivery goes through the paid call's checkpoint, as before 0.3.0)
     assert plan.pays is not finished
     if finished:
         outcome = single.deliver(plan, None)
