@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol, TextIO, cast
 
 PLAIN_INTERVAL_SECONDS = 5.0
+MIN_RATE_SECONDS = 1.0  # the least time after the first outcome that makes a rate
 FALLBACK_COLUMNS = 100
 FALLBACK_LINES = 24
 
@@ -183,13 +184,17 @@ def plain_line(
     ``since_first``: (seconds since the first unit finished, units finished then). The rate is then
     measured from that moment, so what came before it (a stack starting, a function's cold start, a
     model loading) does not make every estimate too long; until a second unit finishes there is no
-    rate and no estimate. ``None``: the rate over the whole ``elapsed``.
+    rate and no estimate, nor until ``MIN_RATE_SECONDS`` have passed since the first. ``None``, or
+    a finished run: the rate over the whole ``elapsed``.
     """
-    if since_first is None:
+    finished = total is not None and count >= total
+    if since_first is None or finished:  # a finished run's rate is its whole time's, as "finished in"
         rate = count / elapsed if elapsed > 0 else 0.0
     else:
         seconds, first = since_first
-        rate = (count - first) / seconds if seconds > 0 and count > first else 0.0
+        # Outcomes come in bursts (a batch's records finish together): under a second after the
+        # first, two outcomes are no rate (they would say thousands a second).
+        rate = (count - first) / seconds if seconds >= MIN_RATE_SECONDS and count > first else 0.0
     parts = [f"{count}/{total} ({100 * count // max(1, total)} %)" if total is not None else str(count)]
     if rate > 0:
         parts.append(f"{rate:.1f}/s" if rate >= 1 else f"{1 / rate:.1f} s each")

@@ -149,3 +149,25 @@ def test_on_a_terminal_the_first_estimate_does_not_count_the_wait_before_the_fir
     assert rate_after_the_first is None
     assert rate == pytest.approx(1.0)
     assert elapsed == pytest.approx(103.0)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0.999, "cutout local run: 3/30 (10 %)"),
+        (1.0, "cutout local run: 3/30 (10 %), 2.0/s, about 14 s left"),
+    ],
+)
+def test_outcomes_within_a_second_of_the_first_make_no_rate(seconds: float, expected: str) -> None:
+    # Given three outcomes, the last two `seconds` after the first (a batch finishing together)
+    # When the line is written
+    # Then under a second there is no rate (it would say thousands a second); from a second, there is
+    assert plain_line("cutout local run", 3, 30, 60.0 + seconds, since_first=(seconds, 1)) == expected
+
+
+def test_a_finished_run_reports_its_whole_time_per_unit_even_if_its_outcomes_came_together() -> None:
+    # Given a run of 2 whose outcomes came 1 ms apart after 6 s
+    # When its last line is written
+    line = plain_line("cutout local run", 2, 2, 6.0, since_first=(0.001, 1))
+    # Then the rate is the whole run's, as its "finished in"
+    assert line == "cutout local run: 2/2 (100 %), 3.0 s each, finished in 6 s"
