@@ -63,7 +63,12 @@ def s3_event(key: str, size: int, version_id: str | None, etag: str) -> dict[str
 def run() -> dict[str, Any]:
     corpus = hostile_corpus()
     harness = build_harness()
-    pipeline = Pipeline(settings=harness.settings, processor=harness.processor, dead_letter_queue=harness.dlq)
+    pipeline = Pipeline(
+        settings=harness.settings,
+        processor=harness.processor,
+        dead_letter_queue=harness.dlq,
+        spending=harness.spending,
+    )
     before_rss = peak_rss_mib()
     results: dict[str, Any] = {}
     for entry in corpus:

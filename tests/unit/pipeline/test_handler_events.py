@@ -45,7 +45,7 @@ def _safe_uploads(body: str) -> list[Any]:
 
 
 def invoke(handler: Callable[..., dict[str, Any]], harness: Harness, event: dict[str, Any]) -> dict[str, Any]:
-    pipeline = Pipeline(harness.settings, harness.processor, harness.dlq)
+    pipeline = Pipeline(harness.settings, harness.processor, harness.dlq, spending=harness.spending)
     return handler(event, FakeLambdaContext(), pipeline=pipeline)
 
 

@@ -138,6 +138,7 @@ def test_a_batch_throttled_on_its_last_receive_is_sent_again_and_lowers_the_conc
         harness.processor,
         harness.dlq,
         pauser=PauseController(FakeEventSourceSwitch(), None, requeued.append),
+        spending=harness.spending,
         governor=ConcurrencyGovernor(mapping, ceiling=8, cooldown_seconds=0),
     )
     # When the handler runs
@@ -181,6 +182,7 @@ def test_an_upload_under_way_elsewhere_on_its_last_receive_is_sent_again_not_red
         harness.processor,
         harness.dlq,
         pauser=PauseController(FakeEventSourceSwitch(), None, requeued.append),
+        spending=harness.spending,
     )
     # When the handler runs
     response = lambda_handler(event, FakeLambdaContext(), pipeline=pipeline)

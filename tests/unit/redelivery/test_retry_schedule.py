@@ -122,7 +122,9 @@ def test_the_batch_sets_each_reported_failure_s_visibility_from_its_receive_coun
         for upload in uploads_from_sqs_body(record["body"]).uploads:
             harness.store.add(upload.bucket, upload.key, image_bytes(), version_id=upload.version_id)
     visibility = RecordingMessageVisibility()
-    pipeline = Pipeline(harness.settings, harness.processor, harness.dlq, visibility)
+    pipeline = Pipeline(
+        harness.settings, harness.processor, harness.dlq, visibility, spending=harness.spending
+    )
 
     # When the handler runs
     response = load_lambda_handler()(event, LocalLambdaContext(), pipeline=pipeline)

@@ -21,8 +21,9 @@ class Pipeline:
     # Sets each failed message's next receive (the retry schedule); None: the queue's visibility timeout.
     message_visibility: MessageVisibility | None = None
     pauser: PauseController | None = None
-    # The spending guard the paid calls reserve from (the resume event clears its pause): the same object.
-    spending: SpendingGuard = field(default_factory=SpendingGuard)
+    # The spending guard the paid calls reserve from (the resume event clears its pause): required,
+    # so that it is the processor's own object (a new one would resume a guard nothing reserves from).
+    spending: SpendingGuard = field(kw_only=True)
     # Lowers the event source's concurrency while the API throttles; None: never changed.
     governor: ConcurrencyGovernor | None = None
 
