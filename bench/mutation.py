@@ -66,6 +66,11 @@ class Module:
 
 
 MODULES: dict[str, Module] = {
+    "paid_call": Module(
+        "paid_call/step.py",
+        ("tests/unit/paid_call",),
+        "the paid call and its checkpoint: never pay twice",
+    ),
     "spending.guard": Module(
         "spending/guard.py",
         (
@@ -77,7 +82,11 @@ MODULES: dict[str, Module] = {
     ),
     "spending.ledger": Module(
         "spending/ledger.py",
-        ("tests/unit/spending/test_spending_guard.py", "tests/unit/spending/test_budget_caps_both_sides.py"),
+        (
+            "tests/unit/spending/test_budget_caps_both_sides.py",
+            "tests/unit/spending/test_spending_guard.py",
+            "tests/unit/spending",
+        ),
         "the budget caps, day and month",
     ),
     "engine.aidge.errors": Module(
@@ -161,6 +170,11 @@ MODULES: dict[str, Module] = {
             "tests/unit/engine/test_no_secrets_leave.py",
         ),
         "a DLQ record that says why",
+    ),
+    "dead_letter.checkpoint": Module(
+        "dead_letter/checkpoint.py",
+        ("tests/unit/dead_letter", "tests/unit/pipeline/test_dead_letter_once.py"),
+        "an upload's failure recorded once (one outcome)",
     ),
     "events.failure_record": Module(
         "events/failure_record.py",
