@@ -68,7 +68,7 @@ class Module:
 MODULES: dict[str, Module] = {
     "paid_call": Module(
         "paid_call/step.py",
-        ("tests/unit/paid_call",),
+        ("tests/unit/paid_call/test_paid_call_reports.py", "tests/unit/paid_call"),
         "the paid call and its checkpoint: never pay twice",
     ),
     "spending.guard": Module(
@@ -83,6 +83,7 @@ MODULES: dict[str, Module] = {
     "spending.ledger": Module(
         "spending/ledger.py",
         (
+            "tests/unit/spending/test_ledger_rules.py",
             "tests/unit/spending/test_budget_caps_both_sides.py",
             "tests/unit/spending/test_spending_guard.py",
             "tests/unit/spending",
@@ -91,7 +92,11 @@ MODULES: dict[str, Module] = {
     ),
     "engine.aidge.errors": Module(
         "engine/aidge/errors.py",
-        ("tests/unit/engine/test_aidge_errors.py", "tests/unit/spending/test_release_table.py"),
+        (
+            "tests/unit/engine/test_aidge_error_table.py",
+            "tests/unit/engine/test_aidge_errors.py",
+            "tests/unit/spending/test_release_table.py",
+        ),
         "Aidge's answers mapped to errors, billed or not",
     ),
     "engine.aidge.result_url": Module(
@@ -183,7 +188,7 @@ MODULES: dict[str, Module] = {
     ),
     "ordering.newest": Module(
         "ordering/newest.py",
-        ("tests/unit/ordering",),
+        ("tests/unit/ordering/test_source_stamp_rules.py", "tests/unit/ordering"),
         "the newest version wins",
     ),
     "storage.output": Module(
