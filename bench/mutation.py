@@ -178,7 +178,11 @@ MODULES: dict[str, Module] = {
     ),
     "dead_letter.checkpoint": Module(
         "dead_letter/checkpoint.py",
-        ("tests/unit/dead_letter", "tests/unit/pipeline/test_dead_letter_once.py"),
+        (
+            "tests/unit/dead_letter/test_dead_letter_checkpoint_rules.py",
+            "tests/unit/dead_letter",
+            "tests/unit/pipeline/test_dead_letter_once.py",
+        ),
         "an upload's failure recorded once (one outcome)",
     ),
     "events.failure_record": Module(
