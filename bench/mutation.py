@@ -202,7 +202,12 @@ MODULES: dict[str, Module] = {
     ),
     "storage.objects": Module(
         "storage/objects.py",
-        ("tests/unit/storage", "tests/unit/ordering/test_racing_versions.py"),
+        (
+            "tests/unit/storage/test_s3_object_store_rules.py",
+            "tests/unit/storage/test_s3_answers.py",
+            "tests/unit/storage",
+            "tests/unit/ordering/test_racing_versions.py",
+        ),
         "the conditional PUT (If-None-Match: * on the first write)",
     ),
 }
