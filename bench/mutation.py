@@ -106,7 +106,11 @@ MODULES: dict[str, Module] = {
     ),
     "engine.aidge.url_safety": Module(
         "engine/aidge/url_safety.py",
-        ("tests/unit/engine/test_aidge_url_safety.py", "tests/unit/engine/test_result_url_policy.py"),
+        (
+            "tests/unit/engine/test_url_safety_edges.py",
+            "tests/unit/engine/test_aidge_url_safety.py",
+            "tests/unit/engine/test_result_url_policy.py",
+        ),
         "where a result may be fetched from",
     ),
     "engine.aidge.result_download": Module(
