@@ -191,7 +191,11 @@ MODULES: dict[str, Module] = {
     ),
     "events.failure_record": Module(
         "events/failure_record.py",
-        ("tests/unit/events",),
+        (
+            "tests/unit/events/test_failure_record_limits.py",
+            "tests/unit/events/test_failure_record.py",
+            "tests/unit/events",
+        ),
         "the DLQ record's shape",
     ),
     "ordering.newest": Module(
