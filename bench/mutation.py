@@ -116,6 +116,7 @@ MODULES: dict[str, Module] = {
     "engine.aidge.result_download": Module(
         "engine/aidge/result_download.py",
         (
+            "tests/unit/engine/test_result_download_table.py",
             "tests/unit/engine/test_aidge_result_download.py",
             "tests/unit/engine/test_result_download_limits.py",
             "tests/unit/engine/test_result_url_policy.py",

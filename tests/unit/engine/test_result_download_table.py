@@ -1,0 +1,285 @@
+"""Downloading a paid result, every row of each table (rule 2: a paid result is never thrown away
+for a reason a retry could heal, nor kept when it is unusable).
+
+The result host's statuses from both sides of each row (199/200/299/300, every redirect status and
+its neighbours, 403 expired or not, 410, 404, 5xx); every image mode that carries alpha and those
+that do not, with and without a transparent background asked for; every accepted format with its
+content type; the reported size compared only when both sides are reported; the time cap from
+both sides (a chunk arriving at the deadline is taken, one after it is not). ``ResultDownloader``
+runs alone over httpx's MockTransport with a fake resolver and a clock the test moves.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from PIL import Image
+
+from cutout.engine.aidge.config import AidgeTimeouts
+from cutout.engine.aidge.errors import ResultUnavailableError
+from cutout.engine.aidge.result_download import DownloadedImage, ResultDownloader
+from cutout.engine.aidge.url_safety import UrlGuard
+from cutout.engine.errors import EngineError
+from tests.unit.engine.aidge_doubles import PUBLIC_IP, RESULT_HOST, fake_resolver
+
+URL = f"https://{RESULT_HOST}/data/cut.png?Expires=1"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def png(
+    width: int = 40, height: int = 30, mode: str = "RGBA", image_format: str = "PNG", **save: object
+) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height)).save(buffer, format=image_format, **save)
+    return buffer.getvalue()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def downloader(handler: Handler, clock: Clock | None = None, **limits: int) -> ResultDownloader:
+    return ResultDownloader(
+        httpx.Client(transport=httpx.MockTransport(handler)),
+        UrlGuard(resolver=fake_resolver({RESULT_HOST: [PUBLIC_IP]})),
+        timeouts=AidgeTimeouts(),
+        max_bytes=limits.get("max_bytes", 10**7),
+        spool_bytes=limits.get("spool_bytes", 10**6),
+        max_redirects=limits.get("max_redirects", 3),
+        clock=clock or Clock(),
+    )
+
+
+def fetch(
+    handler: Handler,
+    *,
+    require_alpha: bool = False,
+    size: tuple[int | None, int | None] = (40, 30),
+    clock: Clock | None = None,
+    deadline: float = 10**9,
+) -> DownloadedImage:
+    return downloader(handler, clock).download(
+        URL, expected_width=size[0], expected_height=size[1], require_alpha=require_alpha, deadline=deadline
+    )
+
+
+def answering(status: int, content: bytes = b"", headers: dict[str, str] | None = None) -> Handler:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=content, headers=headers or {})
+
+    return handle
+
+
+@pytest.mark.parametrize("status", [200, 201, 203, 299])
+def test_every_2xx_answer_is_the_result(status: int) -> None:
+    # Given the result host answering the image with a 2xx status
+    # When it is fetched, Then the image is taken
+    result = fetch(answering(status, png()))
+    assert result.content_type == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code", "retryable"),
+    [
+        (199, b"", "result_unavailable", True),
+        (300, b"", "result_unavailable", True),
+        (304, b"", "result_unavailable", True),
+        (404, b"", "result_unavailable", True),
+        (429, b"", "result_unavailable", True),
+        (500, b"", "result_unavailable", True),
+        (503, b"", "result_unavailable", True),
+        (403, b"<Error><Message>Request has expired</Message></Error>", "result_expired", False),
+        (403, b"<Error><Message>Request has EXPIRED</Message></Error>", "result_expired", False),
+        (403, b"<Error><Code>SignatureDoesNotMatch</Code></Error>", "result_gone", False),
+        (403, b"", "result_gone", False),
+        (410, b"", "result_gone", False),
+    ],
+)
+def test_each_answer_of_the_result_host_is_its_row(
+    status: int, body: bytes, code: str, retryable: bool
+) -> None:
+    # Given the result host answering this status (and body)
+    # When the result is fetched
+    with pytest.raises(EngineError) as failed:
+        fetch(answering(status, body))
+    # Then the failure is the row's: fetched again later (free), or gone for good; the host is named
+    assert (failed.value.code, failed.value.retryable) == (code, retryable)
+    assert RESULT_HOST in failed.value.message
+    if code == "result_unavailable":
+        assert isinstance(failed.value, ResultUnavailableError)
+        assert failed.value.status == status
+        assert f"HTTP {status}" in failed.value.message
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_every_redirect_status_is_followed_on_the_same_host(status: int) -> None:
+    # Given a result host that redirects once with this status
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/data/cut.png":
+            return httpx.Response(status, headers={"Location": "/data/moved.png"})
+        return httpx.Response(200, content=png())
+
+    # When the result is fetched, Then the redirect is followed to the image
+    assert fetch(handle).width == 40
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_without_a_location_is_retryable(status: int) -> None:
+    # Given a redirect that names no target
+    with pytest.raises(EngineError) as failed:
+        fetch(answering(status))
+    # When fetched, Then it may be fetched again later
+    assert (failed.value.code, failed.value.retryable) == ("result_unavailable", True)
+    assert "without a Location" in failed.value.message
+
+
+@pytest.mark.parametrize(
+    ("mode", "save", "has_alpha"),
+    [
+        ("RGBA", {}, True),
+        ("LA", {}, True),
+        ("RGB", {}, False),
+        ("L", {}, False),
+        ("P", {}, False),
+        ("P", {"transparency": 0}, True),
+        ("RGB", {"transparency": (0, 0, 0)}, True),
+        ("L", {"transparency": 0}, True),
+        ("1", {}, False),
+    ],
+)
+@pytest.mark.parametrize("require_alpha", [True, False])
+def test_a_transparent_background_needs_a_result_that_carries_alpha(
+    mode: str, save: dict[str, object], has_alpha: bool, require_alpha: bool
+) -> None:
+    # Given a PNG result of this mode, with or without a transparency entry
+    image = png(mode=mode, **save)
+    # When it is fetched with or without a transparent background asked for
+    # Then it is refused for good only when transparency was asked for and it has none
+    if require_alpha and not has_alpha:
+        with pytest.raises(EngineError) as failed:
+            fetch(answering(200, image), require_alpha=True)
+        assert (failed.value.code, failed.value.retryable) == ("result_missing_alpha", False)
+    else:
+        assert fetch(answering(200, image), require_alpha=require_alpha).content_type == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("image", "content_type"),
+    [
+        (png(image_format="PNG"), "image/png"),
+        (png(mode="RGB", image_format="JPEG"), "image/jpeg"),
+        (png(image_format="WEBP"), "image/webp"),
+    ],
+)
+def test_each_accepted_format_keeps_its_real_content_type(image: bytes, content_type: str) -> None:
+    # Given a result in one of the accepted formats, When fetched, Then its real type and size are kept
+    result = fetch(answering(200, image))
+    assert (result.content_type, result.size) == (content_type, len(image))
+
+
+@pytest.mark.parametrize(
+    "image", [png(image_format="GIF", mode="P"), png(image_format="BMP", mode="RGB"), b"", b"not an image"]
+)
+def test_anything_else_is_not_an_image(image: bytes) -> None:
+    # Given a result that is another format, empty, or no image at all
+    with pytest.raises(EngineError) as failed:
+        fetch(answering(200, image))
+    # When fetched, Then it is refused for good (a retry would fetch the same bytes)
+    assert (failed.value.code, failed.value.retryable) == ("result_not_an_image", False)
+
+
+@pytest.mark.parametrize(
+    ("reported", "mismatch"),
+    [
+        ((40, 30), None),
+        ((41, 30), (41, 30)),
+        ((40, 31), (40, 31)),
+        ((30, 40), (30, 40)),
+        ((None, 30), None),
+        ((40, None), None),
+        ((None, None), None),
+    ],
+)
+def test_the_reported_size_is_compared_only_when_both_sides_are_reported(
+    reported: tuple[int | None, int | None], mismatch: tuple[int, int] | None
+) -> None:
+    # Given a 40x30 result and what the API reported (both sides, one, or none)
+    result = fetch(answering(200, png(40, 30)), size=reported)
+    # When fetched, Then a different reported size is kept for the metadata, an unreported one is not checked
+    assert result.reported_size == mismatch
+    assert (result.width, result.height) == (40, 30)
+
+
+def chunked(data: bytes, clock: Clock, step: float) -> Handler:
+    def handle(request: httpx.Request) -> httpx.Response:
+        def chunks() -> Iterator[bytes]:
+            for start in range(0, len(data), 100):
+                clock.now += step
+                yield data[start : start + 100]
+
+        return httpx.Response(200, content=chunks())
+
+    return handle
+
+
+@pytest.mark.parametrize(("deadline_offset", "taken"), [(0.0, True), (1.0, True), (-0.5, False)])
+def test_the_time_cap_from_both_sides(deadline_offset: float, taken: bool) -> None:
+    # Given a result arriving in chunks, the clock moving 0.5 s per chunk, and a deadline at, after
+    # or before the moment the last chunk arrives
+    image = png(60, 60)
+    chunks = -(-len(image) // 100)
+    clock = Clock()
+    deadline = clock.now + chunks * 0.5 + deadline_offset
+    handler = chunked(image, clock, 0.5)
+    # When it is fetched
+    # Then a chunk arriving at the deadline is still taken; one arriving after it is retryable
+    if taken:
+        assert fetch(handler, size=(60, 60), clock=clock, deadline=deadline).size == len(image)
+    else:
+        with pytest.raises(EngineError) as failed:
+            fetch(handler, size=(60, 60), clock=clock, deadline=deadline)
+        assert (failed.value.code, failed.value.retryable) == ("result_unavailable", True)
+        assert "took too long" in failed.value.message
+
+
+def test_a_result_larger_than_the_spool_is_kept_whole_on_disk() -> None:
+    # Given a result larger than the memory spool
+    image = png(200, 200)
+    result = downloader(answering(200, image), spool_bytes=64).download(
+        URL, expected_width=200, expected_height=200, require_alpha=True, deadline=10**9
+    )
+    # When fetched, Then every byte is there, from the start
+    assert result.body.read() == image
+    result.body.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (httpx.ConnectTimeout("t"), "timed out"),
+        (httpx.ReadTimeout("t"), "timed out"),
+        (httpx.ConnectError("tls"), "failed (ConnectError)"),
+        (httpx.RemoteProtocolError("cut"), "failed (RemoteProtocolError)"),
+        (httpx.DecodingError("gzip"), "failed (DecodingError)"),
+    ],
+)
+def test_every_transport_failure_is_retryable_and_names_only_the_host(error: Exception, words: str) -> None:
+    # Given a result host that cannot be reached or read this way
+    def handle(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    # When the result is fetched
+    with pytest.raises(EngineError) as failed:
+        fetch(handle)
+    # Then it may be fetched again (free), and the message names the host, never the signed URL
+    assert (failed.value.code, failed.value.retryable) == ("result_unavailable", True)
+    assert words in failed.value.message
+    assert RESULT_HOST in failed.value.message
+    assert "Expires" not in failed.value.message
