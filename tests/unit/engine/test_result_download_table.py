@@ -20,7 +20,7 @@ from PIL import Image
 
 from cutout.engine.aidge.config import AidgeTimeouts
 from cutout.engine.aidge.errors import ResultUnavailableError
-from cutout.engine.aidge.result_download import DownloadedImage, ResultDownloader
+from cutout.engine.aidge.result_download import DownloadedImage, ResultDownloader, image_facts, verify_image
 from cutout.engine.aidge.url_safety import UrlGuard
 from cutout.engine.errors import EngineError
 from tests.unit.engine.aidge_doubles import PUBLIC_IP, RESULT_HOST, fake_resolver
@@ -283,3 +283,82 @@ def test_every_transport_failure_is_retryable_and_names_only_the_host(error: Exc
     assert words in failed.value.message
     assert RESULT_HOST in failed.value.message
     assert "Expires" not in failed.value.message
+
+
+@pytest.mark.parametrize(
+    ("seconds_left", "expected"),
+    [
+        (0.5, (0.5, 0.5, 0.5, 0.5)),
+        (2.0, (2.0, 2.0, 2.0, 2.0)),
+        (10.0, (3.0, 10.0, 10.0, 3.0)),
+        (600.0, (3.0, 60.0, 30.0, 3.0)),
+    ],
+)
+def test_each_request_waits_no_longer_than_the_time_left(
+    seconds_left: float, expected: tuple[float, float, float, float]
+) -> None:
+    # Given a deadline some seconds from now (the clock reads 100 s)
+    seen: list[dict[str, float]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, content=png())
+
+    # When the result is fetched
+    fetch(handle, deadline=100.0 + seconds_left)
+    # Then its connect, read, write and pool timeouts are the configured ones, none past the time left
+    (timeout,) = seen
+    assert (timeout["connect"], timeout["read"], timeout["write"], timeout["pool"]) == expected
+
+
+@pytest.mark.parametrize(("padding", "code"), [(4089, "result_expired"), (4090, "result_gone")])
+def test_an_expiry_is_read_in_the_first_4_kib_of_a_403_from_both_sides(padding: int, code: str) -> None:
+    # Given a 403 whose "expired" ends on the 4096th byte, or one byte later
+    body = b" " * padding + b"Expired"
+    # When the result is fetched, Then only the first 4 KiB are read: expired within them, gone past them
+    with pytest.raises(EngineError) as failed:
+        fetch(answering(403, body))
+    assert failed.value.code == code
+
+
+@pytest.mark.parametrize("scheme", ["ftp", "file", "data", "gopher", "ws", "wss", "httpx"])
+def test_a_scheme_other_than_http_or_https_is_refused_never_upgraded(scheme: str) -> None:
+    # Given a result URL with another scheme (sorting before or after "http")
+    requests: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, content=png())
+
+    # When it is fetched, Then it is refused for its scheme, and nothing is requested (no https upgrade)
+    with pytest.raises(EngineError) as failed:
+        downloader(handle).download(
+            f"{scheme}://{RESULT_HOST}/cut.png",
+            expected_width=None,
+            expected_height=None,
+            require_alpha=False,
+            deadline=10**9,
+        )
+    assert failed.value.code == "result_url_refused"
+    assert f"scheme {scheme!r}" in failed.value.message
+    assert requests == []
+
+
+def test_reading_an_image_s_facts_leaves_the_stream_at_its_start() -> None:
+    # Given a result stream read to its middle
+    stream = io.BytesIO(png())
+    stream.seek(7)
+    # When its facts are read, Then they are right and the stream is rewound for whoever reads it next
+    assert image_facts(stream) == ("image/png", 40, 30, True)
+    assert stream.tell() == 0
+
+
+def test_the_downloader_and_the_verifier_take_their_options_by_name_only() -> None:
+    # Given the downloader's collaborators and options in signature order
+    http = httpx.Client(transport=httpx.MockTransport(answering(200, png())))
+    guard = UrlGuard(resolver=fake_resolver({RESULT_HOST: [PUBLIC_IP]}))
+    # When they are passed by position, Then they are refused (a byte cap taken for a redirect count)
+    with pytest.raises(TypeError):
+        ResultDownloader(http, guard, AidgeTimeouts(), 10, 10, 3, Clock())  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        verify_image(io.BytesIO(png()), True)  # type: ignore[misc]
