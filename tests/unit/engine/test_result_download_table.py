@@ -362,3 +362,14 @@ def test_the_downloader_and_the_verifier_take_their_options_by_name_only() -> No
         ResultDownloader(http, guard, AidgeTimeouts(), 10, 10, 3, Clock())  # type: ignore[misc]
     with pytest.raises(TypeError):
         verify_image(io.BytesIO(png()), True)  # type: ignore[misc]
+
+
+def test_a_jpeg_holding_several_pictures_is_refused_by_its_own_name() -> None:
+    # Given a result that Pillow's JPEG reader opens as a multi-picture (MPO) file
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(buffer, "MPO", save_all=True, append_images=[Image.new("RGB", (40, 30))])
+    # When it is fetched, Then it is refused for good, the message naming what it is
+    with pytest.raises(EngineError) as failed:
+        fetch(answering(200, buffer.getvalue()))
+    assert failed.value.code == "result_not_an_image"
+    assert "The result is a MPO image" in failed.value.message
