@@ -373,3 +373,36 @@ def test_a_jpeg_holding_several_pictures_is_refused_by_its_own_name() -> None:
         fetch(answering(200, buffer.getvalue()))
     assert failed.value.code == "result_not_an_image"
     assert "The result is a MPO image" in failed.value.message
+
+
+@pytest.mark.parametrize("location", ["//[::1", "https://results.example.com/\x00.png"])
+def test_a_redirect_to_an_invalid_url_is_never_followed(location: str) -> None:
+    # Given a result host redirecting to something that is not a URL
+    requests: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(302, headers=[(b"Location", location.encode("latin-1"))])
+
+    # When the result is fetched
+    with pytest.raises(EngineError) as failed:
+        fetch(handle)
+    # Then it is not followed (httpx refuses the Location already): fetched again later, for free
+    assert (failed.value.code, failed.value.retryable) == ("result_unavailable", True)
+    assert len(requests) == 1
+
+
+@pytest.mark.parametrize("url", ["https://[::1", "https://results.example.com/\x00", 17])
+def test_a_result_url_that_is_not_a_url_is_refused_for_good(url: object) -> None:
+    # Given a billed answer whose result URL is not a URL (or not even text)
+    # When it is fetched, Then it is refused, without a request
+    with pytest.raises(EngineError) as failed:
+        downloader(answering(200, png())).download(
+            url,  # type: ignore[arg-type]
+            expected_width=None,
+            expected_height=None,
+            require_alpha=False,
+            deadline=10**9,
+        )
+    assert failed.value.code == "result_url_refused"
+    assert "not a valid URL" in failed.value.message
