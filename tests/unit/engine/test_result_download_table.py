@@ -406,3 +406,39 @@ def test_a_result_url_that_is_not_a_url_is_refused_for_good(url: object) -> None
         )
     assert failed.value.code == "result_url_refused"
     assert "not a valid URL" in failed.value.message
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://a.example.com/x.png",
+        "https://zz.example.com/x.png",
+        "https://results.example.com.evil/x.png",
+        "https://RESULTS.example.org/x.png",
+    ],
+)
+def test_a_redirect_to_any_other_host_is_refused_whatever_its_name_sorts_as(target: str) -> None:
+    # Given a result host redirecting to another host (named before or after it)
+    requests: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(302, headers={"Location": target})
+
+    # When the result is fetched, Then the redirect is refused for good, before any request to it
+    with pytest.raises(EngineError) as failed:
+        fetch(handle)
+    assert (failed.value.code, failed.value.retryable) == ("result_url_refused", False)
+    assert "redirects to another host" in failed.value.message
+    assert len(requests) == 1
+
+
+def test_a_redirect_to_the_same_host_in_capitals_is_followed() -> None:
+    # Given a redirect to the same host written in capitals
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/data/cut.png":
+            return httpx.Response(302, headers={"Location": f"https://{RESULT_HOST.upper()}/data/moved.png"})
+        return httpx.Response(200, content=png())
+
+    # When the result is fetched, Then it is the same host: followed
+    assert fetch(handle).width == 40
