@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cutout.engine.aidge.errors import ResultUnavailableError, ResultUrlRefusedError
-from cutout.engine.aidge.url_safety import UrlGuard, address_problem
+from cutout.engine.aidge.url_safety import UrlGuard, address_problem, parse_address_allowlist
 
 EDGES = [
     # (just before: public, first refused, last refused, just after: public)
@@ -204,3 +204,44 @@ def test_the_host_is_resolved_for_the_port_the_url_will_use(url: str, port: int)
     assert asked == [("results.example.com", port)]
     assert pinned.url.host == "93.184.216.34"
     assert pinned.extensions == ({"sni_hostname": "results.example.com"} if url.startswith("https") else {})
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "http://user@127.0.0.1:9000",
+        "http://user:pw@127.0.0.1",
+        "http://127.0.0.1:9000/path",
+        "http://127.0.0.1:9000/?q=1",
+        "http://127.0.0.1:9000/#part",
+        "ftp://127.0.0.1",
+        "http://",
+        "http://[::1",
+        "results.example.com",
+        "http://results.example.com",
+    ],
+)
+def test_an_allowlist_entry_with_anything_but_an_address_is_refused(entry: str) -> None:
+    # Given an allowlist entry carrying credentials, a path, a query, a fragment, another scheme,
+    # no host, or a host name
+    # When it is read, Then it is refused, saying what an entry may be
+    with pytest.raises(ValueError, match="not"):
+        parse_address_allowlist([entry])
+
+
+@pytest.mark.parametrize(
+    ("entry", "network"),
+    [
+        ("127.0.0.1", "127.0.0.1/32"),
+        ("10.0.0.0/8", "10.0.0.0/8"),
+        ("10.1.2.3/8", "10.0.0.0/8"),
+        ("http://127.0.0.1:9000", "127.0.0.1/32"),
+        ("http://127.0.0.1:9000/", "127.0.0.1/32"),
+        ("https://[::1]", "::1/128"),
+        ("  ::1  ", "::1/128"),
+    ],
+)
+def test_an_allowlist_entry_is_read_as_its_address_only(entry: str, network: str) -> None:
+    # Given an address, a network, or an old-style origin naming an address
+    # When it is read, Then only its address (or network) is kept; blank entries are skipped
+    assert parse_address_allowlist([entry, "", "   "]) == (ipaddress.ip_network(network),)
