@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cutout.engine.aidge.errors import ResultUnavailableError, ResultUrlRefusedError
-from cutout.engine.aidge.url_safety import UrlGuard, address_problem, parse_address_allowlist
+from cutout.engine.aidge.url_safety import UrlGuard, address_problem, literal_address, parse_address_allowlist
 
 EDGES = [
     # (just before: public, first refused, last refused, just after: public)
@@ -225,7 +225,7 @@ def test_an_allowlist_entry_with_anything_but_an_address_is_refused(entry: str) 
     # Given an allowlist entry carrying credentials, a path, a query, a fragment, another scheme,
     # no host, or a host name
     # When it is read, Then it is refused, saying what an entry may be
-    with pytest.raises(ValueError, match="not"):
+    with pytest.raises(ValueError, match=r"^not (an IP address or network|a scheme://host\[:port\] origin)"):
         parse_address_allowlist([entry])
 
 
@@ -245,3 +245,20 @@ def test_an_allowlist_entry_is_read_as_its_address_only(entry: str, network: str
     # Given an address, a network, or an old-style origin naming an address
     # When it is read, Then only its address (or network) is kept; blank entries are skipped
     assert parse_address_allowlist([entry, "", "   "]) == (ipaddress.ip_network(network),)
+
+
+def test_a_host_resolving_to_ipv6_only_is_pinned_to_the_first_address_given() -> None:
+    # Given a host that resolves to two public IPv6 addresses (no IPv4), in the resolver's order
+    guard = UrlGuard(resolver=resolver_answering(v6("2606:4700::1111"), v6("2606:4700::1001")))
+    # When the guard checks a URL on it, Then it is pinned to the first (the resolver's preference)
+    pinned = guard.check(httpx.URL("https://results.example.com/a.png"))
+    assert pinned.url.host == "2606:4700::1111"
+
+
+@pytest.mark.parametrize(
+    ("host", "address"), [("fe80::1%eth0", "fe80::1"), ("fe80::1%25en0%x", "fe80::1"), ("::1", "::1")]
+)
+def test_an_ip_literal_with_a_zone_is_read_as_its_address(host: str, address: str) -> None:
+    # Given an IPv6 literal with a zone id (or none), When it is read, Then it is that address
+    assert literal_address(host) == ipaddress.ip_address(address)
+    assert address_problem(ipaddress.ip_address(address)) is not None
