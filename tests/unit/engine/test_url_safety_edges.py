@@ -20,7 +20,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cutout.engine.aidge.errors import ResultUnavailableError, ResultUrlRefusedError
-from cutout.engine.aidge.url_safety import UrlGuard, address_problem, literal_address, parse_address_allowlist
+from cutout.engine.aidge.url_safety import (
+    Origin,
+    UrlGuard,
+    address_problem,
+    literal_address,
+    parse_address_allowlist,
+)
 
 EDGES = [
     # (just before: public, first refused, last refused, just after: public)
@@ -262,3 +268,62 @@ def test_an_ip_literal_with_a_zone_is_read_as_its_address(host: str, address: st
     # Given an IPv6 literal with a zone id (or none), When it is read, Then it is that address
     assert literal_address(host) == ipaddress.ip_address(address)
     assert address_problem(ipaddress.ip_address(address)) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "scheme", "host", "port", "written"),
+    [
+        ("http://127.0.0.1", "http", "127.0.0.1", 80, "http://127.0.0.1:80"),
+        (
+            "https://results.example.com",
+            "https",
+            "results.example.com",
+            443,
+            "https://results.example.com:443",
+        ),
+        (
+            "https://Results.Example.com.:8443/",
+            "https",
+            "results.example.com",
+            8443,
+            "https://results.example.com:8443",
+        ),
+        ("http://[::1]:9000", "http", "::1", 9000, "http://[::1]:9000"),
+        ("https://[2606:4700::1111]", "https", "2606:4700::1111", 443, "https://[2606:4700::1111]:443"),
+    ],
+)
+def test_an_origin_is_its_scheme_host_and_port_made_explicit(
+    text: str, scheme: str, host: str, port: int, written: str
+) -> None:
+    # Given an origin with or without its port, When it is read, Then the port is explicit (the
+    # scheme's default when none is given), the host lower-case, and it is written back bracketed for IPv6
+    origin = Origin.parse(text)
+    assert (origin.scheme, origin.host, origin.port) == (scheme, host, port)
+    assert str(origin) == written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://user@host",
+        "http://host/path",
+        "http://host/?q",
+        "http://host/#f",
+        "ftp://host",
+        "http:///path",
+        "http://[::1",
+    ],
+)
+def test_an_origin_is_nothing_more_than_scheme_host_and_port(text: str) -> None:
+    # Given an origin with credentials, a path, a query, a fragment, another scheme, no host, or broken
+    # When it is read, Then it is refused with our sentence
+    with pytest.raises(ValueError, match=r"^not a scheme://host\[:port\] origin"):
+        Origin.parse(text)
+
+
+def test_blank_allowlist_entries_are_skipped_wherever_they_are() -> None:
+    # Given blank entries before, between and after the addresses, When read, Then every address is kept
+    assert parse_address_allowlist(["", "127.0.0.1", " ", "10.0.0.0/8", ""]) == (
+        ipaddress.ip_network("127.0.0.1/32"),
+        ipaddress.ip_network("10.0.0.0/8"),
+    )
