@@ -17,8 +17,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cutout.engine.aidge.errors import API_MESSAGE_MAX_CHARS, error_from, redacted
-from tests.unit.engine.aidge_doubles import failure_envelope, json_response
+from cutout.engine.aidge.errors import (
+    API_MESSAGE_MAX_CHARS,
+    AidgeApiError,
+    AidgeContentCheckFailedError,
+    AidgeContentRiskFilterError,
+    AidgeInvalidInputError,
+    AidgeModelFailedError,
+    AidgeRateLimitedError,
+    AidgeSensitiveContentError,
+    AidgeSystemError,
+    ResultExpiredError,
+    ResultGoneError,
+    ResultMissingAlphaError,
+    ResultNotAnImageError,
+    ResultSizeMismatchError,
+    ResultTooLargeError,
+    ResultUnavailableError,
+    ResultUrlRefusedError,
+    error_from,
+    redacted,
+)
+from cutout.engine.errors import EngineError
+from tests.unit.engine.aidge_doubles import failure_envelope, json_response, success_envelope
 
 REQUEST = httpx.Request("POST", "https://api.example.test/cutout")
 
@@ -252,3 +273,65 @@ def test_redacting_skips_empty_secrets_and_errors_without_an_api_text() -> None:
     )
     assert cleaned.args == (cleaned.message,)
     assert cleaned.api_message is None
+
+
+@pytest.mark.parametrize(
+    ("res_code", "error_class", "words"),
+    [
+        (500, AidgeSystemError, "internal system error"),
+        (501, AidgeRateLimitedError, "rate limit"),
+        (700, AidgeInvalidInputError, "invalid input"),
+        (801, AidgeModelFailedError, "model failed"),
+        (1000, AidgeSensitiveContentError, "sensitive content"),
+        (1001, AidgeContentCheckFailedError, "content check failed"),
+        (1002, AidgeContentRiskFilterError, "content risk filter"),
+    ],
+)
+def test_each_documented_res_code_is_its_own_error_and_sentence(
+    res_code: int, error_class: type[EngineError], words: str
+) -> None:
+    # Given a failure with one of the resCodes the API reference documents
+    error = error_from(json_response(failure_envelope(res_code, "x")))
+    # When classified, Then it is that code's own class, with its own sentence
+    assert type(error) is error_class
+    assert error is not None
+    assert words in error.message
+
+
+@pytest.mark.parametrize("res_code", [-1, 0, 100, 199, 201, 499, 502, 699, 701, 800, 802, 999, 1003, 4000])
+def test_the_neighbours_of_documented_res_codes_are_generic_refusals(res_code: int) -> None:
+    # Given a failure whose resCode is next to a documented one (below or above), or below the success code
+    error = error_from(json_response(failure_envelope(res_code, "something")))
+    # When classified, Then it is a generic permanent refusal naming the code, never a success
+    assert type(error) is AidgeApiError
+    assert error is not None
+    assert (error.code, error.retryable, error.paid) == (f"aidge_{res_code}", False, False)
+
+
+@pytest.mark.parametrize("message", ["quota remaining: 10", "resources exhausted soon", "success"])
+def test_a_billed_success_is_a_success_whatever_its_message_says(message: str) -> None:
+    # Given a billed success (HTTP 200, success: true, resCode 200) whose message mentions the quota
+    envelope = {**success_envelope(), "resMessage": message}
+    # When classified, Then it is a usable success: never taken for an exhausted quota (and paid again)
+    assert error_from(json_response(envelope)) is None
+
+
+RESULT_ERRORS = [
+    ResultUrlRefusedError,
+    ResultTooLargeError,
+    ResultNotAnImageError,
+    ResultSizeMismatchError,
+    ResultMissingAlphaError,
+    ResultUnavailableError,
+    ResultExpiredError,
+    ResultGoneError,
+]
+
+
+@pytest.mark.parametrize("error_class", RESULT_ERRORS)
+def test_every_result_download_error_says_the_call_was_billed(error_class: type[EngineError]) -> None:
+    # Given an error of the result download, raised only after a billed success
+    # When asked what it cost, Then it was billed: its units are never given back, its record says paid
+    assert error_class.paid is True
+    assert error_class("failed").paid is True
+    assert error_class.code.startswith("result_")
