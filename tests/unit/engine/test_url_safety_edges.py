@@ -327,3 +327,13 @@ def test_blank_allowlist_entries_are_skipped_wherever_they_are() -> None:
         ipaddress.ip_network("127.0.0.1/32"),
         ipaddress.ip_network("10.0.0.0/8"),
     )
+
+
+def test_a_pinned_request_never_shows_the_signed_url_when_printed() -> None:
+    # Given a signed result URL checked and pinned
+    guard = UrlGuard(resolver=resolver_answering(v4("93.184.216.34")))
+    pinned = guard.check(httpx.URL("https://results.example.com/a.png?OSSAccessKeyId=AK&Signature=s3cr3t"))
+    # When it is printed (a log line, an exception's repr), Then neither the signature nor the query shows
+    assert "s3cr3t" not in repr(pinned)
+    assert "Signature" not in repr(pinned)
+    assert "s3cr3t" in str(pinned.url)  # it is still what is fetched
