@@ -10,6 +10,7 @@ retryable.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import socket
 from typing import Any
@@ -155,6 +156,8 @@ def test_one_unsafe_address_among_public_ones_refuses_the_url(position: int) -> 
 @pytest.mark.parametrize(
     "answer",
     [
+        (),  # nothing at all
+        (socket.AF_INET, socket.SOCK_STREAM, 6),  # cut short
         (socket.AF_INET, socket.SOCK_STREAM, 6, ""),  # no sockaddr
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", ()),  # an empty one
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", (2130706433, 443)),  # a number, not a text
@@ -337,3 +340,17 @@ def test_a_pinned_request_never_shows_the_signed_url_when_printed() -> None:
     assert "s3cr3t" not in repr(pinned)
     assert "Signature" not in repr(pinned)
     assert "s3cr3t" in str(pinned.url)  # it is still what is fetched
+
+
+def test_origins_and_pinned_requests_cannot_be_changed_in_place() -> None:
+    # Given an origin and a pinned request
+    origin = Origin.parse("https://results.example.com")
+    pinned = UrlGuard(resolver=resolver_answering(v4("93.184.216.34"))).check(
+        httpx.URL("https://results.example.com/a.png")
+    )
+    # When something tries to point them elsewhere, Then they refuse (what was checked is what is used)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        origin.host = "10.0.0.1"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pinned.url = httpx.URL("https://10.0.0.1/")  # type: ignore[misc]
+    assert hash(origin) == hash(Origin.parse("https://RESULTS.example.com:443/"))
