@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -202,3 +203,29 @@ def test_a_letter_cannot_be_changed_in_place() -> None:
     # Given a letter, When something tries to mark it sent in place, Then it refuses (a copy is made)
     with pytest.raises(dataclasses.FrozenInstanceError):
         letter(1).sent = True  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "AccessDeniedException",
+        "ConditionalCheckFailed",
+        "ThrottlingException",
+        "InternalServerError",
+        "ValidationException",
+    ],
+)
+def test_any_dynamodb_refusal_but_the_lost_condition_is_raised_as_it_is(code: str) -> None:
+    # Given DynamoDB refusing the letter's write for another reason than "already kept" (a code
+    # sorting before or after ConditionalCheckFailedException)
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    stubber = Stubber(client)
+    stubber.add_client_error("put_item", service_error_code=code, http_status_code=400)
+    checkpoint = DynamoDBDeadLetterCheckpoint(client, "table", ttl_seconds=60)
+    # When a letter is kept, Then that error comes through (never read as a letter kept before)
+    with stubber, pytest.raises(ClientError) as raised:
+        checkpoint.keep(SUBJECT, letter(1))
+    assert raised.value.response["Error"]["Code"] == code
+    stubber.assert_no_pending_responses()
