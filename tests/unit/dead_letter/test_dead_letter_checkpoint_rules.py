@@ -229,3 +229,25 @@ def test_any_dynamodb_refusal_but_the_lost_condition_is_raised_as_it_is(code: st
         checkpoint.keep(SUBJECT, letter(1))
     assert raised.value.response["Error"]["Code"] == code
     stubber.assert_no_pending_responses()
+
+
+def test_a_letter_is_read_with_a_strongly_consistent_read() -> None:
+    # Given DynamoDB expecting exactly a consistent read of the subject's item (Stubber checks it)
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    stubber = Stubber(client)
+    stubber.add_response(
+        "get_item",
+        {},
+        {
+            "TableName": "table",
+            "Key": {"id": {"S": f"{DEAD_LETTER_KEY_PREFIX}#{SUBJECT}"}},
+            "ConsistentRead": True,
+        },
+    )
+    # When the checkpoint looks for the letter, Then it asked for a consistent read: a letter kept a
+    # moment ago by another decision is never missed (which would make a second outcome)
+    with stubber:
+        assert DynamoDBDeadLetterCheckpoint(client, "table", ttl_seconds=60).recorded(SUBJECT) is None
+    stubber.assert_no_pending_responses()
