@@ -132,3 +132,36 @@ def test_a_record_without_a_source_replays_nothing() -> None:
     )
     assert record.to_upload() is None
     assert json.loads(record.to_json())["source"] is None
+
+
+def test_a_minimal_record_reads_as_one_unbilled_attempt() -> None:
+    # Given a record document with only what is required (as an older writer or a person may write it)
+    body = json.dumps(
+        {
+            "schema": "cutout.failure/1",
+            "source": {"bucket": "in", "key": "a.jpg"},
+            "error": ERROR,
+            "failed_at": FAILED_AT,
+        }
+    )
+    # When it is read, Then it is one attempt, not billed, no receipt, no repay: nothing is assumed paid
+    record = FailureRecord.from_json(body)
+    assert (record.attempts, record.paid, record.receipt, record.repay, record.record_id) == (
+        1,
+        False,
+        None,
+        False,
+        None,
+    )
+
+
+def test_a_record_built_without_saying_what_it_cost_is_not_billed() -> None:
+    # Given a failure recorded without a cost (a rejected input), When built, Then it says unbilled
+    assert FailureRecord.for_upload(upload(), ERROR, attempts=1, failed_at=FAILED_AT).paid is False
+
+
+def test_a_record_is_built_by_name_only() -> None:
+    # Given an upload and an error, When a record is built with its options by position,
+    # Then it refuses (an attempt count taken for a time, a cost for a body, must not pass)
+    with pytest.raises(TypeError):
+        FailureRecord.for_upload(upload(), ERROR, 1, FAILED_AT)  # type: ignore[misc]
