@@ -9,6 +9,7 @@ carries the record's error, time and attempts, and ``repay`` only when the recor
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cutout.events import FailureRecord, UploadedObject
-from cutout.events.failure_record import iso_utc
+from cutout.events.failure_record import FailureError, FailureSource, PaidReceipt, iso_utc
 from cutout.typed import ValidationError
 
 ERROR = {"code": "image_too_small", "message": "too small", "retryable": False}
@@ -165,3 +166,47 @@ def test_a_record_is_built_by_name_only() -> None:
     # Then it refuses (an attempt count taken for a time, a cost for a body, must not pass)
     with pytest.raises(TypeError):
         FailureRecord.for_upload(upload(), ERROR, 1, FAILED_AT)  # type: ignore[misc]
+
+
+def a_record() -> FailureRecord:
+    return FailureRecord.for_upload(
+        upload(),
+        ERROR,
+        attempts=1,
+        failed_at=FAILED_AT,
+        paid=True,
+        receipt=PaidReceipt(object_identity="in/a.jpg#v:v1", request_id="r1"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("part", "field", "value"),
+    [
+        ("record", "paid", False),
+        ("source", "key", "b.jpg"),
+        ("error", "code", "other"),
+        ("receipt", "request_id", "r2"),
+    ],
+)
+def test_a_record_and_its_parts_cannot_be_changed_in_place(part: str, field: str, value: object) -> None:
+    # Given a record of a paid failure, with its source, error and receipt
+    record = a_record()
+    target = record if part == "record" else getattr(record, part)
+    # When something tries to change one of their fields, Then it refuses: a DLQ record says what happened
+    with pytest.raises(AttributeError):
+        setattr(target, field, value)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: FailureSource("in", "a.jpg"),
+        lambda: FailureError("image_too_small", "too small", False),
+        lambda: PaidReceipt("in/a.jpg#v:v1"),
+    ],
+    ids=["source", "error", "receipt"],
+)
+def test_each_part_of_a_record_is_built_by_name_only(build: Callable[[], object]) -> None:
+    # Given a part of a DLQ record, When it is built by position, Then it refuses
+    with pytest.raises(TypeError):
+        build()
