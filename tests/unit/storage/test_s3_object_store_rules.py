@@ -10,6 +10,7 @@ sides.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,14 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from cutout.failures import FailureReason
-from cutout.storage import ObjectAccessDenied, ObjectNotFound, S3ObjectStore, WriteCondition, WriteConflict
+from cutout.storage import (
+    ObjectAccessDenied,
+    ObjectHead,
+    ObjectNotFound,
+    S3ObjectStore,
+    WriteCondition,
+    WriteConflict,
+)
 from cutout.storage.metadata_limit import MetadataTooLarge
 
 
@@ -253,3 +261,24 @@ def test_an_empty_condition_sends_no_precondition() -> None:
     with stubber:
         store.put("out", "a.png", io.BytesIO(b"png"), "image/png", {}, condition=WriteCondition())
     stubber.assert_no_pending_responses()
+
+
+def test_a_put_takes_its_condition_and_tags_by_name_only() -> None:
+    # Given the S3 store (no request may be made: nothing is stubbed)
+    client = s3()
+    # When the condition is passed by position, Then it is refused (a condition taken for tags must not pass)
+    with Stubber(client), pytest.raises(TypeError):
+        S3ObjectStore(client).put(  # type: ignore[misc]
+            "out", "a.png", io.BytesIO(b"png"), "image/png", {}, WriteCondition(if_absent=True)
+        )
+
+
+def test_a_head_and_a_write_condition_cannot_be_changed_in_place() -> None:
+    # Given what a HEAD told and the condition of a PUT
+    head = ObjectHead(size=1, etag="e", version_id="v1", content_type="image/png", metadata={})
+    condition = WriteCondition(if_match="e")
+    # When something tries to change them, Then they refuse: the PUT's condition is the ETag that was read
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        head.etag = "other"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        condition.if_match = "other"  # type: ignore[misc]
