@@ -53,6 +53,9 @@ def s3() -> Any:
         ("AccessDenied", 400, ObjectAccessDenied),
         ("SlowDown", 503, None),  # neither: the SDK's own error goes on (retried by the pipeline)
         ("InternalError", 500, None),
+        ("InvalidArgument", 400, None),  # statuses below 403 are not a denial either
+        ("PermanentRedirect", 301, None),
+        ("SomethingNew", 402, None),
     ],
 )
 @pytest.mark.parametrize("operation", ["head_object", "get_object"])
@@ -87,6 +90,7 @@ def test_each_s3_error_of_a_read_becomes_its_reason(
         (0, 99, "bytes=0-99"),
         (100, None, "bytes=100-"),
         (-64, None, "bytes=-64"),
+        (-1, None, "bytes=-1"),
         (0, 0, "bytes=0-0"),
         (5, 5, "bytes=5-5"),
     ],
