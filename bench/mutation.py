@@ -213,6 +213,7 @@ MODULES: dict[str, Module] = {
         "storage/objects.py",
         (
             "tests/unit/storage/test_s3_object_store_rules.py",
+            "tests/unit/storage/test_object_keys_and_layer_imports.py",
             "tests/unit/storage/test_s3_answers.py",
             "tests/unit/storage",
             "tests/unit/ordering/test_racing_versions.py",
