@@ -104,6 +104,10 @@ def test_the_status_reports_what_is_left_under_each_cap_and_the_tighter_one(
         ((10, 0), (11, 11), 0, 110.0),  # over it (an SDK retry counted twice): nothing left, not -1
         ((1, 0), (0, 0), 1, 0.0),  # the smallest cap, untouched
         ((0, 0), (7, 7), None, None),  # no cap at all: nothing to run out of
+        ((-1, 0), (7, 7), None, None),  # a negative cap is no cap either
+        ((0, -5), (7, 7), None, None),
+        ((-1, -1), (7, 7), None, None),
+        ((-1, 10), (7, 5), 5, 50.0),  # only the real cap counts
         ((0, 100), (7, 99), 1, 99.0),  # only a monthly cap
         ((5, 100), (4, 10), 1, 80.0),  # the daily cap binds
     ],
