@@ -10,6 +10,7 @@ The DynamoDB ledger runs on moto in this process (``mock_aws``: no server, no so
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -383,3 +384,31 @@ def test_a_cleared_latch_no_longer_pauses_and_its_default_hold_is_a_minute() -> 
     latch.set(Paused("spent"))
     latch.clear()
     assert latch.current() is None
+
+
+@pytest.mark.parametrize(
+    ("daily", "monthly", "granted"), [(-1, -1, 6), (-1, 0, 6), (0, -3, 6), (2, -1, 2), (-1, 3, 3)]
+)
+def test_a_negative_cap_is_no_cap_when_reserving(
+    dynamodb: Any, daily: int, monthly: int, granted: int
+) -> None:
+    # Given caps where a negative value means no cap for that period (like 0)
+    budget = DynamoDbBudget(dynamodb, new_table(dynamodb), BudgetLimits(daily, monthly), now=lambda: DAY)
+    # When six calls of one unit reserve
+    results = []
+    for _ in range(6):
+        try:
+            results.append(budget.reserve(1))
+        except BudgetExhausted:
+            break
+    # Then only a positive cap refuses: the others grant every call
+    assert len(results) == granted
+
+
+def test_a_status_and_its_limits_cannot_be_changed_in_place() -> None:
+    # Given a status and its caps, When something tries to change them, Then they refuse
+    status = BudgetStatus(BudgetLimits(daily=5), Period("2026-12", "05"), 1, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        status.day_used = 0  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        status.limits.daily = 0  # type: ignore[misc]
