@@ -30,6 +30,7 @@ from cutout.spending import (
     DynamoDbBudget,
     PauseLatch,
     Period,
+    Reservation,
     UnlimitedBudget,
 )
 from cutout.spending.ledger import ITEM_LIFETIME_SECONDS
@@ -412,3 +413,14 @@ def test_a_status_and_its_limits_cannot_be_changed_in_place() -> None:
         status.day_used = 0  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         status.limits.daily = 0  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        status.period.day = "06"  # type: ignore[misc]
+    reservation = Reservation(units=1, period=Period("2026-12", "05"), day_used=1, month_used=1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reservation.units = 0  # type: ignore[misc]
+
+
+def test_a_status_without_counters_says_no_call_and_no_release() -> None:
+    # Given a budget that counts nothing (no cap), When its status is read, Then no call and no release
+    status = UnlimitedBudget(now=lambda: DAY).status()
+    assert (status.calls, status.released) == (0, 0)
