@@ -40,7 +40,7 @@ PACKAGE_DIR = Path("layers/cutout/cutout")
 RESULTS = REPO / "bench" / "results-mutation.json"
 EQUIVALENTS_DOC = REPO / "docs" / "mutation.md"
 # What a test run needs from the repository (copied: a mutant must never reach the work tree).
-STAGED = ("layers", "tools", "tests", "events", "schemas", "samples", "pyproject.toml")
+STAGED = ("layers", "functions", "tools", "tests", "events", "schemas", "samples", "pyproject.toml")
 MUTANT_TIMEOUT_SECONDS = 120.0
 
 # Operators that make no realistic single-point bug in this code base (see the module docstring).
@@ -66,6 +66,11 @@ class Module:
 
 
 MODULES: dict[str, Module] = {
+    "paid_call": Module(
+        "paid_call/step.py",
+        ("tests/unit/paid_call/test_paid_call_reports.py", "tests/unit/paid_call"),
+        "the paid call and its checkpoint: never pay twice",
+    ),
     "spending.guard": Module(
         "spending/guard.py",
         (
@@ -77,12 +82,21 @@ MODULES: dict[str, Module] = {
     ),
     "spending.ledger": Module(
         "spending/ledger.py",
-        ("tests/unit/spending/test_spending_guard.py", "tests/unit/spending/test_budget_caps_both_sides.py"),
+        (
+            "tests/unit/spending/test_ledger_rules.py",
+            "tests/unit/spending/test_budget_caps_both_sides.py",
+            "tests/unit/spending/test_spending_guard.py",
+            "tests/unit/spending",
+        ),
         "the budget caps, day and month",
     ),
     "engine.aidge.errors": Module(
         "engine/aidge/errors.py",
-        ("tests/unit/engine/test_aidge_errors.py", "tests/unit/spending/test_release_table.py"),
+        (
+            "tests/unit/engine/test_aidge_error_table.py",
+            "tests/unit/engine/test_aidge_errors.py",
+            "tests/unit/spending/test_release_table.py",
+        ),
         "Aidge's answers mapped to errors, billed or not",
     ),
     "engine.aidge.result_url": Module(
@@ -92,12 +106,17 @@ MODULES: dict[str, Module] = {
     ),
     "engine.aidge.url_safety": Module(
         "engine/aidge/url_safety.py",
-        ("tests/unit/engine/test_aidge_url_safety.py", "tests/unit/engine/test_result_url_policy.py"),
+        (
+            "tests/unit/engine/test_url_safety_edges.py",
+            "tests/unit/engine/test_aidge_url_safety.py",
+            "tests/unit/engine/test_result_url_policy.py",
+        ),
         "where a result may be fetched from",
     ),
     "engine.aidge.result_download": Module(
         "engine/aidge/result_download.py",
         (
+            "tests/unit/engine/test_result_download_table.py",
             "tests/unit/engine/test_aidge_result_download.py",
             "tests/unit/engine/test_result_download_limits.py",
             "tests/unit/engine/test_result_url_policy.py",
@@ -162,14 +181,27 @@ MODULES: dict[str, Module] = {
         ),
         "a DLQ record that says why",
     ),
+    "dead_letter.checkpoint": Module(
+        "dead_letter/checkpoint.py",
+        (
+            "tests/unit/dead_letter/test_dead_letter_checkpoint_rules.py",
+            "tests/unit/dead_letter",
+            "tests/unit/pipeline/test_dead_letter_once.py",
+        ),
+        "an upload's failure recorded once (one outcome)",
+    ),
     "events.failure_record": Module(
         "events/failure_record.py",
-        ("tests/unit/events",),
+        (
+            "tests/unit/events/test_failure_record_limits.py",
+            "tests/unit/events/test_failure_record.py",
+            "tests/unit/events",
+        ),
         "the DLQ record's shape",
     ),
     "ordering.newest": Module(
         "ordering/newest.py",
-        ("tests/unit/ordering",),
+        ("tests/unit/ordering/test_source_stamp_rules.py", "tests/unit/ordering"),
         "the newest version wins",
     ),
     "storage.output": Module(
@@ -179,7 +211,13 @@ MODULES: dict[str, Module] = {
     ),
     "storage.objects": Module(
         "storage/objects.py",
-        ("tests/unit/storage", "tests/unit/ordering/test_racing_versions.py"),
+        (
+            "tests/unit/storage/test_s3_object_store_rules.py",
+            "tests/unit/storage/test_object_keys_and_layer_imports.py",
+            "tests/unit/storage/test_s3_answers.py",
+            "tests/unit/storage",
+            "tests/unit/ordering/test_racing_versions.py",
+        ),
         "the conditional PUT (If-None-Match: * on the first write)",
     ),
 }
