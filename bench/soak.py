@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import io
 import json
+import logging
 import sys
 import threading
 import time
@@ -45,6 +46,7 @@ from cutout.profiles import ProfileSet
 from cutout.quality_gate.review import REVIEW_PREFIX
 from cutout.variants import master_key, variant_key
 from cutout_tools.local_stack import LocalStack
+from cutout_tools.local_stack.function_output import FUNCTION_LOGGER
 
 TRANSIENT_FAULTS = {
     "500": 0.06,
@@ -81,6 +83,8 @@ class SoakResult:
     dlq_transport_duplicates: int = 0  # identical copies of one DLQ record (same record_id)
     # The event source mapping's MaximumConcurrency over the run: (seconds, value) at each change.
     concurrency: list[tuple[float, int | None]] = field(default_factory=list)
+    # Each change the governor made, from its log line: (seconds, before, after).
+    concurrency_changes: list[tuple[float, int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +126,31 @@ def _output_versions(s3: Any, bucket: str) -> dict[str, list[dict[str, str]]]:
             head = s3.head_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
             versions.setdefault(version["Key"], []).append(head["Metadata"])
     return versions
+
+
+class ConcurrencyChanges(logging.Handler):
+    """Every change the function's governor made to the mapping's concurrency, from its own log line
+    (``event source concurrency changed``): a sample once a second misses a lowering that another
+    environment raised again within the second."""
+
+    MESSAGE = "event source concurrency changed"
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self._started = time.monotonic()
+        self.changes: list[tuple[float, int, int]] = []  # (seconds, before, after)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        before, after = getattr(record, "before", None), getattr(record, "after", None)
+        if record.getMessage() == self.MESSAGE and isinstance(before, int) and isinstance(after, int):
+            self.changes.append((round(time.monotonic() - self._started, 1), before, after))
+
+    def __enter__(self) -> ConcurrencyChanges:
+        logging.getLogger(FUNCTION_LOGGER).addHandler(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        logging.getLogger(FUNCTION_LOGGER).removeHandler(self)
 
 
 class ConcurrencySampler:
@@ -180,6 +209,7 @@ def run_soak(
         log=None,
     )
     stack.start()
+    changes = ConcurrencyChanges().__enter__()
     try:
         stack.emulator.configure(timeout_seconds=TIMEOUT_HOLD_SECONDS, calls_per_second=calls_per_second)
         facts = stack.describe()
@@ -207,9 +237,11 @@ def run_soak(
         versions = _output_versions(s3, facts["output_bucket"])
         profiles = stack.function_profiles()  # the template's default: the shipped profiles
     finally:
+        changes.__exit__()
         stack.stop()
     result = _checked(keys, records, versions, stats, wall, profiles=profiles)
     result.concurrency = concurrency
+    result.concurrency_changes = changes.changes
     return result
 
 
@@ -322,6 +354,8 @@ def describe(result: SoakResult) -> str:
         f"wall time {result.wall_seconds} s",
         "event source concurrency (s: value) "
         + (", ".join(f"{at:g}: {value}" for at, value in result.concurrency) or "not sampled"),
+        "changes made by the function (s: before -> after) "
+        + (", ".join(f"{at:g}: {a} -> {b}" for at, a, b in result.concurrency_changes) or "none"),
         "rules hold" if not result.violations else f"RULES BROKEN ({len(result.violations)}):",
     ]
     return "\n".join(lines + [f"  {violation}" for violation in result.violations[:30]])

@@ -69,11 +69,42 @@ def test_throttled_batches_halve_it_once_per_cooldown_and_answers_bring_it_back(
     reads = mapping.reads
     governor.after_batch(rate_limited=0, answered=10)
     assert mapping.reads == reads
-    # Except now and then: another environment may have lowered it and ended
+    # Except now and then: another environment may have lowered it and ended; the lowered value
+    # holds a cooldown from when this environment first sees it, then it is raised
     mapping.value = 4
     clock.now += RECHECK_SECONDS
     governor.after_batch(rate_limited=0, answered=10)
+    assert mapping.sets[-1] == 16
+    clock.now += 60
+    governor.after_batch(rate_limited=0, answered=10)
     assert mapping.sets[-1] == 8
+
+
+def test_a_lowering_by_another_environment_is_not_undone_before_a_cooldown() -> None:
+    # Given an environment raising the concurrency back after the rate limit (deployed at 16, a 60 s
+    # cooldown: lowered to 8 then 4, raised to 8 at 120 s), and another one of the same function
+    mapping, clock = Mapping(16), Clock()
+    raising = ConcurrencyGovernor(mapping, ceiling=16, cooldown_seconds=60, clock=clock)
+    other = ConcurrencyGovernor(mapping, ceiling=16, cooldown_seconds=60, clock=clock)
+    for rate_limited in (1, 1, 0):
+        raising.after_batch(rate_limited=rate_limited, answered=10 - rate_limited)
+        clock.now += 60
+    assert mapping.sets == [8, 4, 8]
+    # When the other one's batch meets the rate limit (it lowers it to 4), and a while later the
+    # first one's batch goes through, past its own cooldown
+    other.after_batch(rate_limited=2, answered=8)
+    clock.now += 1
+    raising.after_batch(rate_limited=0, answered=10)
+    # Then the lowering stands: the first one only takes note of it
+    assert mapping.sets == [8, 4, 8, 4]
+    # When its batches still go through a cooldown after it saw it (59 s: not yet; 60 s: then)
+    clock.now += 59
+    raising.after_batch(rate_limited=0, answered=10)
+    assert mapping.sets == [8, 4, 8, 4]
+    clock.now += 1
+    raising.after_batch(rate_limited=0, answered=10)
+    # Then it raises it again
+    assert mapping.sets == [8, 4, 8, 4, 8]
 
 
 def test_a_batch_that_met_neither_changes_nothing_and_a_failure_to_change_never_fails_the_batch() -> None:

@@ -107,8 +107,14 @@ class ConcurrencyGovernor:
         current = self._mapping.current()
         if current is None:
             current = self._ceiling  # no cap set: as deployed
+        seen_before, self._known = self._known, current
+        if not rate_limited and current < self._ceiling and current != seen_before:
+            # Lowered by another environment since this one last looked (or before its first
+            # look): its batches met the rate limit. Raising it at once would undo that within
+            # seconds (any environment whose batch went through would), so the lowered value holds
+            # a cooldown first: this environment raises it only if it finds it so again then.
+            return None
         target = next_concurrency(current, ceiling=self._ceiling, rate_limited=rate_limited)
-        self._known = current
         if target == current:
             return None
         self._mapping.set(target)
