@@ -154,7 +154,7 @@ MODULES: dict[str, Module] = {
     ),
     "normalisation.normalise": Module(
         "normalisation/normalise.py",
-        ("tests/unit/normalisation",),
+        ("tests/unit/normalisation/test_normalise_limits.py", "tests/unit/normalisation"),
         "orientation applied, metadata dropped before the vendor",
     ),
     "normalisation.passthrough": Module(
@@ -165,6 +165,7 @@ MODULES: dict[str, Module] = {
     "variants.layout": Module(
         "variants/layout.py",
         (
+            "tests/unit/variants/test_layout_rules.py",
             "tests/unit/variants/test_layout.py",
             "tests/unit/variants/test_layout_limits.py",
             "tests/unit/variants/test_layout_combinations.py",

@@ -105,7 +105,8 @@ def normalise(
             if alpha is not None and alpha.fully_opaque:
                 image, alpha = image.convert("RGB"), None
                 conversion = conversion if conversion != "none" else "opaque alpha dropped"
-            encoded, content_type = _encode(job, image, alpha is not None, jpeg_quality)
+            # the image as sent: a PNG over the size cap is shrunk by _encode
+            encoded, content_type, image = _encode(job, image, alpha is not None, jpeg_quality)
             report = NormalisationReport(
                 source_format=image_format,
                 source_width=source_size[0],
@@ -159,13 +160,16 @@ def _header(data: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
     return header
 
 
-def _encode(job: PixelJob, image: Image.Image, keep_alpha: bool, quality: int) -> tuple[bytes, str]:
+def _encode(
+    job: PixelJob, image: Image.Image, keep_alpha: bool, quality: int
+) -> tuple[bytes, str, Image.Image]:
+    """The encoded bytes, their content type, and the image they encode (a PNG may be shrunk)."""
     if keep_alpha:
         encoded = job.encode_png(image)
         while len(encoded) > MAX_ENCODED_BYTES and max(image.size) > 200:
             image = job.resize_to_fit(image, int(max(image.size) * 0.8))
             encoded = job.encode_png(image)
-        return encoded, "image/png"
+        return encoded, "image/png", image
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     encoded = job.encode_jpeg(image, quality)
@@ -173,7 +177,7 @@ def _encode(job: PixelJob, image: Image.Image, keep_alpha: bool, quality: int) -
         if len(encoded) <= MAX_ENCODED_BYTES:
             break
         encoded = job.encode_jpeg(image, fallback)
-    return encoded, "image/jpeg"
+    return encoded, "image/jpeg", image
 
 
 def _sniffed(data: bytes) -> str:

@@ -1,0 +1,275 @@
+"""normalise's limits and reasons from both sides: the TIFF page-directory chain, the reason a
+damaged file gets, the sentence of a too-large one, and the encoded size cap with its fallbacks.
+
+A TIFF whose page directories (IFDs) loop is refused (rule 4: a clear reason; Pillow would stop at
+the loop silently); every step of the walk is checked at its edge, in both byte orders.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import struct
+
+import pytest
+from PIL import Image
+
+from cutout.normalisation.normalise import (
+    NormalisationReport,
+    NormalisedImage,
+    _undecodable,
+    normalise,
+    tiff_ifds_loop,
+)
+from cutout.pixels import PixelBudget
+from cutout.validation import ImageRejected
+
+BUDGET = PixelBudget.for_memory(1024)
+# the module (the package exports its function under the same name)
+normalise_module = importlib.import_module("cutout.normalisation.normalise")
+
+
+def _tiff(order: str, ifds: list[tuple[int, int | None]], *, first: int | None = None) -> bytes:
+    """A classic TIFF header then one IFD per ``(entries, next)``: ``next`` is the index of the
+    IFD it points to (``None``: the chain ends), each IFD laid right after the previous one."""
+    mark = b"II*\x00" if order == "<" else b"MM\x00*"
+    offsets, at = [], 8
+    for entries, _ in ifds:
+        offsets.append(at)
+        at += 2 + 12 * entries + 4
+    body = b""
+    for entries, target in ifds:
+        pointer = 0 if target is None else offsets[target]
+        body += (
+            struct.pack(order + "H", entries) + b"\x00" * (12 * entries) + struct.pack(order + "I", pointer)
+        )
+    start = offsets[0] if first is None else first
+    return mark + struct.pack(order + "I", start) + body
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+@pytest.mark.parametrize(
+    ("ifds", "loops"),
+    [
+        ([(0, None)], False),
+        ([(1, None)], False),
+        ([(0, 0)], True),  # one page pointing at itself
+        ([(1, 0)], True),
+        ([(2, 1), (3, 0)], True),  # the second page points back to the first
+        ([(2, 1), (3, 1)], True),  # ... or to itself
+        ([(2, 1), (3, 2), (1, None)], False),  # a three-page chain that ends
+        ([(2, 1), (3, 2), (1, 0)], True),
+    ],
+)
+def test_a_tiff_whose_page_directories_loop_is_found_in_either_byte_order(
+    order: str, ifds: list[tuple[int, int | None]], loops: bool
+) -> None:
+    # Given a TIFF whose chain of page directories ends, or comes back to one it visited
+    data = _tiff(order, ifds)
+    # When its chain is walked
+    # Then a loop is found, and only a loop
+    assert tiff_ifds_loop(data) is loops
+
+
+@pytest.mark.parametrize(("max_pages", "found"), [(2, False), (3, False), (4, True), (10_000, True)])
+def test_the_walk_stops_after_max_pages_directories(max_pages: int, found: bool) -> None:
+    # Given three pages, the third pointing back to the first (the loop is seen at the 4th step)
+    data = _tiff("<", [(0, 1), (0, 2), (0, 0)])
+    # When it is walked with a page cap
+    # Then the loop is found only if the cap lets the walk reach it
+    assert tiff_ifds_loop(data, max_pages=max_pages) is found
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+@pytest.mark.parametrize("cut", [0, 1, 3, 4])
+def test_a_directory_cut_off_by_the_end_of_the_file_is_no_loop(order: str, cut: int) -> None:
+    # Given a one-page loop whose last `cut` bytes (its pointer back) are missing
+    whole = _tiff(order, [(1, 0)])
+    data = whole[: len(whole) - cut]
+    # When it is walked
+    # Then only the whole file loops; a cut one is left to Pillow's own checks, without an error here
+    assert tiff_ifds_loop(data) is (cut == 0)
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+@pytest.mark.parametrize(("first", "found"), [(0, False), (7, False), (8, True), (100, False)])
+def test_the_first_directory_is_where_the_header_points(order: str, first: int, found: bool) -> None:
+    # Given a one-page loop, the header pointing at it (8), nowhere (0), at its last byte (7:
+    # one byte left to read a two-byte count) or past the end (100)
+    ifd = _tiff(order, [(0, 0)])[8:]
+    data = _tiff(order, [(0, 0)], first=first)[:8] + ifd
+    if first == 7:  # the IFD's count would start at the very last byte
+        data = data[:8]
+    # When it is walked
+    # Then only a pointer into the file can start a loop, and a short read is no error
+    assert tiff_ifds_loop(data) is found
+
+
+@pytest.mark.parametrize(
+    ("data", "loops"),
+    [
+        (b"", False),
+        (b"II*\x00\x08\x00\x00", False),  # 7 bytes: no room for the first pointer
+        (b"II*\x00\x00\x00\x00\x00", False),  # 8 bytes, no directory
+        (b"II+\x00\x08\x00\x00\x00" + b"\x00\x00\x08\x00\x00\x00", False),  # BigTIFF: Pillow checks it
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, False),
+        (b"IM*\x00\x08\x00\x00\x00\x00\x00\x08\x00\x00\x00", False),  # a mixed byte-order mark
+    ],
+)
+def test_only_a_classic_tiff_is_walked(data: bytes, loops: bool) -> None:
+    # Given bytes too short for a TIFF header, or another format's
+    # When they are checked for a loop
+    # Then nothing is found and nothing is raised
+    assert tiff_ifds_loop(data) is loops
+
+
+def test_a_last_byte_pointer_is_read_without_an_error() -> None:
+    # Given a directory pointer to the file's very last byte (one byte where a count needs two)
+    data = b"II*\x00" + struct.pack("<I", 9) + b"\x00\x00"
+    # When it is walked
+    # Then it is no loop (and no struct error escapes)
+    assert tiff_ifds_loop(data) is False
+    assert tiff_ifds_loop(data[:9] + b"\x00" * 0) is False
+
+
+def test_a_tiff_whose_pages_loop_is_refused_with_its_reason() -> None:
+    # Given a real two-page TIFF whose second page points back to the first
+    pages = [Image.new("RGB", (128, 128), "red"), Image.new("RGB", (128, 128), "blue")]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "TIFF", save_all=True, append_images=pages[1:])
+    data = bytearray(buffer.getvalue())
+    first = struct.unpack("<I", data[4:8])[0]
+    second = struct.unpack(
+        "<I", data[first + 2 + 12 * struct.unpack("<H", data[first : first + 2])[0] :][:4]
+    )[0]
+    next_at = second + 2 + 12 * struct.unpack("<H", data[second : second + 2])[0]
+    looped = bytes(data[:next_at]) + struct.pack("<I", first) + bytes(data[next_at + 4 :])
+    # When each is normalised
+    fine = normalise(bytes(data), BUDGET)
+    with pytest.raises(ImageRejected) as raised:
+        normalise(looped, BUDGET)
+    # Then the looping one is refused as a damaged header, the other gives its first page
+    assert (fine.report.source_format, fine.report.width) == ("TIFF", 128)
+    assert raised.value.code == "corrupt_header"
+    assert "loops back on itself" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (EOFError(), "truncated_image"),
+        (EOFError("whatever it says"), "truncated_image"),
+        (OSError("image file is truncated (3 bytes not processed)"), "truncated_image"),
+        (OSError("Truncated File Read"), "truncated_image"),
+        (ValueError("unexpected end of file"), "truncated_image"),
+        (SyntaxError("premature end of data segment"), "truncated_image"),
+        (OSError("broken data stream when reading image file"), "corrupt_image"),
+        (ValueError("end of something"), "corrupt_image"),
+        (struct.error("unpack requires a buffer of 4 bytes"), "corrupt_image"),
+    ],
+)
+def test_a_damaged_files_reason_says_cut_off_or_damaged(error: BaseException, code: str) -> None:
+    # Given the error a decoder raised for a file whose header was valid
+    # When it is turned into a reason
+    rejected = _undecodable("PNG", error)
+    # Then a file that ends early is "truncated" (the upload was cut off), anything else "corrupt",
+    # and the sentence names the format
+    assert rejected.code == code
+    assert "The PNG file" in rejected.message
+    assert rejected.message.endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("data", "sentence"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "The file starts like a PNG but no decoder"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "The file starts like a JPEG but no decoder"),
+    ],
+)
+def test_an_unreadable_header_names_what_the_file_starts_like(data: bytes, sentence: str) -> None:
+    # Given bytes that start like an image no decoder can read
+    # When they are normalised
+    with pytest.raises(ImageRejected) as raised:
+        normalise(data, BUDGET)
+    # Then the reason is a damaged header and says what the file looked like, with its article
+    assert raised.value.code == "corrupt_header"
+    assert raised.value.message.startswith(sentence)
+
+
+def _noise(size: tuple[int, int], mode: str) -> Image.Image:
+    return Image.frombytes(
+        mode, size, bytes((i * 7919 + (i >> 3) * 104729) % 251 for i in range(size[0] * size[1] * len(mode)))
+    )
+
+
+@pytest.mark.parametrize(
+    ("cap", "qualities"),
+    [
+        (10**9, ["q92"]),  # fits at once
+        (1, ["q92", "q85", "q75"]),  # never fits: the last fallback is sent
+    ],
+)
+def test_a_jpeg_over_the_size_cap_is_encoded_again_at_each_fallback_quality(
+    monkeypatch: pytest.MonkeyPatch, cap: int, qualities: list[str]
+) -> None:
+    # Given an opaque photo and an encoded-size cap
+    monkeypatch.setattr(normalise_module, "MAX_ENCODED_BYTES", cap)
+    buffer = io.BytesIO()
+    _noise((300, 200), "RGB").save(buffer, "PNG")
+    # When it is normalised
+    result = normalise(buffer.getvalue(), BUDGET)
+    # Then it is re-encoded at 85 then 75 only while over the cap
+    encodes = [step.rsplit(" ", 1)[1] for step in result.report.steps if step.startswith("encode JPEG")]
+    assert encodes == qualities
+    assert result.content_type == "image/jpeg"
+
+
+@pytest.mark.parametrize(("over", "qualities"), [(0, ["q92", "q85"]), (1, ["q92", "q85", "q75"])])
+def test_a_jpeg_that_fits_at_the_first_fallback_stops_there(
+    monkeypatch: pytest.MonkeyPatch, over: int, qualities: list[str]
+) -> None:
+    # Given a photo whose quality-85 encoding is exactly at the cap, or one byte over it
+    buffer = io.BytesIO()
+    _noise((300, 200), "RGB").save(buffer, "PNG")
+    at_85 = len(normalise(buffer.getvalue(), BUDGET, jpeg_quality=85).data)
+    assert len(normalise(buffer.getvalue(), BUDGET).data) > at_85
+    monkeypatch.setattr(normalise_module, "MAX_ENCODED_BYTES", at_85 - over)
+    # When it is normalised
+    result = normalise(buffer.getvalue(), BUDGET)
+    # Then at the cap the 85 encoding is sent and 75 never tried; one byte over, 75 is
+    encodes = [step.rsplit(" ", 1)[1] for step in result.report.steps if step.startswith("encode JPEG")]
+    assert encodes == qualities
+
+
+@pytest.mark.parametrize(("cap", "side"), [(10**9, 400), (1, 163)])
+def test_a_png_over_the_size_cap_shrinks_by_a_fifth_until_it_fits_or_reaches_200(
+    monkeypatch: pytest.MonkeyPatch, cap: int, side: int
+) -> None:
+    # Given a cut-out (transparent) 400 x 400 image and an encoded-size cap
+    monkeypatch.setattr(normalise_module, "MAX_ENCODED_BYTES", cap)
+    image = _noise((400, 400), "RGBA")
+    alpha = Image.new("L", (400, 400), 255)
+    alpha.paste(0, (0, 0, 100, 100))
+    image.putalpha(alpha)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    # When it is normalised
+    result = normalise(buffer.getvalue(), BUDGET)
+    # Then it stays a PNG, shrunk 400 -> 320 -> 256 -> 204 -> 163 (the first side not over 200
+    # stops it), and its report gives the size that is sent
+    sent = Image.open(io.BytesIO(result.data))
+    assert result.content_type == "image/png"
+    assert sent.size == (side, side)
+    assert sent.mode == "RGBA"
+    assert (result.report.width, result.report.height) == (side, side)
+    assert result.report.scale_factor == round(side / 400, 4)
+    assert result.extension == ".png"
+
+
+def test_the_file_extension_follows_the_content_type() -> None:
+    # Given a PNG and a JPEG result
+    report = NormalisationReport("PNG", 1, 1, 1, "none", 1.0, 1, 1, 1, 0)
+    # When their extension is read
+    # Then it matches what the bytes are
+    assert NormalisedImage(b"", "image/png", report, None).extension == ".png"
+    assert NormalisedImage(b"", "image/jpeg", report, None).extension == ".jpg"
