@@ -10,7 +10,6 @@ time is fixed by the test.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +19,6 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from cutout.dead_letter import checkpoint as checkpoint_module
 from cutout.dead_letter.checkpoint import (
@@ -30,6 +28,8 @@ from cutout.dead_letter.checkpoint import (
     record_id,
     send_once,
 )
+from tests.moto_dynamodb import in_process_dynamodb
+from tests.moto_dynamodb import new_table as new_dynamodb_table
 
 NOW = 1_800_000_000
 SUBJECT = "in/shoe.jpg#v:1"
@@ -37,27 +37,13 @@ SUBJECT = "in/shoe.jpg#v:1"
 
 @pytest.fixture
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setattr(checkpoint_module.time, "time", lambda: float(NOW))
-    with mock_aws():
-        yield boto3.client("dynamodb", region_name="us-east-1")
+    with in_process_dynamodb(monkeypatch) as client:
+        yield client
 
 
 def new_table(client: Any) -> str:
-    name = f"dead-letters-{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
+    return new_dynamodb_table(client, "dead-letters")
 
 
 def stored(client: Any, table: str, subject: str = SUBJECT) -> dict[str, Any]:

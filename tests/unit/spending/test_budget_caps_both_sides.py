@@ -7,18 +7,17 @@ and monthly caps and units per call with Hypothesis.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from cutout.spending import BudgetExhausted, BudgetLimits, DynamoDbBudget
+from tests.moto_dynamodb import in_process_dynamodb
+from tests.moto_dynamodb import new_table as new_dynamodb_table
 
 PROPERTY = settings(
     max_examples=40,
@@ -29,26 +28,12 @@ PROPERTY = settings(
 
 @pytest.fixture
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield boto3.client("dynamodb", region_name="us-east-1")
+    with in_process_dynamodb(monkeypatch) as client:
+        yield client
 
 
 def _table(client: Any) -> str:
-    name = f"budget-{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
+    return new_dynamodb_table(client, "budget")
 
 
 def _on(day: int) -> datetime:

@@ -11,16 +11,13 @@ The DynamoDB ledger runs on moto in this process (``mock_aws``: no server, no so
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from cutout.failures import FailureReason
 from cutout.spending import (
@@ -34,6 +31,8 @@ from cutout.spending import (
     UnlimitedBudget,
 )
 from cutout.spending.ledger import ITEM_LIFETIME_SECONDS
+from tests.moto_dynamodb import in_process_dynamodb
+from tests.moto_dynamodb import new_table as new_dynamodb_table
 
 PROPERTY = settings(max_examples=100, deadline=None)
 DAY = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -41,26 +40,12 @@ DAY = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield boto3.client("dynamodb", region_name="us-east-1")
+    with in_process_dynamodb(monkeypatch) as client:
+        yield client
 
 
 def new_table(client: Any) -> str:
-    name = f"ledger-{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
+    return new_dynamodb_table(client, "ledger")
 
 
 def item(client: Any, table: str, item_id: str) -> dict[str, Any]:
