@@ -618,3 +618,20 @@ class SimulatedSqsQueue:
     def waiting(self) -> int:
         self._expire()
         return len(self.messages)
+
+
+def tiff_with_an_ifd_loop(side: int = 300) -> tuple[bytes, bytes]:
+    """A real two-page TIFF (``side`` pixels square), and the same file with its second page
+    directory pointing back to the first (a loop a reader must refuse): (whole, looped)."""
+    pages = [Image.new("RGB", (side, side), (200, 0, 0)), Image.new("RGB", (side, side), (0, 0, 200))]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "TIFF", save_all=True, append_images=pages[1:])
+    data = bytearray(buffer.getvalue())
+    first = struct.unpack("<I", data[4:8])[0]
+    second = struct.unpack(
+        "<I", data[first + 2 + 12 * struct.unpack("<H", data[first : first + 2])[0] :][:4]
+    )[0]
+    next_at = second + 2 + 12 * struct.unpack("<H", data[second : second + 2])[0]
+    whole = bytes(data)
+    data[next_at : next_at + 4] = struct.pack("<I", first)
+    return whole, bytes(data)

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 
 from cutout.settings import MAX_OBJECT_BYTES_DEFAULT
 from tests.fakes import png_chunk, png_declaring
+from tests.fakes import tiff_with_an_ifd_loop as looped_tiff
 
 PROCESSED = "processed"
 IGNORED = "ignored"
@@ -143,17 +144,7 @@ def heic_with_broken_boxes() -> bytes:
 
 def tiff_with_an_ifd_loop() -> bytes:
     """A real two-page TIFF whose second page directory points back to the first."""
-    pages = [Image.new("RGB", (300, 300), (200, 0, 0)), Image.new("RGB", (300, 300), (0, 0, 200))]
-    buffer = io.BytesIO()
-    pages[0].save(buffer, "TIFF", save_all=True, append_images=pages[1:])
-    data = bytearray(buffer.getvalue())
-    first = struct.unpack("<I", data[4:8])[0]
-    second = struct.unpack(
-        "<I", data[first + 2 + 12 * struct.unpack("<H", data[first : first + 2])[0] :][:4]
-    )[0]
-    next_at = second + 2 + 12 * struct.unpack("<H", data[second : second + 2])[0]
-    data[next_at : next_at + 4] = struct.pack("<I", first)
-    return bytes(data)
+    return looped_tiff()[1]
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ from cutout.normalisation.normalise import (
 )
 from cutout.pixels import PixelBudget
 from cutout.validation import ImageRejected
+from tests.fakes import tiff_with_an_ifd_loop
 
 BUDGET = PixelBudget.for_memory(1024)
 # the module (the package exports its function under the same name)
@@ -133,19 +134,10 @@ def test_a_last_byte_pointer_is_read_without_an_error() -> None:
 
 
 def test_a_tiff_whose_pages_loop_is_refused_with_its_reason() -> None:
-    # Given a real two-page TIFF whose second page points back to the first
-    pages = [Image.new("RGB", (128, 128), "red"), Image.new("RGB", (128, 128), "blue")]
-    buffer = io.BytesIO()
-    pages[0].save(buffer, "TIFF", save_all=True, append_images=pages[1:])
-    data = bytearray(buffer.getvalue())
-    first = struct.unpack("<I", data[4:8])[0]
-    second = struct.unpack(
-        "<I", data[first + 2 + 12 * struct.unpack("<H", data[first : first + 2])[0] :][:4]
-    )[0]
-    next_at = second + 2 + 12 * struct.unpack("<H", data[second : second + 2])[0]
-    looped = bytes(data[:next_at]) + struct.pack("<I", first) + bytes(data[next_at + 4 :])
+    # Given a real two-page TIFF, and the same whose second page points back to the first
+    whole, looped = tiff_with_an_ifd_loop(128)
     # When each is normalised
-    fine = normalise(bytes(data), BUDGET)
+    fine = normalise(whole, BUDGET)
     with pytest.raises(ImageRejected) as raised:
         normalise(looped, BUDGET)
     # Then the looping one is refused as a damaged header, the other gives its first page
