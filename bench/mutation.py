@@ -157,6 +157,15 @@ MODULES: dict[str, Module] = {
         ("tests/unit/normalisation/test_normalise_limits.py", "tests/unit/normalisation"),
         "orientation applied, metadata dropped before the vendor",
     ),
+    "pixels.codecs": Module(
+        "pixels/codecs.py",
+        (
+            "tests/unit/normalisation/test_orientation_and_privacy.py",
+            "tests/unit/pixels",
+            "tests/unit/normalisation",
+        ),
+        "the EXIF orientation applied; encodings carry no metadata",
+    ),
     "normalisation.passthrough": Module(
         "normalisation/passthrough.py",
         ("tests/unit/normalisation",),
@@ -227,10 +236,12 @@ MODULES: dict[str, Module] = {
 # --- the equivalent mutants recorded in docs/mutation.md ------------------------------------------
 
 _ROW = re.compile(
-    r"^\|\s*`(?P<module>[\w.]+)`\s*\|\s*`(?P<operator>[^`]+)`\s*\|\s*`(?P<code>[^`]+)`\s*\|"
-    r"\s*`(?P<becomes>[^`]+)`\s*\|"
+    r"^\|\s*`(?P<module>[\w.]+)`\s*\|\s*`(?P<operator>[^`]+)`\s*\|\s*`(?P<code>[^`]+)`"
+    r"(?:\s*\(occurrence (?P<nth>\d+)\))?\s*\|\s*`(?P<becomes>[^`]+)`\s*\|"
 )
-Equivalents = set[tuple[str, str, str, str]]
+# (module, operator, line, mutated line, occurrence): the occurrence (1 for the module's first line
+# with that text, ...) is None when every line with that text is meant.
+Equivalents = set[tuple[str, str, str, str, int | None]]
 
 
 def _becomes(diff: str) -> str:
@@ -248,9 +259,13 @@ def _is_equivalent(name: str, entry: dict[str, Any], equivalents: Equivalents) -
     on the line alone.
     """
     becomes = entry.get("becomes") or _becomes(entry.get("diff", ""))
-    if becomes:
-        return (name, entry["operator"], entry["code"], becomes) in equivalents
-    return any(row[:3] == (name, entry["operator"], entry["code"]) for row in equivalents)
+    occurrence = entry.get("occurrence")  # absent from results saved before it was recorded
+    return any(
+        row[:3] == (name, entry["operator"], entry["code"])
+        and (not becomes or row[3] == becomes)
+        and (row[4] is None or occurrence is None or row[4] == occurrence)
+        for row in equivalents
+    )
 
 
 def recorded_equivalents() -> Equivalents:
@@ -265,8 +280,10 @@ def recorded_equivalents() -> Equivalents:
                 (
                     match["module"],
                     match["operator"],
-                    " ".join(match["code"].split()),
-                    " ".join(match["becomes"].split()),
+                    # a "|" in a table cell is written "\|" (or it would end the cell)
+                    " ".join(match["code"].replace("\\|", "|").split()),
+                    " ".join(match["becomes"].replace("\\|", "|").split()),
+                    int(match["nth"]) if match["nth"] else None,
                 )
             )
     return rows
@@ -326,9 +343,15 @@ def _tool(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def _line_of(stage: Path, module_path: str, line: int) -> str:
-    lines = (stage / module_path).read_text(encoding="utf-8").splitlines()
-    return " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
+def _line_of(stage: Path, module_path: str, line: int) -> tuple[str, int]:
+    """The line's code (blanks collapsed) and its occurrence: 1 for the module's first line with
+    that text, 2 for the next... (what tells twin lines apart in the equivalents table)."""
+    source = (stage / module_path).read_text(encoding="utf-8")
+    lines = [" ".join(text.split()) for text in source.splitlines()]
+    if not 0 < line <= len(lines):
+        return "", 1
+    code = lines[line - 1]
+    return code, lines[: line - 1].count(code) + 1
 
 
 def run_module(name: str, module: Module, equivalents: Equivalents, at: str | None = None) -> dict[str, Any]:
@@ -369,12 +392,13 @@ def run_module(name: str, module: Module, equivalents: Equivalents, at: str | No
             outcome = result.get("test_outcome")
             mutation = work_item["mutations"][0]
             line_no = int(mutation["start_pos"][0])
-            code = _line_of(stage, mutation["module_path"], line_no)
+            code, occurrence = _line_of(stage, mutation["module_path"], line_no)
             diff = result.get("diff") or ""
             entry = {
                 "operator": mutation["operator_name"],
                 "line": line_no,
                 "code": code,
+                "occurrence": occurrence,
                 "becomes": _becomes(diff),
                 "diff": diff,
             }
