@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import random
 import struct
 
 import pytest
@@ -17,13 +18,14 @@ from PIL import Image
 from cutout.normalisation.normalise import (
     NormalisationReport,
     NormalisedImage,
+    _too_large,
     _undecodable,
     normalise,
     tiff_ifds_loop,
 )
 from cutout.pixels import PixelBudget
-from cutout.validation import ImageRejected
-from tests.fakes import tiff_with_an_ifd_loop
+from cutout.validation import ImageLimits, ImageRejected
+from tests.fakes import png_declaring, tiff_with_an_ifd_loop
 
 BUDGET = PixelBudget.for_memory(1024)
 # the module (the package exports its function under the same name)
@@ -172,20 +174,27 @@ def test_a_damaged_files_reason_says_cut_off_or_damaged(error: BaseException, co
 
 
 @pytest.mark.parametrize(
-    ("data", "sentence"),
+    ("data", "code", "sentence"),
     [
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "The file starts like a PNG but no decoder"),
-        (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "The file starts like a JPEG but no decoder"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "corrupt_header", "The file starts like a PNG but no decoder"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "corrupt_header", "The file starts like a JPEG but no decoder"),
+        (b"\x00\x00\x00\x1cftypavif" + b"\x00" * 64, "corrupt_header", "The file starts like an AVIF but no"),
+        (b"II*\x00" + b"\x00" * 64, "corrupt_header", "The file starts like a TIFF but no decoder"),
+        (b"GIF89a" + b"\x00" * 64, "corrupt_header", "The file starts like a GIF but no decoder"),
+        # what is no image, or no supported one, is named as such, never "a damaged image"
+        (b"hello world" * 8, "not_an_image", "The file is not an image"),
+        (b"%PDF-1.4\n" + b"\x00" * 64, "unsupported_format", "The file is a PDF, which is not supported"),
     ],
 )
-def test_an_unreadable_header_names_what_the_file_starts_like(data: bytes, sentence: str) -> None:
-    # Given bytes that start like an image no decoder can read
+def test_an_unreadable_header_names_what_the_file_starts_like(data: bytes, code: str, sentence: str) -> None:
+    # Given bytes no decoder can read: the start of an image, of no image, of an unsupported format
     # When they are normalised
     with pytest.raises(ImageRejected) as raised:
         normalise(data, BUDGET)
-    # Then the reason is a damaged header and says what the file looked like, with its article
-    assert raised.value.code == "corrupt_header"
+    # Then the reason says what the file looked like, with its article
+    assert raised.value.code == code
     assert raised.value.message.startswith(sentence)
+    assert raised.value.message.endswith(".")
 
 
 def _noise(size: tuple[int, int], mode: str) -> Image.Image:
@@ -265,3 +274,96 @@ def test_the_file_extension_follows_the_content_type() -> None:
     # Then it matches what the bytes are
     assert NormalisedImage(b"", "image/png", report, None).extension == ".png"
     assert NormalisedImage(b"", "image/jpeg", report, None).extension == ".jpg"
+
+
+@pytest.mark.parametrize(("side", "sent"), [(250, 200), (201, 160), (200, 200), (199, 199)])
+def test_a_png_that_never_fits_stops_shrinking_at_200_pixels(
+    monkeypatch: pytest.MonkeyPatch, side: int, sent: int
+) -> None:
+    # Given a cut-out whose PNG can never fit the cap, on each side of the 200-pixel floor
+    monkeypatch.setattr(normalise_module, "MAX_ENCODED_BYTES", 1)
+    # When it is normalised
+    result = normalise(_cutout_png(side), BUDGET)
+    # Then it is shrunk by a fifth only while its long side is over 200 (250 -> 200 stops; 201 -> 160)
+    assert Image.open(io.BytesIO(result.data)).size == (sent, sent)
+    assert result.report.width == sent
+
+
+@pytest.mark.parametrize(("below_cap", "sent"), [(0, 400), (-1, 320)])
+def test_a_png_exactly_at_the_size_cap_is_sent_as_it_is(
+    monkeypatch: pytest.MonkeyPatch, below_cap: int, sent: int
+) -> None:
+    # Given a cut-out whose PNG is exactly at the cap, or one byte over it
+    data = _cutout_png(400)
+    size = len(normalise(data, BUDGET).data)
+    monkeypatch.setattr(normalise_module, "MAX_ENCODED_BYTES", size + below_cap)
+    # When it is normalised
+    result = normalise(data, BUDGET)
+    # Then at the cap it is sent whole; one byte over, it is shrunk by a fifth
+    assert (result.report.width, result.report.height) == (sent, sent)
+
+
+def _cutout_png(side: int) -> bytes:
+    """A cut-out of random pixels (whose PNG shrinks with its side) with a transparent corner."""
+    image = Image.frombytes("RGBA", (side, side), random.Random(side).randbytes(side * side * 4))
+    alpha = Image.new("L", (side, side), 255)
+    alpha.paste(0, (0, 0, side // 4, side // 4))
+    image.putalpha(alpha)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_an_opaque_alpha_channel_dropped_is_reported() -> None:
+    # Given an RGBA PNG whose alpha is opaque everywhere, with no colour profile
+    buffer = io.BytesIO()
+    _noise((160, 120), "RGB").convert("RGBA").save(buffer, "PNG")
+    # When it is normalised
+    result = normalise(buffer.getvalue(), BUDGET)
+    # Then it is sent as an opaque JPEG, and the report says the alpha was dropped
+    assert result.content_type == "image/jpeg"
+    assert result.alpha is None
+    assert result.report.colour_conversion == "opaque alpha dropped"
+
+
+@pytest.mark.parametrize(
+    ("max_pixels", "said"), [(50_000_000, "is 50 megapixels."), (1_500_000, "is 1.5 megapixels.")]
+)
+def test_a_decompression_bomb_is_refused_with_the_ceiling_in_megapixels(max_pixels: int, said: str) -> None:
+    # Given a PNG whose header declares 200 MP (Pillow refuses to open it) and a pixel ceiling
+    data = png_declaring(20_000, 10_000)
+    # When it is normalised
+    with pytest.raises(ImageRejected) as raised:
+        normalise(data, BUDGET, ImageLimits(max_source_pixels=max_pixels))
+    # Then it is too large, and the sentence gives the ceiling in megapixels
+    assert raised.value.code == "image_too_large"
+    assert raised.value.message.endswith(f"the largest accepted {said}")
+
+
+def test_a_bomb_found_while_decoding_names_its_declared_size() -> None:
+    # Given the size a header declared, found too large only when its pixels were decoded
+    # When the reason is written
+    rejected = _too_large((20_000, 10_000), ImageLimits())
+    # Then it names that size and the ceiling
+    assert rejected.code == "image_too_large"
+    assert "safely (20000×10000 pixels); the largest accepted is 50 megapixels." in rejected.message
+
+
+@pytest.mark.parametrize(
+    "damaged_tail",
+    [
+        pytest.param(b",\x00\x00\x00\x00\x78", id="second-frame-descriptor-cut-off"),
+        pytest.param(b"!\xf9\x04", id="second-frame-extension-cut-off"),
+    ],
+)
+def test_a_gif_whose_second_frame_is_damaged_is_sent_from_its_first(damaged_tail: bytes) -> None:
+    # Given a one-frame GIF followed by the damaged start of a second frame (Pillow raises while
+    # counting its frames)
+    buffer = io.BytesIO()
+    Image.new("P", (120, 120), 3).save(buffer, "GIF")
+    data = buffer.getvalue()[:-1] + damaged_tail
+    # When it is normalised
+    result = normalise(data, BUDGET)
+    # Then it is no animation: its first frame is what is sent
+    assert (result.report.source_format, result.report.width, result.report.height) == ("GIF", 120, 120)
+    assert result.content_type == "image/jpeg"

@@ -21,9 +21,14 @@ from cutout.normalisation.alpha import AlphaFacts, alpha_facts
 from cutout.normalisation.colour import corrupt_profile, to_srgb
 from cutout.pixels import PixelBudget, PixelJob, jpeg_reduction, open_header, working_set
 from cutout.validation import ImageLimits, ImageRejected, RejectionCode
-from cutout.validation.formats import sniff_format
 from cutout.validation.icc_profile import profile_kind
-from cutout.validation.inspection import animated, check_dimensions, unsupported_mode
+from cutout.validation.inspection import (
+    animated,
+    check_dimensions,
+    supported_format,
+    unsupported_mode,
+    with_article,
+)
 
 DEFAULT_JPEG_QUALITY = 92
 # Well inside what the API takes: a 3000x3000 JPEG at q92 is 2-4 MB; base64 adds a third.
@@ -129,9 +134,11 @@ def _header(data: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
     except Image.DecompressionBombError as error:
         raise _too_large(None, limits) from error
     except UnidentifiedImageError as error:
+        # not an image, or an unsupported one, says so; a supported one no decoder reads is damaged
+        detected = supported_format(data[:4096])
         raise ImageRejected(
             RejectionCode.CORRUPT_HEADER,
-            f"The file starts like {_a(_sniffed(data))} but no decoder could read its header "
+            f"The file starts like {with_article(detected)} but no decoder could read its header "
             "(damaged or cut off).",
         ) from error
     except _DECODE_ERRORS as error:
@@ -178,15 +185,6 @@ def _encode(
             break
         encoded = job.encode_jpeg(image, fallback)
     return encoded, "image/jpeg", image
-
-
-def _sniffed(data: bytes) -> str:
-    name = sniff_format(data[:4096]) or "image"
-    return _DISPLAY.get(name, name)
-
-
-def _a(name: str) -> str:
-    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
 
 
 def tiff_ifds_loop(data: bytes, max_pages: int = 10_000) -> bool:

@@ -103,7 +103,7 @@ def inspect_image(
     check_object_size(object_size, limits)
     reader = BoundedReader(read_range, object_size)
     head = reader.prefix(limits.head_bytes)
-    image_format = _supported_format(head)
+    image_format = supported_format(head)
     if image_format not in HEADER_FORMATS:
         return ImageFacts(
             format=image_format,
@@ -152,7 +152,9 @@ def check_object_size(object_size: int, limits: ImageLimits = DEFAULT_LIMITS) ->
         )
 
 
-def _supported_format(head: bytes) -> str:
+def supported_format(head: bytes) -> str:
+    """The supported format the bytes start like, or ``ImageRejected`` (``not_an_image``, or
+    ``unsupported_format`` naming what the file is)."""
     detected = sniff_format(head)
     if detected is None:
         raise ImageRejected(
@@ -169,7 +171,8 @@ def _supported_format(head: bytes) -> str:
     if detected not in SUPPORTED_FORMATS:
         raise ImageRejected(
             RejectionCode.UNSUPPORTED_FORMAT,
-            f"The file is {_a(detected)}, which is not supported; upload a {SUPPORTED_NAMES} image.",
+            f"The file is {with_article(detected)}, which is not supported; "
+            f"upload a {SUPPORTED_NAMES} image.",
         )
     return detected
 
@@ -339,7 +342,9 @@ def _check_complete(image_format: str, header: _Header, reader: BoundedReader, l
 
 
 def _corrupt(image_format: str, why: str = "its header could not be read") -> ImageRejected:
-    return ImageRejected(RejectionCode.CORRUPT_HEADER, f"The file starts like {_a(image_format)} but {why}.")
+    return ImageRejected(
+        RejectionCode.CORRUPT_HEADER, f"The file starts like {with_article(image_format)} but {why}."
+    )
 
 
 def _truncated(image_format: str, why: str) -> ImageRejected:
@@ -359,7 +364,7 @@ def _display(image_format: str) -> str:
     return "WebP" if image_format == "WEBP" else image_format
 
 
-def _a(name: str) -> str:
+def with_article(name: str) -> str:
     """The name with its indefinite article, as it is said aloud ("an SVG", "a PNG")."""
     article = "an" if name[:1] in "AEIOU" or name.startswith(("HTML", "SVG", "XML")) else "a"
     return f"{article} {_display(name)}"
