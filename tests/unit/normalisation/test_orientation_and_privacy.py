@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 from cutout.engine.port import Background
 from cutout.normalisation import normalise
@@ -154,6 +154,27 @@ def test_an_already_cut_out_png_with_exif_gps_is_passed_through_without_it() -> 
     for marker in SECRET_MARKERS:
         assert marker not in body, marker
     assert not Image.open(io.BytesIO(body)).getexif()
+
+
+@pytest.mark.parametrize("background", [Background.TRANSPARENT, Background.WHITE])
+def test_a_cut_out_png_tagged_srgb_is_sent_and_passed_through_without_its_profile(
+    background: Background,
+) -> None:
+    # Given a transparent cut-out PNG that carries an sRGB colour profile (an iCCP chunk, whose
+    # description may name the device or person that made it)
+    image = Image.new("RGBA", UPRIGHT_SIZE, (0, 0, 0, 0))
+    image.paste((200, 40, 40, 255), (60, 40, 180, 120))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    # When it is normalised, then passed through as the cut-out itself
+    normalised = normalise(buffer.getvalue(), BUDGET)
+    cutout = passthrough_cutout(normalised, background, BUDGET)
+    body = cutout.body.read()
+    cutout.body.close()
+    # Then neither what would go to the vendor nor the output carries a profile (sRGB is implied)
+    for data in (normalised.data, body):
+        assert b"iCCP" not in data
+        assert "icc_profile" not in Image.open(io.BytesIO(data)).info
 
 
 def _phone_photo_facts(image_format: str) -> object:

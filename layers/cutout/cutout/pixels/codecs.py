@@ -119,13 +119,14 @@ class PixelJob:
     def encode_jpeg(self, image: Image.Image, quality: int = 92) -> bytes:
         """Baseline JPEG, 4:4:4 at high quality, no metadata at all (no EXIF, XMP, ICC: it is sRGB)."""
         buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=quality, subsampling=0, optimize=False)
+        image.save(buffer, "JPEG", quality=quality, subsampling=0, optimize=False, icc_profile=None)
         self.steps.append(f"encode JPEG q{quality}")
         return buffer.getvalue()
 
     def encode_png(self, image: Image.Image) -> bytes:
-        """PNG (zlib level 6), no metadata chunks."""
+        """PNG (zlib level 6), no metadata chunks (Pillow would copy a profile the source image
+        carried into an iCCP chunk unless told not to)."""
         buffer = io.BytesIO()
-        image.save(buffer, "PNG", compress_level=6)
+        image.save(buffer, "PNG", compress_level=6, icc_profile=None)
         self.steps.append("encode PNG")
         return buffer.getvalue()
