@@ -11,6 +11,7 @@ runs alone over httpx's MockTransport with a fake resolver and a clock the test 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable, Iterator
 
@@ -362,6 +363,19 @@ def test_the_downloader_and_the_verifier_take_their_options_by_name_only() -> No
         ResultDownloader(http, guard, AidgeTimeouts(), 10, 10, 3, Clock())  # type: ignore[misc]
     with pytest.raises(TypeError):
         verify_image(io.BytesIO(png()), True)  # type: ignore[misc]
+    with pytest.raises(TypeError):  # the sizes, the alpha need and the deadline: four look-alikes
+        downloader(answering(200, png())).download(URL, 40, 30, False, 10**9)  # type: ignore[misc]
+    with pytest.raises(TypeError):  # a status taken for a fact of the error
+        ResultUnavailableError("The result host answered 503.", 503)  # type: ignore[misc]
+
+
+def test_a_verified_result_cannot_be_altered() -> None:
+    # Given a result that was fetched and verified
+    result = fetch(answering(200, png()))
+    # When its facts are changed afterwards, Then that is refused (what was verified is what is used)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.width = 4000  # type: ignore[misc]
+    assert (result.width, result.height, result.content_type) == (40, 30, "image/png")
 
 
 def test_a_jpeg_holding_several_pictures_is_refused_by_its_own_name() -> None:

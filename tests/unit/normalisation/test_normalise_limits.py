@@ -11,11 +11,13 @@ import importlib
 import io
 import random
 import struct
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from cutout.normalisation.normalise import (
+    MAX_ENCODED_BYTES,
     NormalisationReport,
     NormalisedImage,
     _too_large,
@@ -23,7 +25,7 @@ from cutout.normalisation.normalise import (
     normalise,
     tiff_ifds_loop,
 )
-from cutout.pixels import PixelBudget
+from cutout.pixels import PixelBudget, working_set
 from cutout.validation import ImageLimits, ImageRejected
 from tests.fakes import png_declaring, tiff_with_an_ifd_loop
 
@@ -181,6 +183,12 @@ def test_a_damaged_files_reason_says_cut_off_or_damaged(error: BaseException, co
         (b"\x00\x00\x00\x1cftypavif" + b"\x00" * 64, "corrupt_header", "The file starts like an AVIF but no"),
         (b"II*\x00" + b"\x00" * 64, "corrupt_header", "The file starts like a TIFF but no decoder"),
         (b"GIF89a" + b"\x00" * 64, "corrupt_header", "The file starts like a GIF but no decoder"),
+        # a header a decoder starts on and then chokes on (not "unidentified"): the same reason
+        (
+            b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64,
+            "corrupt_header",
+            "The file starts like a WebP but no",
+        ),
         # what is no image, or no supported one, is named as such, never "a damaged image"
         (b"hello world" * 8, "not_an_image", "The file is not an image"),
         (b"%PDF-1.4\n" + b"\x00" * 64, "unsupported_format", "The file is a PDF, which is not supported"),
@@ -367,3 +375,35 @@ def test_a_gif_whose_second_frame_is_damaged_is_sent_from_its_first(damaged_tail
     # Then it is no animation: its first frame is what is sent
     assert (result.report.source_format, result.report.width, result.report.height) == ("GIF", 120, 120)
     assert result.content_type == "image/jpeg"
+
+
+@pytest.mark.parametrize(("pages", "found"), [(9_999, True), (10_000, False)])
+def test_a_loop_is_looked_for_through_10000_pages(pages: int, found: bool) -> None:
+    # Given a chain of empty page directories whose last points back to the first
+    data = _tiff("<", [(0, index + 1) for index in range(pages - 1)] + [(0, 0)])
+    # When it is walked with the default cap
+    # Then a loop closing within 10,000 pages is found; a longer chain is left to Pillow
+    assert tiff_ifds_loop(data) is found
+
+
+def test_the_encoded_size_cap_is_the_documented_8_mib() -> None:
+    # Given the size cap of what is sent to the vendor, and the inputs page that states it
+    inputs = (Path(__file__).resolve().parents[3] / "docs" / "inputs.md").read_text(encoding="utf-8")
+    # Then they say the same: 8 MiB
+    assert MAX_ENCODED_BYTES == 8 * 1024 * 1024
+    assert "at most 8 MiB" in inputs
+
+
+@pytest.mark.parametrize(("image_format", "reduction"), [("JPEG", 2), ("PNG", 1), ("GIF", 1)])
+def test_the_memory_reserved_counts_the_jpeg_decoders_reduction_only_for_a_jpeg(
+    image_format: str, reduction: int
+) -> None:
+    # Given a 6000 x 400 image: a JPEG is decoded at half size, any other format whole
+    buffer = io.BytesIO()
+    Image.new("RGB" if image_format == "JPEG" else "L", (6_000, 400), 128).save(buffer, image_format)
+    data = buffer.getvalue()
+    # When it is normalised
+    result = normalise(data, BUDGET)
+    # Then the budget held the working set of that decode (a JPEG's reduced, the others' not)
+    assert result.report.reserved_bytes == working_set(6_000, 400, compressed=len(data), reduction=reduction)
+    assert result.report.decoder_reduction == reduction

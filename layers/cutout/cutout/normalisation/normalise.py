@@ -15,7 +15,7 @@ import struct
 import warnings
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile
 
 from cutout.normalisation.alpha import AlphaFacts, alpha_facts
 from cutout.normalisation.colour import corrupt_profile, to_srgb
@@ -133,17 +133,13 @@ def _header(data: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
         header = open_header(io.BytesIO(data))
     except Image.DecompressionBombError as error:
         raise _too_large(None, limits) from error
-    except UnidentifiedImageError as error:
+    except _DECODE_ERRORS as error:  # Pillow's UnidentifiedImageError is an OSError
         # not an image, or an unsupported one, says so; a supported one no decoder reads is damaged
         detected = supported_format(data[:4096])
         raise ImageRejected(
             RejectionCode.CORRUPT_HEADER,
             f"The file starts like {with_article(detected)} but no decoder could read its header "
             "(damaged or cut off).",
-        ) from error
-    except _DECODE_ERRORS as error:
-        raise ImageRejected(
-            RejectionCode.CORRUPT_HEADER, "The file starts like an image but its header could not be read."
         ) from error
     image_format = _DISPLAY.get(str(header.format), str(header.format))
     check_dimensions(image_format, header.width, header.height, limits)
