@@ -407,3 +407,32 @@ def test_the_memory_reserved_counts_the_jpeg_decoders_reduction_only_for_a_jpeg(
     # Then the budget held the working set of that decode (a JPEG's reduced, the others' not)
     assert result.report.reserved_bytes == working_set(6_000, 400, compressed=len(data), reduction=reduction)
     assert result.report.decoder_reduction == reduction
+
+
+@pytest.mark.parametrize(
+    ("mode", "image_format", "refused"),
+    [
+        ("F", "TIFF", True),  # 32-bit float samples: no mapping to sRGB
+        ("I", "TIFF", True),  # 32-bit integer samples
+        ("I;16", "TIFF", False),  # 16-bit grey: scaled to 8 bits
+        ("I;16", "PNG", False),
+        ("L", "TIFF", False),
+    ],
+)
+def test_32_bit_samples_are_refused_before_decoding_and_16_bit_ones_are_scaled(
+    mode: str, image_format: str, refused: bool
+) -> None:
+    # Given a grey image stored with 32-bit, 16-bit or 8-bit samples
+    buffer = io.BytesIO()
+    Image.new(mode, (200, 150), 7).save(buffer, image_format)
+    # When it is normalised
+    if refused:
+        with pytest.raises(ImageRejected) as raised:
+            normalise(buffer.getvalue(), BUDGET)
+        # Then 32-bit samples are refused with their reason
+        assert raised.value.code == "unsupported_color_mode"
+        assert f"stores {mode} samples" in raised.value.message
+    else:
+        # Then the others become 8-bit grey
+        result = normalise(buffer.getvalue(), BUDGET)
+        assert Image.open(io.BytesIO(result.data)).mode == "L"

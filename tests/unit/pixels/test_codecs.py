@@ -10,11 +10,12 @@ Orientation is checked pixel by pixel from the EXIF specification in
 from __future__ import annotations
 
 import io
+import struct
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image, ImageCms, JpegImagePlugin
+from PIL import Image, ImageCms, JpegImagePlugin, PngImagePlugin
 
 from cutout.pixels.codecs import PixelJob, jpeg_reduction, open_header
 
@@ -233,3 +234,36 @@ def test_a_png_is_encoded_with_no_metadata_chunk() -> None:
     assert b"eXIf" not in data
     assert encoded.mode == "RGBA"
     assert job.steps == ["encode PNG"]
+
+
+def _png_with_raw_exif(profile: str) -> Image.Image:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", profile)
+    buffer = io.BytesIO()
+    Image.new("RGB", (3, 2)).save(buffer, "PNG", pnginfo=info)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+@pytest.mark.parametrize("profile", ["\nexif\n      10\nzzzz\n", "\nexif\n       4\n00\n"])
+def test_an_unreadable_exif_block_leaves_the_image_as_it_is(profile: str) -> None:
+    # Given a PNG whose EXIF (ImageMagick's hex text chunk) Pillow cannot parse
+    job = _job()
+    image = _png_with_raw_exif(profile)
+    # When it is oriented
+    upright, applied = job.orient(image)
+    # Then the pixels are kept as they are, with no orientation applied (not a damaged image)
+    assert (upright, applied, job.steps) == (image, 1, [])
+
+
+def test_an_orientation_written_as_text_is_not_applied() -> None:
+    # Given EXIF whose orientation entry is the ASCII text "6" (Pillow turns integers only)
+    exif = b"Exif\x00\x00II*\x00" + struct.pack("<IH", 8, 1) + struct.pack("<HHI", ORIENTATION_TAG, 2, 2)
+    exif += b"6\x00\x00\x00" + struct.pack("<I", 0)
+    buffer = io.BytesIO()
+    Image.new("RGB", (3, 2)).save(buffer, "PNG", exif=exif)
+    image = Image.open(io.BytesIO(buffer.getvalue()))
+    job = _job()
+    # When it is oriented
+    upright, applied = job.orient(image)
+    # Then nothing is applied, and nothing is claimed (the report must say what was done)
+    assert (upright.size, applied, job.steps) == ((3, 2), 1, [])

@@ -7,10 +7,12 @@ An input takes it when *every* condition holds, all read from its header by ``in
 - 8 bits per sample; mode RGB or L (grey): no CMYK, palette, 16-bit or alpha channel or tRNS;
 - no ICC profile, or one whose primaries are sRGB's (``validation.icc_profile``);
 - EXIF orientation 1 or absent (0 = present but unreadable or out of range: not provably upright);
-- no EXIF and no XMP at all: what reaches the vendor carries no metadata (camera serial numbers,
-  GPS, capture times, names); normalisation strips every tag, and the outputs get the source's
-  rights fields back from the source itself (``rights.py``). ``normalise_gps_images`` (GPS data
-  alone) is kept for the reason it gives, and is implied.
+- no EXIF, no XMP, no comment, no IPTC block, no PNG text chunk at all (``validation.metadata``):
+  what reaches the vendor carries no metadata (camera serial numbers, GPS, capture times, names);
+  normalisation strips every tag, and the outputs get the source's rights fields back from the
+  source itself (``rights.py``). A PNG's text chunks after its image data are seen when they end
+  within the tail read (``tail_bytes``, 256 bytes), as ImageMagick's dates do.
+  ``normalise_gps_images`` (GPS data alone) is kept for the reason it gives, and is implied.
 
 Anything else is normalised (``normalise``) from the original object. The decision is a pure
 function of the header facts, so it costs nothing beyond today's ranged reads.
@@ -60,5 +62,5 @@ def decide_fast_path(
         if normalise_gps_images and facts.has_gps:
             reasons.append("GPS data")
         elif facts.has_metadata:
-            reasons.append("metadata (EXIF/XMP) the vendor must not get")
+            reasons.append("metadata (EXIF, XMP, IPTC, comments, text) the vendor must not get")
     return FastPathDecision(tuple(reasons))

@@ -38,6 +38,10 @@ def heif_available() -> bool:
     return register_heif()
 
 
+# What Pillow may raise on a malformed EXIF block (a PNG's hex "Raw profile type exif" that is not
+# hex, a TIFF structure cut short): the image stays valid, only its metadata is unreadable.
+EXIF_ERRORS = (OSError, SyntaxError, ValueError, EOFError, KeyError, IndexError, TypeError, ZeroDivisionError)
+
 HEIF_MODULE = "pillow_heif"  # the optional HEIC/HEIF decoder (docs/inputs.md, "HEIC and the GPL")
 
 
@@ -93,7 +97,12 @@ class PixelJob:
 
         HEIC/HEIF: libheif applies the normative irot/imir boxes while decoding and pillow-heif
         resets the (descriptive, per the HEIF standard) EXIF tag, so nothing is applied twice here."""
-        orientation = int(image.getexif().get(0x0112, 1) or 1)
+        try:
+            tagged = image.getexif().get(0x0112, 1)
+        except EXIF_ERRORS:
+            return image, 1  # an unreadable EXIF block: the pixels are fine, no orientation is known
+        # Pillow turns only an integer 2-8 (an ASCII "6" or a rational is left as it is)
+        orientation = tagged if isinstance(tagged, int) else 1
         if orientation not in range(2, 9):
             return image, 1
         upright = ImageOps.exif_transpose(image)

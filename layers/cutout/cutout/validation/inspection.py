@@ -20,7 +20,7 @@ from cutout.pixels.codecs import heif_available
 from cutout.validation.formats import MIME_BY_FORMAT, SUPPORTED_FORMATS, sniff_format
 from cutout.validation.icc_profile import ProfileKind, profile_kind
 from cutout.validation.limits import MIB, ImageLimits
-from cutout.validation.metadata import read_metadata_facts
+from cutout.validation.metadata import png_metadata_in_tail, read_metadata_facts
 from cutout.validation.reading import BoundedReader, EndTrackingStream, RangeReader, bytes_reader
 from cutout.validation.rejection import ImageRejected, RejectionCode
 from cutout.validation.webp import RIFF_HEADER_BYTES, WebPHeaderError, read_webp_header
@@ -118,7 +118,8 @@ def inspect_image(
         )
     header = _webp_header(head) if image_format == "WEBP" else _pillow_header(image_format, reader, limits)
     _check_header(image_format, header, limits)
-    _check_complete(image_format, header, reader, limits)
+    tail = _check_complete(image_format, header, reader, limits)
+    has_metadata = header.has_metadata or (image_format == "PNG" and png_metadata_in_tail(tail))
     return ImageFacts(
         format=image_format,
         mime=MIME_BY_FORMAT[image_format],
@@ -132,7 +133,7 @@ def inspect_image(
         orientation=header.orientation,
         colour_profile=header.colour_profile,
         has_gps=header.has_gps,
-        has_metadata=header.has_metadata,
+        has_metadata=has_metadata,
     )
 
 
@@ -311,20 +312,23 @@ def unsupported_mode(image_format: str, mode: str) -> ImageRejected:
     )
 
 
-def _check_complete(image_format: str, header: _Header, reader: BoundedReader, limits: ImageLimits) -> None:
+def _check_complete(image_format: str, header: _Header, reader: BoundedReader, limits: ImageLimits) -> bytes:
     """The end marker or declared length: a cut-off upload is refused before it is paid for.
 
     JPEG must end with EOI (``FFD9``; trailing zero padding allowed) and PNG with its IEND
     chunk, both read from the tail. WebP and BMP declare their length in the header: a file
     shorter than declared is cut off (a longer one only carries trailing bytes, which decoders
-    ignore).
+    ignore). Returns the tail it read (empty when it read none).
     """
     size = reader.object_size
+    tail = b""
     if image_format == "JPEG":
-        if not reader.suffix(limits.tail_bytes).rstrip(b"\x00").endswith(JPEG_END_OF_IMAGE):
+        tail = reader.suffix(limits.tail_bytes)
+        if not tail.rstrip(b"\x00").endswith(JPEG_END_OF_IMAGE):
             raise _truncated("JPEG", "it does not end with the JPEG end-of-image marker")
     elif image_format == "PNG":
-        if not reader.suffix(limits.tail_bytes).endswith(PNG_IEND_CHUNK):
+        tail = reader.suffix(limits.tail_bytes)
+        if not tail.endswith(PNG_IEND_CHUNK):
             raise _truncated("PNG", "it does not end with the PNG IEND chunk")
     elif image_format == "WEBP":
         riff_size = int.from_bytes(reader.prefix_bytes[4:8], "little")
@@ -339,6 +343,7 @@ def _check_complete(image_format: str, header: _Header, reader: BoundedReader, l
             raise _truncated(
                 "BMP", f"its pixel rows need {header.raw_pixel_end:,} bytes but it is {size:,} long"
             )
+    return tail
 
 
 def _corrupt(image_format: str, why: str = "its header could not be read") -> ImageRejected:
