@@ -149,8 +149,8 @@ MODULES: dict[str, Module] = {
     ),
     "validation.metadata": Module(
         "validation/metadata.py",
-        ("tests/unit/validation", "tests/unit/normalisation"),
-        "orientation, GPS and metadata facts from the header",
+        ("tests/unit/validation/test_metadata_facts.py", "tests/unit/validation", "tests/unit/normalisation"),
+        "orientation, GPS and every kind of metadata from the header (rule 5)",
     ),
     "normalisation.normalise": Module(
         "normalisation/normalise.py",
