@@ -7,6 +7,7 @@ An input takes it when *every* condition holds, all read from its header by ``in
 - 8 bits per sample; mode RGB or L (grey): no CMYK, palette, 16-bit or alpha channel or tRNS;
 - no ICC profile, or one whose primaries are sRGB's (``validation.icc_profile``);
 - EXIF orientation 1 or absent (0 = present but unreadable or out of range: not provably upright);
+- nothing after the image's end (a JPEG motion photo's video, a Samsung trailer);
 - no EXIF, no XMP, no comment, no IPTC block, no PNG text chunk at all (``validation.metadata``):
   what reaches the vendor carries no metadata (camera serial numbers, GPS, capture times, names);
   normalisation strips every tag, and the outputs get the source's rights fields back from the
@@ -59,6 +60,8 @@ def decide_fast_path(
             reasons.append(f"colour profile {facts.colour_profile}")
         if facts.orientation != 1:
             reasons.append(f"orientation {facts.orientation}")
+        if facts.trailing_data:
+            reasons.append("data after the image (a motion photo's video, a phone's trailer)")
         if normalise_gps_images and facts.has_gps:
             reasons.append("GPS data")
         elif facts.has_metadata:

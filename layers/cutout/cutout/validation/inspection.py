@@ -34,6 +34,9 @@ HEADER_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP"})
 ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 PNG_IEND_CHUNK = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 JPEG_END_OF_IMAGE = b"\xff\xd9"
+# Samsung phones append a trailer after a JPEG's end-of-image marker (its "SEF" blocks: motion
+# photo video, capture details); it ends with a directory length and this tag.
+SAMSUNG_TRAILER_END = b"SEFT"
 TIMES = "\N{MULTIPLICATION SIGN}"  # as in "99 TIMES 240 pixels"
 
 DEFAULT_LIMITS = ImageLimits()
@@ -66,7 +69,10 @@ class ImageFacts:
     orientation: int = 1  # the EXIF orientation tag (1 = upright or no tag)
     colour_profile: ProfileKind = "none"
     has_gps: bool = False  # EXIF GPS IFD with entries, or GPS fields in XMP
-    has_metadata: bool = False  # any EXIF or XMP (what goes to the vendor on the fast path)
+    has_metadata: bool = False  # any EXIF, XMP, comment, IPTC or PNG text (validation.metadata)
+    # Data after the image's end (a JPEG motion photo's video, a Samsung trailer): decoders ignore
+    # it, but it never goes to the vendor as it is.
+    trailing_data: bool = False
     # False for formats whose header normalisation reads (TIFF, GIF, AVIF, HEIC): width and
     # height are then 0 and nothing beyond the format is known yet.
     header_read: bool = True
@@ -88,6 +94,7 @@ class _Header:
     colour_profile: ProfileKind = "none"
     has_gps: bool = False
     has_metadata: bool = False
+    appends_video: bool = False
 
 
 def inspect_image(
@@ -120,6 +127,7 @@ def inspect_image(
     _check_header(image_format, header, limits)
     tail = _check_complete(image_format, header, reader, limits)
     has_metadata = header.has_metadata or (image_format == "PNG" and png_metadata_in_tail(tail))
+    trailing_data = image_format == "JPEG" and not _ends_with_end_of_image(tail)
     return ImageFacts(
         format=image_format,
         mime=MIME_BY_FORMAT[image_format],
@@ -134,6 +142,7 @@ def inspect_image(
         colour_profile=header.colour_profile,
         has_gps=header.has_gps,
         has_metadata=has_metadata,
+        trailing_data=trailing_data,
     )
 
 
@@ -238,6 +247,7 @@ def _header_of(image: ImageFile.ImageFile) -> _Header:
         colour_profile=profile_kind(image.info.get("icc_profile")),
         has_gps=metadata.has_gps,
         has_metadata=metadata.has_metadata,
+        appends_video=metadata.appends_video,
     )
 
 
@@ -315,16 +325,19 @@ def unsupported_mode(image_format: str, mode: str) -> ImageRejected:
 def _check_complete(image_format: str, header: _Header, reader: BoundedReader, limits: ImageLimits) -> bytes:
     """The end marker or declared length: a cut-off upload is refused before it is paid for.
 
-    JPEG must end with EOI (``FFD9``; trailing zero padding allowed) and PNG with its IEND
-    chunk, both read from the tail. WebP and BMP declare their length in the header: a file
-    shorter than declared is cut off (a longer one only carries trailing bytes, which decoders
-    ignore). Returns the tail it read (empty when it read none).
+    JPEG must end with EOI (``FFD9``; trailing zero padding allowed), unless what follows its
+    image is declared: a motion photo's video (its XMP says so) or a Samsung trailer (it ends
+    with ``SEFT``); normalisation then decodes the image and would still find it cut off. PNG
+    must end with its IEND chunk. Both are read from the tail. WebP and BMP declare their length
+    in the header: a file shorter than declared is cut off (a longer one only carries trailing
+    bytes, which decoders ignore). Returns the tail it read (empty when it read none).
     """
     size = reader.object_size
     tail = b""
     if image_format == "JPEG":
         tail = reader.suffix(limits.tail_bytes)
-        if not tail.rstrip(b"\x00").endswith(JPEG_END_OF_IMAGE):
+        followed = header.appends_video or tail.endswith(SAMSUNG_TRAILER_END)
+        if not _ends_with_end_of_image(tail) and not followed:
             raise _truncated("JPEG", "it does not end with the JPEG end-of-image marker")
     elif image_format == "PNG":
         tail = reader.suffix(limits.tail_bytes)
@@ -344,6 +357,10 @@ def _check_complete(image_format: str, header: _Header, reader: BoundedReader, l
                 "BMP", f"its pixel rows need {header.raw_pixel_end:,} bytes but it is {size:,} long"
             )
     return tail
+
+
+def _ends_with_end_of_image(tail: bytes) -> bool:
+    return tail.rstrip(b"\x00").endswith(JPEG_END_OF_IMAGE)
 
 
 def _corrupt(image_format: str, why: str = "its header could not be read") -> ImageRejected:

@@ -29,6 +29,10 @@ _OTHER_METADATA = ("comment", "photoshop")
 # A PNG's text and EXIF chunk types: they may also follow the image data (ImageMagick writes its
 # dates there), out of the header's reach; ``png_metadata_in_tail`` looks for them in the tail.
 PNG_METADATA_CHUNKS = (b"tEXt", b"zTXt", b"iTXt", b"eXIf")
+# A motion photo (Google's, and Samsung's since 2021) is a JPEG with an MP4 video appended after
+# its end-of-image marker, declared in its XMP: GCamera:MicroVideoOffset (the first format) or
+# GCamera:MotionPhoto with a Container:Directory item whose semantic is "MotionPhoto".
+_MOTION_PHOTO_XMP = (b"MicroVideoOffset", b"MotionPhoto")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,7 @@ class MetadataFacts:
     orientation: int  # 1..8 as tagged; 1 when absent; 0 when present but not one of 1..8
     has_gps: bool
     has_metadata: bool
+    appends_video: bool = False  # a motion photo: its XMP declares a video after the image
 
 
 def read_metadata_facts(image: Image.Image) -> MetadataFacts:
@@ -54,7 +59,12 @@ def read_metadata_facts(image: Image.Image) -> MetadataFacts:
             orientation = 0  # unreadable EXIF: not provably upright, so never on the fast path
     gps = gps or any(field in xmp for field in _XMP_GPS_FIELDS)
     other = any(image.info.get(key) for key in _OTHER_METADATA) or _png_text(image)
-    return MetadataFacts(orientation=orientation, has_gps=gps, has_metadata=has_exif or bool(xmp) or other)
+    return MetadataFacts(
+        orientation=orientation,
+        has_gps=gps,
+        has_metadata=has_exif or bool(xmp) or other,
+        appends_video=any(marker in xmp for marker in _MOTION_PHOTO_XMP),
+    )
 
 
 def _png_text(image: Image.Image) -> bool:
