@@ -436,3 +436,44 @@ def test_32_bit_samples_are_refused_before_decoding_and_16_bit_ones_are_scaled(
         # Then the others become 8-bit grey
         result = normalise(buffer.getvalue(), BUDGET)
         assert Image.open(io.BytesIO(result.data)).mode == "L"
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_progressive_jpeg_reserves_its_full_size_coefficients(progressive: bool) -> None:
+    # Given a 6000 x 400 JPEG, baseline or progressive (whose decoder keeps every coefficient)
+    buffer = io.BytesIO()
+    Image.new("RGB", (6_000, 400), 128).save(buffer, "JPEG", progressive=progressive)
+    data = buffer.getvalue()
+    # When it is normalised
+    result = normalise(data, BUDGET)
+    # Then the reservation counts the coefficients only for the progressive one
+    expected = working_set(6_000, 400, compressed=len(data), reduction=2, progressive=progressive)
+    assert result.report.reserved_bytes == expected
+    baseline = working_set(6_000, 400, compressed=len(data), reduction=2)
+    assert (expected > baseline) is progressive
+
+
+@pytest.mark.parametrize(
+    ("long_side", "scale"), [(3_001, 0.9997), (7_001, 0.4285), (3_000, 1.0), (2_000, 1.0)]
+)
+def test_the_scale_factor_is_rounded_to_four_decimals(long_side: int, scale: float) -> None:
+    # Given an image whose long side is scaled to 3000 pixels (or kept)
+    buffer = io.BytesIO()
+    Image.new("L", (long_side, 300), 90).save(buffer, "PNG")
+    # When it is normalised
+    result = normalise(buffer.getvalue(), BUDGET)
+    # Then its report gives the scale to four decimals (what goes into the output's metadata)
+    assert result.report.scale_factor == scale
+
+
+def test_the_image_bytes_never_appear_in_a_repr() -> None:
+    # Given a normalised image (a repr may end up in a log line)
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 150), 90).save(buffer, "PNG")
+    result = normalise(buffer.getvalue(), BUDGET)
+    # When it is written out with repr()
+    text = repr(result)
+    # Then its bytes are not in it, only what it is
+    assert "\\xff\\xd8" not in text
+    assert "data=" not in text
+    assert "content_type='image/jpeg'" in text

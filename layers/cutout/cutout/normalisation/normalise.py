@@ -90,7 +90,7 @@ def normalise(
             compressed=len(data),
             reduction=reduction,
             output_side=limits.max_side,
-            progressive=bool(header.info.get("progressive") or header.info.get("progression")),
+            progressive=bool(header.info.get("progressive")),  # Pillow also sets "progression" with it
         )
         with budget.job(estimate, "normalise") as job:
             try:
