@@ -477,3 +477,30 @@ def test_the_image_bytes_never_appear_in_a_repr() -> None:
     assert "\\xff\\xd8" not in text
     assert "data=" not in text
     assert "content_type='image/jpeg'" in text
+
+
+@pytest.mark.parametrize(
+    ("profile", "refused"),
+    [
+        (b"\x00\x00\x02\x00lcms" + b"\x07" * 500, True),  # not a readable ICC profile
+        (None, False),
+    ],
+)
+def test_a_corrupt_colour_profile_is_refused_from_the_header_before_any_decode(
+    profile: bytes | None, refused: bool
+) -> None:
+    # Given a JPEG whose embedded colour profile cannot be read, and one with none
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), 90).save(buffer, "JPEG", **({"icc_profile": profile} if profile else {}))
+    budget = PixelBudget(64 * 1024 * 1024)
+    # When it is normalised
+    if refused:
+        with pytest.raises(ImageRejected) as raised:
+            normalise(buffer.getvalue(), budget)
+        # Then it is refused with its reason, and no pixel job ever ran (a header parse, no decode)
+        assert raised.value.code == "corrupt_color_profile"
+        assert "cannot be read" in raised.value.message
+        assert budget.usage().jobs == 0
+    else:
+        normalise(buffer.getvalue(), budget)
+        assert budget.usage().jobs == 1
