@@ -211,7 +211,11 @@ MODULES: dict[str, Module] = {
     ),
     "ordering.newest": Module(
         "ordering/newest.py",
-        ("tests/unit/ordering/test_source_stamp_rules.py", "tests/unit/ordering"),
+        (
+            "tests/unit/ordering/test_ordered_writes_rules.py",
+            "tests/unit/ordering/test_source_stamp_rules.py",
+            "tests/unit/ordering",
+        ),
         "the newest version wins",
     ),
     "storage.output": Module(
