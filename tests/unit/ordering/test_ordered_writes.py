@@ -100,7 +100,7 @@ def test_an_output_guessed_absent_but_holding_a_newer_version_stops_the_writes()
     stubber.assert_no_pending_responses()
 
 
-def test_after_a_refused_guess_the_next_outputs_are_looked_at_before_theirput() -> None:
+def test_after_a_refused_guess_the_next_outputs_are_looked_at_before_their_put() -> None:
     # Given a refused guess on the first variant (an older output was there)
     stubber, store = stubbed()
     head_output(stubber, MASTER, None)
@@ -120,6 +120,28 @@ def test_after_a_refused_guess_the_next_outputs_are_looked_at_before_theirput() 
         writes(VARIANT, writer(store, VARIANT))
         assert writes(other, writer(store, other)) is None
     # Then it was HEADed first (the guess is not made again) and replaced If-Match its ETag
+    stubber.assert_no_pending_responses()
+
+
+def test_after_a_refused_guess_the_next_output_is_looked_at_even_if_the_refused_one_is_absent_again() -> None:
+    # Given a first-time upload whose guessed master PUT meets a concurrent write in progress (409),
+    # which then did not complete: the master's key is absent again when looked at
+    stubber, store = stubbed()
+    head_output(stubber, MASTER, None)
+    head_input(stubber, OURS)
+    put(stubber, MASTER, {"IfNoneMatch": "*"}, error="ConditionalRequestConflict")
+    head_output(stubber, MASTER, None)
+    put(stubber, MASTER, {"IfNoneMatch": "*"})
+    head_output(stubber, VARIANT, None)
+    put(stubber, VARIANT, {"IfNoneMatch": "*"})
+    writes = NewestVersionWins(store, OUTPUT).writes_for(*ours())
+    # When the master is written (on its second attempt), then a variant
+    with stubber:
+        writes.output(MASTER)
+        assert writes(MASTER, writer(store, MASTER)) is None
+        assert writes(VARIANT, writer(store, VARIANT)) is None
+    # Then the variant was HEADed before its PUT: a guess that failed once is not made again for
+    # this upload, whatever the refused key looks like afterwards
     stubber.assert_no_pending_responses()
 
 

@@ -243,7 +243,7 @@ class OrderedWrites:
             f"s3://{self._output_bucket}/{output_key} changed under {WRITE_ATTEMPTS} conditional writes"
         )
 
-    def _judge(self, key: str, existing: ObjectHead | None, *, ask_input: bool = True) -> Superseded | None:
+    def _judge(self, key: str, existing: ObjectHead | None, *, ask_input: bool) -> Superseded | None:
         """``existing`` output of ``key``: newer than ours, or unordered and the input says so."""
         superseded = self._newer_output(key, existing)
         if superseded is not None or existing is None or not ask_input:
