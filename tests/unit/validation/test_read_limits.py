@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cutout.validation import ImageLimits
-from cutout.validation.limits import KIB, MIB
+from cutout.validation.limits import KIB, MIB, megapixels
 
 
 @pytest.mark.parametrize(
@@ -80,3 +81,28 @@ def test_header_reads_grow_strictly_from_the_head_to_the_cap(head: int, cap: int
     assert sizes[-1] == cap
     assert list(sizes) == sorted(set(sizes))
     assert set(sizes[1:-1]) == {step for step in steps if head < step < cap}
+
+
+@pytest.mark.parametrize(
+    ("pixels", "said"),
+    [
+        (50_000_000, "50"),
+        (1_500_000, "1.5"),
+        (123_456_789, "123.456789"),
+        (1, "0.000001"),
+        (100_000_000, "100"),
+    ],
+)
+def test_a_pixel_ceiling_is_said_in_megapixels_exactly(pixels: int, said: str) -> None:
+    # Given a pixel ceiling, When it is written for a sentence, Then it is exact, with no trailing zero
+    assert megapixels(pixels) == said
+
+
+@given(pixels=st.integers(min_value=1, max_value=10**12))
+def test_megapixels_read_back_to_the_same_pixel_count(pixels: int) -> None:
+    # Given any pixel count, When it is written in megapixels
+    said = megapixels(pixels)
+    # Then it reads back to exactly that count, in plain digits without trailing zeros
+    assert Decimal(said) * 1_000_000 == pixels
+    assert "E" not in said
+    assert not ("." in said and said.endswith("0"))

@@ -29,6 +29,7 @@ from cutout.validation.inspection import (
     unsupported_mode,
     with_article,
 )
+from cutout.validation.limits import megapixels
 
 DEFAULT_JPEG_QUALITY = 92
 # Well inside what the API takes: a 3000x3000 JPEG at q92 is 2-4 MB; base64 adds a third.
@@ -210,7 +211,7 @@ def _too_large(size: tuple[int, int] | None, limits: ImageLimits) -> ImageReject
     return ImageRejected(
         RejectionCode.IMAGE_TOO_LARGE,
         f"The image declares more pixels than can be decoded safely{declared}; the largest accepted "
-        f"is {limits.max_source_pixels / 1e6:g} megapixels.",
+        f"is {megapixels(limits.max_source_pixels)} megapixels.",
     )
 
 

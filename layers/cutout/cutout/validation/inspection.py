@@ -19,7 +19,7 @@ from PIL import BmpImagePlugin, Image, ImageFile, JpegImagePlugin, PngImagePlugi
 from cutout.pixels.codecs import heif_available
 from cutout.validation.formats import MIME_BY_FORMAT, SUPPORTED_FORMATS, sniff_format
 from cutout.validation.icc_profile import ProfileKind, profile_kind
-from cutout.validation.limits import MIB, ImageLimits
+from cutout.validation.limits import MIB, ImageLimits, megapixels
 from cutout.validation.metadata import png_metadata_in_tail, read_metadata_facts
 from cutout.validation.reading import BoundedReader, EndTrackingStream, RangeReader, bytes_reader
 from cutout.validation.rejection import ImageRejected, RejectionCode
@@ -220,7 +220,7 @@ def _pillow_header(image_format: str, reader: BoundedReader, limits: ImageLimits
             raise ImageRejected(
                 RejectionCode.IMAGE_TOO_LARGE,
                 f"The image declares far more pixels than can be handled safely; the largest accepted "
-                f"is {limits.max_source_pixels / 1e6:g} megapixels.",
+                f"is {megapixels(limits.max_source_pixels)} megapixels.",
             ) from error
         except _HEADER_ERRORS as error:
             if not stream.ran_out or reader.has_whole_object:
@@ -289,7 +289,7 @@ def check_dimensions(image_format: str, width: int, height: int, limits: ImageLi
         raise ImageRejected(
             RejectionCode.IMAGE_TOO_LARGE,
             f"The image is {width}{TIMES}{height} pixels ({width * height / 1e6:.1f} megapixels); "
-            f"the largest accepted is {limits.max_source_pixels / 1e6:g} megapixels.",
+            f"the largest accepted is {megapixels(limits.max_source_pixels)} megapixels.",
         )
     short, long = min(width, height), max(width, height)
     if short < limits.min_side:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from cutout.engine.port import TARGET_SIDE_MAX, TARGET_SIDE_MIN
 from cutout.settings import MAX_OBJECT_BYTES_DEFAULT, MAX_SOURCE_PIXELS_DEFAULT
 
 KIB = 1024
 MIB = 1024 * KIB
+
+
+def megapixels(pixels: int) -> str:
+    """``pixels`` in megapixels, exactly, without trailing zeros (50_000_000: "50"; 1_500_000: "1.5")."""
+    return f"{Decimal(pixels).scaleb(-6).normalize():f}"
 
 
 @dataclass(frozen=True, slots=True)
