@@ -168,7 +168,7 @@ MODULES: dict[str, Module] = {
     ),
     "normalisation.passthrough": Module(
         "normalisation/passthrough.py",
-        ("tests/unit/normalisation",),
+        ("tests/unit/normalisation/test_passthrough_rules.py", "tests/unit/normalisation"),
         "what may go to the vendor as uploaded",
     ),
     "variants.layout": Module(
