@@ -40,7 +40,7 @@ PACKAGE_DIR = Path("layers/cutout/cutout")
 RESULTS = REPO / "bench" / "results-mutation.json"
 EQUIVALENTS_DOC = REPO / "docs" / "mutation.md"
 # What a test run needs from the repository (copied: a mutant must never reach the work tree).
-STAGED = ("layers", "functions", "tools", "tests", "events", "schemas", "samples", "pyproject.toml")
+STAGED = ("layers", "functions", "tools", "tests", "events", "schemas", "samples", "docs", "pyproject.toml")
 MUTANT_TIMEOUT_SECONDS = 120.0
 
 # Operators that make no realistic single-point bug in this code base (see the module docstring).
