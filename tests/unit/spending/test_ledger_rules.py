@@ -30,6 +30,7 @@ from cutout.spending import (
     Reservation,
     UnlimitedBudget,
 )
+from cutout.spending.caps import caps_text, parse_caps
 from cutout.spending.ledger import ITEM_LIFETIME_SECONDS
 from tests.moto_dynamodb import in_process_dynamodb
 from tests.moto_dynamodb import new_table as new_dynamodb_table
@@ -279,6 +280,13 @@ def test_fixed_caps_refuse_without_reading_again(dynamodb: Any) -> None:
     [
         (BudgetLimits(daily=1), ["daily budget of 1 units for 2026-12-05 (UTC)"], ["monthly"]),
         (BudgetLimits(monthly=1), ["monthly budget of 1 units for 2026-12"], ["daily"]),
+        # a negative cap is no cap: it is never named
+        (BudgetLimits(daily=-1, monthly=1), ["monthly budget of 1 units for 2026-12"], ["daily", "of -1"]),
+        (
+            BudgetLimits(daily=1, monthly=-1),
+            ["daily budget of 1 units for 2026-12-05 (UTC)"],
+            ["monthly", "of -1"],
+        ),
         (
             BudgetLimits(daily=1, monthly=1),
             ["The daily budget of 1 units for 2026-12-05 (UTC) or the monthly budget of 1 units for 2026-12"],
@@ -409,3 +417,25 @@ def test_a_status_without_counters_says_no_call_and_no_release() -> None:
     # Given a budget that counts nothing (no cap), When its status is read, Then no call and no release
     status = UnlimitedBudget(now=lambda: DAY).status()
     assert (status.calls, status.released) == (0, 0)
+
+
+def test_a_spent_budget_is_a_wait_not_a_failure() -> None:
+    # Given the reason a spent budget gives (rule 6: when we cannot pay, we wait)
+    reason = BudgetExhausted("The daily budget is spent.")
+    # Then it is retryable, under its own code: the upload stays queued, never a dead letter
+    assert (reason.code, reason.retryable) == ("budget_exhausted", True)
+
+
+def test_the_default_caps_are_none_and_survive_the_parameter_round_trip() -> None:
+    # Given the caps of a deployment that set none
+    limits = BudgetLimits()
+    # Then they are 0 (no cap) for both periods, and the parameter text written for them reads back
+    assert (limits.daily, limits.monthly, limits.unlimited) == (0, 0, True)
+    assert parse_caps(caps_text(limits)) == limits
+
+
+def test_the_ledger_takes_its_clock_by_name_only(dynamodb: Any) -> None:
+    # Given the ledger's collaborators in signature order, When the clock is passed by position,
+    # Then it is refused (a clock is never mistaken for a cap)
+    with pytest.raises(TypeError):
+        DynamoDbBudget(dynamodb, new_table(dynamodb), BudgetLimits(daily=1), lambda: DAY)  # type: ignore[misc]

@@ -314,8 +314,7 @@ class PauseLatch:
 
     def clear(self) -> None:
         with self._lock:
-            self._reason = None
-            self._until = 0.0
+            self._reason = None  # current() answers None without it, whatever the hold left
 
     def current(self) -> FailureReason | None:
         with self._lock:
