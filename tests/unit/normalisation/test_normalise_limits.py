@@ -7,6 +7,7 @@ the loop silently); every step of the walk is checked at its edge, in both byte 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import io
 import random
@@ -504,3 +505,15 @@ def test_a_corrupt_colour_profile_is_refused_from_the_header_before_any_decode(
     else:
         normalise(buffer.getvalue(), budget)
         assert budget.usage().jobs == 1
+
+
+def test_a_normalised_image_cannot_be_altered() -> None:
+    # Given an image normalised for the vendor
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 150), 90).save(buffer, "PNG")
+    result = normalise(buffer.getvalue(), BUDGET)
+    # When its bytes or report are replaced afterwards, Then that is refused (what was checked is sent)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.data = b"other"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.report.width = 1  # type: ignore[misc]

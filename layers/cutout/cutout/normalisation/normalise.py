@@ -136,7 +136,7 @@ def _header(data: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
         raise _too_large(None, limits) from error
     except _DECODE_ERRORS as error:  # Pillow's UnidentifiedImageError is an OSError
         # not an image, or an unsupported one, says so; a supported one no decoder reads is damaged
-        detected = supported_format(data[:4096])
+        detected = supported_format(data)  # it reads the first kilobyte at most
         raise ImageRejected(
             RejectionCode.CORRUPT_HEADER,
             f"The file starts like {with_article(detected)} but no decoder could read its header "
