@@ -29,6 +29,7 @@ from cutout.normalisation.normalise import (
 from cutout.pixels import PixelBudget, working_set
 from cutout.validation import ImageLimits, ImageRejected
 from tests.fakes import png_declaring, tiff_with_an_ifd_loop
+from tests.icc_profiles import DISPLAY_P3, rgb_profile
 
 BUDGET = PixelBudget.for_memory(1024)
 # the module (the package exports its function under the same name)
@@ -321,6 +322,19 @@ def _cutout_png(side: int) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_an_opaque_alpha_channel_dropped_with_a_colour_conversion_reports_the_conversion() -> None:
+    # Given an RGBA PNG whose alpha is opaque everywhere, in Display P3
+    buffer = io.BytesIO()
+    _noise((160, 120), "RGB").convert("RGBA").save(
+        buffer, "PNG", icc_profile=rgb_profile("Display P3", DISPLAY_P3)
+    )
+    # When it is normalised
+    result = normalise(buffer.getvalue(), BUDGET)
+    # Then it is an opaque JPEG, and the report keeps the conversion (the more telling of the two)
+    assert (result.content_type, result.alpha) == ("image/jpeg", None)
+    assert result.report.colour_conversion == "Display P3 -> sRGB"
 
 
 def test_an_opaque_alpha_channel_dropped_is_reported() -> None:

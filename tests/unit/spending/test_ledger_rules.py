@@ -359,9 +359,12 @@ def test_a_pause_latch_holds_for_its_time_and_not_a_moment_longer(hold: float) -
     before_the_end = latch.current()
     now[0] = 1000.0 + hold
     at_the_end = latch.current()
+    now[0] = 1000.0 + hold + 0.001
+    after_the_end = latch.current()
     # Then it pauses until then, and no longer
     assert before_the_end is reason
     assert at_the_end is None
+    assert after_the_end is None
 
 
 def test_a_cleared_latch_no_longer_pauses_and_its_default_hold_is_a_minute() -> None:
