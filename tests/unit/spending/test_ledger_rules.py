@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -442,3 +444,23 @@ def test_the_ledger_takes_its_clock_by_name_only(dynamodb: Any) -> None:
     # Then it is refused (a clock is never mistaken for a cap)
     with pytest.raises(TypeError):
         DynamoDbBudget(dynamodb, new_table(dynamodb), BudgetLimits(daily=1), lambda: DAY)  # type: ignore[misc]
+
+
+def test_the_status_reads_the_counters_strongly_consistent() -> None:
+    # Given the ledger on DynamoDB (scripted with botocore's Stubber: moto keeps no stale replica)
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    stubber = Stubber(client)
+    stubber.add_response(
+        "get_item",
+        {"Item": {"id": {"S": "cutout-budget#2026-12"}, "month": {"N": "7"}, "day-05": {"N": "3"}}},
+        {"TableName": "ledger", "Key": {"id": {"S": "cutout-budget#2026-12"}}, "ConsistentRead": True},
+    )
+    budget = DynamoDbBudget(client, "ledger", BudgetLimits(daily=10), now=lambda: DAY)
+    # When its status is read
+    with stubber:
+        status = budget.status()
+    # Then the read was strongly consistent (a call reserved a moment ago is counted), and it counts
+    stubber.assert_no_pending_responses()
+    assert (status.day_used, status.month_used) == (3, 7)
