@@ -531,3 +531,12 @@ def test_a_normalised_image_cannot_be_altered() -> None:
         result.data = b"other"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.report.width = 1  # type: ignore[misc]
+
+
+def test_the_jpeg_quality_is_passed_by_name_only() -> None:
+    # Given an image and a quality, When the quality is passed by position (where limits go),
+    # Then it is refused: a quality is never taken for the limits, or the other way round
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 150), 90).save(buffer, "PNG")
+    with pytest.raises(TypeError):
+        normalise(buffer.getvalue(), BUDGET, None, 80)  # type: ignore[misc]
