@@ -324,17 +324,20 @@ def _cutout_png(side: int) -> bytes:
     return buffer.getvalue()
 
 
-def test_an_opaque_alpha_channel_dropped_with_a_colour_conversion_reports_the_conversion() -> None:
-    # Given an RGBA PNG whose alpha is opaque everywhere, in Display P3
+@pytest.mark.parametrize("profile", ["Display P3", "wide gamut RGB"])  # sorting before and after "none"
+def test_an_opaque_alpha_channel_dropped_with_a_colour_conversion_reports_the_conversion(
+    profile: str,
+) -> None:
+    # Given an RGBA PNG whose alpha is opaque everywhere, in a wide-gamut colour space
     buffer = io.BytesIO()
     _noise((160, 120), "RGB").convert("RGBA").save(
-        buffer, "PNG", icc_profile=rgb_profile("Display P3", DISPLAY_P3)
+        buffer, "PNG", icc_profile=rgb_profile(profile, DISPLAY_P3)
     )
     # When it is normalised
     result = normalise(buffer.getvalue(), BUDGET)
     # Then it is an opaque JPEG, and the report keeps the conversion (the more telling of the two)
     assert (result.content_type, result.alpha) == ("image/jpeg", None)
-    assert result.report.colour_conversion == "Display P3 -> sRGB"
+    assert result.report.colour_conversion == f"{profile} -> sRGB"
 
 
 def test_an_opaque_alpha_channel_dropped_is_reported() -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import io
 import struct
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, JpegImagePlugin, PngImagePlugin
 
+from cutout.pixels import codecs
 from cutout.pixels.codecs import PixelJob, jpeg_reduction, open_header
 
 SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -190,7 +192,10 @@ def test_compositing_on_white_blends_by_alpha(
     result = job.on_white(Image.new("RGBA", (1, 1), pixel))
     # Then the result is RGB, the background pure white where the pixel is transparent
     assert result.mode == "RGB"
-    assert result.getpixel((0, 0)) == pytest.approx(on_white, abs=1)
+    if pixel[3] in (0, 255):
+        assert result.getpixel((0, 0)) == on_white  # exactly: pure white, or the pixel itself
+    else:
+        assert result.getpixel((0, 0)) == pytest.approx(on_white, abs=1)
     assert job.steps == ["composite on white"]
 
 
@@ -267,3 +272,31 @@ def test_an_orientation_written_as_text_is_not_applied() -> None:
     upright, applied = job.orient(image)
     # Then nothing is applied, and nothing is claimed (the report must say what was done)
     assert (upright.size, applied, job.steps) == ((3, 2), 1, [])
+
+
+def test_a_jpeg_is_encoded_at_quality_92_by_default() -> None:
+    # Given an image encoded with no quality asked (the passed-through cut-out on white)
+    job = _job()
+    data = job.encode_jpeg(Image.new("RGB", (64, 48), (200, 10, 10)))
+    # Then it is quality 92, as documented (docs/inputs.md)
+    reference = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(reference, "JPEG", quality=92, subsampling=0)
+    assert Image.open(io.BytesIO(data)).quantization == Image.open(reference).quantization
+    assert job.steps == ["encode JPEG q92"]
+
+
+def test_without_pillow_heif_heic_is_not_offered_and_the_other_formats_still_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a layer built without the optional HEIC decoder (pillow-heif cannot be imported)
+    monkeypatch.setattr(codecs, "_heif_state", [])
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)
+    # When the decoders are asked for
+    available = codecs.heif_available()
+    # Then HEIC is not offered, and every other format still opens
+    assert available is False
+    for image_format in ("GIF", "BMP", "PNG", "JPEG"):
+        buffer = io.BytesIO()
+        Image.new("RGB", (120, 100)).save(buffer, image_format)
+        assert open_header(io.BytesIO(buffer.getvalue())).format == image_format
+    assert codecs.heif_available() is False  # decided once for the process
