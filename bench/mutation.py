@@ -96,6 +96,7 @@ MODULES: dict[str, Module] = {
             "tests/unit/engine/test_aidge_error_table.py",
             "tests/unit/engine/test_aidge_errors.py",
             "tests/unit/spending/test_release_table.py",
+            "tests/unit/engine/test_result_download_table.py",
         ),
         "Aidge's answers mapped to errors, billed or not",
     ),
