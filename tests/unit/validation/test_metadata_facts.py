@@ -9,6 +9,7 @@ known; anything else is "not provably upright".
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import struct
 import warnings
@@ -249,3 +250,11 @@ def test_only_a_file_with_no_metadata_goes_to_the_vendor_as_it_is(data: bytes, t
     assert decision.taken is taken
     if not taken:
         assert decision.reasons == ("metadata (EXIF, XMP, IPTC, comments, text) the vendor must not get",)
+
+
+def test_the_facts_read_cannot_be_altered() -> None:
+    # Given the metadata facts of a header
+    facts = read_metadata_facts(Image.open(io.BytesIO(_jpeg(comment=b"Jane Doe"))))
+    # When one is changed afterwards, Then that is refused (the fast path decides on what was read)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.has_metadata = False  # type: ignore[misc]

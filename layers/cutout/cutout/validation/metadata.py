@@ -40,7 +40,7 @@ class MetadataFacts:
     orientation: int  # 1..8 as tagged; 1 when absent; 0 when present but not one of 1..8
     has_gps: bool
     has_metadata: bool
-    appends_video: bool = False  # a motion photo: its XMP declares a video after the image
+    appends_video: bool  # a motion photo: its XMP declares a video after the image
 
 
 def read_metadata_facts(image: Image.Image) -> MetadataFacts:
