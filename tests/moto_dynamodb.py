@@ -1,6 +1,8 @@
 """DynamoDB in this process (moto's ``mock_aws``), for the unit tests of the DynamoDB adapters: the
 budget ledger, the dead-letter checkpoint. No server, no network: the credentials are moto's dummies
-and no endpoint URL from the environment may send the client elsewhere."""
+and no endpoint URL from the environment may send the client elsewhere. Where moto cannot tell (a
+read's consistency, an error code it never answers), ``stubbed_dynamodb`` scripts the exact requests
+with botocore's Stubber."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 REGION = "us-east-1"
@@ -28,6 +31,12 @@ def in_process_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         yield boto3.client("dynamodb", region_name=REGION)
+
+
+def stubbed_dynamodb() -> tuple[Any, Stubber]:
+    """A DynamoDB client that sends nothing, and the Stubber that scripts its answers."""
+    client = boto3.client("dynamodb", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
+    return client, Stubber(client)
 
 
 def new_table(client: Any, prefix: str) -> str:

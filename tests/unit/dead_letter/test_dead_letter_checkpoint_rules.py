@@ -13,10 +13,8 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +26,7 @@ from cutout.dead_letter.checkpoint import (
     record_id,
     send_once,
 )
-from tests.moto_dynamodb import in_process_dynamodb
+from tests.moto_dynamodb import in_process_dynamodb, stubbed_dynamodb
 from tests.moto_dynamodb import new_table as new_dynamodb_table
 
 NOW = 1_800_000_000
@@ -204,10 +202,7 @@ def test_a_letter_cannot_be_changed_in_place() -> None:
 def test_any_dynamodb_refusal_but_the_lost_condition_is_raised_as_it_is(code: str) -> None:
     # Given DynamoDB refusing the letter's write for another reason than "already kept" (a code
     # sorting before or after ConditionalCheckFailedException)
-    client = boto3.client(
-        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
-    stubber = Stubber(client)
+    client, stubber = stubbed_dynamodb()
     stubber.add_client_error("put_item", service_error_code=code, http_status_code=400)
     checkpoint = DynamoDBDeadLetterCheckpoint(client, "table", ttl_seconds=60)
     # When a letter is kept, Then that error comes through (never read as a letter kept before)
@@ -219,10 +214,7 @@ def test_any_dynamodb_refusal_but_the_lost_condition_is_raised_as_it_is(code: st
 
 def test_a_letter_is_read_with_a_strongly_consistent_read() -> None:
     # Given DynamoDB expecting exactly a consistent read of the subject's item (Stubber checks it)
-    client = boto3.client(
-        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
-    stubber = Stubber(client)
+    client, stubber = stubbed_dynamodb()
     stubber.add_response(
         "get_item",
         {},

@@ -15,9 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +32,7 @@ from cutout.spending import (
 )
 from cutout.spending.caps import caps_text, parse_caps
 from cutout.spending.ledger import ITEM_LIFETIME_SECONDS
-from tests.moto_dynamodb import in_process_dynamodb
+from tests.moto_dynamodb import in_process_dynamodb, stubbed_dynamodb
 from tests.moto_dynamodb import new_table as new_dynamodb_table
 
 PROPERTY = settings(max_examples=100, deadline=None)
@@ -448,10 +446,7 @@ def test_the_ledger_takes_its_clock_by_name_only(dynamodb: Any) -> None:
 
 def test_the_status_reads_the_counters_strongly_consistent() -> None:
     # Given the ledger on DynamoDB (scripted with botocore's Stubber: moto keeps no stale replica)
-    client = boto3.client(
-        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
-    stubber = Stubber(client)
+    client, stubber = stubbed_dynamodb()
     stubber.add_response(
         "get_item",
         {"Item": {"id": {"S": "cutout-budget#2026-12"}, "month": {"N": "7"}, "day-05": {"N": "3"}}},
