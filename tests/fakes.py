@@ -39,6 +39,13 @@ def image_bytes(width: int = 400, height: int = 300, fmt: str = "JPEG", mode: st
     return buffer.getvalue()
 
 
+def exif_with_one_entry(tag: int, kind: int, count: int, value: bytes) -> bytes:
+    """A little-endian EXIF block (``Exif`` header + TIFF) of one IFD entry, written by hand: types and
+    values Pillow would not write (an orientation as ASCII text, as a rational...)."""
+    entry = struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\x00")
+    return b"Exif\x00\x00II*\x00" + struct.pack("<IH", 8, 1) + entry + struct.pack("<I", 0)
+
+
 def png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from cutout.spending import BudgetExhausted, BudgetLimits, DynamoDbBudget, LambdaEventSourceSwitch
+from tests.moto_dynamodb import new_table
 
 THREADS = 32
 DAILY_CAP = 150
@@ -38,13 +39,7 @@ def atomic_updates(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def table(aws_environment: str, atomic_updates: None) -> Iterator[tuple[Any, str]]:
     client = boto3.client("dynamodb")
-    name = f"budget-{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = new_table(client, "budget")
     yield client, name
     client.delete_table(TableName=name)
 

@@ -10,7 +10,6 @@ Orientation is checked pixel by pixel from the EXIF specification in
 from __future__ import annotations
 
 import io
-import struct
 import sys
 
 import pytest
@@ -20,6 +19,7 @@ from PIL import Image, ImageCms, JpegImagePlugin, PngImagePlugin
 
 from cutout.pixels import codecs
 from cutout.pixels.codecs import PixelJob, jpeg_reduction, open_header
+from tests.fakes import exif_with_one_entry
 
 SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 ORIENTATION_TAG = 0x0112
@@ -262,8 +262,7 @@ def test_an_unreadable_exif_block_leaves_the_image_as_it_is(profile: str) -> Non
 
 def test_an_orientation_written_as_text_is_not_applied() -> None:
     # Given EXIF whose orientation entry is the ASCII text "6" (Pillow turns integers only)
-    exif = b"Exif\x00\x00II*\x00" + struct.pack("<IH", 8, 1) + struct.pack("<HHI", ORIENTATION_TAG, 2, 2)
-    exif += b"6\x00\x00\x00" + struct.pack("<I", 0)
+    exif = exif_with_one_entry(ORIENTATION_TAG, 2, 2, b"6\x00")
     buffer = io.BytesIO()
     Image.new("RGB", (3, 2)).save(buffer, "PNG", exif=exif)
     image = Image.open(io.BytesIO(buffer.getvalue()))

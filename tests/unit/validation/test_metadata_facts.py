@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 from PIL import Image, PngImagePlugin
-from tests.fakes import png_chunk
+from tests.fakes import exif_with_one_entry, png_chunk
 
 from cutout.normalisation.fast_path import decide_fast_path
 from cutout.normalisation.normalise import normalise
@@ -61,12 +61,6 @@ def _exif(**tags: object) -> bytes:
     return exif.tobytes()
 
 
-def _exif_with_one_entry(tag: int, kind: int, count: int, value: bytes) -> bytes:
-    """A little-endian EXIF block of one IFD entry, written by hand (types Pillow would not write)."""
-    entry = struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\x00")
-    return b"Exif\x00\x00II*\x00" + struct.pack("<IH", 8, 1) + entry + struct.pack("<I", 0)
-
-
 def _raw_exif_profile(exif: bytes) -> str:
     """ImageMagick's PNG text chunk for an EXIF block: a header line, the length, then hex."""
     body = exif[6:]  # without "Exif\0\0"
@@ -81,9 +75,9 @@ def _raw_exif_profile(exif: bytes) -> str:
         pytest.param(_exif(orientation=0), 0, id="tag-0"),
         pytest.param(_exif(orientation=9), 0, id="tag-9"),
         pytest.param(_exif(orientation=65535), 0, id="tag-65535"),
-        pytest.param(_exif_with_one_entry(ORIENTATION, 2, 2, b"6\x00"), 0, id="ascii-6"),
-        pytest.param(_exif_with_one_entry(ORIENTATION, 5, 1, struct.pack("<I", 8)), 0, id="rational"),
-        pytest.param(_exif_with_one_entry(ORIENTATION, 4, 1, struct.pack("<I", 6)), 6, id="long-6"),
+        pytest.param(exif_with_one_entry(ORIENTATION, 2, 2, b"6\x00"), 0, id="ascii-6"),
+        pytest.param(exif_with_one_entry(ORIENTATION, 5, 1, struct.pack("<I", 8)), 0, id="rational"),
+        pytest.param(exif_with_one_entry(ORIENTATION, 4, 1, struct.pack("<I", 6)), 6, id="long-6"),
     ],
 )
 def test_only_an_integer_orientation_from_1_to_8_is_known(exif: bytes, orientation: int) -> None:
