@@ -44,6 +44,7 @@ from PIL import Image, ImageDraw
 
 from cutout.profiles import ProfileSet
 from cutout.quality_gate.review import REVIEW_PREFIX
+from cutout.redelivery.concurrency import CHANGED_MESSAGE
 from cutout.variants import master_key, variant_key
 from cutout_tools.local_stack import LocalStack
 from cutout_tools.local_stack.function_output import FUNCTION_LOGGER
@@ -133,8 +134,6 @@ class ConcurrencyChanges(logging.Handler):
     (``event source concurrency changed``): a sample once a second misses a lowering that another
     environment raised again within the second."""
 
-    MESSAGE = "event source concurrency changed"
-
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
         self._started = time.monotonic()
@@ -142,7 +141,7 @@ class ConcurrencyChanges(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         before, after = getattr(record, "before", None), getattr(record, "after", None)
-        if record.getMessage() == self.MESSAGE and isinstance(before, int) and isinstance(after, int):
+        if record.getMessage() == CHANGED_MESSAGE and isinstance(before, int) and isinstance(after, int):
             self.changes.append((round(time.monotonic() - self._started, 1), before, after))
 
     def __enter__(self) -> ConcurrencyChanges:
@@ -209,35 +208,38 @@ def run_soak(
         log=None,
     )
     stack.start()
-    changes = ConcurrencyChanges().__enter__()
     try:
-        stack.emulator.configure(timeout_seconds=TIMEOUT_HOLD_SECONDS, calls_per_second=calls_per_second)
-        facts = stack.describe()
-        sampler = ConcurrencySampler(
-            stack.client("lambda"), facts["outputs"].get("WorkQueueEventSourceMappingId")
-        ).start()
-        s3, sqs = stack.client("s3"), stack.client("sqs")
-        s3.put_bucket_versioning(Bucket=facts["output_bucket"], VersioningConfiguration={"Status": "Enabled"})
-        keys = [f"soak/{number:05d}.jpg" for number in range(uploads)]
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(
-                pool.map(
-                    lambda n: s3.put_object(Bucket=facts["input_bucket"], Key=keys[n], Body=product_photo(n)),
-                    range(uploads),
-                )
+        with ConcurrencyChanges() as changes:
+            stack.emulator.configure(timeout_seconds=TIMEOUT_HOLD_SECONDS, calls_per_second=calls_per_second)
+            facts = stack.describe()
+            sampler = ConcurrencySampler(
+                stack.client("lambda"), facts["outputs"].get("WorkQueueEventSourceMappingId")
+            ).start()
+            s3, sqs = stack.client("s3"), stack.client("sqs")
+            s3.put_bucket_versioning(
+                Bucket=facts["output_bucket"], VersioningConfiguration={"Status": "Enabled"}
             )
-        try:
-            stack.wait_until_idle(timeout=timeout)
-        finally:
-            concurrency = sampler.stop()
-        wall = time.monotonic() - started
-        stats = stack.emulator.stats()
-        records = _dlq_records(sqs, facts["dead_letter_queue_url"])
-        versions = _output_versions(s3, facts["output_bucket"])
-        profiles = stack.function_profiles()  # the template's default: the shipped profiles
+            keys = [f"soak/{number:05d}.jpg" for number in range(uploads)]
+            started = time.monotonic()
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(
+                    pool.map(
+                        lambda n: s3.put_object(
+                            Bucket=facts["input_bucket"], Key=keys[n], Body=product_photo(n)
+                        ),
+                        range(uploads),
+                    )
+                )
+            try:
+                stack.wait_until_idle(timeout=timeout)
+            finally:
+                concurrency = sampler.stop()
+            wall = time.monotonic() - started
+            stats = stack.emulator.stats()
+            records = _dlq_records(sqs, facts["dead_letter_queue_url"])
+            versions = _output_versions(s3, facts["output_bucket"])
+            profiles = stack.function_profiles()  # the template's default: the shipped profiles
     finally:
-        changes.__exit__()
         stack.stop()
     result = _checked(keys, records, versions, stats, wall, profiles=profiles)
     result.concurrency = concurrency

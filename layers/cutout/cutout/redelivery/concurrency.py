@@ -24,6 +24,9 @@ from typing import Any, Protocol
 
 from cutout.observability import logger
 
+# The log line of every change the governor makes (``before``, ``after``, ``reason``): the soak reads it.
+CHANGED_MESSAGE = "event source concurrency changed"
+
 # Lambda's own bounds for an SQS event source's ScalingConfig.MaximumConcurrency.
 LAMBDA_MIN_MAXIMUM_CONCURRENCY = 2
 LAMBDA_MAX_MAXIMUM_CONCURRENCY = 1000
@@ -120,7 +123,7 @@ class ConcurrencyGovernor:
         self._mapping.set(target)
         self._known = target
         why = "the API's rate limit" if rate_limited else "the API answers again"
-        logger.warning("event source concurrency changed", before=current, after=target, reason=why)
+        logger.warning(CHANGED_MESSAGE, before=current, after=target, reason=why)
         if self._metrics is not None:
             self._metrics.count("ConcurrencyLowered" if rate_limited else "ConcurrencyRestored")
         return Change(current, target, why)
